@@ -1,0 +1,73 @@
+// Dapr-compatible flag parsing for `meshlet run` and friends: the same long and short names as
+// `dapr run`, validated strictly (an unknown flag or bad value is one clear UsageError).
+
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { UsageError } from "./ui.ts";
+
+type Options = NonNullable<ParseArgsConfig["options"]>;
+
+/** Flags of `meshlet run`; names and shorts as in `dapr run`. */
+export const RUN_OPTIONS = {
+  "app-id": { type: "string", short: "a" },
+  "app-port": { type: "string", short: "p" },
+  "dapr-http-port": { type: "string", short: "H" },
+  "dapr-grpc-port": { type: "string", short: "G" },
+  "dapr-internal-grpc-port": { type: "string", short: "I" },
+  "metrics-port": { type: "string", short: "M" },
+  "app-protocol": { type: "string", short: "P" },
+  "app-channel-address": { type: "string" },
+  config: { type: "string", short: "c" },
+  "resources-path": { type: "string", multiple: true },
+  "components-path": { type: "string", short: "d", multiple: true },
+  "max-body-size": { type: "string" },
+  "log-level": { type: "string" },
+  "dapr-listen-addresses": { type: "string" },
+  "app-timeout": { type: "string" },
+  "enable-api-logging": { type: "boolean" },
+  "app-max-concurrency": { type: "string" },
+  "read-buffer-size": { type: "string" },
+  "enable-app-health-check": { type: "boolean" },
+  "app-health-check-path": { type: "string" },
+  "app-health-probe-interval": { type: "string" },
+  "app-health-probe-timeout": { type: "string" },
+  "app-health-threshold": { type: "string" },
+  "placement-host-address": { type: "string" },
+  "scheduler-host-address": { type: "string" },
+  "dapr-graceful-shutdown-seconds": { type: "string" },
+  "log-as-json": { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const satisfies Options;
+
+/** Splits `flags... [--] command...`: the command starts at `--` or the first non-flag word. */
+export function splitCommand(args: readonly string[], options: Options): { flags: string[]; command: string[] } {
+  const takesValue = new Set<string>();
+  for (const [name, o] of Object.entries(options)) {
+    if (o.type === "string") {
+      takesValue.add(`--${name}`);
+      if (o.short) takesValue.add(`-${o.short}`);
+    }
+  }
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === "--") return { flags: args.slice(0, i), command: args.slice(i + 1) };
+    if (!a.startsWith("-") || a === "-") return { flags: args.slice(0, i), command: args.slice(i) };
+    if (!a.includes("=") && takesValue.has(a)) i++;
+  }
+  return { flags: [...args], command: [] };
+}
+
+export function parseFlags<O extends Options>(args: string[], options: O) {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: true }).values;
+  } catch (e) {
+    const msg = (e as Error).message.replace(/\. To specify a positional argument.*$/s, "");
+    throw new UsageError(msg);
+  }
+}
+
+/** A port flag: unset or -1 means "pick one"; otherwise 1..65535. */
+export function portFlag(name: string, v: string | undefined): number | null {
+  if (v === undefined || v === "-1") return null;
+  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 65535) throw new UsageError(`--${name}: "${v}" is not a valid port (1-65535, or -1 for a free one)`);
+  return Number(v);
+}

@@ -1,0 +1,70 @@
+// `meshlet list [-o table|json]`: the meshlet sidecars running on this host, with the columns
+// and JSON keys of `dapr list`.
+
+import { parseFlags } from "./flags.ts";
+import { readRuns, type RunRecord } from "./runs.ts";
+import { UsageError } from "./ui.ts";
+
+function age(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h`;
+  return `${Math.floor(s / 86400)}d`;
+}
+
+function created(t: number): string {
+  const d = new Date(t);
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}.${p(d.getSeconds())}`;
+}
+
+function toJson(r: RunRecord, now: number) {
+  return {
+    appId: r.appId,
+    httpPort: r.httpPort,
+    grpcPort: r.grpcPort,
+    appPort: r.appPort ?? 0,
+    metricsEnabled: false,
+    command: r.command,
+    age: age(now - r.created),
+    created: created(r.created),
+    daprdPid: r.pid,
+    cliPid: r.pid,
+    appPid: r.appPid ?? 0,
+    internalPort: r.internalPort,
+    maxRequestBodySize: r.maxRequestBodySize,
+  };
+}
+
+export async function listCommand(args: string[]): Promise<number> {
+  const v = parseFlags(args, { output: { type: "string", short: "o" } } as const);
+  const fmt = v.output ?? "table";
+  if (fmt !== "table" && fmt !== "json") throw new UsageError(`--output: "${fmt}" is not one of table, json`);
+  const now = Date.now();
+  const rows = (await readRuns()).map((r) => toJson(r, now));
+  if (fmt === "json") {
+    process.stdout.write(JSON.stringify(rows, null, 2) + "\n");
+    return 0;
+  }
+  if (rows.length === 0) {
+    process.stdout.write("No meshlet instances found.\n");
+    return 0;
+  }
+  const head = ["APP ID", "HTTP PORT", "GRPC PORT", "APP PORT", "COMMAND", "AGE", "CREATED", "PID", "APP PID"];
+  const table = rows.map((r) => [
+    r.appId,
+    String(r.httpPort),
+    String(r.grpcPort),
+    String(r.appPort),
+    r.command.length > 20 ? r.command.slice(0, 17) + "..." : r.command,
+    r.age,
+    r.created,
+    String(r.daprdPid),
+    String(r.appPid),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
+  const line = (cols: string[]) => cols.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
+  process.stdout.write([line(head), ...table.map(line)].join("\n") + "\n");
+  return 0;
+}

@@ -1,0 +1,57 @@
+// meshlet's command-line entry: picks the subcommand and turns user mistakes into one clear
+// line and a non-zero exit. Each subcommand lives in its own file.
+
+import { ConfigError } from "../config/yaml.ts";
+import { invokeCommand } from "./invoke.ts";
+import { listCommand } from "./list.ts";
+import { RUN_USAGE, runCommand } from "./run.ts";
+import { stopCommand } from "./stop.ts";
+import { fail, UsageError } from "./ui.ts";
+import { MESHLET_VERSION } from "../proxy/config.ts";
+
+const USAGE = `meshlet ${MESHLET_VERSION}: a Dapr-compatible service-mesh sidecar
+
+usage: meshlet <command> [flags]
+  run       start a sidecar (and your app after --)
+  invoke    call a method on a running app
+  list      list running sidecars on this host
+  stop      stop a running app and its sidecar
+  version   print the version
+
+${RUN_USAGE}`;
+
+const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
+  run: runCommand,
+  invoke: invokeCommand,
+  list: listCommand,
+  stop: stopCommand,
+  version: async () => {
+    process.stdout.write(`meshlet ${MESHLET_VERSION} (runtime: ${typeof Bun !== "undefined" ? `bun ${Bun.version}` : `node ${process.version}`})\n`);
+    return 0;
+  },
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === "help" || cmd === "--help" || cmd === "-h") {
+    process.stdout.write(USAGE + "\n");
+    return cmd ? 0 : 1;
+  }
+  const run = COMMANDS[cmd];
+  if (!run) {
+    fail(`unknown command "${cmd}" (commands: ${Object.keys(COMMANDS).join(", ")})`);
+    return 1;
+  }
+  try {
+    return await run(rest);
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof ConfigError) {
+      fail(e.message);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));
+process.exit(process.exitCode);

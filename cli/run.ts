@@ -1,0 +1,242 @@
+// `meshlet run`: starts a sidecar in this process, then the app command with Dapr's env vars,
+// passes the app's output through, and stops both together. Flags follow `dapr run`.
+
+import { spawn, type ChildProcess } from "node:child_process";
+import { parseDuration, parseSize } from "../config/units.ts";
+import { componentsFor, loadConfiguration, type NameResolutionSpec } from "../config/configuration.ts";
+import { readResourcePaths } from "../config/yaml.ts";
+import { createLogger, LEVELS, type Level } from "../proxy/log.ts";
+import { MESHLET_VERSION, type SidecarConfig } from "../proxy/config.ts";
+import { PortInUseError } from "../proxy/listen.ts";
+import { Sidecar } from "../proxy/sidecar.ts";
+import { bunRuntime } from "../proxy/listen-bun.ts";
+import { endpoint } from "../proxy/types.ts";
+import { selectResolver } from "../resolvers/select.ts";
+import { parseFlags, portFlag, RUN_OPTIONS, splitCommand } from "./flags.ts";
+import { freePort, portFree } from "./ports.ts";
+import { writeRun } from "./runs.ts";
+import { fail, info, ok, UsageError, warn } from "./ui.ts";
+
+const APP_ID_RE = /^[a-z0-9]([-a-z0-9_]*[a-z0-9])?$/i;
+const PROTOCOLS = ["http", "https", "grpc", "grpcs", "h2c"];
+const IGNORED = [
+  "app-max-concurrency",
+  "read-buffer-size",
+  "enable-app-health-check",
+  "app-health-check-path",
+  "app-health-probe-interval",
+  "app-health-probe-timeout",
+  "app-health-threshold",
+  "placement-host-address",
+  "scheduler-host-address",
+] as const;
+
+export const RUN_USAGE = `usage: meshlet run [flags] [-- command args...]
+  -a, --app-id ID                 app-id of this app (required)
+  -p, --app-port N                port the app listens on (none: sidecar only)
+  -H, --dapr-http-port N          Dapr HTTP API port (default 3500, else a free port)
+  -G, --dapr-grpc-port N          reported to the app as DAPR_GRPC_PORT (free port by default)
+  -I, --dapr-internal-grpc-port N sidecar-to-sidecar port (ephemeral by default)
+  -M, --metrics-port N            reported as DAPR_METRICS_PORT (free port by default)
+  -P, --app-protocol P            http (default)
+      --app-channel-address A     where the app listens (default 127.0.0.1)
+  -c, --config FILE               a Dapr Configuration (name resolution)
+      --resources-path DIR        Dapr resources (Components); repeatable; -d/--components-path too
+      --max-body-size SIZE        request body limit (default 4Mi)
+      --dapr-listen-addresses A   comma-separated API listen addresses (default 127.0.0.1)
+      --app-timeout DUR           meshlet: max wait for response headers per try (default 60s, 0 = none)
+      --log-level L               debug|info|warn|error|fatal (default info)`;
+
+interface RunPlan {
+  cfg: SidecarConfig;
+  httpPort: number | null;
+  grpcPort: number;
+  metricsPort: number;
+  command: string[];
+  configFile: string | null;
+  resourcesPaths: string[];
+  level: Level;
+  nameResolution: NameResolutionSpec | null;
+}
+
+async function plan(args: string[]): Promise<RunPlan> {
+  const { flags, command } = splitCommand(args, RUN_OPTIONS);
+  const v = parseFlags(flags, RUN_OPTIONS);
+  if (v.help) {
+    process.stdout.write(RUN_USAGE + "\n");
+    process.exit(0);
+  }
+  const appId = v["app-id"];
+  if (!appId) throw new UsageError("--app-id (-a) is required");
+  if (!APP_ID_RE.test(appId)) throw new UsageError(`--app-id: "${appId}" is not a valid app-id (letters, digits, - and _; no dots)`);
+  const level = (v["log-level"] ?? "info") as Level;
+  if (!LEVELS.includes(level)) throw new UsageError(`--log-level: "${level}" is not one of ${LEVELS.join(", ")}`);
+  const protocol = (v["app-protocol"] ?? "http").toLowerCase();
+  if (!PROTOCOLS.includes(protocol)) throw new UsageError(`--app-protocol: "${protocol}" is not one of ${PROTOCOLS.join(", ")}`);
+  if (protocol !== "http") throw new UsageError(`--app-protocol ${protocol}: meshlet delivers to apps over plain HTTP/1.1 only for now`);
+  const appPort = portFlag("app-port", v["app-port"]);
+  const httpPort = portFlag("dapr-http-port", v["dapr-http-port"]);
+  const internalPort = portFlag("dapr-internal-grpc-port", v["dapr-internal-grpc-port"]);
+  let maxBodySize: number;
+  let tryTimeoutMs: number;
+  try {
+    maxBodySize = parseSize(v["max-body-size"] ?? "4Mi");
+  } catch (e) {
+    throw new UsageError(`--max-body-size: ${(e as Error).message}`);
+  }
+  try {
+    tryTimeoutMs = parseDuration(v["app-timeout"] ?? "60s");
+  } catch (e) {
+    throw new UsageError(`--app-timeout: ${(e as Error).message}`);
+  }
+  const grace = Number(v["dapr-graceful-shutdown-seconds"] ?? "5");
+  if (!(grace >= 0)) throw new UsageError(`--dapr-graceful-shutdown-seconds: "${v["dapr-graceful-shutdown-seconds"]}" is not a number`);
+  const grpcPort = portFlag("dapr-grpc-port", v["dapr-grpc-port"]) ?? (await freePort());
+  const metricsPort = portFlag("metrics-port", v["metrics-port"]) ?? (await freePort());
+  for (const f of IGNORED) if (v[f] !== undefined) warn(`--${f} is accepted for compatibility and has no effect in meshlet yet`);
+
+  const configFile = v.config ?? null;
+  const conf = configFile ? loadConfiguration(configFile) : { nameResolution: null };
+  const resourcesPaths = [...(v["resources-path"] ?? []), ...(v["components-path"] ?? [])];
+  const docs = readResourcePaths(resourcesPaths);
+  const listen = (v["dapr-listen-addresses"] ?? "127.0.0.1").split(",").map((s) => s.trim()).filter(Boolean);
+  const channel = v["app-channel-address"] ?? "127.0.0.1";
+
+  const cfg: SidecarConfig = {
+    appId,
+    namespace: process.env.NAMESPACE || "default",
+    listenAddresses: listen,
+    httpPort: httpPort ?? 0,
+    internalHost: "127.0.0.1",
+    internalPort: internalPort ?? 0,
+    app: appPort ? endpoint(channel, appPort) : null,
+    appProtocol: protocol,
+    maxBodySize,
+    tryTimeoutMs,
+    apiToken: process.env.DAPR_API_TOKEN || undefined,
+    appApiToken: process.env.APP_API_TOKEN || undefined,
+    gracefulShutdownMs: grace * 1000,
+    components: componentsFor(docs, appId),
+    runtimeVersion: `meshlet-${MESHLET_VERSION}`,
+  };
+  return { cfg, httpPort, grpcPort, metricsPort, command, configFile, resourcesPaths, level, nameResolution: conf.nameResolution };
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    child.kill(signal);
+  }
+}
+
+export async function runCommand(args: string[]): Promise<number> {
+  const p = await plan(args);
+  const log = createLogger(p.level, { app_id: p.cfg.appId, scope: "meshlet" });
+  const { resolver, why } = selectResolver(p.nameResolution);
+
+  // Dapr's default API port is 3500; take it when free, else a free one (printed below).
+  let cfg = p.cfg;
+  if (p.httpPort === null && (await portFree(3500, cfg.listenAddresses[0]))) cfg = { ...cfg, httpPort: 3500 };
+  let child: ChildProcess | null = null;
+  cfg = {
+    ...cfg,
+    registryInfo: () => ({ pid: process.pid, appPid: child?.pid ?? null, command: p.command.join(" ") }),
+  };
+  const sidecar = new Sidecar(cfg, bunRuntime, resolver, log);
+  let ports;
+  try {
+    ports = await sidecar.start();
+  } catch (e) {
+    if (e instanceof PortInUseError) {
+      const which = e.port === cfg.httpPort ? "HTTPPort" : "InternalGRPCPort";
+      throw new UsageError(`invalid configuration for ${which}. Port ${e.port} is not available`);
+    }
+    throw e;
+  }
+  info(`Starting meshlet with id ${cfg.appId}. HTTP Port: ${ports.httpPort}. gRPC Port: ${p.grpcPort}`);
+  log.info(`name resolution: ${resolver.name}: ${why}`);
+  log.info("listening", {
+    http: `${cfg.listenAddresses.join(",")}:${ports.httpPort}`,
+    internal: `${cfg.internalHost}:${ports.internalPort}`,
+    app: cfg.app?.key ?? "none",
+    max_body_size: cfg.maxBodySize,
+  });
+
+  let exitCode = 0;
+  let stopping = false;
+  let removeRun = () => {};
+  const done = new Promise<void>((resolveDone) => {
+    const shutdown = async (why: string, code: number, force = false) => {
+      if (stopping) return;
+      stopping = true;
+      exitCode = code;
+      if (why) info(why);
+      if (child && child.exitCode === null && child.signalCode === null) {
+        const c = child;
+        killGroup(c, "SIGTERM");
+        const killer = setTimeout(() => killGroup(c, "SIGKILL"), 5000);
+        await new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once("exit", () => r())));
+        clearTimeout(killer);
+        ok("Exited App successfully");
+      }
+      await sidecar.stop(force);
+      ok("Exited meshlet successfully");
+      removeRun();
+      resolveDone();
+    };
+    process.on("SIGINT", () => void shutdown("terminated signal received: shutting down", 0));
+    process.on("SIGTERM", () => void shutdown("terminated signal received: shutting down", 0));
+    sidecar.onShutdownRequest = (force) => void shutdown("shutdown requested through the API", 0, force);
+
+    if (p.command.length) {
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        DAPR_HTTP_PORT: String(ports.httpPort),
+        DAPR_GRPC_PORT: String(p.grpcPort),
+        APP_ID: cfg.appId,
+        DAPR_METRICS_PORT: String(p.metricsPort),
+        APP_CHANNEL_ADDRESS: cfg.app?.host ?? "127.0.0.1",
+        APP_PROTOCOL: cfg.appProtocol,
+      };
+      if (cfg.app) env.APP_PORT = String(cfg.app.port);
+      else delete env.APP_PORT;
+      const c = spawn(p.command[0]!, p.command.slice(1), { stdio: "inherit", env, detached: true });
+      child = c;
+      c.once("error", (e) => {
+        fail(`could not start the app command "${p.command[0]}": ${e.message}`);
+        void shutdown("", 1);
+      });
+      c.once("exit", (code, signal) => {
+        if (stopping) return;
+        if (code) fail(`The App process exited with error code: ${code}`);
+        else info(`The App process exited${signal ? ` on ${signal}` : ""}`);
+        void shutdown("", code ?? (signal ? 1 : 0));
+      });
+      sidecar.state.extended.set("appCommand", p.command.join(" "));
+      if (c.pid) sidecar.state.extended.set("appPID", String(c.pid));
+      ok("You're up and running! Both meshlet and your app logs will appear here.");
+    } else {
+      ok("You're up and running! meshlet logs will appear here.");
+    }
+    sidecar.state.extended.set("cliPID", String(process.pid));
+    removeRun = writeRun({
+      appId: cfg.appId,
+      httpPort: ports.httpPort,
+      grpcPort: p.grpcPort,
+      appPort: cfg.app?.port ?? null,
+      metricsPort: p.metricsPort,
+      internalPort: ports.internalPort,
+      command: p.command.join(" "),
+      pid: process.pid,
+      appPid: child?.pid ?? null,
+      created: Date.now(),
+      resourcesPaths: p.resourcesPaths,
+      configFile: p.configFile,
+      maxRequestBodySize: cfg.maxBodySize,
+    });
+  });
+  await done;
+  return exitCode;
+}

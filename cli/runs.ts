@@ -1,0 +1,65 @@
+// The table of running `meshlet run` processes on this host, one JSON file per process under
+// $MESHLET_HOME/runs, for `list`, `stop` and `invoke`. Discovery does not read it (resolvers/ do).
+
+import fs from "node:fs";
+import fsp from "node:fs/promises";
+import path from "node:path";
+import { meshletHome } from "../resolvers/local.ts";
+
+export interface RunRecord {
+  appId: string;
+  httpPort: number;
+  grpcPort: number;
+  appPort: number | null;
+  metricsPort: number;
+  internalPort: number;
+  command: string;
+  pid: number;
+  appPid: number | null;
+  created: number;
+  resourcesPaths: string[];
+  configFile: string | null;
+  maxRequestBodySize: number;
+}
+
+export const runsDir = () => path.join(meshletHome(), "runs");
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+export function writeRun(r: RunRecord): () => void {
+  const dir = runsDir();
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${r.pid}.json`);
+  fs.writeFileSync(`${file}.tmp`, JSON.stringify(r));
+  fs.renameSync(`${file}.tmp`, file);
+  return () => fs.rmSync(file, { force: true });
+}
+
+export async function readRuns(): Promise<RunRecord[]> {
+  const dir = runsDir();
+  let names: string[];
+  try {
+    names = await fsp.readdir(dir);
+  } catch {
+    return [];
+  }
+  const out: RunRecord[] = [];
+  for (const n of names.filter((x) => x.endsWith(".json"))) {
+    const file = path.join(dir, n);
+    try {
+      const r = JSON.parse(await fsp.readFile(file, "utf8")) as RunRecord;
+      if (alive(r.pid)) out.push(r);
+      else await fsp.rm(file, { force: true });
+    } catch {
+      // being written or removed right now
+    }
+  }
+  return out.sort((a, b) => a.created - b.created);
+}

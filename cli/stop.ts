@@ -1,0 +1,42 @@
+// `meshlet stop --app-id X` (or positional ids): asks the `meshlet run` process of each app to
+// shut down (SIGTERM), as `dapr stop` does, and waits briefly for it to go.
+
+import { parseFlags } from "./flags.ts";
+import { readRuns } from "./runs.ts";
+import { fail, ok, UsageError } from "./ui.ts";
+import { parseArgs } from "node:util";
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function stopCommand(args: string[]): Promise<number> {
+  const options = { "app-id": { type: "string", short: "a", multiple: true } } as const;
+  parseFlags(args, options);
+  const { values, positionals } = parseArgs({ args, options, allowPositionals: true, strict: true });
+  const ids = [...(values["app-id"] ?? []), ...positionals];
+  if (ids.length === 0) throw new UsageError("--app-id (-a) is required");
+  const runs = await readRuns();
+  let code = 0;
+  for (const id of ids) {
+    const mine = runs.filter((r) => r.appId === id);
+    if (mine.length === 0) {
+      fail(`failed to stop app id ${id}: couldn't find app id ${id}`);
+      code = 1;
+      continue;
+    }
+    for (const r of mine) process.kill(r.pid, "SIGTERM");
+    const deadline = Date.now() + 10_000;
+    while (mine.some((r) => alive(r.pid)) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
+    if (mine.some((r) => alive(r.pid))) {
+      fail(`failed to stop app id ${id}: still running after 10s`);
+      code = 1;
+    } else ok(`app stopped successfully: ${id}`);
+  }
+  return code;
+}

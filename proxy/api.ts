@@ -1,0 +1,120 @@
+// The Dapr HTTP API served on --dapr-http-port: invocation in its three addressing forms,
+// health, metadata and shutdown. It routes and shapes; forwarding is the target Calls' job.
+
+import type { Call, CallContext, ProxyRequest } from "./types.ts";
+import type { ClientInfo, Handler } from "./listen.ts";
+import type { SidecarConfig } from "./config.ts";
+import type { Logger } from "./log.ts";
+import { route, type Route } from "./route.ts";
+import { asSidecarError, errorResponse, REASON_HEADER, SidecarError } from "./errors.ts";
+import { forwardRequestHeaders, stampForwarded } from "./headers.ts";
+import { ensureTraceparent } from "./trace.ts";
+import { limitBody } from "./body-limit.ts";
+
+export interface SidecarState {
+  ready: boolean;
+  outboundReady: boolean;
+  shuttingDown: boolean;
+  readonly extended: Map<string, string>;
+  readonly startedAt: number;
+}
+
+export interface ApiDeps {
+  readonly cfg: SidecarConfig;
+  readonly state: SidecarState;
+  readonly log: Logger;
+  readonly hostname: string;
+  /** The Call for a target, built once per target on first use. */
+  target(appId: string, namespace: string): Call;
+  /** Asked to stop (POST /v1.0/shutdown); `force` skips the graceful wait. */
+  shutdown(force: boolean): void;
+}
+
+const NO_CONTENT = () => new Response(null, { status: 204 });
+const json = (v: unknown) => new Response(JSON.stringify(v), { status: 200, headers: { "content-type": "application/json" } });
+
+function metadataBody(d: ApiDeps): unknown {
+  const { cfg, state } = d;
+  const extended: Record<string, string> = { daprRuntimeVersion: cfg.runtimeVersion };
+  for (const [k, v] of state.extended) extended[k] = v;
+  const body: Record<string, unknown> = {
+    id: cfg.appId,
+    runtimeVersion: cfg.runtimeVersion,
+    enabledFeatures: [],
+    components: cfg.components,
+    extended,
+  };
+  if (cfg.app) {
+    body.appConnectionProperties = {
+      port: cfg.app.port,
+      protocol: cfg.appProtocol,
+      channelAddress: cfg.app.host,
+    };
+  }
+  return body;
+}
+
+async function api(r: Extract<Route, { kind: "api" }>, req: Request, d: ApiDeps): Promise<Response> {
+  switch (r.name) {
+    case "healthz": {
+      const want = new URLSearchParams(r.query).get("appid");
+      if (want !== null && want !== d.cfg.appId) throw new SidecarError("health_appid_mismatch", "dapr app-id does not match");
+      if (!d.state.ready) {
+        throw new SidecarError("health_not_ready", `dapr is not ready: [app channel: app not reachable at ${d.cfg.app?.key}]`);
+      }
+      return NO_CONTENT();
+    }
+    case "healthz_outbound":
+      if (!d.state.outboundReady) throw new SidecarError("health_not_ready", "dapr outbound is not ready");
+      return NO_CONTENT();
+    case "metadata":
+      return json(metadataBody(d));
+    case "metadata_put":
+      d.state.extended.set(r.key!, await req.text());
+      return NO_CONTENT();
+    case "shutdown":
+      d.shutdown(req.headers.get("dapr-force-shutdown") === "true");
+      return NO_CONTENT();
+  }
+}
+
+async function invoke(r: Extract<Route, { kind: "invoke" }>, req: Request, client: ClientInfo, d: ApiDeps): Promise<Response> {
+  const headers = forwardRequestHeaders(req.headers, r.viaAuth);
+  const traceparent = ensureTraceparent(headers);
+  stampForwarded(headers, client.ip, d.hostname);
+  const ctx: CallContext = { appId: r.appId, namespace: r.namespace, signal: req.signal };
+  let res: Response;
+  try {
+    const body = limitBody(req.body, req.headers.get("content-length"), d.cfg.maxBodySize, ctx);
+    const preq: ProxyRequest = { method: req.method.toUpperCase(), path: r.path, query: r.query, headers, body };
+    res = await d.target(r.appId, r.namespace)(preq, ctx);
+  } catch (e) {
+    const err = asSidecarError(e);
+    if (err.reason !== "client_closed") {
+      d.log.info("invoke failed", { reason: err.reason, target: r.appId, method: r.path, endpoint: ctx.endpoint?.key, error: err.message });
+    }
+    res = errorResponse(err);
+  }
+  if (!res.headers.has("traceparent")) res.headers.set("traceparent", traceparent);
+  return res;
+}
+
+/** Builds the handler for the Dapr HTTP API listener. */
+export function apiHandler(d: ApiDeps): Handler {
+  const token = d.cfg.apiToken;
+  return async (req, client) => {
+    const r = route(req.method.toUpperCase(), req.url, req.headers, d.cfg.namespace);
+    if (token && !(r.kind === "api" && (r.name === "healthz" || r.name === "healthz_outbound"))) {
+      if (req.headers.get("dapr-api-token") !== token) {
+        return new Response("invalid api token\n", { status: 401, headers: { "content-type": "text/plain; charset=utf-8", [REASON_HEADER]: "api_token" } });
+      }
+    }
+    try {
+      if (r.kind === "invoke") return await invoke(r, req, client, d);
+      if (r.kind === "error") throw r.error;
+      return await api(r, req, d);
+    } catch (e) {
+      return errorResponse(asSidecarError(e));
+    }
+  };
+}

@@ -1,0 +1,41 @@
+// The sidecar's resolved runtime settings: what `meshlet run` (or a test) hands to a Sidecar.
+// Flag parsing and YAML loading happen before this; here every value is final and typed.
+
+import type { Endpoint } from "./types.ts";
+
+export interface ComponentInfo {
+  readonly name: string;
+  readonly type: string;
+  readonly version: string;
+  readonly capabilities: readonly string[];
+}
+
+export interface SidecarConfig {
+  readonly appId: string;
+  readonly namespace: string;
+  /** Addresses the Dapr HTTP API listens on (default 127.0.0.1). */
+  readonly listenAddresses: readonly string[];
+  /** Dapr HTTP API port; 0 picks a free one. */
+  readonly httpPort: number;
+  /** Host and port of the sidecar-to-sidecar listener; port 0 = ephemeral. */
+  readonly internalHost: string;
+  readonly internalPort: number;
+  /** The app, or null when the sidecar runs without one. */
+  readonly app: Endpoint | null;
+  readonly appProtocol: string;
+  /** --max-body-size in bytes. */
+  readonly maxBodySize: number;
+  /** Wait for response headers per try, ms; 0 disables. */
+  readonly tryTimeoutMs: number;
+  /** DAPR_API_TOKEN: required on API requests when set. */
+  readonly apiToken?: string;
+  /** APP_API_TOKEN: sent to the app when set. */
+  readonly appApiToken?: string;
+  readonly gracefulShutdownMs: number;
+  readonly components: readonly ComponentInfo[];
+  readonly runtimeVersion: string;
+  /** Extra facts published in the registry and `meshlet list`. */
+  readonly registryInfo?: () => Record<string, string | number | null>;
+}
+
+export const MESHLET_VERSION = "0.1.0";

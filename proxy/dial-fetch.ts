@@ -1,0 +1,25 @@
+// Dialer on the runtime's fetch (Bun): keep-alive pooling per host:port is fetch's own; bodies
+// stream both ways, no redirects are followed and compressed bodies are relayed as sent.
+
+import type { Dialer } from "./dial.ts";
+import { relayResponse } from "./dial.ts";
+
+export function fetchDialer(): Dialer {
+  return {
+    async dial(ep, req, signal) {
+      const init: RequestInit & { decompress?: boolean; duplex?: "half" } = {
+        method: req.method,
+        headers: req.headers,
+        body: req.body,
+        signal,
+        redirect: "manual",
+        decompress: false,
+        keepalive: true,
+      };
+      if (req.body) init.duplex = "half";
+      const res = await fetch(`http://${ep.key}${req.path}${req.query}`, init);
+      return relayResponse(res.status, res.statusText, res.headers, res.body, req.method);
+    },
+    async close() {},
+  };
+}

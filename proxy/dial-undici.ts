@@ -1,0 +1,36 @@
+// Dialer on npm undici for the Node data plane: one keep-alive Pool per endpoint (undici's
+// Agent keys pools by origin), bodies bridged between web streams and Node streams with backpressure.
+
+import { Readable } from "node:stream";
+import { Agent } from "undici";
+import type { Dialer } from "./dial.ts";
+import { relayResponse } from "./dial.ts";
+
+export function undiciDialer(opts: { connections?: number } = {}): Dialer {
+  const agent = new Agent({ connections: opts.connections ?? 128, keepAliveTimeout: 30_000 });
+  return {
+    async dial(ep, req, signal) {
+      const headers: Record<string, string | string[]> = {};
+      for (const [k, v] of req.headers) headers[k] = v;
+      const res = await agent.request({
+        origin: `http://${ep.key}`,
+        path: req.path + req.query,
+        method: req.method as "GET",
+        headers,
+        body: req.body ? Readable.fromWeb(req.body as unknown as import("node:stream/web").ReadableStream) : null,
+        signal,
+      });
+      const h = new Headers();
+      for (const [k, v] of Object.entries(res.headers)) {
+        if (v === undefined) continue;
+        if (Array.isArray(v)) for (const x of v) h.append(k, x);
+        else h.append(k, String(v));
+      }
+      const body = Readable.toWeb(res.body) as unknown as ReadableStream<Uint8Array>;
+      return relayResponse(res.statusCode, "", h, body, req.method);
+    },
+    async close() {
+      await agent.close();
+    },
+  };
+}

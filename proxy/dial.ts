@@ -1,0 +1,29 @@
+// The seam between the forwarding core and a runtime's HTTP client: one Dialer sends one
+// request to one endpoint over a pooled keep-alive connection. mTLS will plug in here (certs/).
+
+import type { Endpoint, ProxyRequest } from "./types.ts";
+import { forwardResponseHeaders } from "./headers.ts";
+
+export interface Dialer {
+  /** Sends `req` to `ep`; rejects with the runtime's transport error; never reads bodies whole. */
+  dial(ep: Endpoint, req: ProxyRequest, signal: AbortSignal): Promise<Response>;
+  close(): Promise<void>;
+}
+
+const NULL_BODY = new Set([101, 103, 204, 205, 304]);
+
+/** Re-wraps an upstream response for the client: hop-by-hop headers dropped, body streamed. */
+export function relayResponse(
+  status: number,
+  statusText: string,
+  headers: Headers,
+  body: ReadableStream<Uint8Array> | null,
+  method: string,
+): Response {
+  const h = forwardResponseHeaders(headers);
+  if (NULL_BODY.has(status) || method === "HEAD") {
+    if (body) body.cancel().catch(() => {});
+    return new Response(null, { status, statusText, headers: h });
+  }
+  return new Response(body, { status, statusText, headers: h });
+}

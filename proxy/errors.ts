@@ -1,0 +1,94 @@
+// Errors the sidecar itself makes: one stable reason code each, mapped here (and only here) to an
+// HTTP status and Dapr's JSON error body. App responses never pass through this file.
+
+/** Stable machine-readable reasons, sent in the `meshlet-reason` header and logged. */
+export const REASONS = {
+  no_app_id: { status: 404, errorCode: "ERR_DIRECT_INVOKE" },
+  invalid_app_id: { status: 500, errorCode: "ERR_DIRECT_INVOKE" },
+  invalid_method: { status: 500, errorCode: "ERR_DIRECT_INVOKE" },
+  app_id_not_found: { status: 500, errorCode: "ERR_DIRECT_INVOKE" },
+  peer_unreachable: { status: 500, errorCode: "ERR_DIRECT_INVOKE" },
+  wrong_target: { status: 500, errorCode: "ERR_DIRECT_INVOKE" },
+  app_unreachable: { status: 500, errorCode: "ERR_DIRECT_INVOKE" },
+  app_not_configured: { status: 500, errorCode: "ERR_DIRECT_INVOKE" },
+  app_timeout: { status: 500, errorCode: "ERR_DIRECT_INVOKE" },
+  upstream_reset: { status: 500, errorCode: "ERR_DIRECT_INVOKE" },
+  body_too_large: { status: 413, errorCode: "ERR_BODY_TOO_LARGE" },
+  body_read: { status: 400, errorCode: "ERR_BODY_READ" },
+  client_closed: { status: 499, errorCode: "ERR_CLIENT_CLOSED" },
+  shutting_down: { status: 503, errorCode: "ERR_DIRECT_INVOKE" },
+  route_not_found: { status: 404, errorCode: "ERR_NOT_FOUND" },
+  method_not_allowed: { status: 405, errorCode: "ERR_METHOD_NOT_ALLOWED" },
+  health_not_ready: { status: 500, errorCode: "ERR_HEALTH_NOT_READY" },
+  health_appid_mismatch: { status: 500, errorCode: "ERR_HEALTH_APPID_NOT_MATCH" },
+  malformed_request: { status: 400, errorCode: "ERR_MALFORMED_REQUEST" },
+  internal: { status: 500, errorCode: "ERR_INTERNAL" },
+} as const satisfies Record<string, { status: number; errorCode: string }>;
+
+export type Reason = keyof typeof REASONS;
+
+/** Header carrying the reason code on every sidecar-made error response. */
+export const REASON_HEADER = "meshlet-reason";
+
+/** A failure made by the sidecar, carried as a rejection of a Call until it reaches the wire. */
+export class SidecarError extends Error {
+  override readonly name = "SidecarError";
+  /** True when the request provably never reached a server (safe to send elsewhere). */
+  readonly neverSent: boolean;
+  constructor(
+    readonly reason: Reason,
+    message: string,
+    options?: { cause?: unknown; neverSent?: boolean },
+  ) {
+    super(message, { cause: options?.cause });
+    this.neverSent = options?.neverSent ?? false;
+  }
+}
+
+/** Dapr's wording for invocation failures: `failed to invoke, id: X, err: ...`. */
+export function invokeError(
+  reason: Reason,
+  appId: string,
+  err: string,
+  options?: { cause?: unknown; neverSent?: boolean },
+): SidecarError {
+  return new SidecarError(reason, `failed to invoke, id: ${appId}, err: ${err}`, options);
+}
+
+/** The wire form of a sidecar error: Dapr's JSON shape plus the reason header. */
+export function errorResponse(err: SidecarError): Response {
+  const spec = REASONS[err.reason];
+  return new Response(JSON.stringify({ errorCode: spec.errorCode, message: err.message }), {
+    status: spec.status,
+    headers: { "content-type": "application/json", [REASON_HEADER]: err.reason },
+  });
+}
+
+/** Anything thrown on the request path becomes a SidecarError; unknown errors are `internal`. */
+export function asSidecarError(e: unknown): SidecarError {
+  if (e instanceof SidecarError) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  return new SidecarError("internal", `internal error: ${message}`, { cause: e });
+}
+
+export type DialFailure = "refused" | "reset" | "aborted" | "timeout" | "other";
+
+/**
+ * Classifies a transport error from fetch (Bun) or undici (Node). `refused` means the request
+ * never reached a server, so any method may safely go to another endpoint.
+ */
+export function classifyDialError(e: unknown): DialFailure {
+  const parts: string[] = [];
+  let cur: unknown = e;
+  for (let i = 0; i < 4 && cur; i++) {
+    const o = cur as { code?: unknown; name?: unknown; message?: unknown; cause?: unknown };
+    parts.push(String(o.code ?? ""), String(o.name ?? ""), String(o.message ?? ""));
+    cur = o.cause;
+  }
+  const s = parts.join(" ");
+  if (/ConnectionRefused|ECONNREFUSED|FailedToOpenSocket|Unable to connect/i.test(s)) return "refused";
+  if (/TimeoutError/.test(s)) return "timeout";
+  if (/AbortError|aborted/i.test(s)) return "aborted";
+  if (/ECONNRESET|ConnectionClosed|socket hang up|UND_ERR_SOCKET|EPIPE|closed unexpectedly/i.test(s)) return "reset";
+  return "other";
+}

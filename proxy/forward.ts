@@ -1,0 +1,68 @@
+// The innermost Calls: send the request to the chosen peer sidecar, or to the local app, and turn
+// transport failures into reason-coded SidecarErrors. No retries or endpoint choice happen here.
+
+import type { Call, CallContext, Endpoint } from "./types.ts";
+import type { Dialer } from "./dial.ts";
+import { classifyDialError, invokeError, SidecarError } from "./errors.ts";
+import { tooLarge } from "./body-limit.ts";
+
+export interface SelfIdentity {
+  readonly appId: string;
+  readonly namespace: string;
+}
+
+/** Maps a transport error on the way to `target` to a SidecarError with a stable reason. */
+export function dialError(e: unknown, ctx: CallContext, target: "peer" | "app", maxBody: number): SidecarError {
+  if (e instanceof SidecarError) return e;
+  if (ctx.bodyTooLarge) return tooLarge(maxBody);
+  const where = ctx.endpoint ? ctx.endpoint.key : "?";
+  switch (classifyDialError(e)) {
+    case "refused":
+      return target === "peer"
+        ? invokeError("peer_unreachable", ctx.appId, `connection refused by the sidecar at ${where}`, { cause: e, neverSent: true })
+        : invokeError("app_unreachable", ctx.appId, `app not reachable at ${where}: connection refused`, { cause: e, neverSent: true });
+    case "aborted":
+      if (ctx.signal.aborted) return new SidecarError("client_closed", "client closed the request", { cause: e });
+      return invokeError("upstream_reset", ctx.appId, `request to ${where} was aborted`, { cause: e });
+    default: {
+      const msg = e instanceof Error ? e.message : String(e);
+      return target === "peer"
+        ? invokeError("upstream_reset", ctx.appId, `connection to the sidecar at ${where} failed: ${msg}`, { cause: e })
+        : invokeError("app_unreachable", ctx.appId, `app at ${where} failed: ${msg}`, { cause: e });
+    }
+  }
+}
+
+/** Sends to `ctx.endpoint` (a peer's internal port), stamping Dapr's caller/callee headers. */
+export function toPeer(dialer: Dialer, self: SelfIdentity, maxBody: number): Call {
+  return async (req, ctx) => {
+    const ep = ctx.endpoint;
+    if (!ep) throw new SidecarError("internal", "no endpoint chosen for the call");
+    const h = req.headers;
+    h.set("dapr-caller-app-id", self.appId);
+    h.set("dapr-caller-namespace", self.namespace);
+    h.set("dapr-callee-app-id", ctx.appId);
+    h.set("dapr-callee-namespace", ctx.namespace);
+    try {
+      return await dialer.dial(ep, req, ctx.signal);
+    } catch (e) {
+      throw dialError(e, ctx, "peer", maxBody);
+    }
+  };
+}
+
+/** Sends to the local app on its channel address and port. */
+export function toApp(dialer: Dialer, app: Endpoint | null, maxBody: number, appApiToken?: string): Call {
+  return async (req, ctx) => {
+    if (!app) {
+      throw invokeError("app_not_configured", ctx.appId, "this sidecar has no app port (--app-port) to deliver to");
+    }
+    ctx.endpoint = app;
+    if (appApiToken) req.headers.set("dapr-api-token", appApiToken);
+    try {
+      return await dialer.dial(app, req, ctx.signal);
+    } catch (e) {
+      throw dialError(e, ctx, "app", maxBody);
+    }
+  };
+}

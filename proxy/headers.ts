@@ -1,0 +1,92 @@
+// Which headers cross the sidecar and which the sidecar stamps: the hop-by-hop filter for both
+// directions and Dapr's caller/callee/forwarding headers. It does not decide routing or tracing.
+
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "transfer-encoding",
+  "upgrade",
+  "http2-settings",
+  "te",
+  "trailer",
+  "proxy-authorization",
+  "proxy-authenticate",
+  "host",
+  "content-length",
+]);
+
+/** Headers a client may not set for the next hop: the sidecars stamp these themselves. */
+const STAMPED = new Set([
+  "dapr-app-id",
+  "dapr-api-token",
+  "dapr-caller-app-id",
+  "dapr-caller-namespace",
+  "dapr-callee-app-id",
+  "destination-app-id",
+]);
+
+function connectionListed(h: Headers): Set<string> | null {
+  const c = h.get("connection");
+  if (!c) return null;
+  const s = new Set<string>();
+  for (const part of c.split(",")) {
+    const n = part.trim().toLowerCase();
+    if (n) s.add(n);
+  }
+  return s;
+}
+
+/**
+ * Copies request headers for the next hop: drops hop-by-hop headers (and those named in
+ * `Connection`), `-bin` keys and the headers the sidecar stamps. `content-length` is re-added
+ * when known so the app sees the same framing the client chose.
+ */
+export function forwardRequestHeaders(src: Headers, dropAuthorization = false): Headers {
+  const out = new Headers();
+  const listed = connectionListed(src);
+  for (const [k, v] of src) {
+    if (HOP_BY_HOP.has(k) || STAMPED.has(k) || k.endsWith("-bin")) continue;
+    if (listed?.has(k)) continue;
+    if (dropAuthorization && k === "authorization") continue;
+    out.append(k, v);
+  }
+  const cl = src.get("content-length");
+  if (cl !== null && src.get("transfer-encoding") === null) out.set("content-length", cl);
+  return out;
+}
+
+/** Copies response headers back toward the client, minus hop-by-hop ones. */
+export function forwardResponseHeaders(src: Headers): Headers {
+  const out = new Headers();
+  const listed = connectionListed(src);
+  for (const [k, v] of src) {
+    if (k === "content-length" || k === "host") {
+      out.append(k, v);
+      continue;
+    }
+    if (HOP_BY_HOP.has(k) || listed?.has(k)) continue;
+    out.append(k, v);
+  }
+  // Headers iteration joins repeated set-cookie; restore them one per line.
+  const cookies = src.getSetCookie();
+  if (cookies.length > 1) {
+    out.delete("set-cookie");
+    for (const c of cookies) out.append("set-cookie", c);
+  }
+  return out;
+}
+
+/** Appends X-Forwarded-For / X-Forwarded-Host / Forwarded as daprd does on the caller's side. */
+export function stampForwarded(h: Headers, clientIp: string | null, hostname: string): void {
+  if (clientIp) {
+    const xff = h.get("x-forwarded-for");
+    h.set("x-forwarded-for", xff ? `${xff}, ${clientIp}` : clientIp);
+    const forIp = clientIp.includes(":") ? `"[${clientIp}]"` : clientIp;
+    const fwd = h.get("forwarded");
+    const entry = `for=${forIp};host=${hostname}`;
+    h.set("forwarded", fwd ? `${fwd}, ${entry}` : entry);
+  }
+  const xfh = h.get("x-forwarded-host");
+  h.set("x-forwarded-host", xfh ? `${xfh}, ${hostname}` : hostname);
+}

@@ -1,0 +1,43 @@
+// The sidecar-to-sidecar listener's handler: a call from a peer sidecar arrives here and goes
+// to the local app. It checks the call is meant for this app-id; it never resolves or balances.
+
+import type { Call, CallContext, ProxyRequest } from "./types.ts";
+import type { Handler } from "./listen.ts";
+import type { SidecarConfig } from "./config.ts";
+import type { Logger } from "./log.ts";
+import { splitUrl, normalizeMethod } from "./route.ts";
+import { asSidecarError, errorResponse, invokeError } from "./errors.ts";
+import { forwardRequestHeaders } from "./headers.ts";
+import { ensureTraceparent } from "./trace.ts";
+
+export function inboundHandler(cfg: SidecarConfig, toApp: Call, log: Logger): Handler {
+  return async (req) => {
+    const calleeId = req.headers.get("dapr-callee-app-id");
+    const calleeNs = req.headers.get("dapr-callee-namespace") ?? cfg.namespace;
+    if (calleeId !== cfg.appId || calleeNs !== cfg.namespace) {
+      return errorResponse(
+        invokeError("wrong_target", calleeId ?? "?", `this sidecar serves ${cfg.appId}.${cfg.namespace}, not ${calleeId}.${calleeNs}`),
+      );
+    }
+    const { path: raw, query } = splitUrl(req.url);
+    const path = normalizeMethod(raw);
+    if (path === null) return errorResponse(invokeError("invalid_method", cfg.appId, `invalid method: ${raw}`));
+    // Caller identity is informational until mTLS: then it comes from the verified certificate.
+    const callerId = req.headers.get("dapr-caller-app-id");
+    const callerNs = req.headers.get("dapr-caller-namespace");
+    const headers = forwardRequestHeaders(req.headers);
+    if (callerId) headers.set("dapr-caller-app-id", callerId);
+    if (callerNs) headers.set("dapr-caller-namespace", callerNs);
+    headers.set("dapr-callee-app-id", cfg.appId);
+    ensureTraceparent(headers);
+    const ctx: CallContext = { appId: cfg.appId, namespace: cfg.namespace, signal: req.signal };
+    const preq: ProxyRequest = { method: req.method.toUpperCase(), path, query, headers, body: req.body };
+    try {
+      return await toApp(preq, ctx);
+    } catch (e) {
+      const err = asSidecarError(e);
+      if (err.reason !== "client_closed") log.info("delivery to app failed", { reason: err.reason, method: path, error: err.message });
+      return errorResponse(err);
+    }
+  };
+}

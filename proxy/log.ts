@@ -1,0 +1,43 @@
+// A small leveled logger writing one line per event to stderr, in daprd's logfmt-like shape.
+// It does not rate-limit or ship logs anywhere; callers decide what is worth a line.
+
+export type Level = "debug" | "info" | "warn" | "error" | "fatal";
+const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40, fatal: 50 };
+
+export interface Logger {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+  enabled(level: Level): boolean;
+}
+
+export const LEVELS = Object.keys(ORDER) as Level[];
+
+function fmt(v: unknown): string {
+  const s = typeof v === "string" ? v : JSON.stringify(v);
+  return /[\s"=]/.test(s ?? "") ? JSON.stringify(s) : String(s);
+}
+
+export function createLogger(
+  level: Level,
+  base: Record<string, unknown> = {},
+  write: (line: string) => void = (l) => process.stderr.write(l + "\n"),
+): Logger {
+  const min = ORDER[level];
+  const emit = (lv: Level, msg: string, fields?: Record<string, unknown>) => {
+    if (ORDER[lv] < min) return;
+    let line = `time="${new Date().toISOString()}" level=${lv} msg=${JSON.stringify(msg)}`;
+    for (const [k, v] of Object.entries({ ...base, ...fields })) if (v !== undefined) line += ` ${k}=${fmt(v)}`;
+    write(line);
+  };
+  return {
+    debug: (m, f) => emit("debug", m, f),
+    info: (m, f) => emit("info", m, f),
+    warn: (m, f) => emit("warn", m, f),
+    error: (m, f) => emit("error", m, f),
+    enabled: (lv) => ORDER[lv] >= min,
+  };
+}
+
+export const silentLogger: Logger = createLogger("fatal", {}, () => {});

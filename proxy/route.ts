@@ -1,0 +1,139 @@
+// Turns an incoming request on the Dapr HTTP API port into a route: one of the sidecar's own API
+// endpoints, or an invocation (target app-id, namespace, method path, raw query). It does not
+// resolve app-ids or touch bodies; the three addressing forms are checked in Dapr's order.
+
+import { invokeError, SidecarError } from "./errors.ts";
+
+export type ApiName = "healthz" | "healthz_outbound" | "metadata" | "metadata_put" | "shutdown";
+
+export type Route =
+  | { kind: "invoke"; appId: string; namespace: string; path: string; query: string; viaAuth: boolean }
+  | { kind: "api"; name: ApiName; key?: string; query: string }
+  | { kind: "error"; error: SidecarError };
+
+const NO_APP_ID = "failed getting app id either from the URL path or the header dapr-app-id";
+
+/** Splits a full request URL (as runtimes hand it over) into raw path and raw query. */
+export function splitUrl(url: string): { path: string; query: string } {
+  let start = 0;
+  if (url[0] !== "/") {
+    const scheme = url.indexOf("://");
+    start = url.indexOf("/", scheme < 0 ? 0 : scheme + 3);
+    if (start < 0) return { path: "/", query: "" };
+  }
+  const q = url.indexOf("?", start);
+  return q < 0 ? { path: url.slice(start), query: "" } : { path: url.slice(start, q), query: url.slice(q) };
+}
+
+/** `appId` or `appId.namespace`; more dots, empty parts or URLs are rejected as Dapr does. */
+export function parseAppId(raw: string, defaultNamespace: string): { appId: string; namespace: string } | SidecarError {
+  let id: string;
+  try {
+    id = decodeURIComponent(raw);
+  } catch {
+    return invokeError("invalid_app_id", raw, `invalid app id ${raw}: bad percent-encoding`);
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(id)) {
+    return invokeError("invalid_app_id", id, `invalid app id ${id}: external URLs are not supported by meshlet`);
+  }
+  const parts = id.split(".");
+  if (parts.length > 2 || parts.some((p) => p === "") || /[\s/\\]/.test(id)) {
+    return invokeError("invalid_app_id", id, `invalid app id ${id}`);
+  }
+  return { appId: parts[0]!, namespace: parts[1] ?? defaultNamespace };
+}
+
+/**
+ * Normalises a method path: resolves `.` and `..` segments, refuses control characters and any
+ * attempt to climb above the root. Percent-encoding is kept as the client sent it.
+ */
+export function normalizeMethod(raw: string): string | null {
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(raw)) return null;
+  if (/%2e%2e|%2f\.\.|\.\.%2f/i.test(raw)) return null;
+  const out: string[] = [];
+  const segs = raw.split("/");
+  for (let i = 0; i < segs.length; i++) {
+    const s = segs[i]!;
+    if (s === ".") continue;
+    if (s === "..") {
+      if (out.length === 0) return null;
+      out.pop();
+      continue;
+    }
+    if (s === "" && i > 0 && i < segs.length - 1) continue; // collapse `//`
+    out.push(s);
+  }
+  let path = out.join("/");
+  if (path.startsWith("/")) path = path.slice(1);
+  return "/" + path;
+}
+
+function basicAuthAppId(auth: string | null): string | null {
+  if (!auth || auth.length < 7 || auth.slice(0, 6).toLowerCase() !== "basic ") return null;
+  let decoded: string;
+  try {
+    decoded = atob(auth.slice(6).trim());
+  } catch {
+    return null;
+  }
+  const colon = decoded.indexOf(":");
+  if (colon < 0 || decoded.slice(0, colon).toLowerCase() !== "dapr-app-id") return null;
+  return decoded.slice(colon + 1);
+}
+
+function invokeRoute(rawId: string, rawMethod: string, query: string, ns: string, viaAuth: boolean): Route {
+  const id = parseAppId(rawId, ns);
+  if (id instanceof SidecarError) return { kind: "error", error: id };
+  const path = normalizeMethod(rawMethod);
+  if (path === null) {
+    return { kind: "error", error: invokeError("invalid_method", id.appId, `invalid method: ${rawMethod}`) };
+  }
+  return { kind: "invoke", appId: id.appId, namespace: id.namespace, path, query, viaAuth };
+}
+
+/** Routes one request. `headers` are only read, never changed. */
+export function route(method: string, url: string, headers: Headers, defaultNamespace: string): Route {
+  const { path, query } = splitUrl(url);
+  const headerId = headers.get("dapr-app-id");
+  if (headerId !== null && headerId !== "") return invokeRoute(headerId, path, query, defaultNamespace, false);
+  const authId = basicAuthAppId(headers.get("authorization"));
+  if (authId !== null && authId !== "") return invokeRoute(authId, path, query, defaultNamespace, true);
+
+  if (path.startsWith("/v1.0/invoke/")) {
+    const rest = path.slice("/v1.0/invoke/".length);
+    const m = rest.indexOf("/method/");
+    if (m <= 0) {
+      const bare = rest.endsWith("/method") ? rest.slice(0, -7) : "";
+      if (bare && !bare.includes("/")) {
+        return invokeRoute(bare, "/", query, defaultNamespace, false);
+      }
+      return { kind: "error", error: new SidecarError("no_app_id", NO_APP_ID) };
+    }
+    return invokeRoute(rest.slice(0, m), rest.slice(m + "/method".length), query, defaultNamespace, false);
+  }
+
+  const p = path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;
+  if (p === "/v1.0/healthz" && (method === "GET" || method === "HEAD")) return { kind: "api", name: "healthz", query };
+  if (p === "/v1.0/healthz/outbound" && (method === "GET" || method === "HEAD")) {
+    return { kind: "api", name: "healthz_outbound", query };
+  }
+  if (p === "/v1.0/metadata" && (method === "GET" || method === "HEAD")) return { kind: "api", name: "metadata", query };
+  if (p.startsWith("/v1.0/metadata/") && method === "PUT") {
+    let key: string;
+    try {
+      key = decodeURIComponent(p.slice("/v1.0/metadata/".length));
+    } catch {
+      return { kind: "error", error: new SidecarError("malformed_request", "invalid metadata key") };
+    }
+    return { kind: "api", name: "metadata_put", key, query };
+  }
+  if (p === "/v1.0/shutdown" && method === "POST") return { kind: "api", name: "shutdown", query };
+  if (["/v1.0/healthz", "/v1.0/healthz/outbound", "/v1.0/metadata", "/v1.0/shutdown"].includes(p)) {
+    return { kind: "error", error: new SidecarError("method_not_allowed", `method ${method} is not allowed on ${p}`) };
+  }
+  if (p === "/v1.0/invoke" || p === "/v1.0/invoke/") {
+    return { kind: "error", error: new SidecarError("no_app_id", NO_APP_ID) };
+  }
+  return { kind: "error", error: new SidecarError("route_not_found", `no route for ${method} ${p}`) };
+}

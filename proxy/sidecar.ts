@@ -1,0 +1,185 @@
+// One sidecar instance: its two listeners (Dapr HTTP API, sidecar-to-sidecar), the per-target
+// Calls built once on first use, app readiness, registration with the resolver, and shutdown.
+// It does not parse flags or YAML (cli/, config/) and knows no runtime (given a Runtime).
+
+import net from "node:net";
+import os from "node:os";
+import type { Call } from "./types.ts";
+import type { Listener, Runtime } from "./listen.ts";
+import type { SidecarConfig } from "./config.ts";
+import type { Logger } from "./log.ts";
+import type { Resolver } from "../resolvers/types.ts";
+import type { Dialer } from "./dial.ts";
+import { apiHandler, type SidecarState } from "./api.ts";
+import { inboundHandler } from "./inbound.ts";
+import { appCall, outboundCall, type StackDeps } from "./stack.ts";
+
+export interface StartedSidecar {
+  readonly httpPort: number;
+  readonly internalPort: number;
+}
+
+function probeTcp(host: string, port: number, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host, port });
+    const done = (ok: boolean) => {
+      s.destroy();
+      resolve(ok);
+    };
+    s.setTimeout(timeoutMs, () => done(false));
+    s.once("connect", () => done(true));
+    s.once("error", () => done(false));
+  });
+}
+
+export class Sidecar {
+  readonly state: SidecarState = { ready: false, outboundReady: false, shuttingDown: false, extended: new Map(), startedAt: Date.now() };
+  private readonly dialer: Dialer;
+  private readonly targets = new Map<string, Call>();
+  private readonly listeners: Listener[] = [];
+  private internal: Listener | null = null;
+  private probeTimer: ReturnType<typeof setTimeout> | null = null;
+  private stopping: Promise<void> | null = null;
+  private readonly deps: StackDeps;
+  /** Called when the API asks the sidecar to stop (POST /v1.0/shutdown). */
+  onShutdownRequest: (force: boolean) => void = (force) => void this.stop(force);
+
+  constructor(
+    readonly cfg: SidecarConfig,
+    private readonly runtime: Runtime,
+    readonly resolver: Resolver,
+    private readonly log: Logger,
+  ) {
+    this.dialer = runtime.dialer();
+    this.deps = {
+      self: { appId: cfg.appId, namespace: cfg.namespace },
+      dialer: this.dialer,
+      resolver,
+      tryTimeoutMs: cfg.tryTimeoutMs,
+      maxBodySize: cfg.maxBodySize,
+      app: cfg.app,
+      appApiToken: cfg.appApiToken,
+    };
+  }
+
+  /** The Call for one target, built once and reused for every later request. */
+  target(appId: string, namespace: string): Call {
+    const key = `${namespace}/${appId}`;
+    let call = this.targets.get(key);
+    if (call) return call;
+    if (appId === this.cfg.appId && namespace === this.cfg.namespace) {
+      const toApp = appCall(this.deps);
+      const self = this.cfg;
+      call = (req, ctx) => {
+        req.headers.set("dapr-caller-app-id", self.appId);
+        req.headers.set("dapr-caller-namespace", self.namespace);
+        req.headers.set("dapr-callee-app-id", self.appId);
+        return toApp(req, ctx);
+      };
+    } else {
+      call = outboundCall(this.deps);
+    }
+    this.targets.set(key, call);
+    return call;
+  }
+
+  async start(): Promise<StartedSidecar> {
+    const cfg = this.cfg;
+    try {
+      this.internal = await this.runtime.listen({
+        host: cfg.internalHost,
+        port: cfg.internalPort,
+        handler: inboundHandler(cfg, appCall(this.deps), this.log),
+      });
+      const handler = apiHandler({
+        cfg,
+        state: this.state,
+        log: this.log,
+        hostname: os.hostname(),
+        target: (id, ns) => this.target(id, ns),
+        shutdown: (force) => this.onShutdownRequest(force),
+      });
+      let httpPort = cfg.httpPort;
+      for (const host of cfg.listenAddresses) {
+        const l = await this.runtime.listen({ host, port: httpPort, handler });
+        httpPort = l.port;
+        this.listeners.push(l);
+      }
+      this.state.outboundReady = true;
+      this.watchApp();
+      return { httpPort, internalPort: this.internal.port };
+    } catch (e) {
+      await this.closeListeners(true);
+      throw e;
+    }
+  }
+
+  /** Readiness: with an app port, ready (and registered) once the app accepts connections. */
+  private watchApp(): void {
+    const app = this.cfg.app;
+    if (!app) {
+      void this.becomeReady();
+      return;
+    }
+    let announced = false;
+    const tick = async () => {
+      this.probeTimer = null;
+      if (this.state.shuttingDown) return;
+      if (await probeTcp(app.host, app.port, 500)) {
+        await this.becomeReady();
+        return;
+      }
+      if (!announced) {
+        announced = true;
+        this.log.info(`waiting for the app to listen on ${app.key}`);
+      }
+      this.probeTimer = setTimeout(tick, 100);
+    };
+    void tick();
+  }
+
+  private async becomeReady(): Promise<void> {
+    if (this.state.shuttingDown || !this.internal) return;
+    try {
+      await this.resolver.register({
+        appId: this.cfg.appId,
+        namespace: this.cfg.namespace,
+        host: this.cfg.internalHost,
+        port: this.internal.port,
+        info: this.cfg.registryInfo?.(),
+      });
+    } catch (e) {
+      this.log.error("registration with the name resolver failed", { resolver: this.resolver.name, error: String(e) });
+    }
+    this.state.ready = true;
+    this.log.info("sidecar ready", { app_id: this.cfg.appId, resolver: this.resolver.name, internal_port: this.internal.port });
+  }
+
+  get internalPort(): number | null {
+    return this.internal?.port ?? null;
+  }
+
+  /** Deregisters first (no new callers), then drains for up to the graceful period. */
+  stop(force = false): Promise<void> {
+    this.stopping ??= (async () => {
+      this.state.shuttingDown = true;
+      this.state.ready = false;
+      if (this.probeTimer) clearTimeout(this.probeTimer);
+      await this.resolver.deregister().catch(() => {});
+      const grace = force ? 0 : this.cfg.gracefulShutdownMs;
+      const graceful = this.closeListeners(false);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([graceful, new Promise<void>((r) => (timer = setTimeout(r, grace)))]);
+      clearTimeout(timer);
+      await this.closeListeners(true);
+      await this.resolver.close().catch(() => {});
+      await this.dialer.close().catch(() => {});
+    })();
+    return this.stopping;
+  }
+
+  private async closeListeners(force: boolean): Promise<void> {
+    const all = [...this.listeners, ...(this.internal ? [this.internal] : [])];
+    await Promise.all(all.map((l) => l.close(force).catch(() => {})));
+  }
+}

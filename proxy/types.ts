@@ -1,0 +1,45 @@
+// The one call shape every layer speaks: a Call turns an outbound request into a Response, a
+// Layer wraps a Call. Nothing here knows about sockets, runtimes, YAML or discovery.
+
+/** A network address of one peer (a sidecar's internal port, or an app's port). */
+export interface Endpoint {
+  readonly host: string;
+  readonly port: number;
+  /** `host:port`, with IPv6 hosts bracketed; the key for pools, eviction and logs. */
+  readonly key: string;
+}
+
+/** The request as it travels between layers: already routed, never buffered whole. */
+export interface ProxyRequest {
+  /** Upper-case HTTP verb. */
+  readonly method: string;
+  /** The method path for the app, starting with `/`, percent-encoding kept as received. */
+  readonly path: string;
+  /** Raw query string including the leading `?`, or empty. */
+  readonly query: string;
+  /** Headers to send on; layers may add to them before the request leaves. */
+  readonly headers: Headers;
+  /** The body stream, or null when the request has none. */
+  readonly body: ReadableStream<Uint8Array> | null;
+}
+
+/** Per-call facts that layers read and (for `endpoint`) fill in. */
+export interface CallContext {
+  /** Target app-id and namespace. */
+  readonly appId: string;
+  readonly namespace: string;
+  /** Aborted when the client goes away or the sidecar stops. */
+  readonly signal: AbortSignal;
+  /** Set by the balancing layer: the endpoint this attempt goes to. */
+  endpoint?: Endpoint;
+  /** Set by the body-limit guard when the request body crossed --max-body-size. */
+  bodyTooLarge?: boolean;
+}
+
+export type Call = (req: ProxyRequest, ctx: CallContext) => Promise<Response>;
+export type Layer = (next: Call) => Call;
+
+export function endpoint(host: string, port: number): Endpoint {
+  const key = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+  return { host, port, key };
+}

@@ -1,0 +1,203 @@
+// The single-host registry: each sidecar writes one small JSON file into a shared directory and
+// keeps it fresh; callers read the directory. No multicast, no server, works from any shell.
+// It does not cross hosts: that is mdns/kubernetes/static territory.
+
+import fs from "node:fs";
+import fsp from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { endpoint, type Endpoint } from "../proxy/types.ts";
+import { Evictions } from "./evictions.ts";
+import { type AppRef, notFound, type Registration, type Resolver } from "./types.ts";
+
+export interface LocalEntry extends Registration {
+  readonly pid: number;
+  readonly file: string;
+  readonly startedAt: number;
+}
+
+export interface LocalRegistryOptions {
+  /** Registry directory; default `$MESHLET_REGISTRY_DIR` or `$MESHLET_HOME/registry`. */
+  dir?: string;
+  /** How often a live sidecar touches its file (ms). */
+  heartbeatMs?: number;
+  /** A file not touched for this long is stale even if its pid exists (pid reuse). */
+  staleMs?: number;
+  /** How long a resolved list is reused before the directory is read again (ms). */
+  cacheMs?: number;
+  /** How long an evicted endpoint is skipped unless its file is rewritten (ms). */
+  evictMs?: number;
+}
+
+/** meshlet's per-user state directory: `$MESHLET_HOME`, else `~/.meshlet`. */
+export function meshletHome(): string {
+  return process.env.MESHLET_HOME || path.join(os.homedir(), ".meshlet");
+}
+
+export function defaultRegistryDir(): string {
+  return process.env.MESHLET_REGISTRY_DIR || path.join(meshletHome(), "registry");
+}
+
+const enc = (s: string) => encodeURIComponent(s).replace(/~/g, "%7E");
+const prefixOf = (ref: AppRef) => `${enc(ref.namespace)}~${enc(ref.appId)}~`;
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Reads every live entry of the registry (dead or stale files are removed on the way). */
+export async function readRegistry(dir: string, staleMs = 15_000, prefix = ""): Promise<LocalEntry[]> {
+  let names: string[];
+  try {
+    names = await fsp.readdir(dir);
+  } catch {
+    return [];
+  }
+  const out: LocalEntry[] = [];
+  const now = Date.now();
+  await Promise.all(
+    names
+      .filter((n) => n.endsWith(".json") && n.startsWith(prefix))
+      .map(async (name) => {
+        const file = path.join(dir, name);
+        try {
+          const [st, text] = await Promise.all([fsp.stat(file), fsp.readFile(file, "utf8")]);
+          const e = JSON.parse(text) as Omit<LocalEntry, "file">;
+          if (!pidAlive(e.pid) || now - st.mtimeMs > staleMs) {
+            await fsp.unlink(file).catch(() => {});
+            return;
+          }
+          out.push({ ...e, file });
+        } catch {
+          // A file being written or removed right now: skip it this round.
+        }
+      }),
+  );
+  return out.sort((a, b) => a.startedAt - b.startedAt);
+}
+
+export class LocalRegistry implements Resolver {
+  readonly name = "local";
+  readonly dir: string;
+  private readonly heartbeatMs: number;
+  private readonly staleMs: number;
+  private readonly cacheMs: number;
+  private readonly cache = new Map<string, { eps: Endpoint[]; at: number; gen: number }>();
+  private readonly inflight = new Map<string, Promise<Endpoint[]>>();
+  private readonly evicted: Evictions;
+  private readonly watchers = new Map<string, Set<() => void>>();
+  private generation = 0;
+  private dirWatcher: fs.FSWatcher | null = null;
+  private own: { file: string; timer: ReturnType<typeof setInterval> } | null = null;
+  private readonly onExit = () => {
+    if (this.own) fs.rmSync(this.own.file, { force: true });
+  };
+
+  constructor(opts: LocalRegistryOptions = {}) {
+    this.dir = opts.dir ?? defaultRegistryDir();
+    this.heartbeatMs = opts.heartbeatMs ?? 2_000;
+    this.staleMs = opts.staleMs ?? 15_000;
+    this.cacheMs = opts.cacheMs ?? 1_000;
+    this.evicted = new Evictions(opts.evictMs ?? 5_000);
+  }
+
+  private ensureWatch(): void {
+    if (this.dirWatcher) return;
+    try {
+      fs.mkdirSync(this.dir, { recursive: true });
+      this.dirWatcher = fs.watch(this.dir, (_event, filename) => {
+        this.generation++;
+        const name = filename ? String(filename) : "";
+        for (const [prefix, subs] of this.watchers) {
+          if (!name || name.startsWith(prefix)) for (const fn of subs) fn();
+        }
+      });
+      this.dirWatcher.unref?.();
+    } catch {
+      // Without a watcher the cache TTL still bounds staleness.
+    }
+  }
+
+  async resolve(ref: AppRef): Promise<readonly Endpoint[]> {
+    this.ensureWatch();
+    const key = prefixOf(ref);
+    const now = Date.now();
+    const hit = this.cache.get(key);
+    let eps: Endpoint[];
+    if (hit && hit.gen === this.generation && now - hit.at < this.cacheMs) {
+      eps = hit.eps;
+    } else {
+      let p = this.inflight.get(key);
+      if (!p) {
+        const gen = this.generation;
+        p = readRegistry(this.dir, this.staleMs, key).then((entries) => {
+          const list = entries.map((e) => endpoint(e.host, e.port));
+          this.cache.set(key, { eps: list, at: Date.now(), gen });
+          return list;
+        });
+        p.finally(() => this.inflight.delete(key)).catch(() => {});
+        this.inflight.set(key, p);
+      }
+      eps = await p;
+    }
+    const live = this.evicted.filter(eps);
+    if (live.length === 0) {
+      throw notFound(ref, this.name, eps.length ? `all ${eps.length} instance(s) failed recently` : `registry ${this.dir}`);
+    }
+    return live;
+  }
+
+  evict(ref: AppRef, ep: Endpoint): void {
+    this.evicted.add(ep);
+    this.cache.delete(prefixOf(ref));
+  }
+
+  async register(self: Registration): Promise<void> {
+    await this.deregister();
+    await fsp.mkdir(this.dir, { recursive: true });
+    const name = `${prefixOf(self)}${process.pid}~${self.port}.json`;
+    const file = path.join(this.dir, name);
+    const body: Omit<LocalEntry, "file"> = { ...self, pid: process.pid, startedAt: Date.now() };
+    const tmp = `${file}.${process.pid}.tmp`;
+    await fsp.writeFile(tmp, JSON.stringify(body));
+    await fsp.rename(tmp, file);
+    const timer = setInterval(() => {
+      const t = new Date();
+      fs.utimes(file, t, t, (err) => {
+        // Someone removed our file (a cleanup, a reset dir): write it again.
+        if (err) fs.writeFile(file, JSON.stringify(body), () => {});
+      });
+    }, this.heartbeatMs);
+    timer.unref?.();
+    this.own = { file, timer };
+    process.on("exit", this.onExit);
+  }
+
+  async deregister(): Promise<void> {
+    if (!this.own) return;
+    clearInterval(this.own.timer);
+    await fsp.rm(this.own.file, { force: true });
+    this.own = null;
+    process.off("exit", this.onExit);
+  }
+
+  watch(ref: AppRef, onChange: () => void): () => void {
+    this.ensureWatch();
+    const key = prefixOf(ref);
+    let subs = this.watchers.get(key);
+    if (!subs) this.watchers.set(key, (subs = new Set()));
+    subs.add(onChange);
+    return () => subs.delete(onChange);
+  }
+
+  async close(): Promise<void> {
+    await this.deregister();
+    this.dirWatcher?.close();
+    this.dirWatcher = null;
+  }
+}

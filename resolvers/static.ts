@@ -1,0 +1,67 @@
+// A fixed map of app-id to addresses, for edge boxes without discovery: given inline in the
+// Configuration's nameResolution block or in its own YAML file. It never registers anything.
+
+import fs from "node:fs";
+import YAML from "yaml";
+import { endpoint, type Endpoint } from "../proxy/types.ts";
+import { Evictions } from "./evictions.ts";
+import { type AppRef, notFound, type Resolver } from "./types.ts";
+
+export type StaticMap = Record<string, readonly string[]>;
+
+/** `host:port`, `[v6]:port`; throws with the offending value otherwise. */
+export function parseAddress(s: string): Endpoint {
+  const m = /^\[([0-9a-fA-F:.]+)\]:(\d+)$/.exec(s) ?? /^([^:\s[\]]+):(\d+)$/.exec(s);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || !(port > 0 && port < 65536)) throw new Error(`invalid address "${s}" (want host:port or [ipv6]:port)`);
+  return endpoint(m[1]!, port);
+}
+
+/**
+ * Accepts `{ apps: { <id>: [addr...] } }` or `{ file: path }` pointing at a YAML map with the same
+ * shape; keys may be `id` (default namespace) or `id.namespace`.
+ */
+export function loadStaticMap(config: Record<string, unknown>): Map<string, Endpoint[]> {
+  let apps = config.apps as unknown;
+  if (typeof config.file === "string") {
+    const doc = YAML.parse(fs.readFileSync(config.file, "utf8")) as Record<string, unknown> | null;
+    apps = doc && typeof doc === "object" && "apps" in doc ? doc.apps : doc;
+  }
+  if (!apps || typeof apps !== "object") throw new Error("static resolver: configuration needs `apps` (a map of app-id to addresses) or `file`");
+  const out = new Map<string, Endpoint[]>();
+  for (const [id, addrs] of Object.entries(apps as Record<string, unknown>)) {
+    const list = typeof addrs === "string" ? [addrs] : addrs;
+    if (!Array.isArray(list)) throw new Error(`static resolver: app ${id} needs a list of addresses`);
+    const key = id.includes(".") ? id : `${id}.default`;
+    out.set(key, list.map((a) => parseAddress(String(a))));
+  }
+  return out;
+}
+
+export class StaticResolver implements Resolver {
+  readonly name = "static";
+  private readonly evicted: Evictions;
+  constructor(
+    private readonly map: Map<string, Endpoint[]>,
+    opts: { evictMs?: number } = {},
+  ) {
+    this.evicted = new Evictions(opts.evictMs ?? 5_000);
+  }
+
+  async resolve(ref: AppRef): Promise<readonly Endpoint[]> {
+    const eps = this.map.get(`${ref.appId}.${ref.namespace}`);
+    if (!eps || eps.length === 0) throw notFound(ref, this.name, "not in the static map");
+    const live = this.evicted.filter(eps);
+    // Every address failed recently: try them anyway rather than refuse (there is no other source).
+    return live.length ? live : eps;
+  }
+  evict(_ref: AppRef, ep: Endpoint): void {
+    this.evicted.add(ep);
+  }
+  async register(): Promise<void> {}
+  async deregister(): Promise<void> {}
+  watch(): () => void {
+    return () => {};
+  }
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,42 @@
+// The resolver contract every discovery mechanism implements: resolve an app-id (and namespace)
+// to endpoints, register this sidecar, deregister, evict an endpoint that failed, watch changes.
+// Resolvers know nothing about HTTP; the balancing layer decides which endpoint a call uses.
+
+import type { Endpoint } from "../proxy/types.ts";
+import { invokeError, type SidecarError } from "../proxy/errors.ts";
+
+export interface AppRef {
+  readonly appId: string;
+  readonly namespace: string;
+}
+
+/** What a sidecar announces about itself. */
+export interface Registration extends AppRef {
+  /** Address peers dial (the internal port). */
+  readonly host: string;
+  readonly port: number;
+  /** Informational fields for `meshlet list` and diagnostics. */
+  readonly info?: Readonly<Record<string, string | number | null>>;
+}
+
+export interface Resolver {
+  readonly name: string;
+  /** Endpoints of `ref`; rejects with reason `app_id_not_found` when there are none. */
+  resolve(ref: AppRef): Promise<readonly Endpoint[]>;
+  register(self: Registration): Promise<void>;
+  deregister(): Promise<void>;
+  /** Stop handing out `ep` for `ref` until the resolver learns of it again. */
+  evict(ref: AppRef, ep: Endpoint): void;
+  /** Calls `onChange` when the endpoints of `ref` may have changed; returns an unsubscribe. */
+  watch(ref: AppRef, onChange: () => void): () => void;
+  close(): Promise<void>;
+}
+
+export function notFound(ref: AppRef, resolver: string, detail = ""): SidecarError {
+  const ns = ref.namespace === "default" ? "" : ` in namespace ${ref.namespace}`;
+  return invokeError(
+    "app_id_not_found",
+    ref.appId,
+    `couldn't find service: ${ref.appId}${ns} (resolver: ${resolver}${detail ? `; ${detail}` : ""})`,
+  );
+}
