@@ -6,7 +6,14 @@ import crypto from "node:crypto";
 const port = Number(process.env.APP_PORT || process.argv[2] || 3000);
 const name = process.env.APP_ID || "echo";
 
-const server = http.createServer(async (req, res) => {
+const server = http.createServer((req, res) => {
+  handle(req, res).catch((e) => {
+    console.log(`[${name}] request ${req.method} ${req.url} failed: ${e.message}`);
+    res.destroy();
+  });
+});
+
+async function handle(req, res) {
   const url = new URL(req.url, "http://x");
   if (url.pathname === "/big") {
     // A streamed body of ?mb= megabytes, generated on the fly.
@@ -27,6 +34,11 @@ const server = http.createServer(async (req, res) => {
   if (url.pathname === "/slow") {
     await new Promise((r) => setTimeout(r, Number(url.searchParams.get("ms") || 2000)));
     res.end("slow done");
+    return;
+  }
+  if (url.pathname === "/reset") {
+    // Vanish before answering: the connection is destroyed with no response.
+    req.socket.destroy();
     return;
   }
   if (url.pathname === "/drip") {
@@ -61,6 +73,7 @@ const server = http.createServer(async (req, res) => {
   res.end(
     JSON.stringify({
       app: name,
+      port,
       method: req.method,
       url: req.url,
       headers: req.headers,
@@ -69,6 +82,6 @@ const server = http.createServer(async (req, res) => {
       body: size <= 65536 ? body.toString("utf8") : null,
     }),
   );
-});
+}
 server.listen(port, process.env.APP_HOST || "127.0.0.1", () => console.log(`[${name}] listening on ${port}`));
 process.on("SIGTERM", () => server.close(() => process.exit(0)));

@@ -1,0 +1,192 @@
+// Test harness for end-to-end tests: spawns real `meshlet run` processes (on the pinned Bun)
+// with real apps, waits for readiness over HTTP, and kills every process it started.
+
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import http from "node:http";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+
+export const ROOT = path.resolve(import.meta.dirname, "..");
+export const MESHLET = path.join(ROOT, "bin", "meshlet");
+export const ECHO_APP = path.join(ROOT, "test", "apps", "echo.mjs");
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const a = s.address() as net.AddressInfo;
+      s.close(() => resolve(a.port));
+    });
+  });
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 15_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < end) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    await sleep(50);
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+}
+
+export interface Proc {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  output(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const live = new Set<ChildProcess>();
+const extraPids = new Set<number>();
+
+export function spawnProc(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Proc {
+  const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  let out = "";
+  child.stdout!.on("data", (d) => (out += d));
+  child.stderr!.on("data", (d) => (out += d));
+  live.add(child);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => {
+      live.delete(child);
+      resolve({ code, signal });
+    }),
+  );
+  return { child, pid: child.pid!, output: () => out, exited };
+}
+
+/** A fresh MESHLET_HOME per test file, so registries of parallel runs never mix. */
+export function tempHome(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), "meshlet-test-"));
+}
+
+export interface Sidecar extends Proc {
+  readonly httpPort: number;
+  readonly appPort: number | null;
+  readonly url: string;
+  /** pid of the app the sidecar started, if any. */
+  appPid(): number | null;
+}
+
+export interface StartOptions {
+  appId: string;
+  home: string;
+  /** Start the echo app on this port (a free one when true). */
+  echo?: boolean | number;
+  args?: string[];
+  command?: string[];
+  env?: NodeJS.ProcessEnv;
+  /** Wait for /v1.0/healthz (default when an app runs) or only for the API. */
+  waitReady?: boolean;
+}
+
+export async function startSidecar(o: StartOptions): Promise<Sidecar> {
+  const httpPort = await freePort();
+  const appPort = o.echo === true ? await freePort() : typeof o.echo === "number" ? o.echo : null;
+  const args = ["run", "-a", o.appId, "-H", String(httpPort), ...(appPort ? ["-p", String(appPort)] : []), ...(o.args ?? [])];
+  const command = o.command ?? (o.echo ? ["node", ECHO_APP] : []);
+  if (command.length) args.push("--", ...command);
+  const p = spawnProc(MESHLET, args, { MESHLET_HOME: o.home, ...o.env });
+  const url = `http://127.0.0.1:${httpPort}`;
+  const ready = o.waitReady ?? true;
+  try {
+    await waitFor(`sidecar ${o.appId} on ${httpPort}`, async () => {
+      if (p.child.exitCode !== null) throw new Error(`exited early:\n${p.output()}`);
+      const r = await fetch(`${url}/v1.0/healthz${ready ? "" : "/outbound"}`);
+      return r.status === 204;
+    });
+  } catch (e) {
+    throw new Error(`${(e as Error).message}\n--- output ---\n${p.output()}`);
+  }
+  let appPid: number | null = null;
+  if (command.length) {
+    const headers: Record<string, string> = o.env?.DAPR_API_TOKEN ? { "dapr-api-token": o.env.DAPR_API_TOKEN } : {};
+    const md = (await (await fetch(`${url}/v1.0/metadata`, { headers })).json()) as { extended: Record<string, string> };
+    appPid = Number(md.extended.appPID) || null;
+    if (appPid) extraPids.add(appPid);
+  }
+  return { ...p, httpPort, appPort, url, appPid: () => appPid };
+}
+
+/** Kills everything this file started: sidecars (process groups) and the apps they spawned. */
+export async function killAll(): Promise<void> {
+  const waits: Promise<unknown>[] = [];
+  for (const c of live) {
+    waits.push(new Promise((r) => c.once("exit", r)));
+    try {
+      process.kill(-c.pid!, "SIGKILL");
+    } catch {
+      c.kill("SIGKILL");
+    }
+  }
+  for (const pid of extraPids) {
+    try {
+      process.kill(-pid, "SIGKILL");
+    } catch {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+  }
+  extraPids.clear();
+  await Promise.race([Promise.all(waits), sleep(3000)]);
+}
+
+export function trackPid(pid: number): void {
+  extraPids.add(pid);
+}
+
+/** VmRSS of a process in bytes (Linux /proc). */
+export function rss(pid: number): number {
+  const s = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+  const m = /VmRSS:\s+(\d+) kB/.exec(s);
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+/** A request through node:http, for headers fetch refuses to send (Connection, Upgrade, ...). */
+export function rawRequest(
+  url: string,
+  opts: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: opts.method ?? "GET", headers: opts.headers }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (d) => (body += d));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(opts.body);
+  });
+}
+
+/** The run record `meshlet run` wrote for `appId` under `home` (ports, pids). */
+export function runRecord(home: string, appId: string): { internalPort: number; pid: number; appPid: number | null; httpPort: number } {
+  const dir = path.join(home, "runs");
+  for (const f of fs.readdirSync(dir)) {
+    const r = JSON.parse(fs.readFileSync(path.join(dir, f), "utf8"));
+    if (r.appId === appId) return r;
+  }
+  throw new Error(`no run record for ${appId}`);
+}
+
+/** Writes a file into a fresh temp dir and returns its path. */
+export function tempFile(name: string, text: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "meshlet-file-"));
+  const f = path.join(dir, name);
+  fs.writeFileSync(f, text);
+  return f;
+}
