@@ -49,7 +49,7 @@ export function parseAppId(raw: string, defaultNamespace: string): { appId: stri
  */
 export function normalizeMethod(raw: string): string | null {
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(raw)) return null;
+  if (/[\u0000-\u001f\u007f]|%[01][0-9a-f]|%7f/i.test(raw)) return null;
   if (/%2e%2e|%2f\.\.|\.\.%2f/i.test(raw)) return null;
   const out: string[] = [];
   const segs = raw.split("/");
