@@ -1,0 +1,127 @@
+// The CLI as a user drives it: `meshlet run` env vars, lifecycle and exit codes, `list`,
+// `invoke`, `stop`, and one clear line for every mistake.
+
+import { afterAll, describe, expect, it } from "vitest";
+import net from "node:net";
+import { freePort, killAll, MESHLET, spawnProc, startSidecar, tempFile, tempHome, waitFor } from "../helpers.ts";
+
+afterAll(killAll);
+
+async function cli(args: string[], home: string, env: NodeJS.ProcessEnv = {}) {
+  const p = spawnProc(MESHLET, args, { MESHLET_HOME: home, ...env });
+  const { code } = await p.exited;
+  return { code, out: p.output() };
+}
+
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: "127.0.0.1", port });
+    s.once("connect", () => (s.destroy(), resolve(true)));
+    s.once("error", () => resolve(false));
+  });
+}
+
+describe("meshlet run", () => {
+  it("gives the app Dapr's env vars and exits with the app's code", async () => {
+    const home = tempHome();
+    const appPort = await freePort();
+    const script = `console.log("ENV=" + JSON.stringify({h: process.env.DAPR_HTTP_PORT, g: process.env.DAPR_GRPC_PORT, id: process.env.APP_ID, p: process.env.APP_PORT, m: process.env.DAPR_METRICS_PORT, c: process.env.APP_CHANNEL_ADDRESS, proto: process.env.APP_PROTOCOL})); process.exit(3)`;
+    const { code, out } = await cli(["run", "--app-id", "envy", "--app-port", String(appPort), "--", "node", "-e", script], home);
+    expect(code).toBe(3);
+    const env = JSON.parse(/ENV=(.*)/.exec(out)![1]!) as Record<string, string>;
+    const http = /HTTP Port: (\d+)\. gRPC Port: (\d+)/.exec(out)!;
+    expect(env).toMatchObject({ h: http[1], g: http[2], id: "envy", p: String(appPort), c: "127.0.0.1", proto: "http" });
+    expect(Number(env.m)).toBeGreaterThan(0);
+    expect(out).toContain("The App process exited with error code: 3");
+    expect(await listening(Number(http[1]))).toBe(false);
+  });
+
+  it("stops the app and the sidecar on SIGINT", async () => {
+    const home = tempHome();
+    const s = await startSidecar({ appId: "ctrlc", home, echo: true });
+    const appPid = s.appPid()!;
+    process.kill(s.pid, "SIGINT");
+    const { code } = await s.exited;
+    expect(code).toBe(0);
+    expect(s.output()).toContain("Exited App successfully");
+    expect(() => process.kill(appPid, 0)).toThrow();
+    expect(await listening(s.httpPort)).toBe(false);
+  });
+
+  it("stops on POST /v1.0/shutdown", async () => {
+    const s = await startSidecar({ appId: "bye", home: tempHome(), echo: true });
+    const r = await fetch(`${s.url}/v1.0/shutdown`, { method: "POST" });
+    expect(r.status).toBe(204);
+    expect((await s.exited).code).toBe(0);
+  });
+
+  it("refuses a port in use with Dapr's message", async () => {
+    const home = tempHome();
+    const s = await startSidecar({ appId: "first", home });
+    const { code, out } = await cli(["run", "-a", "second", "-H", String(s.httpPort)], home);
+    expect(code).toBe(1);
+    expect(out.trim()).toBe(`❌  invalid configuration for HTTPPort. Port ${s.httpPort} is not available`);
+  });
+
+  it("says one clear line for bad flags and values", async () => {
+    const home = tempHome();
+    const cases: Array<[string[], RegExp]> = [
+      [["run", "--app-idd", "x"], /Unknown option '--app-idd'/],
+      [["run"], /--app-id \(-a\) is required/],
+      [["run", "-a", "x", "--max-body-size", "lots"], /--max-body-size: invalid size "lots"/],
+      [["run", "-a", "x", "-p", "0"], /--app-port: "0" is not a valid port/],
+      [["run", "-a", "x", "--log-level", "loud"], /--log-level: "loud" is not one of/],
+      [["run", "-a", "x", "--app-timeout", "5 sec"], /--app-timeout: invalid duration/],
+      [["frobnicate"], /unknown command "frobnicate"/],
+      [["stop", "-a", "nobody"], /failed to stop app id nobody: couldn't find app id nobody/],
+      [["invoke", "-a", "nobody", "-m", "x"], /error invoking app nobody: app ID nobody not found/],
+    ];
+    for (const [args, re] of cases) {
+      const { code, out } = await cli(args, home);
+      expect(code, args.join(" ")).toBe(1);
+      expect(out.trim().split("\n")).toHaveLength(1);
+      expect(out).toMatch(re);
+    }
+  });
+
+  it("reports invalid YAML with file and line", async () => {
+    const bad = tempFile("config.yaml", "apiVersion: dapr.io/v1alpha1\nkind: Configuration\nspec:\n  nameResolution: [oops\n");
+    const { code, out } = await cli(["run", "-a", "x", "-c", bad], tempHome());
+    expect(code).toBe(1);
+    expect(out).toMatch(new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:\\d+: invalid YAML`));
+    const unknown = tempFile("config.yaml", "kind: Configuration\nspec:\n  nameResolution:\n    component: carrier-pigeon\n");
+    const r2 = await cli(["run", "-a", "x", "-c", unknown], tempHome());
+    expect(r2.code).toBe(1);
+    expect(r2.out).toContain('unknown name resolver "carrier-pigeon"');
+  });
+});
+
+describe("meshlet list, invoke, stop", () => {
+  it("lists, invokes and stops running apps", async () => {
+    const home = tempHome();
+    const s = await startSidecar({ appId: "listed", home, echo: true });
+    const json = await cli(["list", "-o", "json"], home);
+    const rows = JSON.parse(json.out) as Array<Record<string, unknown>>;
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ appId: "listed", httpPort: s.httpPort, appPort: s.appPort, daprdPid: s.pid, appPid: s.appPid() });
+    expect(String(rows[0]!.command)).toContain("echo.mjs");
+    const table = await cli(["list"], home);
+    expect(table.out).toMatch(/^APP ID\s+HTTP PORT/);
+    expect(table.out).toMatch(new RegExp(`listed\\s+${s.httpPort}`));
+
+    const inv = await cli(["invoke", "--app-id", "listed", "--method", "orders/1", "--data", '{"a":1}'], home);
+    expect(inv.code).toBe(0);
+    const echoed = JSON.parse(inv.out.split("\n")[0]!) as { method: string; url: string; body: string; headers: Record<string, string> };
+    expect([echoed.method, echoed.url, echoed.body, echoed.headers["content-type"]]).toEqual(["POST", "/orders/1", '{"a":1}', "application/json"]);
+    expect(inv.out).toContain("✅  App invoked successfully");
+    const failing = await cli(["invoke", "-a", "listed", "-m", "status/500", "-v", "GET"], home);
+    expect(failing.code).toBe(1);
+    expect(failing.out).toContain("❌  error invoking app listed: 500");
+
+    const stop = await cli(["stop", "--app-id", "listed"], home);
+    expect(stop.code).toBe(0);
+    expect(stop.out).toContain("✅  app stopped successfully: listed");
+    await s.exited;
+    await waitFor("list to be empty", async () => (await cli(["list"], home)).out.includes("No meshlet instances found."));
+  });
+});
