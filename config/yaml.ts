@@ -39,7 +39,7 @@ export function readYamlFile(file: string): YamlDoc[] {
     }
     const data = doc.toJS() as unknown;
     if (data === null || data === undefined) continue;
-    const line = lineOf(text, doc.range[0]);
+    const line = lineOf(text, (doc.contents?.range ?? doc.range)[0]);
     if (typeof data !== "object" || Array.isArray(data)) throw new ConfigError(`${file}:${line}: expected a mapping at the top level`);
     const kind = (data as { kind?: unknown }).kind;
     out.push({ file, line, kind: typeof kind === "string" ? kind : "", data: data as Record<string, unknown> });

@@ -48,11 +48,10 @@ export function parseAppId(raw: string, defaultNamespace: string): { appId: stri
  * attempt to climb above the root. Percent-encoding is kept as the client sent it.
  */
 export function normalizeMethod(raw: string): string | null {
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]|%[01][0-9a-f]|%7f/i.test(raw)) return null;
   if (/%2e%2e|%2f\.\.|\.\.%2f/i.test(raw)) return null;
   const out: string[] = [];
-  const segs = raw.split("/");
+  const segs = (raw.startsWith("/") ? raw.slice(1) : raw).split("/");
   for (let i = 0; i < segs.length; i++) {
     const s = segs[i]!;
     if (s === ".") continue;
@@ -61,11 +60,10 @@ export function normalizeMethod(raw: string): string | null {
       out.pop();
       continue;
     }
-    if (s === "" && i > 0 && i < segs.length - 1) continue; // collapse `//`
+    if (s === "" && i < segs.length - 1) continue; // collapse `//`; keep a trailing `/`
     out.push(s);
   }
-  let path = out.join("/");
-  if (path.startsWith("/")) path = path.slice(1);
+  const path = out.join("/");
   return "/" + path;
 }
 

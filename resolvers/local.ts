@@ -81,6 +81,18 @@ export async function readRegistry(dir: string, staleMs = 15_000, prefix = ""): 
   return out.sort((a, b) => a.startedAt - b.startedAt);
 }
 
+/** Files this process registered: removed on exit even if nobody called deregister(). */
+const ownFiles = new Set<string>();
+let exitHook = false;
+function removeOnExit(file: string): void {
+  ownFiles.add(file);
+  if (exitHook) return;
+  exitHook = true;
+  process.on("exit", () => {
+    for (const f of ownFiles) fs.rmSync(f, { force: true });
+  });
+}
+
 export class LocalRegistry implements Resolver {
   readonly name = "local";
   readonly dir: string;
@@ -94,9 +106,6 @@ export class LocalRegistry implements Resolver {
   private generation = 0;
   private dirWatcher: fs.FSWatcher | null = null;
   private own: { file: string; timer: ReturnType<typeof setInterval> } | null = null;
-  private readonly onExit = () => {
-    if (this.own) fs.rmSync(this.own.file, { force: true });
-  };
 
   constructor(opts: LocalRegistryOptions = {}) {
     this.dir = opts.dir ?? defaultRegistryDir();
@@ -175,15 +184,15 @@ export class LocalRegistry implements Resolver {
     }, this.heartbeatMs);
     timer.unref?.();
     this.own = { file, timer };
-    process.on("exit", this.onExit);
+    removeOnExit(file);
   }
 
   async deregister(): Promise<void> {
     if (!this.own) return;
     clearInterval(this.own.timer);
     await fsp.rm(this.own.file, { force: true });
+    ownFiles.delete(this.own.file);
     this.own = null;
-    process.off("exit", this.onExit);
   }
 
   watch(ref: AppRef, onChange: () => void): () => void {

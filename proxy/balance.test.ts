@@ -1,0 +1,83 @@
+import { describe, expect, it } from "vitest";
+import { balance } from "./balance.ts";
+import { endpoint, type Call, type CallContext, type Endpoint, type ProxyRequest } from "./types.ts";
+import { invokeError, SidecarError } from "./errors.ts";
+import type { Resolver } from "../resolvers/types.ts";
+
+function fakeResolver(eps: Endpoint[]) {
+  const evicted: string[] = [];
+  const r: Resolver = {
+    name: "fake",
+    resolve: async () => {
+      const live = eps.filter((e) => !evicted.includes(e.key));
+      if (!live.length) throw invokeError("app_id_not_found", "a", "none");
+      return live;
+    },
+    evict: (_ref, ep) => void evicted.push(ep.key),
+    register: async () => {},
+    deregister: async () => {},
+    watch: () => () => {},
+    close: async () => {},
+  };
+  return { r, evicted };
+}
+
+const ctx = (): CallContext => ({ appId: "a", namespace: "default", signal: new AbortController().signal });
+const get: ProxyRequest = { method: "GET", path: "/", query: "", headers: new Headers(), body: null };
+const post: ProxyRequest = { ...get, method: "POST", body: new ReadableStream() };
+
+describe("balance layer", () => {
+  const e1 = endpoint("127.0.0.1", 1);
+  const e2 = endpoint("127.0.0.1", 2);
+
+  it("moves a request that never reached an endpoint to another one, and evicts the first", async () => {
+    const { r, evicted } = fakeResolver([e1, e2]);
+    const seen: string[] = [];
+    const next: Call = async (_q, c) => {
+      seen.push(c.endpoint!.key);
+      if (c.endpoint === e1) throw invokeError("peer_unreachable", "a", "refused", { neverSent: true });
+      return new Response("ok");
+    };
+    const res = await balance(r, () => 0)(next)(get, ctx());
+    expect(await res.text()).toBe("ok");
+    expect(seen).toEqual(["127.0.0.1:1", "127.0.0.1:2"]);
+    expect(evicted).toEqual(["127.0.0.1:1"]);
+  });
+
+  it("does not resend a streamed body, but still evicts", async () => {
+    const { r, evicted } = fakeResolver([e1, e2]);
+    const next: Call = async () => {
+      throw invokeError("peer_unreachable", "a", "refused", { neverSent: true });
+    };
+    await expect(balance(r, () => 0)(next)(post, ctx())).rejects.toMatchObject({ reason: "peer_unreachable" });
+    expect(evicted).toEqual(["127.0.0.1:1"]);
+  });
+
+  it("never retries an error that may have reached the app", async () => {
+    const { r } = fakeResolver([e1, e2]);
+    let calls = 0;
+    const next: Call = async () => {
+      calls++;
+      throw invokeError("upstream_reset", "a", "reset");
+    };
+    await expect(balance(r)(next)(get, ctx())).rejects.toBeInstanceOf(SidecarError);
+    expect(calls).toBe(1);
+  });
+
+  it("reports the last failure when every endpoint refused", async () => {
+    const { r } = fakeResolver([e1, e2]);
+    const next: Call = async (_q, c) => {
+      throw invokeError("peer_unreachable", "a", `refused ${c.endpoint!.key}`, { neverSent: true });
+    };
+    await expect(balance(r)(next)(get, ctx())).rejects.toMatchObject({ reason: "peer_unreachable" });
+  });
+
+  it("treats a wrong_target answer as a stale endpoint", async () => {
+    const { r, evicted } = fakeResolver([e1, e2]);
+    const next: Call = async (_q, c) =>
+      c.endpoint === e1 ? new Response("{}", { status: 500, headers: { "meshlet-reason": "wrong_target" } }) : new Response("right");
+    const res = await balance(r, () => 0)(next)(get, ctx());
+    expect(await res.text()).toBe("right");
+    expect(evicted).toEqual(["127.0.0.1:1"]);
+  });
+});

@@ -1,0 +1,30 @@
+import { describe, expect, it } from "vitest";
+import { asSidecarError, classifyDialError, errorResponse, invokeError, REASONS } from "./errors.ts";
+
+describe("errors to the wire", () => {
+  it("uses Dapr's JSON shape with the reason header", async () => {
+    const res = errorResponse(invokeError("app_id_not_found", "x", "couldn't find service: x"));
+    expect(res.status).toBe(500);
+    expect(res.headers.get("meshlet-reason")).toBe("app_id_not_found");
+    expect(await res.json()).toEqual({ errorCode: "ERR_DIRECT_INVOKE", message: "failed to invoke, id: x, err: couldn't find service: x" });
+  });
+  it("maps every reason to a status and an error code", () => {
+    for (const [reason, spec] of Object.entries(REASONS)) {
+      expect(spec.status, reason).toBeGreaterThanOrEqual(400);
+      expect(spec.errorCode, reason).toMatch(/^ERR_[A-Z_]+$/);
+    }
+  });
+  it("wraps unknown throwables as internal", () => {
+    expect(asSidecarError(new Error("boom")).reason).toBe("internal");
+  });
+});
+
+describe("classifyDialError", () => {
+  it("recognises Bun's and undici's refused, reset and abort errors", () => {
+    expect(classifyDialError(Object.assign(new Error("Unable to connect. Is the computer able to access the url?"), { code: "ConnectionRefused" }))).toBe("refused");
+    expect(classifyDialError(new TypeError("fetch failed", { cause: Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }) }))).toBe("refused");
+    expect(classifyDialError(Object.assign(new Error("other side closed"), { code: "UND_ERR_SOCKET" }))).toBe("reset");
+    expect(classifyDialError(new DOMException("The operation was aborted.", "AbortError"))).toBe("aborted");
+    expect(classifyDialError(new Error("weird"))).toBe("other");
+  });
+});

@@ -1,0 +1,84 @@
+import { describe, expect, it } from "vitest";
+import { headersTimeout } from "./timeout.ts";
+import type { Clock } from "./clock.ts";
+import type { Call, CallContext, ProxyRequest } from "../proxy/types.ts";
+import { SidecarError } from "../proxy/errors.ts";
+
+/** A manual clock: timers fire only when the test advances time. */
+function fakeClock() {
+  let now = 0;
+  const timers = new Map<number, { at: number; fn: () => void }>();
+  let id = 0;
+  const clock: Clock = {
+    now: () => now,
+    setTimeout: (fn, ms) => {
+      timers.set(++id, { at: now + ms, fn });
+      return id;
+    },
+    clearTimeout: (h) => void timers.delete(h as number),
+  };
+  const advance = (ms: number) => {
+    now += ms;
+    for (const [k, t] of [...timers]) {
+      if (t.at > now) continue;
+      timers.delete(k);
+      t.fn();
+    }
+  };
+  return { clock, advance, pending: () => timers.size };
+}
+
+const req: ProxyRequest = { method: "GET", path: "/", query: "", headers: new Headers(), body: null };
+const ctx = (): CallContext => ({ appId: "a", namespace: "default", signal: new AbortController().signal });
+
+/** An upstream that answers when told, or rejects when its signal aborts. */
+function pendingUpstream() {
+  let answer!: (r: Response) => void;
+  const call: Call = (_req, c) =>
+    new Promise<Response>((resolve, reject) => {
+      answer = resolve;
+      c.signal.addEventListener("abort", () => reject(c.signal.reason));
+    });
+  return { call, answer: (r: Response) => answer(r) };
+}
+
+describe("per-try headers timeout", () => {
+  it("fails with app_timeout exactly when the time is up", async () => {
+    const { clock, advance } = fakeClock();
+    const up = pendingUpstream();
+    const p = headersTimeout(500, clock)(up.call)(req, ctx());
+    advance(499);
+    await Promise.resolve();
+    advance(1);
+    const e = await p.catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(SidecarError);
+    expect((e as SidecarError).reason).toBe("app_timeout");
+    expect((e as SidecarError).message).toContain("context deadline exceeded");
+  });
+
+  it("stops timing once headers arrive, and clears its timer", async () => {
+    const { clock, advance, pending } = fakeClock();
+    const up = pendingUpstream();
+    const p = headersTimeout(500, clock)(up.call)(req, ctx());
+    advance(100);
+    up.answer(new Response("ok"));
+    const res = await p;
+    expect(pending()).toBe(0);
+    advance(10_000);
+    expect(await res.text()).toBe("ok");
+  });
+
+  it("passes a client abort through without calling it a timeout", async () => {
+    const { clock } = fakeClock();
+    const up = pendingUpstream();
+    const ac = new AbortController();
+    const p = headersTimeout(500, clock)(up.call)(req, { appId: "a", namespace: "default", signal: ac.signal });
+    ac.abort(new Error("client went away"));
+    await expect(p).rejects.toThrow("client went away");
+  });
+
+  it("is a no-op layer for 0", () => {
+    const call: Call = async () => new Response("x");
+    expect(headersTimeout(0)(call)).toBe(call);
+  });
+});
