@@ -101,14 +101,16 @@ async function plan(args: string[]): Promise<RunPlan> {
   const docs = readResourcePaths(resourcesPaths);
   const listen = (v["dapr-listen-addresses"] ?? "127.0.0.1").split(",").map((s) => s.trim()).filter(Boolean);
   const channel = v["app-channel-address"] ?? "127.0.0.1";
+  const inCluster = Boolean(process.env.KUBERNETES_SERVICE_HOST);
 
   const cfg: SidecarConfig = {
     appId,
     namespace: process.env.NAMESPACE || "default",
     listenAddresses: listen,
     httpPort: httpPort ?? 0,
-    internalHost: "127.0.0.1",
-    internalPort: internalPort ?? 0,
+    // In a cluster peers dial the pod IP on 50002 (Dapr's port); on one host, loopback and ephemeral.
+    internalHost: inCluster ? "0.0.0.0" : "127.0.0.1",
+    internalPort: internalPort ?? (inCluster ? 50002 : 0),
     app: appPort ? endpoint(channel, appPort) : null,
     appProtocol: protocol,
     maxBodySize,
@@ -162,6 +164,8 @@ export async function runCommand(args: string[]): Promise<number> {
     internal: `${cfg.internalHost}:${ports.internalPort}`,
     app: cfg.app?.key ?? "none",
     max_body_size: cfg.maxBodySize,
+    metrics_port: p.metricsPort,
+    internal_transport: "plain",
   });
 
   let exitCode = 0;

@@ -13,6 +13,7 @@ import type { Dialer } from "./dial.ts";
 import { apiHandler, type SidecarState } from "./api.ts";
 import { inboundHandler } from "./inbound.ts";
 import { appCall, outboundCall, type StackDeps } from "./stack.ts";
+import { type InternalTransport, plainTransport } from "../certs/transport.ts";
 
 export interface StartedSidecar {
   readonly httpPort: number;
@@ -35,6 +36,8 @@ function probeTcp(host: string, port: number, timeoutMs: number): Promise<boolea
 export class Sidecar {
   readonly state: SidecarState = { ready: false, outboundReady: false, shuttingDown: false, extended: new Map(), startedAt: Date.now() };
   private readonly dialer: Dialer;
+  private readonly peerDialer: Dialer;
+  private readonly transport: InternalTransport;
   private readonly targets = new Map<string, Call>();
   private readonly listeners: Listener[] = [];
   private internal: Listener | null = null;
@@ -49,11 +52,15 @@ export class Sidecar {
     private readonly runtime: Runtime,
     readonly resolver: Resolver,
     private readonly log: Logger,
+    transport?: InternalTransport,
   ) {
+    this.transport = transport ?? plainTransport(runtime);
     this.dialer = runtime.dialer();
+    this.peerDialer = this.transport.dialer();
     this.deps = {
       self: { appId: cfg.appId, namespace: cfg.namespace },
       dialer: this.dialer,
+      peerDialer: this.peerDialer,
       resolver,
       tryTimeoutMs: cfg.tryTimeoutMs,
       maxBodySize: cfg.maxBodySize,
@@ -86,7 +93,7 @@ export class Sidecar {
   async start(): Promise<StartedSidecar> {
     const cfg = this.cfg;
     try {
-      this.internal = await this.runtime.listen({
+      this.internal = await this.transport.listen({
         host: cfg.internalHost,
         port: cfg.internalPort,
         handler: inboundHandler(cfg, appCall(this.deps), this.log),
@@ -173,7 +180,7 @@ export class Sidecar {
       clearTimeout(timer);
       await this.closeListeners(true);
       await this.resolver.close().catch(() => {});
-      await this.dialer.close().catch(() => {});
+      await Promise.all([this.dialer.close(), this.peerDialer.close()]).catch(() => {});
     })();
     return this.stopping;
   }

@@ -11,7 +11,10 @@ import type { Endpoint } from "./types.ts";
 
 export interface StackDeps {
   readonly self: SelfIdentity;
+  /** Dials the local app. */
   readonly dialer: Dialer;
+  /** Dials peer sidecars (the internal transport: plain today, mTLS next). */
+  readonly peerDialer: Dialer;
   readonly resolver: Resolver;
   /** Per-try wait for response headers, ms (0 = none). */
   readonly tryTimeoutMs: number;
@@ -56,7 +59,7 @@ export function compose(steps: readonly StackStep[], deps: StackDeps, terminal: 
 }
 
 export function outboundCall(deps: StackDeps): Call {
-  return compose(OUTBOUND, deps, toPeer(deps.dialer, deps.self, deps.maxBodySize));
+  return compose(OUTBOUND, deps, toPeer(deps.peerDialer, deps.self, deps.maxBodySize));
 }
 
 export function appCall(deps: StackDeps): Call {

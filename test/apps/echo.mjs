@@ -76,6 +76,7 @@ async function handle(req, res) {
       port,
       method: req.method,
       url: req.url,
+      remotePort: req.socket.remotePort,
       headers: req.headers,
       size,
       sha256: hash.digest("hex"),

@@ -1,7 +1,8 @@
 // Two sidecars and two real apps over real sockets: the invoke path end to end on the Bun CLI.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { killAll, startSidecar, tempHome, type Sidecar } from "../helpers.ts";
+import { execFileSync } from "node:child_process";
+import { killAll, rawRequest, startSidecar, tempHome, type Sidecar } from "../helpers.ts";
 import { runSmoke } from "../smoke.ts";
 
 let orders: Sidecar;
@@ -59,5 +60,38 @@ describe("invoke through two sidecars", () => {
     expect(ext.team).toBe("payments");
     expect(ext.appPID).toBe(String(orders.appPid()));
     expect(ext.daprRuntimeVersion).toBe(md.runtimeVersion);
+  });
+});
+
+describe("connections", () => {
+  it("reuses keep-alive connections to the app and between sidecars", async () => {
+    const ports = new Set<number>();
+    for (let i = 0; i < 10; i++) {
+      const r = await fetch(`${checkout.url}/v1.0/invoke/orders/method/pool`);
+      ports.add(((await r.json()) as { remotePort: number }).remotePort);
+    }
+    // Sequential calls ride one pooled connection from the callee sidecar to its app.
+    expect(ports.size).toBe(1);
+  });
+
+  it("answers an oversized header block with 431 and keeps serving", async () => {
+    const r = await rawRequest(`${checkout.url}/v1.0/invoke/orders/method/x`, { headers: { "x-big": "a".repeat(20_000) } }).catch(
+      (e: Error) => ({ status: -1, error: e.message }),
+    );
+    expect(r.status).toBe(431);
+    expect((await fetch(`${checkout.url}/v1.0/invoke/orders/method/after`)).status).toBe(200);
+  });
+});
+
+describe("plain HTTP clients (curl)", () => {
+  const curl = (args: string[]) => execFileSync("curl", ["-sS", ...args], { encoding: "utf8" });
+
+  it("header form, Basic-auth form and URL form all reach the app", () => {
+    const byHeader = JSON.parse(curl(["-H", "dapr-app-id: orders", "-d", '{"id":1}', `${checkout.url}/neworder?x=1`]));
+    expect([byHeader.app, byHeader.method, byHeader.url, byHeader.body]).toEqual(["orders", "POST", "/neworder?x=1", '{"id":1}']);
+    const byAuth = JSON.parse(curl([`http://dapr-app-id:orders@127.0.0.1:${checkout.httpPort}/a/b`]));
+    expect([byAuth.app, byAuth.url]).toEqual(["orders", "/a/b"]);
+    const byUrl = JSON.parse(curl(["-X", "PUT", "--data-binary", "@-", `${checkout.url}/v1.0/invoke/orders.default/method/c`]));
+    expect([byUrl.app, byUrl.method, byUrl.url]).toEqual(["orders", "PUT", "/c"]);
   });
 });
