@@ -2,6 +2,8 @@
 // line and a non-zero exit. Each subcommand lives in its own file.
 
 import { ConfigError } from "../config/yaml.ts";
+import { ResiliencyError } from "../resiliency/policy/parse.ts";
+import { resiliencyCommand } from "./resiliency.ts";
 import { invokeCommand } from "./invoke.ts";
 import { listCommand } from "./list.ts";
 import { RUN_USAGE, runCommand } from "./run.ts";
@@ -16,6 +18,7 @@ usage: meshlet <command> [flags]
   invoke    call a method on a running app
   list      list running sidecars on this host
   stop      stop a running app and its sidecar
+  resiliency explain|validate   show the effective policy for a call; check YAML files
   version   print the version
 
 ${RUN_USAGE}`;
@@ -25,6 +28,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   invoke: invokeCommand,
   list: listCommand,
   stop: stopCommand,
+  resiliency: resiliencyCommand,
   version: async () => {
     process.stdout.write(`meshlet ${MESHLET_VERSION} (runtime: ${typeof Bun !== "undefined" ? `bun ${Bun.version}` : `node ${process.version}`})\n`);
     return 0;
@@ -47,6 +51,11 @@ async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof UsageError || e instanceof ConfigError) {
       fail(e.message);
+      return 1;
+    }
+    if (e instanceof ResiliencyError) {
+      fail(`invalid resiliency configuration (${e.problems.length} problem${e.problems.length === 1 ? "" : "s"}):`);
+      for (const p of e.problems) process.stderr.write(`   ${p}\n`);
       return 1;
     }
     throw e;

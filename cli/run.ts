@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { parseDuration, parseSize } from "../config/units.ts";
 import { componentsFor, loadConfiguration, type NameResolutionSpec } from "../config/configuration.ts";
 import { readResourcePaths } from "../config/yaml.ts";
+import { loadPolicySet, resourceFiles } from "../resiliency/policy/load.ts";
 import { createLogger, LEVELS, type Level } from "../proxy/log.ts";
 import { MESHLET_VERSION, type SidecarConfig } from "../proxy/config.ts";
 import { PortInUseError } from "../proxy/listen.ts";
@@ -99,6 +100,7 @@ async function plan(args: string[]): Promise<RunPlan> {
   const conf = configFile ? loadConfiguration(configFile) : { nameResolution: null };
   const resourcesPaths = [...(v["resources-path"] ?? []), ...(v["components-path"] ?? [])];
   const docs = readResourcePaths(resourcesPaths);
+  const policies = loadPolicySet(resourceFiles(resourcesPaths), appId);
   const listen = (v["dapr-listen-addresses"] ?? "127.0.0.1").split(",").map((s) => s.trim()).filter(Boolean);
   const channel = v["app-channel-address"] ?? "127.0.0.1";
   const inCluster = Boolean(process.env.KUBERNETES_SERVICE_HOST);
@@ -119,6 +121,9 @@ async function plan(args: string[]): Promise<RunPlan> {
     appApiToken: process.env.APP_API_TOKEN || undefined,
     gracefulShutdownMs: grace * 1000,
     components: componentsFor(docs, appId),
+    policies,
+    resourcesPaths,
+    metricsPort,
     runtimeVersion: `meshlet-${MESHLET_VERSION}`,
   };
   return { cfg, httpPort, grpcPort, metricsPort, command, configFile, resourcesPaths, level, nameResolution: conf.nameResolution };
@@ -152,7 +157,7 @@ export async function runCommand(args: string[]): Promise<number> {
     ports = await sidecar.start();
   } catch (e) {
     if (e instanceof PortInUseError) {
-      const which = e.port === cfg.httpPort ? "HTTPPort" : "InternalGRPCPort";
+      const which = e.port === cfg.httpPort ? "HTTPPort" : e.port === cfg.metricsPort ? "MetricsPort" : "InternalGRPCPort";
       throw new UsageError(`invalid configuration for ${which}. Port ${e.port} is not available`);
     }
     throw e;
@@ -164,7 +169,8 @@ export async function runCommand(args: string[]): Promise<number> {
     internal: `${cfg.internalHost}:${ports.internalPort}`,
     app: cfg.app?.key ?? "none",
     max_body_size: cfg.maxBodySize,
-    metrics_port: p.metricsPort,
+    metrics: ports.metricsPort ? `${cfg.listenAddresses[0]}:${ports.metricsPort}/metrics` : "off",
+    resiliency: cfg.policies.resources.join("; ") || "none",
     internal_transport: "plain",
   });
 

@@ -5,7 +5,7 @@ import type { Call, CallContext, ProxyRequest } from "./types.ts";
 import type { ClientInfo, Handler } from "./listen.ts";
 import type { SidecarConfig } from "./config.ts";
 import type { Logger } from "./log.ts";
-import { route, type Route } from "./route.ts";
+import { parseAppId, route, type Route } from "./route.ts";
 import { asSidecarError, errorResponse, REASON_HEADER, SidecarError } from "./errors.ts";
 import { forwardRequestHeaders, stampForwarded } from "./headers.ts";
 import { ensureTraceparent } from "./trace.ts";
@@ -28,6 +28,8 @@ export interface ApiDeps {
   target(appId: string, namespace: string): Call;
   /** Asked to stop (POST /v1.0/shutdown); `force` skips the graceful wait. */
   shutdown(force: boolean): void;
+  /** The effective resiliency policy for a call, as text. */
+  explain(appId: string, namespace: string, verb: string, method: string): string;
 }
 
 const NO_CONTENT = () => new Response(null, { status: 204 });
@@ -75,6 +77,15 @@ async function api(r: Extract<Route, { kind: "api" }>, req: Request, d: ApiDeps)
     case "shutdown":
       d.shutdown(req.headers.get("dapr-force-shutdown") === "true");
       return NO_CONTENT();
+    case "explain": {
+      const q = new URLSearchParams(r.query);
+      const raw = q.get("appId") ?? q.get("appid");
+      if (!raw) throw new SidecarError("malformed_request", "explain needs ?appId=<app-id>[&method=<path>][&verb=<VERB>]");
+      const id = parseAppId(raw, d.cfg.namespace);
+      if (id instanceof SidecarError) throw id;
+      const text = d.explain(id.appId, id.namespace, (q.get("verb") ?? "GET").toUpperCase(), q.get("method") ?? "/");
+      return new Response(text, { headers: { "content-type": "text/plain; charset=utf-8" } });
+    }
   }
 }
 

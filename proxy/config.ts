@@ -2,6 +2,7 @@
 // Flag parsing and YAML loading happen before this; here every value is final and typed.
 
 import type { Endpoint } from "./types.ts";
+import type { PolicySet } from "../resiliency/policy/types.ts";
 
 export interface ComponentInfo {
   readonly name: string;
@@ -33,6 +34,12 @@ export interface SidecarConfig {
   readonly appApiToken?: string;
   readonly gracefulShutdownMs: number;
   readonly components: readonly ComponentInfo[];
+  /** Resiliency policies in force at start (validated). */
+  readonly policies: PolicySet;
+  /** Paths watched for resiliency changes (hot reload); empty = no watching. */
+  readonly resourcesPaths: readonly string[];
+  /** Port for Prometheus metrics (`/metrics`); null = not served. */
+  readonly metricsPort: number | null;
   readonly runtimeVersion: string;
   /** Extra facts published in the registry and `meshlet list`. */
   readonly registryInfo?: () => Record<string, string | number | null>;

@@ -10,13 +10,13 @@ export function fetchDialer(): Dialer {
       const init: RequestInit & { decompress?: boolean; duplex?: "half" } = {
         method: req.method,
         headers: req.headers,
-        body: req.body,
+        body: req.body as BodyInit | null,
         signal,
         redirect: "manual",
         decompress: false,
         keepalive: true,
       };
-      if (req.body) init.duplex = "half";
+      if (req.body && !(req.body instanceof Uint8Array)) init.duplex = "half";
       const res = await fetch(`http://${ep.key}${req.path}${req.query}`, init);
       return relayResponse(res.status, res.statusText, res.headers, res.body, req.method);
     },

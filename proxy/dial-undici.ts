@@ -17,7 +17,12 @@ export function undiciDialer(opts: { connections?: number } = {}): Dialer {
         path: req.path + req.query,
         method: req.method as "GET",
         headers,
-        body: req.body ? Readable.fromWeb(req.body as unknown as import("node:stream/web").ReadableStream) : null,
+        body:
+          req.body instanceof Uint8Array
+            ? req.body
+            : req.body
+              ? Readable.fromWeb(req.body as unknown as import("node:stream/web").ReadableStream)
+              : null,
         signal,
       });
       const h = new Headers();

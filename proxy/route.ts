@@ -4,7 +4,7 @@
 
 import { invokeError, SidecarError } from "./errors.ts";
 
-export type ApiName = "healthz" | "healthz_outbound" | "metadata" | "metadata_put" | "shutdown";
+export type ApiName = "healthz" | "healthz_outbound" | "metadata" | "metadata_put" | "shutdown" | "explain";
 
 export type Route =
   | { kind: "invoke"; appId: string; namespace: string; path: string; query: string; viaAuth: boolean }
@@ -127,6 +127,7 @@ export function route(method: string, url: string, headers: Headers, defaultName
     return { kind: "api", name: "metadata_put", key, query };
   }
   if (p === "/v1.0/shutdown" && method === "POST") return { kind: "api", name: "shutdown", query };
+  if (p === "/v1.0-meshlet/explain" && method === "GET") return { kind: "api", name: "explain", query };
   if (["/v1.0/healthz", "/v1.0/healthz/outbound", "/v1.0/metadata", "/v1.0/shutdown"].includes(p)) {
     return { kind: "error", error: new SidecarError("method_not_allowed", `method ${method} is not allowed on ${p}`) };
   }

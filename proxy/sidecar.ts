@@ -1,6 +1,7 @@
-// One sidecar instance: its two listeners (Dapr HTTP API, sidecar-to-sidecar), the per-target
-// Calls built once on first use, app readiness, registration with the resolver, and shutdown.
-// It does not parse flags or YAML (cli/, config/) and knows no runtime (given a Runtime).
+// One sidecar instance: its listeners (Dapr HTTP API, sidecar-to-sidecar, metrics), the
+// per-target Calls built once on first use from the policy in force, hot reload that swaps that
+// policy in one step, app readiness, registration and shutdown. It does not parse flags or YAML
+// (cli/, config/) and knows no runtime (given a Runtime).
 
 import net from "node:net";
 import os from "node:os";
@@ -12,12 +13,22 @@ import type { Resolver } from "../resolvers/types.ts";
 import type { Dialer } from "./dial.ts";
 import { apiHandler, type SidecarState } from "./api.ts";
 import { inboundHandler } from "./inbound.ts";
-import { appCall, outboundCall, type StackDeps } from "./stack.ts";
+import { explainText, inboundAppCall, outboundCall, selfCall, type StackDeps, type TargetPlan } from "./stack.ts";
 import { type InternalTransport, plainTransport } from "../certs/transport.ts";
+import { Metrics } from "./metrics.ts";
+import { systemClock } from "../resiliency/clock.ts";
+import { resilienceEvents } from "../resiliency/events.ts";
+import { BreakerRegistry } from "../resiliency/breaker-layer.ts";
+import { DEFAULT_BUDGET, RetryBudget } from "../resiliency/budget.ts";
+import { DEFAULT_REPLAY_CAP } from "../resiliency/replay.ts";
+import { resolvePolicy } from "../resiliency/policy/resolve.ts";
+import type { PolicySet } from "../resiliency/policy/types.ts";
+import { watchResiliency } from "../resiliency/reload.ts";
 
 export interface StartedSidecar {
   readonly httpPort: number;
   readonly internalPort: number;
+  readonly metricsPort: number | null;
 }
 
 function probeTcp(host: string, port: number, timeoutMs: number): Promise<boolean> {
@@ -35,13 +46,19 @@ function probeTcp(host: string, port: number, timeoutMs: number): Promise<boolea
 
 export class Sidecar {
   readonly state: SidecarState = { ready: false, outboundReady: false, shuttingDown: false, extended: new Map(), startedAt: Date.now() };
+  readonly metrics = new Metrics();
   private readonly dialer: Dialer;
   private readonly peerDialer: Dialer;
   private readonly transport: InternalTransport;
-  private readonly targets = new Map<string, Call>();
+  /** The policy in force; a reload replaces this one reference and forgets the built Calls. */
+  private policies: PolicySet;
+  private targets = new Map<string, Call>();
+  private readonly budgets = new Map<string, RetryBudget>();
   private readonly listeners: Listener[] = [];
   private internal: Listener | null = null;
+  private metricsListener: Listener | null = null;
   private probeTimer: ReturnType<typeof setTimeout> | null = null;
+  private reloader: { stop(): void; reloadNow(): boolean } | null = null;
   private stopping: Promise<void> | null = null;
   private readonly deps: StackDeps;
   /** Called when the API asks the sidecar to stop (POST /v1.0/shutdown). */
@@ -57,6 +74,7 @@ export class Sidecar {
     this.transport = transport ?? plainTransport(runtime);
     this.dialer = runtime.dialer();
     this.peerDialer = this.transport.dialer();
+    this.policies = cfg.policies;
     this.deps = {
       self: { appId: cfg.appId, namespace: cfg.namespace },
       dialer: this.dialer,
@@ -66,7 +84,24 @@ export class Sidecar {
       maxBodySize: cfg.maxBodySize,
       app: cfg.app,
       appApiToken: cfg.appApiToken,
+      clock: systemClock,
+      random: Math.random,
+      events: resilienceEvents({ appId: cfg.appId, namespace: cfg.namespace, log, metrics: this.metrics }),
+      breakers: new BreakerRegistry(() => systemClock.now()),
+      replayCap: DEFAULT_REPLAY_CAP,
     };
+    this.recordLoaded();
+  }
+
+  private isSelf(appId: string, namespace: string): boolean {
+    return appId === this.cfg.appId && namespace === this.cfg.namespace;
+  }
+
+  /** Per-target decisions, made once: the effective policy and the target's retry budget. */
+  plan(appId: string): TargetPlan {
+    let budget = this.budgets.get(appId);
+    if (!budget) this.budgets.set(appId, (budget = new RetryBudget(DEFAULT_BUDGET, () => systemClock.now())));
+    return { target: appId, policy: resolvePolicy(this.policies, appId, this.cfg.tryTimeoutMs), budget };
   }
 
   /** The Call for one target, built once and reused for every later request. */
@@ -74,8 +109,8 @@ export class Sidecar {
     const key = `${namespace}/${appId}`;
     let call = this.targets.get(key);
     if (call) return call;
-    if (appId === this.cfg.appId && namespace === this.cfg.namespace) {
-      const toApp = appCall(this.deps);
+    if (this.isSelf(appId, namespace)) {
+      const toApp = selfCall(this.deps, this.plan(appId));
       const self = this.cfg;
       call = (req, ctx) => {
         req.headers.set("dapr-caller-app-id", self.appId);
@@ -84,10 +119,27 @@ export class Sidecar {
         return toApp(req, ctx);
       };
     } else {
-      call = outboundCall(this.deps);
+      call = outboundCall(this.deps, this.plan(appId));
     }
     this.targets.set(key, call);
     return call;
+  }
+
+  /** Swaps the policy in force; Calls are rebuilt lazily, breakers with unchanged policy survive. */
+  applyPolicies(set: PolicySet): void {
+    this.policies = set;
+    this.targets = new Map();
+    this.recordLoaded();
+  }
+
+  private recordLoaded(): void {
+    this.metrics.loaded.reset();
+    for (const r of this.policies.resources) this.metrics.loaded.set({ app_id: this.cfg.appId, name: r.split(" ")[0]!, namespace: this.cfg.namespace }, 1);
+  }
+
+  explain(appId: string, namespace: string, verb: string, method: string): string {
+    const policy = resolvePolicy(this.policies, appId, this.cfg.tryTimeoutMs);
+    return explainText(this.policies, policy, this.isSelf(appId, namespace), verb, method);
   }
 
   async start(): Promise<StartedSidecar> {
@@ -96,7 +148,7 @@ export class Sidecar {
       this.internal = await this.transport.listen({
         host: cfg.internalHost,
         port: cfg.internalPort,
-        handler: inboundHandler(cfg, appCall(this.deps), this.log),
+        handler: inboundHandler(cfg, inboundAppCall(this.deps), this.log),
       });
       const handler = apiHandler({
         cfg,
@@ -105,6 +157,7 @@ export class Sidecar {
         hostname: os.hostname(),
         target: (id, ns) => this.target(id, ns),
         shutdown: (force) => this.onShutdownRequest(force),
+        explain: (id, ns, verb, method) => this.explain(id, ns, verb, method),
       });
       let httpPort = cfg.httpPort;
       for (const host of cfg.listenAddresses) {
@@ -112,9 +165,28 @@ export class Sidecar {
         httpPort = l.port;
         this.listeners.push(l);
       }
+      if (cfg.metricsPort !== null) {
+        this.metricsListener = await this.runtime.listen({
+          host: cfg.listenAddresses[0] ?? "127.0.0.1",
+          port: cfg.metricsPort,
+          handler: async (req) =>
+            new URL(req.url).pathname === "/metrics"
+              ? new Response(await this.metrics.registry.metrics(), { headers: { "content-type": this.metrics.registry.contentType } })
+              : new Response("not found\n", { status: 404 }),
+        });
+      }
+      if (cfg.resourcesPaths.length) {
+        this.reloader = watchResiliency({
+          paths: cfg.resourcesPaths,
+          appId: cfg.appId,
+          log: this.log,
+          metrics: this.metrics,
+          apply: (set) => this.applyPolicies(set),
+        });
+      }
       this.state.outboundReady = true;
       this.watchApp();
-      return { httpPort, internalPort: this.internal.port };
+      return { httpPort, internalPort: this.internal.port, metricsPort: this.metricsListener?.port ?? null };
     } catch (e) {
       await this.closeListeners(true);
       throw e;
@@ -172,6 +244,7 @@ export class Sidecar {
       this.state.shuttingDown = true;
       this.state.ready = false;
       if (this.probeTimer) clearTimeout(this.probeTimer);
+      this.reloader?.stop();
       await this.resolver.deregister().catch(() => {});
       const grace = force ? 0 : this.cfg.gracefulShutdownMs;
       const graceful = this.closeListeners(false);
@@ -186,7 +259,7 @@ export class Sidecar {
   }
 
   private async closeListeners(force: boolean): Promise<void> {
-    const all = [...this.listeners, ...(this.internal ? [this.internal] : [])];
+    const all = [...this.listeners, ...(this.internal ? [this.internal] : []), ...(this.metricsListener ? [this.metricsListener] : [])];
     await Promise.all(all.map((l) => l.close(force).catch(() => {})));
   }
 }

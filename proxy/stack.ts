@@ -1,13 +1,22 @@
 // The one place the layer order is written, with the reason for each position. Sidecar wiring
-// builds Calls from these lists and `explain` will print them; nothing else composes layers.
+// builds per-target Calls from these lists and `explain` prints the same lists, so the docs of
+// the stack and its behaviour cannot drift apart.
 
-import type { Call, Layer } from "./types.ts";
+import type { Call, Endpoint, Layer } from "./types.ts";
 import type { Dialer } from "./dial.ts";
 import type { Resolver } from "../resolvers/types.ts";
+import type { Clock } from "../resiliency/clock.ts";
+import type { ResilienceEvents } from "../resiliency/events.ts";
+import { type EffectivePolicy, FALLBACK_TIMEOUT_NAME } from "../resiliency/policy/resolve.ts";
 import { balance } from "./balance.ts";
-import { headersTimeout } from "../resiliency/timeout.ts";
 import { toApp, toPeer, type SelfIdentity } from "./forward.ts";
-import type { Endpoint } from "./types.ts";
+import { headersTimeout } from "../resiliency/timeout.ts";
+import { deadlineLayer } from "../resiliency/deadline.ts";
+import { retryLayer } from "../resiliency/retry.ts";
+import { breakerLayer, type BreakerRegistry } from "../resiliency/breaker-layer.ts";
+import type { RetryBudget } from "../resiliency/budget.ts";
+import { describeStep, explainHeader, postVerdict } from "../resiliency/explain.ts";
+import type { PolicySet } from "../resiliency/policy/types.ts";
 
 export interface StackDeps {
   readonly self: SelfIdentity;
@@ -16,52 +25,96 @@ export interface StackDeps {
   /** Dials peer sidecars (the internal transport: plain today, mTLS next). */
   readonly peerDialer: Dialer;
   readonly resolver: Resolver;
-  /** Per-try wait for response headers, ms (0 = none). */
-  readonly tryTimeoutMs: number;
   readonly maxBodySize: number;
   readonly app: Endpoint | null;
   readonly appApiToken?: string;
+  /** The sidecar's --app-timeout: the per-try wait when no policy names a timeout. */
+  readonly tryTimeoutMs: number;
+  readonly clock: Clock;
+  readonly random: () => number;
+  readonly events: ResilienceEvents;
+  readonly breakers: BreakerRegistry;
+  /** Largest request body held for replay (bytes). */
+  readonly replayCap: number;
+}
+
+/** Everything decided once per target: its effective policy and its retry budget. */
+export interface TargetPlan {
+  readonly target: string;
+  readonly policy: EffectivePolicy;
+  readonly budget: RetryBudget;
 }
 
 export interface StackStep {
-  readonly name: string;
+  readonly name: "deadline" | "retry" | "circuit-breaker" | "endpoint" | "try-timeout";
   readonly why: string;
-  readonly layer: (d: StackDeps) => Layer;
+  readonly layer: (d: StackDeps, t: TargetPlan) => Layer;
 }
 
-/** Outbound to another app-id: outermost first. */
-export const OUTBOUND: readonly StackStep[] = [
-  {
-    name: "balance",
-    why: "resolve the app-id per attempt and pick an endpoint; a refused connection moves to another instance",
-    layer: (d) => balance(d.resolver),
+const DEADLINE: StackStep = {
+  name: "deadline",
+  why: "outermost: one time budget for the whole call, every retry and backoff included",
+  layer: (d, t) => deadlineLayer(t.policy.deadline?.value ?? null, d.clock),
+};
+const RETRY: StackStep = {
+  name: "retry",
+  why: "inside the deadline, outside the breaker: each attempt is admitted by the breaker and picks an endpoint afresh",
+  layer: (d, t) =>
+    t.policy.retry
+      ? retryLayer({ target: t.target, policy: t.policy.retry.value, budget: t.budget, events: d.events, clock: d.clock, random: d.random, replayCap: d.replayCap })
+      : (next) => next,
+};
+const BREAKER: StackStep = {
+  name: "circuit-breaker",
+  why: "per app-id:method (Dapr's key), sees every attempt; an open breaker fails fast before any endpoint is picked",
+  layer: (d, t) => (t.policy.breaker ? breakerLayer(t.target, t.policy.breaker.value, t.policy.breakerCacheSize, d.breakers, d.events) : (next) => next),
+};
+const ENDPOINT: StackStep = {
+  name: "endpoint",
+  why: "resolve the app-id per attempt, avoid endpoints that just failed, move never-sent requests to another instance",
+  layer: (d) => balance(d.resolver, d.random),
+};
+const TRY_TIMEOUT: StackStep = {
+  name: "try-timeout",
+  why: "innermost: each attempt waits a bounded time for headers; streaming bodies get an idle timeout instead",
+  layer: (d, t) => {
+    const p = t.policy.timeout.value;
+    const fromPolicy = p.name !== FALLBACK_TIMEOUT_NAME;
+    return headersTimeout(p.ms, d.clock, () => d.events.timeout(t.target, p.name, p.ms), fromPolicy);
   },
-  {
-    name: "try-timeout",
-    why: "innermost, so each endpoint tried gets its own wait for response headers; bodies stream untimed",
-    layer: (d) => headersTimeout(d.tryTimeoutMs),
-  },
-];
+};
 
-/** Toward this sidecar's own app (self-invocation, and calls arriving from peers). */
-export const TO_APP: readonly StackStep[] = [
-  {
-    name: "try-timeout",
-    why: "bound the wait for the app's response headers; bodies stream untimed",
-    layer: (d) => headersTimeout(d.tryTimeoutMs),
-  },
-];
+/** Calls to another app-id, outermost first. */
+export const OUTBOUND: readonly StackStep[] = [DEADLINE, RETRY, BREAKER, ENDPOINT, TRY_TIMEOUT];
+/** Calls to this sidecar's own app-id: the same policies, no endpoint choice. */
+export const SELF: readonly StackStep[] = [DEADLINE, RETRY, BREAKER, TRY_TIMEOUT];
 
-export function compose(steps: readonly StackStep[], deps: StackDeps, terminal: Call): Call {
+export function compose(steps: readonly StackStep[], d: StackDeps, t: TargetPlan, terminal: Call): Call {
   let call = terminal;
-  for (let i = steps.length - 1; i >= 0; i--) call = steps[i]!.layer(deps)(call);
+  for (let i = steps.length - 1; i >= 0; i--) call = steps[i]!.layer(d, t)(call);
   return call;
 }
 
-export function outboundCall(deps: StackDeps): Call {
-  return compose(OUTBOUND, deps, toPeer(deps.peerDialer, deps.self, deps.maxBodySize));
+export function outboundCall(d: StackDeps, t: TargetPlan): Call {
+  return compose(OUTBOUND, d, t, toPeer(d.peerDialer, d.self, d.maxBodySize));
 }
 
-export function appCall(deps: StackDeps): Call {
-  return compose(TO_APP, deps, toApp(deps.dialer, deps.app, deps.maxBodySize, deps.appApiToken));
+export function selfCall(d: StackDeps, t: TargetPlan): Call {
+  return compose(SELF, d, t, toApp(d.dialer, d.app, d.maxBodySize, d.appApiToken));
+}
+
+/** Calls arriving from peers, to the local app: bounded by this sidecar's --app-timeout only. */
+export function inboundAppCall(d: StackDeps): Call {
+  return headersTimeout(d.tryTimeoutMs, d.clock)(toApp(d.dialer, d.app, d.maxBodySize, d.appApiToken));
+}
+
+/** The stack for a call, step by step, as `explain` prints it. */
+export function explainStack(isSelf: boolean, policy: EffectivePolicy, verb: string, method: string): string[] {
+  const steps = isSelf ? SELF : OUTBOUND;
+  return steps.map((s, i) => `${i + 1}. ${s.name}: ${describeStep(s.name, policy, verb, method)}\n   why here: ${s.why}`);
+}
+
+/** The whole explain text for one call: header, each step in stack order, the POST verdict. */
+export function explainText(set: PolicySet, policy: EffectivePolicy, isSelf: boolean, verb: string, method: string): string {
+  return [explainHeader(policy.appId, verb, method, isSelf, set.resources), ...explainStack(isSelf, policy, verb, method), postVerdict(policy)].join("\n") + "\n";
 }

@@ -19,8 +19,8 @@ export interface ProxyRequest {
   readonly query: string;
   /** Headers to send on; layers may add to them before the request leaves. */
   readonly headers: Headers;
-  /** The body stream, or null when the request has none. */
-  readonly body: ReadableStream<Uint8Array> | null;
+  /** The body: a stream, bytes held for replay (small bodies under a retry policy), or null. */
+  readonly body: ReadableStream<Uint8Array> | Uint8Array | null;
 }
 
 /** Per-call facts that layers read and (for `endpoint`) fill in. */
@@ -34,6 +34,10 @@ export interface CallContext {
   endpoint?: Endpoint;
   /** Set by the body-limit guard when the request body crossed --max-body-size. */
   bodyTooLarge?: boolean;
+  /** Endpoints that failed earlier in this call: the next attempt avoids them when it can. */
+  avoid?: Set<string>;
+  /** Absolute time (Clock.now) by which the whole call must finish, when a deadline applies. */
+  deadlineAt?: number;
 }
 
 export type Call = (req: ProxyRequest, ctx: CallContext) => Promise<Response>;

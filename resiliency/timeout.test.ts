@@ -63,6 +63,7 @@ describe("per-try headers timeout", () => {
     advance(100);
     up.answer(new Response("ok"));
     const res = await p;
+    // Without idleBody the body is handed on untouched: no timer is left behind.
     expect(pending()).toBe(0);
     advance(10_000);
     expect(await res.text()).toBe("ok");
@@ -80,5 +81,29 @@ describe("per-try headers timeout", () => {
   it("is a no-op layer for 0", () => {
     const call: Call = async () => new Response("x");
     expect(headersTimeout(0)(call)).toBe(call);
+  });
+});
+
+describe("idle timeout on a streaming body", () => {
+  it("lets a body through while chunks keep coming, and aborts it after `ms` of silence", async () => {
+    const { clock, advance } = fakeClock();
+    let push!: ReadableStreamDefaultController<Uint8Array>;
+    const body = new ReadableStream<Uint8Array>({ start: (c) => void (push = c) });
+    let upstreamAborted = false;
+    const call: Call = async (_req, c) => {
+      c.signal.addEventListener("abort", () => (upstreamAborted = true));
+      return new Response(body);
+    };
+    const res = await headersTimeout(500, clock, () => {}, true)(call)(req, ctx());
+    const reader = res.body!.getReader();
+    for (let i = 0; i < 5; i++) {
+      push.enqueue(new Uint8Array([i]));
+      expect((await reader.read()).value).toEqual(new Uint8Array([i]));
+      advance(400); // 5 x 400 ms: longer than the timeout in total, never idle for 500 ms
+    }
+    expect(upstreamAborted).toBe(false);
+    advance(100);
+    expect(upstreamAborted).toBe(true);
+    await expect(reader.read()).rejects.toBeDefined();
   });
 });

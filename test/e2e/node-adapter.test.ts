@@ -11,6 +11,7 @@ import { silentLogger } from "../../proxy/log.ts";
 import { endpoint } from "../../proxy/types.ts";
 import { LocalRegistry } from "../../resolvers/local.ts";
 import type { SidecarConfig } from "../../proxy/config.ts";
+import { EMPTY_POLICY_SET } from "../../resiliency/policy/types.ts";
 import { ECHO_APP, freePort, killAll, spawnProc, waitFor } from "../helpers.ts";
 import { runSmoke } from "../smoke.ts";
 
@@ -33,6 +34,9 @@ async function startNodeSidecar(appId: string, dir: string): Promise<void> {
     tryTimeoutMs: 5000,
     gracefulShutdownMs: 100,
     components: [],
+    policies: EMPTY_POLICY_SET,
+    resourcesPaths: [],
+    metricsPort: null,
     runtimeVersion: "meshlet-test",
   };
   const s = new Sidecar(cfg, nodeRuntime, new LocalRegistry({ dir }), silentLogger);

@@ -39,6 +39,7 @@ describe("streaming", () => {
     clearInterval(sampler);
     expect(total).toBe(100 * 1024 * 1024);
     const growthMb = { client: (peak.client - base.client) / 2 ** 20, server: (peak.server - base.server) / 2 ** 20 };
+    console.log(`RSS growth during 100 MB: caller sidecar ${growthMb.client.toFixed(1)} MB, callee sidecar ${growthMb.server.toFixed(1)} MB`);
     expect(growthMb.client).toBeLessThan(20);
     expect(growthMb.server).toBeLessThan(20);
   });

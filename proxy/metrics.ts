@@ -1,0 +1,51 @@
+// The sidecar's metrics registry (prom-client) and the metric families layers report into.
+// Families are declared here once, with Dapr's names where Dapr has one; layers only increment.
+
+import { Counter, Gauge, Registry } from "prom-client";
+
+export class Metrics {
+  readonly registry = new Registry();
+  /** Dapr: timeout fired, retry, breaker state change; labels as dapr_resiliency_activations_total. */
+  readonly activations = new Counter({
+    name: "dapr_resiliency_activations_total",
+    help: "Resiliency policy activations: a timeout fired, a retry, a circuit breaker state change",
+    labelNames: ["app_id", "name", "namespace", "policy", "flow_direction", "target", "status"],
+    registers: [this.registry],
+  });
+  readonly breakerState = new Gauge({
+    name: "dapr_resiliency_cb_state",
+    help: "Circuit breaker state: 0 closed, 1 half-open, 2 open",
+    labelNames: ["app_id", "name", "target", "key"],
+    registers: [this.registry],
+  });
+  readonly budgetExhausted = new Counter({
+    name: "meshlet_retry_budget_exhausted_total",
+    help: "Retries refused because the target's retry budget was spent",
+    labelNames: ["target"],
+    registers: [this.registry],
+  });
+  readonly notRetryable = new Counter({
+    name: "meshlet_request_not_retryable_total",
+    help: "Requests a retry policy applied to but that could not be replayed, by reason",
+    labelNames: ["target", "why"],
+    registers: [this.registry],
+  });
+  readonly reloads = new Counter({
+    name: "meshlet_resiliency_reload_total",
+    help: "Resiliency configuration reloads by result (applied, rejected)",
+    labelNames: ["result"],
+    registers: [this.registry],
+  });
+  readonly loaded = new Gauge({
+    name: "dapr_resiliency_loaded",
+    help: "Resiliency resources loaded",
+    labelNames: ["app_id", "name", "namespace"],
+    registers: [this.registry],
+  });
+  readonly invocations = new Counter({
+    name: "dapr_runtime_service_invocation_req_sent_total",
+    help: "Service invocation requests sent",
+    labelNames: ["app_id", "dst_app_id", "type"],
+    registers: [this.registry],
+  });
+}

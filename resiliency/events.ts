@@ -1,0 +1,69 @@
+// Where resiliency layers report what they did: every event is counted, and logged at info
+// once per event kind per target per window (then a summary of how many were folded), so an
+// outage produces a handful of lines instead of a flood.
+
+import type { Logger } from "../proxy/log.ts";
+import type { Metrics } from "../proxy/metrics.ts";
+import type { BreakerState } from "./breaker.ts";
+import { STATE_GAUGE } from "./breaker.ts";
+
+export interface ResilienceEvents {
+  retry(target: string, policy: string, attempt: number, why: string): void;
+  timeout(target: string, policy: string, ms: number): void;
+  breaker(target: string, policy: string, key: string, from: BreakerState, to: BreakerState): void;
+  budgetExhausted(target: string): void;
+  notRetryable(target: string, why: string): void;
+}
+
+export function resilienceEvents(opts: {
+  appId: string;
+  namespace: string;
+  log: Logger;
+  metrics: Metrics;
+  windowMs?: number;
+  now?: () => number;
+}): ResilienceEvents {
+  const { appId, namespace, log, metrics } = opts;
+  const windowMs = opts.windowMs ?? 10_000;
+  const now = opts.now ?? Date.now;
+  const seen = new Map<string, { until: number; folded: number }>();
+  const throttled = (kind: string, target: string, msg: string, fields: Record<string, unknown>) => {
+    const key = `${kind}\u0000${target}`;
+    const t = now();
+    const s = seen.get(key);
+    if (s && s.until > t) {
+      s.folded++;
+      return;
+    }
+    const folded = s?.folded ?? 0;
+    seen.set(key, { until: t + windowMs, folded: 0 });
+    log.info(msg, { ...fields, target, ...(folded ? { similar_events_folded: folded } : {}) });
+  };
+  const act = (policy: string, name: string, target: string, status = "") =>
+    metrics.activations.inc({ app_id: appId, name, namespace, policy, flow_direction: "outbound", target: `app_${target}`, status });
+
+  return {
+    retry(target, policy, attempt, why) {
+      act("retry", policy, target);
+      throttled("retry", target, "retrying call", { policy, attempt, why });
+    },
+    timeout(target, policy, ms) {
+      act("timeout", policy, target);
+      throttled("timeout", target, "per-try timeout fired", { policy, timeout_ms: ms });
+    },
+    breaker(target, policy, key, from, to) {
+      act("circuitbreaker", policy, target, to);
+      metrics.breakerState.set({ app_id: appId, name: policy, target: `app_${target}`, key }, STATE_GAUGE[to]);
+      // State changes are rare and matter: always logged.
+      log.info("circuit breaker state changed", { target, policy, key, from, to });
+    },
+    budgetExhausted(target) {
+      metrics.budgetExhausted.inc({ target });
+      throttled("budget", target, "retry budget exhausted: not retrying", {});
+    },
+    notRetryable(target, why) {
+      metrics.notRetryable.inc({ target, why });
+      throttled(`notRetryable:${why}`, target, "request is not retryable", { why });
+    },
+  };
+}

@@ -1,0 +1,68 @@
+// Human-readable account of the effective policy for one call, step by step in stack order,
+// with where each value came from and whether the call would be retried. Text only: the stack
+// file supplies the order, resolve.ts the values.
+
+import type { EffectivePolicy } from "./policy/resolve.ts";
+import type { RetryPolicy } from "./policy/types.ts";
+import { DEFAULT_RETRY_STATUSES, mayRepeat } from "./classify.ts";
+
+const ms = (n: number) => (n % 1000 === 0 ? `${n / 1000}s` : `${n}ms`);
+const ranges = (r: readonly (readonly [number, number])[]) => r.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(",");
+
+function retryText(p: RetryPolicy): string {
+  const count = p.maxRetries < 0 ? "unlimited retries (bounded by budget and deadline)" : `up to ${p.maxRetries} retries`;
+  const backoff =
+    p.policy === "constant"
+      ? `every ${ms(p.duration)}`
+      : `exponential from ${ms(p.initialInterval)} x${p.multiplier} +-${p.randomizationFactor * 100}% capped at ${ms(p.maxInterval)}${p.maxElapsedTime ? `, giving up after ${ms(p.maxElapsedTime)}` : ""}`;
+  if (p.onlyNeverSent) return `${p.name}: ${count} ${backoff}, only for calls that never reached a server`;
+  const statuses = p.httpStatusCodes ? `HTTP ${ranges(p.httpStatusCodes)} (matching)` : `HTTP ${ranges(DEFAULT_RETRY_STATUSES)} (meshlet default; 4xx never)`;
+  return `${p.name}: ${count} ${backoff}; statuses ${statuses}; transport errors and timeouts`;
+}
+
+export function describeStep(name: string, p: EffectivePolicy, verb: string, _method: string): string {
+  switch (name) {
+    case "deadline":
+      return p.deadline ? `${ms(p.deadline.value)} for the whole call  [${p.deadline.source}]` : "none  [no deadline configured]";
+    case "retry": {
+      if (!p.retry) return "none  [the target entry names no retry policy]";
+      const r = p.retry.value;
+      const h = new Headers();
+      const repeat = mayRepeat(verb, h, r) && !r.onlyNeverSent;
+      const verdict = r.onlyNeverSent
+        ? `a ${verb} is retried only if it never reached a server`
+        : repeat
+          ? `a ${verb} is retried on the statuses and errors above`
+          : `a ${verb} is retried only if it never reached the app or carries an Idempotency-Key (retryNonIdempotent: false)`;
+      return `${retryText(r)}; ${verdict}; bodies over 64KiB or of unknown length are not replayed; budget 20% + 10/s  [${p.retry.source}]`;
+    }
+    case "circuit-breaker": {
+      if (!p.breaker) return "none";
+      const b = p.breaker.value;
+      return `${b.name}: trips when "${b.trip}", opens for ${ms(b.timeout)}, half-open admits ${b.maxRequests}, counts reset ${b.interval ? `every ${ms(b.interval)}` : "never while closed"}; keyed per app-id:method, LRU ${p.breakerCacheSize}  [${p.breaker.source}]`;
+    }
+    case "endpoint":
+      return "resolved per attempt; random among live instances, avoiding ones that failed in this call  [built-in]";
+    case "try-timeout":
+      if (p.timeout.value.name === "--app-timeout") {
+        return `${p.timeout.value.ms ? ms(p.timeout.value.ms) : "none"} for response headers per attempt; bodies are not timed  [${p.timeout.source}]`;
+      }
+      return `${ms(p.timeout.value.ms)} for response headers per attempt, then the same as an idle timeout on a streaming body  [${p.timeout.source}]`;
+    default:
+      return "";
+  }
+}
+
+export function explainHeader(appId: string, verb: string, method: string, isSelf: boolean, resources: readonly string[]): string {
+  const res = resources.length ? resources.join(", ") : "none loaded";
+  return `${verb} ${appId}/${method.replace(/^\//, "")}${isSelf ? " (self-invocation)" : ""}\nresiliency resources: ${res}\nstack, outermost first:`;
+}
+
+/** One line on the question users ask most: would a POST to this target be retried? */
+export function postVerdict(p: EffectivePolicy): string {
+  const r = p.retry?.value;
+  if (!r) return "POST: not retried (no retry policy)";
+  if (r.onlyNeverSent) return "POST: retried only when it never reached a server (connection refused)";
+  if (r.retryNonIdempotent) return "POST: retried like any verb (retryNonIdempotent: true)";
+  return "POST: retried only when it never reached the app, or when it carries an Idempotency-Key";
+}

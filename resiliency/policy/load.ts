@@ -1,0 +1,70 @@
+// Loads every `kind: Resiliency` document from the resources paths, keeps those in scope for
+// this sidecar's app-id, merges them and checks cross-references: all or nothing. It does not
+// watch files (reload.ts) or pick a target's policy (resolve.ts).
+
+import fs from "node:fs";
+import path from "node:path";
+import { parseResiliencyText, ResiliencyError, type ResiliencyDoc } from "./parse.ts";
+import type { AppTarget, Located, PolicySet, RetryPolicy, TimeoutPolicy, BreakerPolicy } from "./types.ts";
+
+/** The YAML files a set of resources paths stands for (directories: direct children only). */
+export function resourceFiles(paths: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const p of paths) {
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(p);
+    } catch {
+      throw new ResiliencyError([`${p}: resources path does not exist`]);
+    }
+    if (!st.isDirectory()) out.push(p);
+    else for (const f of fs.readdirSync(p).filter((f) => /\.ya?ml$/.test(f)).sort()) out.push(path.join(p, f));
+  }
+  return out;
+}
+
+export function mergeDocs(docs: readonly ResiliencyDoc[], appId: string | null): PolicySet {
+  const timeouts = new Map<string, Located<TimeoutPolicy>>();
+  const retries = new Map<string, Located<RetryPolicy>>();
+  const breakers = new Map<string, Located<BreakerPolicy>>();
+  const apps = new Map<string, AppTarget>();
+  const resources: string[] = [];
+  for (const d of docs) {
+    if (appId !== null && d.scopes && !d.scopes.includes(appId)) continue;
+    resources.push(`${d.name} (${d.at})`);
+    for (const [k, v] of d.timeouts) timeouts.set(k, v);
+    for (const [k, v] of d.retries) retries.set(k, v);
+    for (const [k, v] of d.breakers) breakers.set(k, v);
+    for (const [k, v] of d.apps) apps.set(k, v);
+  }
+  const problems: string[] = [];
+  for (const [id, t] of apps) {
+    if (t.timeout !== undefined && !timeouts.has(t.timeout)) problems.push(`${t.at}: spec.targets.apps.${id}.timeout: no timeout policy named "${t.timeout}"`);
+    if (t.retry !== undefined && !retries.has(t.retry)) problems.push(`${t.at}: spec.targets.apps.${id}.retry: no retry policy named "${t.retry}"`);
+    if (t.circuitBreaker !== undefined && !breakers.has(t.circuitBreaker)) {
+      problems.push(`${t.at}: spec.targets.apps.${id}.circuitBreaker: no circuit breaker policy named "${t.circuitBreaker}"`);
+    }
+  }
+  if (problems.length) throw new ResiliencyError(problems);
+  return Object.freeze({ timeouts, retries, breakers, apps, resources: Object.freeze(resources) });
+}
+
+/** Parses and validates files; throws ResiliencyError listing every problem found. */
+export function loadPolicySet(files: readonly string[], appId: string | null): PolicySet {
+  const docs: ResiliencyDoc[] = [];
+  const problems: string[] = [];
+  for (const f of files) {
+    let text: string;
+    try {
+      text = fs.readFileSync(f, "utf8");
+    } catch (e) {
+      problems.push(`${f}: cannot read: ${(e as Error).message}`);
+      continue;
+    }
+    const r = parseResiliencyText(text, f);
+    docs.push(...r.docs);
+    problems.push(...r.problems);
+  }
+  if (problems.length) throw new ResiliencyError(problems);
+  return mergeDocs(docs, appId);
+}

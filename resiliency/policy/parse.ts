@@ -1,0 +1,289 @@
+// Dapr `kind: Resiliency` YAML -> validated, defaulted, frozen policy data. Validation is
+// complete: unknown fields, bad durations, bad status lists and unparseable trip expressions
+// are all reported with file, line and field. Precedence between targets lives in resolve.ts.
+
+import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Node, type YAMLMap } from "yaml";
+import { parseDuration } from "../../config/units.ts";
+import { compileTrip } from "../trip.ts";
+import type { AppTarget, BreakerPolicy, Located, RetryPolicy, TimeoutPolicy } from "./types.ts";
+
+export class ResiliencyError extends Error {
+  override readonly name = "ResiliencyError";
+  constructor(readonly problems: readonly string[]) {
+    super(problems.join("\n"));
+  }
+}
+
+/** One `kind: Resiliency` document, validated. */
+export interface ResiliencyDoc {
+  readonly name: string;
+  readonly at: string;
+  readonly scopes: readonly string[] | null;
+  readonly timeouts: Map<string, Located<TimeoutPolicy>>;
+  readonly retries: Map<string, Located<RetryPolicy>>;
+  readonly breakers: Map<string, Located<BreakerPolicy>>;
+  readonly apps: Map<string, AppTarget>;
+}
+
+const EXP_DEFAULTS = { initialInterval: 500, multiplier: 1.5, randomizationFactor: 0.5, maxElapsedTime: 15 * 60_000 };
+
+class Reader {
+  readonly problems: string[] = [];
+  constructor(
+    readonly file: string,
+    private readonly lc: LineCounter,
+  ) {}
+
+  line(node: Node | null | undefined): number {
+    const range = node?.range;
+    return range ? this.lc.linePos(range[0]).line : 0;
+  }
+  at(node: Node | null | undefined): string {
+    return `${this.file}:${this.line(node)}`;
+  }
+  fail(node: Node | null | undefined, field: string, msg: string): void {
+    this.problems.push(`${this.file}:${this.line(node)}: ${field}: ${msg}`);
+  }
+
+  /** The entries of a mapping, with unknown keys reported. `allowed` null = any key. */
+  entries(node: Node | null | undefined, field: string, allowed: readonly string[] | null): Array<[string, Node | null, Node]> {
+    if (node === null || node === undefined) return [];
+    if (!isMap(node)) {
+      this.fail(node, field, "expected a mapping");
+      return [];
+    }
+    const out: Array<[string, Node | null, Node]> = [];
+    for (const pair of (node as YAMLMap).items) {
+      const keyNode = pair.key as Node;
+      const key = isScalar(keyNode) ? String(keyNode.value) : "";
+      if (allowed && !allowed.includes(key)) {
+        this.fail(keyNode, field ? `${field}.${key}` : key, `unknown field (known: ${allowed.join(", ")})`);
+        continue;
+      }
+      out.push([key, (pair.value as Node | null) ?? null, keyNode]);
+    }
+    return out;
+  }
+
+  str(node: Node | null, field: string): string | undefined {
+    if (isScalar(node) && (typeof node.value === "string" || typeof node.value === "number")) return String(node.value);
+    this.fail(node, field, "expected a string");
+    return undefined;
+  }
+
+  int(node: Node | null, field: string, min: number): number | undefined {
+    if (isScalar(node) && typeof node.value === "number" && Number.isInteger(node.value) && node.value >= min) return node.value;
+    if (isScalar(node) && typeof node.value === "string" && /^-?\d+$/.test(node.value) && Number(node.value) >= min) return Number(node.value);
+    this.fail(node, field, `expected an integer >= ${min}`);
+    return undefined;
+  }
+
+  num(node: Node | null, field: string, min: number, max = Infinity): number | undefined {
+    const v = isScalar(node) ? Number(node.value) : NaN;
+    if (Number.isFinite(v) && v >= min && v <= max) return v;
+    this.fail(node, field, `expected a number between ${min} and ${max}`);
+    return undefined;
+  }
+
+  /** A Go duration string; `bareMs` lets a bare integer mean milliseconds (Dapr's timeouts). */
+  duration(node: Node | null, field: string, bareMs: boolean): number | undefined {
+    if (isScalar(node) && typeof node.value === "number") {
+      if (bareMs && Number.isInteger(node.value) && node.value >= 0) return node.value;
+      this.fail(node, field, `expected a duration string such as "5s" or "500ms"${bareMs ? " (or whole milliseconds)" : ""}`);
+      return undefined;
+    }
+    if (isScalar(node) && typeof node.value === "string") {
+      try {
+        const ms = parseDuration(node.value);
+        if (ms < 0) throw new Error("negative");
+        if (!bareMs && /^\d+$/.test(node.value.trim()) && node.value.trim() !== "0") throw new Error("needs a unit");
+        return ms;
+      } catch {
+        this.fail(node, field, `invalid duration "${node.value}" (Go syntax: 500ms, 5s, 1m30s)`);
+        return undefined;
+      }
+    }
+    this.fail(node, field, "expected a duration");
+    return undefined;
+  }
+
+  bool(node: Node | null, field: string): boolean | undefined {
+    if (isScalar(node) && typeof node.value === "boolean") return node.value;
+    this.fail(node, field, "expected true or false");
+    return undefined;
+  }
+}
+
+/** `"429,500-599"` -> [[429,429],[500,599]]; ranges inclusive; empty items ignored (Dapr). */
+export function parseCodes(s: string, min: number, max: number): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (const raw of s.split(",")) {
+    const item = raw.trim();
+    if (!item) continue;
+    const parts = item.split("-");
+    if (parts.length > 2 || parts.some((p) => !/^\d+$/.test(p.trim()))) throw new Error(`"${item}" is not a code or a range a-b`);
+    const a = Number(parts[0]);
+    const b = Number(parts[1] ?? parts[0]);
+    if (a < min || b > max || a > b) throw new Error(`"${item}" is outside ${min}-${max} or reversed`);
+    out.push([a, b]);
+  }
+  return out;
+}
+
+function retryPolicy(r: Reader, name: string, node: Node | null, field: string): RetryPolicy | null {
+  const v: Record<string, Node | null> = {};
+  for (const [k, val] of r.entries(node, field, [
+    "policy",
+    "duration",
+    "maxInterval",
+    "maxRetries",
+    "matching",
+    "initialInterval",
+    "randomizationFactor",
+    "multiplier",
+    "maxElapsedTime",
+    "retryNonIdempotent",
+  ])) {
+    v[k] = val;
+  }
+  const before = r.problems.length;
+  let kind: "constant" | "exponential" = "constant";
+  if (v.policy !== undefined) {
+    const p = r.str(v.policy, `${field}.policy`)?.toLowerCase();
+    if (p === "constant" || p === "exponential") kind = p;
+    else if (p !== undefined) r.fail(v.policy, `${field}.policy`, `"${p}" is not constant or exponential`);
+  }
+  let http: Array<[number, number]> | null = null;
+  let grpc: Array<[number, number]> | null = null;
+  for (const [k, val] of r.entries(v.matching ?? null, `${field}.matching`, ["httpStatusCodes", "gRPCStatusCodes"])) {
+    const s = r.str(val, `${field}.matching.${k}`);
+    if (s === undefined) continue;
+    try {
+      if (k === "httpStatusCodes") http = parseCodes(s, 100, 599);
+      else grpc = parseCodes(s, 0, 16);
+    } catch (e) {
+      r.fail(val, `${field}.matching.${k}`, (e as Error).message);
+    }
+  }
+  const d = (k: string, bare = false) => (v[k] !== undefined ? r.duration(v[k]!, `${field}.${k}`, bare) : undefined);
+  const policy: RetryPolicy = {
+    name,
+    policy: kind,
+    duration: d("duration") ?? 5000,
+    initialInterval: d("initialInterval") ?? EXP_DEFAULTS.initialInterval,
+    multiplier: v.multiplier !== undefined ? (r.num(v.multiplier, `${field}.multiplier`, 1) ?? 1.5) : EXP_DEFAULTS.multiplier,
+    randomizationFactor:
+      v.randomizationFactor !== undefined ? (r.num(v.randomizationFactor, `${field}.randomizationFactor`, 0, 1) ?? 0.5) : EXP_DEFAULTS.randomizationFactor,
+    maxInterval: d("maxInterval") ?? 60_000,
+    maxElapsedTime: d("maxElapsedTime") ?? (kind === "exponential" ? EXP_DEFAULTS.maxElapsedTime : 0),
+    maxRetries: v.maxRetries !== undefined ? (r.int(v.maxRetries, `${field}.maxRetries`, -1) ?? -1) : -1,
+    httpStatusCodes: http,
+    gRPCStatusCodes: grpc,
+    retryNonIdempotent: v.retryNonIdempotent !== undefined ? (r.bool(v.retryNonIdempotent, `${field}.retryNonIdempotent`) ?? false) : false,
+    onlyNeverSent: false,
+  };
+  return r.problems.length === before ? Object.freeze(policy) : null;
+}
+
+function breakerPolicy(r: Reader, name: string, node: Node | null, field: string): BreakerPolicy | null {
+  const v: Record<string, Node | null> = {};
+  for (const [k, val] of r.entries(node, field, ["maxRequests", "interval", "timeout", "trip"])) v[k] = val;
+  const before = r.problems.length;
+  const trip = v.trip !== undefined ? (r.str(v.trip, `${field}.trip`) ?? "") : "consecutiveFailures > 5";
+  let tripFn: BreakerPolicy["tripFn"] = () => false;
+  try {
+    tripFn = compileTrip(trip);
+  } catch (e) {
+    r.fail(v.trip ?? node, `${field}.trip`, (e as Error).message);
+  }
+  const policy: BreakerPolicy = {
+    name,
+    maxRequests: v.maxRequests !== undefined ? (r.int(v.maxRequests, `${field}.maxRequests`, 1) ?? 1) : 1,
+    interval: v.interval !== undefined ? (r.duration(v.interval, `${field}.interval`, false) ?? 0) : 0,
+    timeout: v.timeout !== undefined ? (r.duration(v.timeout, `${field}.timeout`, false) ?? 60_000) : 60_000,
+    trip,
+    tripFn,
+  };
+  return r.problems.length === before ? Object.freeze(policy) : null;
+}
+
+function appTarget(r: Reader, node: Node | null, field: string, keyNode: Node): AppTarget {
+  const t: { timeout?: string; retry?: string; circuitBreaker?: string; circuitBreakerCacheSize: number; deadline?: number; at: string } = {
+    circuitBreakerCacheSize: 100,
+    at: r.at(keyNode),
+  };
+  for (const [k, val] of r.entries(node, field, ["timeout", "retry", "circuitBreaker", "circuitBreakerCacheSize", "deadline"])) {
+    if (k === "circuitBreakerCacheSize") t.circuitBreakerCacheSize = r.int(val, `${field}.${k}`, 1) ?? 100;
+    else if (k === "deadline") t.deadline = r.duration(val, `${field}.${k}`, true);
+    else if (k === "timeout" || k === "retry" || k === "circuitBreaker") t[k] = r.str(val, `${field}.${k}`);
+  }
+  return Object.freeze(t);
+}
+
+/** Parses every document of one file; non-Resiliency documents are skipped. */
+export function parseResiliencyText(text: string, file: string): { docs: ResiliencyDoc[]; problems: string[] } {
+  const lc = new LineCounter();
+  const r = new Reader(file, lc);
+  const docs: ResiliencyDoc[] = [];
+  for (const doc of parseAllDocuments(text, { lineCounter: lc, uniqueKeys: true })) {
+    if (doc.errors.length) {
+      for (const e of doc.errors) r.problems.push(`${file}:${e.linePos?.[0]?.line ?? 0}: invalid YAML: ${e.message.split("\n")[0]}`);
+      continue;
+    }
+    const root = doc.contents as Node | null;
+    if (!root || !isMap(root)) continue;
+    const kindNode = (root as YAMLMap).get("kind", true) as Node | undefined;
+    if (!isScalar(kindNode) || kindNode.value !== "Resiliency") continue;
+    const top: Record<string, Node | null> = {};
+    for (const [k, v] of r.entries(root, "", ["apiVersion", "kind", "metadata", "scopes", "spec", "auth"])) top[k] = v;
+    let name = "unnamed";
+    for (const [k, v] of r.entries(top.metadata ?? null, "metadata", null)) if (k === "name") name = r.str(v, "metadata.name") ?? name;
+    let scopes: string[] | null = null;
+    if (top.scopes) {
+      if (isSeq(top.scopes)) scopes = top.scopes.items.map((i) => (isScalar(i) ? String(i.value) : ""));
+      else r.fail(top.scopes, "scopes", "expected a list of app-ids");
+    }
+    const spec: Record<string, Node | null> = {};
+    for (const [k, v] of r.entries(top.spec ?? null, "spec", ["policies", "targets"])) spec[k] = v;
+    const pol: Record<string, Node | null> = {};
+    for (const [k, v] of r.entries(spec.policies ?? null, "spec.policies", ["timeouts", "retries", "circuitBreakers"])) pol[k] = v;
+
+    const out: ResiliencyDoc = {
+      name,
+      at: r.at(root),
+      scopes,
+      timeouts: new Map(),
+      retries: new Map(),
+      breakers: new Map(),
+      apps: new Map(),
+    };
+    for (const [n, v, k] of r.entries(pol.timeouts ?? null, "spec.policies.timeouts", null)) {
+      const ms = r.duration(v, `spec.policies.timeouts.${n}`, true);
+      if (ms !== undefined) out.timeouts.set(n, { value: Object.freeze({ name: n, ms }), at: r.at(k) });
+    }
+    for (const [n, v, k] of r.entries(pol.retries ?? null, "spec.policies.retries", null)) {
+      const p = retryPolicy(r, n, v, `spec.policies.retries.${n}`);
+      if (p) out.retries.set(n, { value: p, at: r.at(k) });
+    }
+    for (const [n, v, k] of r.entries(pol.circuitBreakers ?? null, "spec.policies.circuitBreakers", null)) {
+      const p = breakerPolicy(r, n, v, `spec.policies.circuitBreakers.${n}`);
+      if (p) out.breakers.set(n, { value: p, at: r.at(k) });
+    }
+    // Policy names may be defined in another resource: references are checked when merging.
+    const targets: Record<string, Node | null> = {};
+    for (const [k, v] of r.entries(spec.targets ?? null, "spec.targets", ["apps", "actors", "components"])) targets[k] = v;
+    for (const [id, v, k] of r.entries(targets.apps ?? null, "spec.targets.apps", null)) {
+      out.apps.set(id, appTarget(r, v, `spec.targets.apps.${id}`, k));
+    }
+    for (const [id, v] of r.entries(targets.actors ?? null, "spec.targets.actors", null)) {
+      r.entries(v, `spec.targets.actors.${id}`, ["timeout", "retry", "circuitBreaker", "circuitBreakerScope", "circuitBreakerCacheSize"]);
+    }
+    for (const [id, v] of r.entries(targets.components ?? null, "spec.targets.components", null)) {
+      for (const [dir, dv] of r.entries(v, `spec.targets.components.${id}`, ["outbound", "inbound"])) {
+        r.entries(dv, `spec.targets.components.${id}.${dir}`, ["timeout", "retry", "circuitBreaker"]);
+      }
+    }
+    docs.push(out);
+  }
+  return { docs, problems: r.problems };
+}

@@ -1,0 +1,85 @@
+// Resiliency policy as immutable data: what the YAML parser produces after validation and
+// defaulting, and what layers are built from. No parsing or behaviour lives here.
+
+/** Dapr's circuit-breaker counters, the variables a trip expression may read. */
+export interface BreakerCounts {
+  requests: number;
+  totalSuccesses: number;
+  totalFailures: number;
+  consecutiveSuccesses: number;
+  consecutiveFailures: number;
+}
+
+export interface TimeoutPolicy {
+  readonly name: string;
+  readonly ms: number;
+}
+
+export interface RetryPolicy {
+  readonly name: string;
+  readonly policy: "constant" | "exponential";
+  /** Constant interval (ms). */
+  readonly duration: number;
+  /** Exponential: first interval, growth, jitter (cenkalti/backoff defaults). */
+  readonly initialInterval: number;
+  readonly multiplier: number;
+  readonly randomizationFactor: number;
+  readonly maxInterval: number;
+  /** Exponential gives up after this much elapsed time (ms); 0 = never. */
+  readonly maxElapsedTime: number;
+  /** -1 = unlimited (bounded by the budget and the deadline). */
+  readonly maxRetries: number;
+  /** Inclusive HTTP status ranges that are retried; null = meshlet's default (5xx). */
+  readonly httpStatusCodes: readonly (readonly [number, number])[] | null;
+  readonly gRPCStatusCodes: readonly (readonly [number, number])[] | null;
+  /** meshlet extension: retry POST/PATCH after the app saw them. */
+  readonly retryNonIdempotent: boolean;
+  /** Only failures that never reached a server (Dapr's DaprBuiltInServiceRetries). */
+  readonly onlyNeverSent: boolean;
+}
+
+export interface BreakerPolicy {
+  readonly name: string;
+  readonly maxRequests: number;
+  /** Closed-state count reset period (ms); 0 = never. */
+  readonly interval: number;
+  /** Open -> half-open after this long (ms). */
+  readonly timeout: number;
+  readonly trip: string;
+  readonly tripFn: (c: BreakerCounts) => boolean;
+}
+
+export interface AppTarget {
+  readonly timeout?: string;
+  readonly retry?: string;
+  readonly circuitBreaker?: string;
+  readonly circuitBreakerCacheSize: number;
+  /** meshlet extension: overall deadline across all attempts (ms). */
+  readonly deadline?: number;
+  /** Where it was defined, for explain. */
+  readonly at: string;
+}
+
+export interface Located<T> {
+  readonly value: T;
+  /** `file:line` of the definition. */
+  readonly at: string;
+}
+
+/** Every Resiliency resource in scope, merged. Immutable once built. */
+export interface PolicySet {
+  readonly timeouts: ReadonlyMap<string, Located<TimeoutPolicy>>;
+  readonly retries: ReadonlyMap<string, Located<RetryPolicy>>;
+  readonly breakers: ReadonlyMap<string, Located<BreakerPolicy>>;
+  readonly apps: ReadonlyMap<string, AppTarget>;
+  /** Names of the resources that were loaded (file:line name). */
+  readonly resources: readonly string[];
+}
+
+export const EMPTY_POLICY_SET: PolicySet = Object.freeze({
+  timeouts: new Map(),
+  retries: new Map(),
+  breakers: new Map(),
+  apps: new Map(),
+  resources: [],
+});

@@ -1,0 +1,92 @@
+// Retry Layer: replays a failed attempt per the target's retry policy, within the retry budget
+// and the call's deadline. Each attempt goes back through the breaker and endpoint choice, so it
+// re-resolves and avoids the endpoint that just failed. Inert when the policy cannot retry.
+
+import type { Layer } from "../proxy/types.ts";
+import { asSidecarError, REASON_HEADER, SidecarError } from "../proxy/errors.ts";
+import type { RetryPolicy } from "./policy/types.ts";
+import type { Clock } from "./clock.ts";
+import type { RetryBudget } from "./budget.ts";
+import type { ResilienceEvents } from "./events.ts";
+import { newBackoff, retryAfterMs } from "./backoff.ts";
+import { prepareReplay } from "./replay.ts";
+import { retryReason } from "./classify.ts";
+
+export interface RetryDeps {
+  readonly target: string;
+  readonly policy: RetryPolicy;
+  readonly budget: RetryBudget;
+  readonly events: ResilienceEvents;
+  readonly clock: Clock;
+  readonly random: () => number;
+  readonly replayCap: number;
+}
+
+function sleep(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
+  if (ms <= 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clock.clearTimeout(t);
+      reject(signal.reason);
+    };
+    const t = clock.setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+export function retryLayer(d: RetryDeps): Layer {
+  const p = d.policy;
+  if (p.maxRetries === 0) return (next) => next;
+  return (next) => async (req, ctx) => {
+    d.budget.recordRequest();
+    const prepared = await prepareReplay(req, d.replayCap);
+    const start = d.clock.now();
+    const backoff = newBackoff(p, d.random);
+    let retries = 0;
+    for (;;) {
+      let res: Response | null = null;
+      let err: unknown = null;
+      try {
+        res = await next(prepared.req, ctx);
+      } catch (e) {
+        err = e;
+      }
+      const why = retryReason(res, err, req.method, req.headers, p);
+      const give = (): Response => {
+        if (res) return res;
+        throw err;
+      };
+      if (why === null) return give();
+      if (!prepared.replayable) {
+        d.events.notRetryable(d.target, prepared.why);
+        if (res) res.headers.set("meshlet-retry", `not-retryable: ${prepared.why}`);
+        return give();
+      }
+      if (p.maxRetries >= 0 && retries >= p.maxRetries) return give();
+      let delay = backoff.next(d.clock.now() - start);
+      if (delay === null) return give();
+      if (res && (res.status === 429 || res.status === 503)) {
+        const ra = retryAfterMs(res.headers.get("retry-after"), Date.now());
+        if (ra !== null) delay = Math.max(delay, ra);
+      }
+      if (ctx.deadlineAt !== undefined && d.clock.now() + delay >= ctx.deadlineAt) return give();
+      if (!d.budget.tryRetry()) {
+        d.events.budgetExhausted(d.target);
+        if (res) {
+          res.headers.set(REASON_HEADER, "retry_budget_exhausted");
+          return res;
+        }
+        const last = asSidecarError(err);
+        throw new SidecarError("retry_budget_exhausted", `${last.message} (retry budget exhausted)`, { cause: err });
+      }
+      if (res) await res.body?.cancel().catch(() => {});
+      if (ctx.endpoint) (ctx.avoid ??= new Set()).add(ctx.endpoint.key);
+      retries++;
+      d.events.retry(d.target, p.name, retries, why);
+      await sleep(d.clock, delay, ctx.signal);
+    }
+  };
+}
