@@ -6,6 +6,9 @@ import crypto from "node:crypto";
 const port = Number(process.env.APP_PORT || process.argv[2] || 3000);
 const name = process.env.APP_ID || "echo";
 
+// Per-key attempt counters for /flaky and /count (resiliency tests).
+const attempts = new Map();
+
 const server = http.createServer((req, res) => {
   handle(req, res).catch((e) => {
     console.log(`[${name}] request ${req.method} ${req.url} failed: ${e.message}`);
@@ -41,10 +44,43 @@ async function handle(req, res) {
     req.socket.destroy();
     return;
   }
+  if (url.pathname === "/flaky") {
+    // Fails the first ?fail= attempts per ?key= with ?status= (default 503), then succeeds.
+    for await (const _ of req);
+    const key = url.searchParams.get("key") || "default";
+    const n = (attempts.get(key) || 0) + 1;
+    attempts.set(key, n);
+    if (n <= Number(url.searchParams.get("fail") || 0)) {
+      const headers = { "content-type": "application/json" };
+      if (url.searchParams.get("retryAfter")) headers["retry-after"] = url.searchParams.get("retryAfter");
+      res.writeHead(Number(url.searchParams.get("status") || 503), headers);
+      res.end(JSON.stringify({ attempt: n, failed: true }));
+      return;
+    }
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(JSON.stringify({ attempt: n }));
+    return;
+  }
+  if (url.pathname === "/count") {
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(JSON.stringify({ attempts: attempts.get(url.searchParams.get("key") || "default") || 0 }));
+    return;
+  }
   if (url.pathname === "/drip") {
-    // Headers at once, then one chunk every 100 ms until the client goes away.
+    // Headers at once, then one chunk every 100 ms: ?n= chunks then end (default: until the
+    // client goes away); ?stall=1 stops sending after n chunks without ending.
     res.writeHead(200, { "content-type": "text/plain" });
-    const t = setInterval(() => res.write("x"), 100);
+    const limit = Number(url.searchParams.get("n") || Infinity);
+    let sent = 0;
+    const t = setInterval(() => {
+      if (sent >= limit) {
+        clearInterval(t);
+        if (!url.searchParams.get("stall")) res.end();
+        return;
+      }
+      sent++;
+      res.write("x");
+    }, 100);
     res.on("close", () => {
       clearInterval(t);
       console.log(`[${name}] drip closed`);
