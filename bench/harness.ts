@@ -1,0 +1,144 @@
+// Process plumbing for the benchmark: start the app, sidecars and peer proxies pinned to CPU
+// cores, wait until they answer, run the Node load generator, and kill everything at the end.
+
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+
+export const ROOT = path.resolve(import.meta.dirname, "..");
+const BUN = path.join(ROOT, "node_modules", ".bin", "bun");
+const MESHLET = path.join(ROOT, "bin", "meshlet");
+const HAS_TASKSET = spawnSync("sh", ["-c", "command -v taskset"]).status === 0;
+export const hasCommand = (c: string) => spawnSync("sh", ["-c", `command -v ${c}`]).status === 0;
+
+/** The proxies under test share core 1; the app and the load generator share core 0. */
+const pin = (core: number | null, cmd: string[]) => (HAS_TASKSET && core !== null && os.cpus().length > 1 ? ["taskset", "-c", String(core), ...cmd] : cmd);
+
+export class Harness {
+  private readonly procs: ChildProcess[] = [];
+  readonly logDir = fs.mkdtempSync(path.join(os.tmpdir(), "meshlet-bench-"));
+  readonly home = path.join(this.logDir, "home");
+
+  spawn(name: string, cmd: string[], core: number | null, env: NodeJS.ProcessEnv = {}): ChildProcess {
+    const argv = pin(core, cmd);
+    const log = fs.openSync(path.join(this.logDir, `${name}.log`), "a");
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", log, log], env: { ...process.env, ...env }, detached: true });
+    this.procs.push(child);
+    return child;
+  }
+
+  log(name: string): string {
+    try {
+      return fs.readFileSync(path.join(this.logDir, `${name}.log`), "utf8");
+    } catch {
+      return "";
+    }
+  }
+
+  async app(port: number): Promise<ChildProcess> {
+    const c = this.spawn(`app-${port}`, [BUN, path.join(ROOT, "bench", "app.ts"), String(port)], 0);
+    await waitHttp(`http://127.0.0.1:${port}/`, 200);
+    return c;
+  }
+
+  /** `meshlet run` as a user would start it; resolves when its health endpoint says ready. */
+  async sidecar(appId: string, httpPort: number, appPort: number | null, extra: string[] = []): Promise<ChildProcess> {
+    const args = ["run", "-a", appId, "-H", String(httpPort), "--log-level", "warn", ...(appPort ? ["-p", String(appPort)] : []), ...extra];
+    const c = this.spawn(`meshlet-${appId}-${httpPort}`, [MESHLET, ...args], 1, { MESHLET_HOME: this.home });
+    await waitHttp(`http://127.0.0.1:${httpPort}/v1.0/healthz${appPort ? "" : "/outbound"}`, 204);
+    return c;
+  }
+
+  async haproxy(name: string, config: string, port: number): Promise<ChildProcess> {
+    const file = path.join(this.logDir, `${name}.cfg`);
+    fs.writeFileSync(file, config);
+    const c = this.spawn(name, ["haproxy", "-db", "-f", file], 1);
+    await waitHttp(`http://127.0.0.1:${port}/method/x`, 200);
+    return c;
+  }
+
+  async httpProxy(name: string, port: number, target: string): Promise<ChildProcess> {
+    const c = this.spawn(name, ["node", path.join(ROOT, "bench", "peers", "httpproxy.cjs")], 1, { PORT: String(port), TARGET: target });
+    await waitHttp(`http://127.0.0.1:${port}/method/x`, 200);
+    return c;
+  }
+
+  stop(child: ChildProcess): Promise<void> {
+    return new Promise((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once("exit", () => resolve());
+      try {
+        process.kill(-child.pid!, "SIGTERM");
+      } catch {
+        child.kill("SIGTERM");
+      }
+      setTimeout(() => {
+        try {
+          process.kill(-child.pid!, "SIGKILL");
+        } catch {
+          // gone
+        }
+      }, 3000).unref();
+    });
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all(this.procs.map((c) => this.stop(c)));
+  }
+}
+
+export interface LoadResult {
+  requests: number;
+  ok: number;
+  rps: number;
+  errors: number;
+  non2xx: number;
+  statuses: Record<string, number>;
+  p50: number | null;
+  p90: number | null;
+  p99: number | null;
+  p999: number | null;
+}
+
+/** Runs autocannon on Node (pinned with the app) and returns its JSON result. */
+export function load(opts: { url: string; rate?: number; duration: number; connections?: number; bodyBytes?: number; method?: string }): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const argv = pin(0, ["node", path.join(ROOT, "bench", "load.mjs"), JSON.stringify(opts)]);
+    const c = spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    c.stdout!.on("data", (d) => (out += d));
+    c.once("exit", (code) => {
+      try {
+        resolve(JSON.parse(out.trim().split("\n").pop()!) as LoadResult);
+      } catch {
+        reject(new Error(`load generator failed (exit ${code}): ${out}`));
+      }
+    });
+  });
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, "127.0.0.1", () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+async function waitHttp(url: string, status: number, timeoutMs = 20_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    try {
+      const r = await fetch(url);
+      await r.arrayBuffer();
+      if (r.status === status) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${url} did not answer ${status} within ${timeoutMs} ms`);
+}

@@ -1,0 +1,28 @@
+// Reads a process's CPU time and memory from /proc, for the benchmark's per-sidecar figures.
+// Linux only; returns zeros elsewhere rather than failing the run.
+
+import fs from "node:fs";
+
+const CLK_TCK = 100;
+
+/** utime + stime of `pid` in seconds. */
+export function cpuSeconds(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+  } catch {
+    return 0;
+  }
+}
+
+/** VmRSS and VmHWM of `pid` in MiB. */
+export function memory(pid: number): { rssMb: number; hwmMb: number } {
+  try {
+    const s = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+    const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+) kB`).exec(s)?.[1] ?? 0);
+    return { rssMb: kb("VmRSS") / 1024, hwmMb: kb("VmHWM") / 1024 };
+  } catch {
+    return { rssMb: 0, hwmMb: 0 };
+  }
+}

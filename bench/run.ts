@@ -1,0 +1,105 @@
+// `npm run bench`: what meshlet adds to every call, measured like Dapr's published overhead test
+// (fixed rate, 1 KiB bodies) over direct, one-sidecar and two-sidecar paths, with haproxy and an
+// http-proxy forwarder as peers in the same run; then max throughput and scale checks. Results go
+// to bench/results/<time>.json and print as a table. Timing goals live here, never in tests.
+
+import fs from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { freePort, Harness, load, ROOT, type LoadResult } from "./harness.ts";
+import { cpuSeconds, memory } from "./proc.ts";
+import { direct, haproxyPaths, httpProxyPaths, oneSidecar, twoSidecars, type Path } from "./scenarios.ts";
+import { printReport, type PathResult, type Report } from "./report.ts";
+import { scaleChecks } from "./scale.ts";
+
+const { values: v } = parseArgs({
+  options: {
+    quick: { type: "boolean" },
+    rate: { type: "string" },
+    duration: { type: "string" },
+    warmup: { type: "string" },
+    body: { type: "string" },
+    connections: { type: "string" },
+    "no-peers": { type: "boolean" },
+    "no-scale": { type: "boolean" },
+    out: { type: "string" },
+  },
+});
+const quick = v.quick ?? false;
+const rate = Number(v.rate ?? 1000);
+const duration = Number(v.duration ?? (quick ? 3 : 30));
+const warmup = Number(v.warmup ?? (quick ? 1 : 5));
+const bodyBytes = Number(v.body ?? 1024);
+const connections = Number(v.connections ?? 20);
+const maxDuration = quick ? 2 : 10;
+
+async function measure(p: Path, ratePerS: number | undefined, seconds: number, conns: number): Promise<PathResult> {
+  await load({ url: p.url, rate: ratePerS, duration: warmup, connections: conns, bodyBytes });
+  const cpu0 = p.pids.map(cpuSeconds);
+  const t0 = performance.now();
+  let peak = p.pids.map(() => 0);
+  const sampler = setInterval(() => (peak = p.pids.map((pid, i) => Math.max(peak[i]!, memory(pid).rssMb))), 200);
+  const r: LoadResult = await load({ url: p.url, rate: ratePerS, duration: seconds, connections: conns, bodyBytes });
+  clearInterval(sampler);
+  const secs = (performance.now() - t0) / 1000;
+  const vcpu = p.pids.map((pid, i) => (cpuSeconds(pid) - cpu0[i]!) / secs);
+  return { name: p.name, load: r, vcpu, peakRssMb: peak.map((x, i) => Math.max(x, memory(p.pids[i]!).rssMb)) };
+}
+
+async function main(): Promise<void> {
+  const h = new Harness();
+  const started = new Date();
+  process.on("SIGINT", () => void h.stopAll().then(() => process.exit(130)));
+  try {
+    const appPort = await freePort();
+    const app = await h.app(appPort);
+    const builders: Array<() => Promise<Path>> = [
+      () => direct(h, appPort, app),
+      () => oneSidecar(h, appPort),
+      () => twoSidecars(h, appPort),
+      ...(v["no-peers"] ? [] : [...(await haproxyPaths(h, appPort)), ...(await httpProxyPaths(h, appPort))]),
+    ];
+    const fixed: PathResult[] = [];
+    for (const build of builders) {
+      const p = await build();
+      process.stderr.write(`measuring ${p.name} at ${rate} req/s for ${duration}s ...\n`);
+      fixed.push(await measure(p, rate, duration, connections));
+      await p.stop();
+    }
+
+    // Max throughput through one hop: meshlet against haproxy on the same path.
+    const max: PathResult[] = [];
+    for (const build of [() => oneSidecar(h, appPort), ...(v["no-peers"] ? [] : (await haproxyPaths(h, appPort)).slice(0, 1))]) {
+      const p = await build();
+      process.stderr.write(`max throughput: ${p.name}, 50 connections, ${maxDuration}s ...\n`);
+      max.push(await measure(p, undefined, maxDuration, 50));
+      await p.stop();
+    }
+
+    const scale = v["no-scale"] ? null : await scaleChecks(h, appPort, { quick, rate, bodyBytes });
+    const report: Report = {
+      started: started.toISOString(),
+      machine: { cpus: (await import("node:os")).cpus().length, model: (await import("node:os")).cpus()[0]?.model ?? "?", bun: Bun.version, node: nodeVersion() },
+      settings: { rate, duration, warmup, bodyBytes, connections, quick },
+      fixed,
+      max,
+      scale,
+    };
+    const out = v.out ?? path.join(ROOT, "bench", "results", `${started.toISOString().replace(/[:.]/g, "-")}${quick ? "-quick" : ""}.json`);
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    fs.writeFileSync(out, JSON.stringify(report, null, 2));
+    printReport(report);
+    process.stdout.write(`\nresults: ${path.relative(process.cwd(), out)}\n`);
+    const broken = fixed.filter((f) => f.load.ok === 0);
+    if (broken.length) throw new Error(`no successful responses on: ${broken.map((b) => b.name).join(", ")} (logs in ${h.logDir})`);
+  } finally {
+    await h.stopAll();
+  }
+}
+
+function nodeVersion(): string {
+  const r = Bun.spawnSync(["node", "--version"]);
+  return r.stdout.toString().trim();
+}
+
+await main();

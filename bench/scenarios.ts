@@ -1,0 +1,95 @@
+// The measured paths: direct, one sidecar, two sidecars, and the same chains through haproxy and
+// an http-proxy forwarder when present. Each scenario starts its processes and names the pids
+// whose CPU and memory are charged to it.
+
+import type { ChildProcess } from "node:child_process";
+import { freePort, hasCommand, type Harness } from "./harness.ts";
+
+export interface Path {
+  readonly name: string;
+  readonly url: string;
+  /** Processes charged for CPU and memory (the proxies; the app for `direct`). */
+  readonly pids: number[];
+  readonly stop: () => Promise<void>;
+}
+
+const HAPROXY = (frontends: Array<{ port: number; to: string }>) => `global
+  nbthread 1
+  maxconn 4000
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+  option http-keep-alive
+${frontends
+  .map(
+    (f, i) => `frontend f${i}
+  bind 127.0.0.1:${f.port}
+  default_backend b${i}
+backend b${i}
+  http-reuse always
+  server s ${f.to}
+`,
+  )
+  .join("")}`;
+
+const stopping = (h: Harness, ...c: ChildProcess[]) => async () => {
+  await Promise.all(c.map((x) => h.stop(x)));
+};
+
+export async function direct(h: Harness, appPort: number, app: ChildProcess): Promise<Path> {
+  return { name: "direct", url: `http://127.0.0.1:${appPort}/method/x`, pids: [app.pid!], stop: async () => {} };
+}
+
+export async function oneSidecar(h: Harness, appPort: number): Promise<Path> {
+  const port = await freePort();
+  const s = await h.sidecar("app", port, appPort);
+  return { name: "meshlet: one sidecar", url: `http://127.0.0.1:${port}/v1.0/invoke/app/method/x`, pids: [s.pid!], stop: stopping(h, s) };
+}
+
+export async function twoSidecars(h: Harness, appPort: number): Promise<Path> {
+  const callee = await h.sidecar("app", await freePort(), appPort);
+  const port = await freePort();
+  const caller = await h.sidecar("client", port, null);
+  return { name: "meshlet: two sidecars", url: `http://127.0.0.1:${port}/v1.0/invoke/app/method/x`, pids: [caller.pid!, callee.pid!], stop: stopping(h, caller, callee) };
+}
+
+export async function haproxyPaths(h: Harness, appPort: number): Promise<Array<() => Promise<Path>>> {
+  if (!hasCommand("haproxy")) return [];
+  const one = async (): Promise<Path> => {
+    const p = await freePort();
+    const c = await h.haproxy("haproxy-one", HAPROXY([{ port: p, to: `127.0.0.1:${appPort}` }]), p);
+    return { name: "haproxy: one hop", url: `http://127.0.0.1:${p}/method/x`, pids: [c.pid!], stop: stopping(h, c) };
+  };
+  const two = async (): Promise<Path> => {
+    const p1 = await freePort();
+    const p2 = await freePort();
+    const c = await h.haproxy(
+      "haproxy-two",
+      HAPROXY([
+        { port: p2, to: `127.0.0.1:${appPort}` },
+        { port: p1, to: `127.0.0.1:${p2}` },
+      ]),
+      p1,
+    );
+    return { name: "haproxy: two hops", url: `http://127.0.0.1:${p1}/method/x`, pids: [c.pid!], stop: stopping(h, c) };
+  };
+  return [one, two];
+}
+
+export async function httpProxyPaths(h: Harness, appPort: number): Promise<Array<() => Promise<Path>>> {
+  const one = async (): Promise<Path> => {
+    const p = await freePort();
+    const c = await h.httpProxy("httpproxy-one", p, `http://127.0.0.1:${appPort}`);
+    return { name: "http-proxy: one hop", url: `http://127.0.0.1:${p}/method/x`, pids: [c.pid!], stop: stopping(h, c) };
+  };
+  const two = async (): Promise<Path> => {
+    const p2 = await freePort();
+    const inner = await h.httpProxy("httpproxy-two-inner", p2, `http://127.0.0.1:${appPort}`);
+    const p1 = await freePort();
+    const outer = await h.httpProxy("httpproxy-two-outer", p1, `http://127.0.0.1:${p2}`);
+    return { name: "http-proxy: two hops", url: `http://127.0.0.1:${p1}/method/x`, pids: [outer.pid!, inner.pid!], stop: stopping(h, outer, inner) };
+  };
+  return [one, two];
+}
