@@ -2,14 +2,15 @@
 // health, metadata and shutdown. It routes and shapes; forwarding is the target Calls' job.
 
 import type { Call, CallContext, ProxyRequest } from "./types.ts";
-import type { ClientInfo, Handler } from "./listen.ts";
+import type { Handler } from "./listen.ts";
 import type { SidecarConfig } from "./config.ts";
 import type { Logger } from "./log.ts";
 import { parseAppId, route, type Route } from "./route.ts";
 import { asSidecarError, errorResponse, REASON_HEADER, SidecarError } from "./errors.ts";
 import { forwardRequestHeaders, stampForwarded } from "./headers.ts";
 import { ensureTraceparent } from "./trace.ts";
-import { limitBody } from "./body-limit.ts";
+import { takeBody } from "./body-limit.ts";
+import { DEFAULT_REPLAY_CAP as SMALL_BODY } from "../resiliency/replay.ts";
 
 export interface SidecarState {
   ready: boolean;
@@ -24,6 +25,8 @@ export interface ApiDeps {
   readonly state: SidecarState;
   readonly log: Logger;
   readonly hostname: string;
+  /** This host's address for X-Forwarded-For (HOST_ADDRESS, else the first external IPv4). */
+  readonly hostIp: string;
   /** The Call for a target, built once per target on first use. */
   target(appId: string, namespace: string): Call;
   /** Asked to stop (POST /v1.0/shutdown); `force` skips the graceful wait. */
@@ -89,14 +92,15 @@ async function api(r: Extract<Route, { kind: "api" }>, req: Request, d: ApiDeps)
   }
 }
 
-async function invoke(r: Extract<Route, { kind: "invoke" }>, req: Request, client: ClientInfo, d: ApiDeps): Promise<Response> {
+async function invoke(r: Extract<Route, { kind: "invoke" }>, req: Request, d: ApiDeps): Promise<Response> {
   const headers = forwardRequestHeaders(req.headers, r.viaAuth);
   const traceparent = ensureTraceparent(headers);
-  stampForwarded(headers, client.ip, d.hostname);
+  // As daprd: X-Forwarded-For / Forwarded carry this sidecar's host address, not the client's.
+  stampForwarded(headers, d.hostIp, d.hostname);
   const ctx: CallContext = { appId: r.appId, namespace: r.namespace, signal: req.signal };
   let res: Response;
   try {
-    const body = limitBody(req.body, req.headers.get("content-length"), d.cfg.maxBodySize, ctx);
+    const body = await takeBody(req, d.cfg.maxBodySize, SMALL_BODY, ctx);
     const preq: ProxyRequest = { method: req.method.toUpperCase(), path: r.path, query: r.query, headers, body };
     res = await d.target(r.appId, r.namespace)(preq, ctx);
   } catch (e) {
@@ -113,7 +117,7 @@ async function invoke(r: Extract<Route, { kind: "invoke" }>, req: Request, clien
 /** Builds the handler for the Dapr HTTP API listener. */
 export function apiHandler(d: ApiDeps): Handler {
   const token = d.cfg.apiToken;
-  return async (req, client) => {
+  return async (req) => {
     const r = route(req.method.toUpperCase(), req.url, req.headers, d.cfg.namespace);
     if (token && !(r.kind === "api" && (r.name === "healthz" || r.name === "healthz_outbound"))) {
       if (req.headers.get("dapr-api-token") !== token) {
@@ -121,7 +125,7 @@ export function apiHandler(d: ApiDeps): Handler {
       }
     }
     try {
-      if (r.kind === "invoke") return await invoke(r, req, client, d);
+      if (r.kind === "invoke") return await invoke(r, req, d);
       if (r.kind === "error") throw r.error;
       return await api(r, req, d);
     } catch (e) {

@@ -56,6 +56,13 @@ export function forwardRequestHeaders(src: Headers, dropAuthorization = false): 
   return out;
 }
 
+/** Removes hop-by-hop headers in place (for runtimes whose upstream Response is mutable). */
+export function stripHopByHop(h: Headers): void {
+  const listed = connectionListed(h);
+  for (const k of HOP_BY_HOP) if (k !== "content-length" && k !== "host") h.delete(k);
+  if (listed) for (const k of listed) h.delete(k);
+}
+
 /** Copies response headers back toward the client, minus hop-by-hop ones. */
 export function forwardResponseHeaders(src: Headers): Headers {
   const out = new Headers();

@@ -9,6 +9,8 @@ import { splitUrl, normalizeMethod } from "./route.ts";
 import { asSidecarError, errorResponse, invokeError } from "./errors.ts";
 import { forwardRequestHeaders } from "./headers.ts";
 import { ensureTraceparent } from "./trace.ts";
+import { takeBody } from "./body-limit.ts";
+import { DEFAULT_REPLAY_CAP } from "../resiliency/replay.ts";
 
 export function inboundHandler(cfg: SidecarConfig, toApp: Call, log: Logger): Handler {
   return async (req) => {
@@ -31,8 +33,10 @@ export function inboundHandler(cfg: SidecarConfig, toApp: Call, log: Logger): Ha
     headers.set("dapr-callee-app-id", cfg.appId);
     ensureTraceparent(headers);
     const ctx: CallContext = { appId: cfg.appId, namespace: cfg.namespace, signal: req.signal };
-    const preq: ProxyRequest = { method: req.method.toUpperCase(), path, query, headers, body: req.body };
     try {
+      // The caller's sidecar enforced --max-body-size; here only small bodies are read at once.
+      const body = await takeBody(req, Number.MAX_SAFE_INTEGER, DEFAULT_REPLAY_CAP, ctx);
+      const preq: ProxyRequest = { method: req.method.toUpperCase(), path, query, headers, body };
       return await toApp(preq, ctx);
     } catch (e) {
       const err = asSidecarError(e);

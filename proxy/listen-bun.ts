@@ -6,6 +6,8 @@ import { PortInUseError } from "./listen.ts";
 import { asSidecarError, errorResponse } from "./errors.ts";
 import { fetchDialer } from "./dial-fetch.ts";
 
+const NO_CLIENT = Object.freeze({ ip: null });
+
 export const listenBun: Listen = async ({ host, port, handler }) => {
   let server: ReturnType<typeof Bun.serve>;
   try {
@@ -18,8 +20,9 @@ export const listenBun: Listen = async ({ host, port, handler }) => {
       maxRequestBodySize: Number.MAX_SAFE_INTEGER,
       // Seconds without any byte either way before Bun drops a connection (max 255).
       idleTimeout: 255,
-      fetch(req, srv) {
-        return handler(req, { ip: srv.requestIP(req)?.address ?? null });
+      // The peer address is not read: requestIP() costs ~3% CPU per request and no handler needs it.
+      fetch(req) {
+        return handler(req, NO_CLIENT);
       },
       error(err) {
         return errorResponse(asSidecarError(err));

@@ -44,6 +44,15 @@ function probeTcp(host: string, port: number, timeoutMs: number): Promise<boolea
   });
 }
 
+/** Dapr's host address: HOST_ADDRESS, else the first non-internal IPv4, else loopback. */
+function hostAddress(): string {
+  if (process.env.HOST_ADDRESS) return process.env.HOST_ADDRESS;
+  for (const list of Object.values(os.networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
+  }
+  return "127.0.0.1";
+}
+
 export class Sidecar {
   readonly state: SidecarState = { ready: false, outboundReady: false, shuttingDown: false, extended: new Map(), startedAt: Date.now() };
   readonly metrics = new Metrics();
@@ -155,6 +164,7 @@ export class Sidecar {
         state: this.state,
         log: this.log,
         hostname: os.hostname(),
+        hostIp: hostAddress(),
         target: (id, ns) => this.target(id, ns),
         shutdown: (force) => this.onShutdownRequest(force),
         explain: (id, ns, verb, method) => this.explain(id, ns, verb, method),

@@ -12,16 +12,21 @@ export function isValidTraceparent(v: string | null): v is string {
   return true;
 }
 
-function hex(bytes: number, random: () => number): string {
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+const scratch = new Uint8Array(24);
+
+function hex(bytes: number, random: (() => number) | undefined, offset: number): string {
   let s = "";
-  for (let i = 0; i < bytes; i++) s += Math.floor(random() * 256).toString(16).padStart(2, "0");
+  for (let i = 0; i < bytes; i++) s += HEX[random ? Math.floor(random() * 256) : scratch[offset + i]!];
   return s;
 }
 
-export function newTraceparent(random: () => number = Math.random): string {
-  let trace = hex(16, random);
+/** A sampled W3C traceparent with fresh ids; `random` (tests) replaces the crypto source. */
+export function newTraceparent(random?: () => number): string {
+  if (!random) crypto.getRandomValues(scratch);
+  let trace = hex(16, random, 0);
   if (/^0+$/.test(trace)) trace = trace.slice(0, 31) + "1";
-  let span = hex(8, random);
+  let span = hex(8, random, 16);
   if (/^0+$/.test(span)) span = span.slice(0, 15) + "1";
   return `00-${trace}-${span}-01`;
 }
