@@ -19,6 +19,7 @@ usage: meshlet <command> [flags]
   list      list running sidecars on this host
   stop      stop a running app and its sidecar
   resiliency explain|validate   show the effective policy for a call; check YAML files
+  bench     load-test <app-id>/<method> through the local sidecar (autocannon)
   version   print the version
 
 ${RUN_USAGE}`;
@@ -29,6 +30,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   list: listCommand,
   stop: stopCommand,
   resiliency: resiliencyCommand,
+  bench: async (args) => (await import("./bench.ts")).benchCommand(args),
   version: async () => {
     process.stdout.write(`meshlet ${MESHLET_VERSION} (runtime: ${typeof Bun !== "undefined" ? `bun ${Bun.version}` : `node ${process.version}`})\n`);
     return 0;

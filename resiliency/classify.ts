@@ -10,7 +10,16 @@ const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"])
 export const DEFAULT_RETRY_STATUSES: readonly (readonly [number, number])[] = [[500, 599]];
 
 /** Failures that end the call at once: retrying cannot help or is not allowed. */
-const PERMANENT = new Set(["breaker_open", "breaker_half_open_full", "client_closed", "body_too_large", "deadline_exceeded", "invalid_method", "invalid_app_id"]);
+const PERMANENT = new Set([
+  "breaker_open",
+  "breaker_half_open_full",
+  "client_closed",
+  "body_too_large",
+  "deadline_exceeded",
+  "invalid_method",
+  "invalid_app_id",
+  "app_id_not_found",
+]);
 
 export const isFailureStatus = (s: number) => s < 200 || s > 399;
 
@@ -29,7 +38,8 @@ export function retryReason(res: Response | null, err: unknown, method: string, 
   if (err !== null) {
     const e = err instanceof SidecarError ? err : null;
     if (e && PERMANENT.has(e.reason)) return null;
-    if (e?.neverSent || e?.reason === "app_id_not_found") return e.reason;
+    // An unknown app-id is answered at once: retrying a typo only makes the caller wait.
+    if (e?.neverSent) return e.reason;
     if (p.onlyNeverSent) return null;
     return mayRepeat(method, headers, p) ? (e?.reason ?? "error") : null;
   }

@@ -148,3 +148,12 @@ describe("DAPR_API_TOKEN", () => {
     expect(e.headers["dapr-api-token"]).toBeUndefined();
   });
 });
+
+describe("no error path hangs", () => {
+  it("answers an unknown app-id at once, without retrying resolution", async () => {
+    const t0 = Date.now();
+    const r = await fetch(`${orders.url}/v1.0/invoke/typo-app/method/x`);
+    expect(r.headers.get("meshlet-reason")).toBe("app_id_not_found");
+    expect(Date.now() - t0).toBeLessThan(900);
+  });
+});
