@@ -104,14 +104,15 @@ async function plan(args: string[]): Promise<RunPlan> {
   const listen = (v["dapr-listen-addresses"] ?? "127.0.0.1").split(",").map((s) => s.trim()).filter(Boolean);
   const channel = v["app-channel-address"] ?? "127.0.0.1";
   const inCluster = Boolean(process.env.KUBERNETES_SERVICE_HOST);
+  const crossHost = ["mdns", "static", "kubernetes"].includes(conf.nameResolution?.component.toLowerCase() ?? "");
 
   const cfg: SidecarConfig = {
     appId,
     namespace: process.env.NAMESPACE || "default",
     listenAddresses: listen,
     httpPort: httpPort ?? 0,
-    // In a cluster peers dial the pod IP on 50002 (Dapr's port); on one host, loopback and ephemeral.
-    internalHost: inCluster ? "0.0.0.0" : "127.0.0.1",
+    // Peers on other hosts (cluster, LAN, edge) dial the host's address; on one host, loopback.
+    internalHost: inCluster || crossHost ? "0.0.0.0" : "127.0.0.1",
     internalPort: internalPort ?? (inCluster ? 50002 : 0),
     app: appPort ? endpoint(channel, appPort) : null,
     appProtocol: protocol,

@@ -1,13 +1,16 @@
-// Endpoint choice Layer: resolves the target per attempt, picks one endpoint (avoiding ones that
-// failed earlier in the call), and when the request provably never reached it (connection
-// refused, or a peer that is not the target) evicts it and tries another. Retrying requests that
-// did reach a server is the retry layer's job.
+// Endpoint choice Layer: resolves the target per attempt, picks an endpoint by power of two
+// choices over outstanding x EWMA latency (avoiding ones that failed earlier in the call), and
+// when the request provably never reached it (connection refused, or a peer that is not the
+// target) evicts it and tries another. Retrying requests that reached a server is retry's job.
 
 import type { Endpoint, Layer } from "./types.ts";
 import type { Resolver } from "../resolvers/types.ts";
 import { invokeError, REASON_HEADER, SidecarError } from "./errors.ts";
+import { EndpointLoad } from "./p2c.ts";
 
-export function balance(resolver: Resolver, random: () => number = Math.random): Layer {
+export function balance(resolver: Resolver, random: () => number = Math.random, now: () => number = () => performance.now()): Layer {
+  // One load table per target Call: built once, shared by every request to this target.
+  const load = new EndpointLoad(now, random);
   return (next) => async (req, ctx) => {
     const ref = { appId: ctx.appId, namespace: ctx.namespace };
     // Bodyless requests and bodies held for replay can go to another endpoint; streams cannot.
@@ -27,10 +30,14 @@ export function balance(resolver: Resolver, random: () => number = Math.random):
       const avoid = ctx.avoid;
       const preferred = avoid && avoid.size ? untried.filter((e) => !avoid.has(e.key)) : untried;
       const pool = preferred.length ? preferred : untried;
-      const ep = pool.length === 1 ? pool[0]! : pool[Math.floor(random() * pool.length)]!;
+      load.retain(eps);
+      const ep = load.pick(pool);
       ctx.endpoint = ep;
+      const startedAt = load.start(ep);
+      let ok = false;
       try {
         const res = await next(req, ctx);
+        ok = res.status < 500;
         // A peer answering for another app-id (a port reused after a restart) is a stale entry.
         if (res.status === 500 && res.headers.get(REASON_HEADER) === "wrong_target" && resendable) {
           resolver.evict(ref, ep);
@@ -46,6 +53,8 @@ export function balance(resolver: Resolver, random: () => number = Math.random):
         if (!resendable) throw e;
         (tried ??= new Set()).add(ep.key);
         lastError = e;
+      } finally {
+        load.finish(ep, startedAt, ok);
       }
     }
   };

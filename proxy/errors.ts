@@ -7,6 +7,7 @@ export const REASONS = {
   invalid_app_id: { status: 500, errorCode: "ERR_DIRECT_INVOKE" },
   invalid_method: { status: 500, errorCode: "ERR_DIRECT_INVOKE" },
   app_id_not_found: { status: 500, errorCode: "ERR_DIRECT_INVOKE" },
+  resolution_timeout: { status: 500, errorCode: "ERR_DIRECT_INVOKE" },
   peer_unreachable: { status: 500, errorCode: "ERR_DIRECT_INVOKE" },
   wrong_target: { status: 500, errorCode: "ERR_DIRECT_INVOKE" },
   app_unreachable: { status: 500, errorCode: "ERR_DIRECT_INVOKE" },

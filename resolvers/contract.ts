@@ -1,7 +1,7 @@
 // The shared resolver contract: every resolver runs these cases from its own test file, listing
 // any case it skips with a reason. Behaviour only; each resolver tests its specifics beside it.
 
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { endpoint, type Endpoint } from "../proxy/types.ts";
 import { SidecarError } from "../proxy/errors.ts";
 import type { Registration, Resolver } from "./types.ts";
@@ -9,6 +9,7 @@ import type { Registration, Resolver } from "./types.ts";
 export interface ContractFixture {
   /** A resolver that knows exactly `regs` (registered, configured, or served by a test server). */
   make(regs: readonly Registration[], opts: { evictMs: number }): Promise<Resolver>;
+  /** Called after each case: withdraw what `make` registered, so cases never see each other. */
   cleanup?(): Promise<void>;
 }
 
@@ -19,6 +20,10 @@ export function runResolverContract(name: string, fixture: ContractFixture, skip
   const test = (title: string, fn: () => Promise<void>) => (skip[title] ? it.skip(`${title} (${skip[title]})`, fn) : it(title, fn));
 
   describe(`resolver contract: ${name}`, () => {
+    afterEach(async () => {
+      await fixture.cleanup?.();
+    });
+
     test("resolves a registered app-id to its endpoint", async () => {
       const r = await fixture.make([reg("orders", 41001)], { evictMs: 5000 });
       expect(keys(await r.resolve({ appId: "orders", namespace: "default" }))).toEqual(["127.0.0.1:41001"]);

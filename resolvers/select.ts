@@ -5,6 +5,8 @@ import type { NameResolutionSpec } from "../config/configuration.ts";
 import { ConfigError } from "../config/yaml.ts";
 import { LocalRegistry } from "./local.ts";
 import { loadStaticMap, StaticResolver } from "./static.ts";
+import { KubernetesResolver } from "./kubernetes.ts";
+import { MdnsResolver } from "./mdns.ts";
 import type { Resolver } from "./types.ts";
 
 export interface Selected {
@@ -12,8 +14,11 @@ export interface Selected {
   readonly why: string;
 }
 
-export function selectResolver(spec: NameResolutionSpec | null): Selected {
+export function selectResolver(spec: NameResolutionSpec | null, env: NodeJS.ProcessEnv = process.env): Selected {
   if (!spec) {
+    if (env.KUBERNETES_SERVICE_HOST) {
+      return { resolver: new KubernetesResolver(), why: "no nameResolution in the configuration, running in a Kubernetes pod (KUBERNETES_SERVICE_HOST is set)" };
+    }
     return { resolver: new LocalRegistry(), why: "no nameResolution in the configuration: single-host default (no multicast, no server)" };
   }
   const c = spec.configuration;
@@ -28,10 +33,27 @@ export function selectResolver(spec: NameResolutionSpec | null): Selected {
       } catch (e) {
         throw new ConfigError(`${spec.source}: ${(e as Error).message}`);
       }
-    case "mdns":
-    case "kubernetes":
-      throw new ConfigError(`${spec.source}: name resolver "${spec.component}" is not available in this meshlet build yet; use local or static`);
+    case "kubernetes": {
+      const str = (k: string) => (typeof c[k] === "string" ? (c[k] as string) : undefined);
+      const servers = Array.isArray(c.servers) ? c.servers.map(String) : undefined;
+      const data = c.data && typeof c.data === "object" ? (c.data as Record<string, string>) : undefined;
+      const r = new KubernetesResolver({ clusterDomain: str("clusterDomain"), template: str("template"), servers, data });
+      return { resolver: r, why: `selected by ${spec.source}; cluster domain ${r.clusterDomain}` };
+    }
+    case "mdns": {
+      const pins = Array.isArray(c.interfaces) ? c.interfaces.map(String) : typeof c.interfaces === "string" ? [c.interfaces] : undefined;
+      const r = new MdnsResolver({
+        interfaces: pins,
+        ipv6: c.ipv6 === true,
+        queryTimeoutMs: typeof c.queryTimeoutMs === "number" ? c.queryTimeoutMs : undefined,
+      });
+      const skipped = r.choice.skipped.map((x) => `${x.name} ${x.address}: ${x.why}`).join("; ");
+      if (r.choice.chosen.length === 0) {
+        throw new ConfigError(`${spec.source}: mdns has no usable interface (${skipped || "none found"}); pin one with configuration.interfaces, or use the local resolver on one host`);
+      }
+      return { resolver: r, why: `selected by ${spec.source}; interfaces ${r.describeInterfaces()}${skipped ? `; skipped ${skipped}` : ""}` };
+    }
     default:
-      throw new ConfigError(`${spec.source}: unknown name resolver "${spec.component}" (known: local, static)`);
+      throw new ConfigError(`${spec.source}: unknown name resolver "${spec.component}" (known: local, static, kubernetes, mdns)`);
   }
 }

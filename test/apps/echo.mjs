@@ -16,7 +16,11 @@ const server = http.createServer((req, res) => {
   });
 });
 
+// DELAY_MS: a fixed delay before every answer (to make one instance slower than another).
+const delayMs = Number(process.env.DELAY_MS || 0);
+
 async function handle(req, res) {
+  if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
   const url = new URL(req.url, "http://x");
   if (url.pathname === "/big") {
     // A streamed body of ?mb= megabytes, generated on the fly.

@@ -1,0 +1,43 @@
+import { describe, expect, it } from "vitest";
+import { EndpointLoad } from "./p2c.ts";
+import { endpoint } from "./types.ts";
+
+describe("power of two choices over outstanding x EWMA", () => {
+  const fast = endpoint("10.0.0.1", 1);
+  const slow = endpoint("10.0.0.2", 1);
+
+  it("sends a 10x slower instance under 20% of calls, even with concurrency", () => {
+    let now = 0;
+    let seed = 1;
+    const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const lb = new EndpointLoad(() => now, random);
+    const inflight: Array<{ ep: typeof fast; at: number; done: number }> = [];
+    const picks = { fast: 0, slow: 0 };
+    // 4 concurrent callers; fast answers in 2 ms, slow in 20 ms; simulate 2,000 calls.
+    for (let i = 0; i < 2000; i++) {
+      while (inflight.length >= 4) {
+        inflight.sort((a, b) => a.done - b.done);
+        const f = inflight.shift()!;
+        now = Math.max(now, f.done);
+        lb.finish(f.ep, f.at, true);
+      }
+      const ep = lb.pick([fast, slow]);
+      picks[ep === fast ? "fast" : "slow"]++;
+      const at = lb.start(ep);
+      inflight.push({ ep, at, done: now + (ep === fast ? 2 : 20) });
+    }
+    expect(picks.slow / 2000).toBeLessThan(0.2);
+    expect(picks.slow).toBeGreaterThan(0); // still probed now and then
+  });
+
+  it("treats a failure as slow, so the next pick prefers the other instance", () => {
+    let now = 0;
+    const lb = new EndpointLoad(() => now, () => 0.5);
+    lb.finish(fast, lb.start(fast), true);
+    lb.finish(slow, lb.start(slow), true);
+    now = 5;
+    lb.finish(fast, lb.start(fast), false);
+    expect(lb.score(fast)).toBeGreaterThan(lb.score(slow));
+    expect(lb.pick([fast, slow])).toBe(slow);
+  });
+});

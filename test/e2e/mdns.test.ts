@@ -1,0 +1,121 @@
+// mDNS discovery across three hosts: network namespaces joined by veth pairs, made by this test
+// (multicast never leaves on the machine's real interfaces). One caller, two instances of one
+// app-id; goodbye on stop, SIGKILL, restart on a new port, and the two kinds of failure.
+
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import fs from "node:fs";
+import path from "node:path";
+import { ECHO_APP, killAll, MESHLET, sleep, spawnProc, tempHome, waitFor, type Proc } from "../helpers.ts";
+import { canUseNetns, Netns } from "../netns.ts";
+
+const can = canUseNetns();
+const net = new Netns();
+let A = "";
+let B = "";
+let C = "";
+let config = "";
+
+function sidecar(ns: string, appId: string, args: string[], appPort?: number): Proc {
+  const cmd = ["netns", "exec", ns, MESHLET, "run", "-a", appId, "-c", config, "--log-level", "debug", ...args];
+  if (appPort) cmd.push("-p", String(appPort), "--", "node", ECHO_APP);
+  return spawnProc("ip", cmd, { MESHLET_HOME: tempHome(), APP_ID: appId });
+}
+
+function curl(ns: string, url: string): { status: number; reason: string | null; body: string } {
+  const out = net.exec(ns, ["curl", "-s", "-m", "5", "-D", "-", url]);
+  const [head, ...rest] = out.split("\r\n\r\n");
+  const status = Number(/^HTTP\/1\.1 (\d+)/.exec(head!)?.[1] ?? 0);
+  const reason = /meshlet-reason: (\S+)/i.exec(head!)?.[1] ?? null;
+  return { status, reason, body: rest.join("\r\n\r\n") };
+}
+
+const call = () => {
+  const r = curl(A, "http://127.0.0.1:3500/v1.0/invoke/inventory/method/where");
+  return { ...r, port: r.status === 200 ? (JSON.parse(r.body) as { port: number }).port : null };
+};
+
+async function ready(ns: string, port: number, path = "/v1.0/healthz"): Promise<void> {
+  await waitFor(`sidecar in ${ns}`, async () => curl(ns, `http://127.0.0.1:${port}${path}`).status === 204, 15_000);
+}
+
+describe.skipIf(!can.ok)(`mDNS across network namespaces${can.ok ? "" : ` (skipped: ${can.why})`}`, () => {
+  let b: Proc;
+  let c: Proc;
+
+  beforeAll(async () => {
+    A = net.host("a");
+    B = net.host("b");
+    C = net.host("c");
+    net.link(A, "10.213.1.1/24", B, "10.213.1.2/24", "ab");
+    net.link(A, "10.213.2.1/24", C, "10.213.2.2/24", "ac");
+    config = path.join(tempHome(), "mdns.yaml");
+    fs.writeFileSync(
+      config,
+      "apiVersion: dapr.io/v1alpha1\nkind: Configuration\nmetadata: {name: mdns}\nspec:\n  nameResolution:\n    component: mdns\n    configuration:\n      interfaces: [10.213.0.0/16]\n",
+    );
+    b = sidecar(B, "inventory", ["-H", "3500", "-I", "50002"], 3001);
+    c = sidecar(C, "inventory", ["-H", "3500", "-I", "50002"], 3002);
+    sidecar(A, "shop", ["-H", "3500"]);
+    await Promise.all([ready(B, 3500), ready(C, 3500), ready(A, 3500, "/v1.0/healthz/outbound")]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await killAll();
+    net.destroy();
+  });
+
+  it("finds both instances of one app-id on two interfaces and spreads calls", async () => {
+    const ports = new Set<number | null>();
+    for (let i = 0; i < 30; i++) {
+      const r = call();
+      expect(r.status).toBe(200);
+      ports.add(r.port);
+    }
+    expect(ports).toEqual(new Set([3001, 3002]));
+  });
+
+  it("logs the interfaces it chose and why", () => {
+    expect(b.output()).toMatch(/name resolution: mdns: selected by .*interfaces .*\(10\.213\.1\.2\)/);
+  });
+
+  it("drops a stopped instance at once on its goodbye: no failed call", async () => {
+    process.kill(b.pid, "SIGTERM");
+    await b.exited;
+    for (let i = 0; i < 20; i++) {
+      const r = call();
+      expect([r.status, r.port]).toEqual([200, 3002]);
+    }
+  });
+
+  it("finds an instance restarted on a new port within 1 s", async () => {
+    b = sidecar(B, "inventory", ["-H", "3500", "-I", "50003"], 3003);
+    await ready(B, 3500);
+    const t0 = Date.now();
+    let seen = false;
+    while (Date.now() - t0 < 1000 && !seen) seen = call().port === 3003;
+    expect(seen).toBe(true);
+  });
+
+  it("moves calls off an instance killed with SIGKILL after at most one failed attempt", async () => {
+    process.kill(c.pid, "SIGKILL");
+    await c.exited;
+    const results = Array.from({ length: 20 }, () => call());
+    expect(results.filter((r) => r.status !== 200).length).toBeLessThanOrEqual(1);
+    expect(results.slice(-10).map((r) => r.port)).toEqual(Array(10).fill(3003));
+  });
+
+  it("tells an unknown app-id apart from a network where nobody answers", async () => {
+    const unknown = curl(A, "http://127.0.0.1:3500/v1.0/invoke/nobody/method/x");
+    expect([unknown.status, unknown.reason]).toEqual([500, "app_id_not_found"]);
+    expect(unknown.body).toMatch(/other sidecar\(s\) answered/);
+
+    const D = net.host("d");
+    net.link(D, "10.213.9.1/24", net.host("e"), "10.213.9.2/24", "de");
+    sidecar(D, "lonely", ["-H", "3500"]);
+    await ready(D, 3500, "/v1.0/healthz/outbound");
+    const silent = curl(D, "http://127.0.0.1:3500/v1.0/invoke/inventory/method/x");
+    expect([silent.status, silent.reason]).toEqual([500, "resolution_timeout"]);
+    expect(silent.body).toMatch(/no instance answered within \d+ ms on interfaces \S+ \(10\.213\.9\.1\)/);
+    await sleep(10);
+  });
+});
