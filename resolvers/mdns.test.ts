@@ -47,7 +47,6 @@ describe.skipIf(inside || !can.ok)(`mdns resolver contract in a network namespac
         encoding: "utf8",
         timeout: 60_000,
       });
-      // eslint-disable-next-line no-control-regex
       expect(out.replace(/\u001b\[[0-9;]*m/g, "")).toMatch(/Tests\s+5 passed/);
     } finally {
       net.destroy();
