@@ -20,6 +20,7 @@ usage: meshlet <command> [flags]
   stop      stop a running app and its sidecar
   resiliency explain|validate   show the effective policy for a call; check YAML files
   bench     load-test <app-id>/<method> through the local sidecar (autocannon)
+  doctor    check discovery: resolver choice, multicast per interface, each app-id
   version   print the version
 
 ${RUN_USAGE}`;
@@ -31,6 +32,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   stop: stopCommand,
   resiliency: resiliencyCommand,
   bench: async (args) => (await import("./bench.ts")).benchCommand(args),
+  doctor: async (args) => (await import("./doctor.ts")).doctorCommand(args),
   version: async () => {
     process.stdout.write(`meshlet ${MESHLET_VERSION} (runtime: ${typeof Bun !== "undefined" ? `bun ${Bun.version}` : `node ${process.version}`})\n`);
     return 0;

@@ -8,7 +8,15 @@ import type { Resolver } from "../resolvers/types.ts";
 import { invokeError, REASON_HEADER, SidecarError } from "./errors.ts";
 import { EndpointLoad } from "./p2c.ts";
 
-export function balance(resolver: Resolver, random: () => number = Math.random, now: () => number = () => performance.now()): Layer {
+/** Told how long each resolution took (ms) and whether it found endpoints. */
+export type ResolveObserver = (appId: string, ms: number, ok: boolean) => void;
+
+export function balance(
+  resolver: Resolver,
+  random: () => number = Math.random,
+  now: () => number = () => performance.now(),
+  observe: ResolveObserver = () => {},
+): Layer {
   // One load table per target Call: built once, shared by every request to this target.
   const load = new EndpointLoad(now, random);
   return (next) => async (req, ctx) => {
@@ -19,9 +27,12 @@ export function balance(resolver: Resolver, random: () => number = Math.random, 
     let lastError: SidecarError | null = null;
     for (;;) {
       let eps: readonly Endpoint[];
+      const t0 = now();
       try {
         eps = await resolver.resolve(ref);
+        observe(ref.appId, now() - t0, true);
       } catch (e) {
+        observe(ref.appId, now() - t0, false);
         throw lastError ?? e;
       }
       const untried = tried ? eps.filter((e) => !tried!.has(e.key)) : eps;

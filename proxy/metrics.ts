@@ -1,7 +1,7 @@
 // The sidecar's metrics registry (prom-client) and the metric families layers report into.
 // Families are declared here once, with Dapr's names where Dapr has one; layers only increment.
 
-import { Counter, Gauge, Registry } from "prom-client";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
 
 export class Metrics {
   readonly registry = new Registry();
@@ -40,6 +40,13 @@ export class Metrics {
     name: "dapr_resiliency_loaded",
     help: "Resiliency resources loaded",
     labelNames: ["app_id", "name", "namespace"],
+    registers: [this.registry],
+  });
+  readonly resolution = new Histogram({
+    name: "meshlet_name_resolution_seconds",
+    help: "Time to resolve an app-id to endpoints, by resolver and outcome",
+    labelNames: ["resolver", "outcome"],
+    buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],
   });
   readonly invocations = new Counter({

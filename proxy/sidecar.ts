@@ -98,6 +98,10 @@ export class Sidecar {
       events: resilienceEvents({ appId: cfg.appId, namespace: cfg.namespace, log, metrics: this.metrics }),
       breakers: new BreakerRegistry(() => systemClock.now()),
       replayCap: DEFAULT_REPLAY_CAP,
+      observeResolve: (appId, ms, ok) => {
+        this.metrics.resolution.observe({ resolver: resolver.name, outcome: ok ? "found" : "failed" }, ms / 1000);
+        if (ms > 1 && log.enabled("debug")) log.debug("name resolution", { target: appId, resolver: resolver.name, ms: ms.toFixed(2), found: ok });
+      },
     };
     this.recordLoaded();
   }

@@ -36,6 +36,8 @@ export interface StackDeps {
   readonly breakers: BreakerRegistry;
   /** Largest request body held for replay (bytes). */
   readonly replayCap: number;
+  /** Told the duration of every name resolution (metric + debug log). */
+  readonly observeResolve: (appId: string, ms: number, ok: boolean) => void;
 }
 
 /** Everything decided once per target: its effective policy and its retry budget. */
@@ -72,7 +74,7 @@ const BREAKER: StackStep = {
 const ENDPOINT: StackStep = {
   name: "endpoint",
   why: "resolve the app-id per attempt, avoid endpoints that just failed, move never-sent requests to another instance",
-  layer: (d) => balance(d.resolver, d.random),
+  layer: (d) => balance(d.resolver, d.random, d.clock.now, d.observeResolve),
 };
 const TRY_TIMEOUT: StackStep = {
   name: "try-timeout",

@@ -96,6 +96,22 @@ describe("meshlet run", () => {
   });
 });
 
+describe("meshlet doctor", () => {
+  it("reports the local resolver, each running app-id and a diagnosis, without multicast", async () => {
+    const home = tempHome();
+    await startSidecar({ appId: "healthy", home, echo: true });
+    const good = await cli(["doctor"], home);
+    expect(good.out).toMatch(/^resolver: local \(no nameResolution in the configuration/m);
+    expect(good.out).toMatch(/healthy: resolved in [\d.]+ ms to 127\.0\.0\.1:\d+/);
+    expect(good.out).not.toMatch(/^interfaces:|multicast sent/m);
+    expect(good.out).toContain("diagnosis: all good");
+    expect(good.code).toBe(0);
+    const bad = await cli(["doctor", "-a", "missing"], home);
+    expect(bad.code).toBe(1);
+    expect(bad.out).toContain("diagnosis: missing does not resolve (app_id_not_found)");
+  });
+});
+
 describe("meshlet list, invoke, stop", () => {
   it("lists, invokes and stops running apps", async () => {
     const home = tempHome();

@@ -93,3 +93,27 @@ describe("local registry discovery", () => {
     void y;
   });
 });
+
+describe("balancing", () => {
+  it("sends under 20% of calls to an instance made 10x slower", async () => {
+    const home2 = tempHome();
+    const front = await startSidecar({ appId: "front", home: home2 });
+    const fast = await startSidecar({ appId: "pricing", home: home2, echo: true, env: { DELAY_MS: "3" } });
+    const slow = await startSidecar({ appId: "pricing", home: home2, echo: true, env: { DELAY_MS: "30" } });
+    const counts = new Map<number, number>();
+    let i = 0;
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (i++ < 300) {
+          const r = await fetch(`${front.url}/v1.0/invoke/pricing/method/quote`);
+          const port = ((await r.json()) as { port: number }).port;
+          counts.set(port, (counts.get(port) ?? 0) + 1);
+        }
+      }),
+    );
+    const total = [...counts.values()].reduce((a, b) => a + b, 0);
+    const slowShare = (counts.get(slow.appPort!) ?? 0) / total;
+    expect(counts.get(fast.appPort!)).toBeGreaterThan(0);
+    expect(slowShare).toBeLessThan(0.2);
+  });
+});

@@ -104,6 +104,22 @@ describe.skipIf(!can.ok)(`mDNS across network namespaces${can.ok ? "" : ` (skipp
     expect(results.slice(-10).map((r) => r.port)).toEqual(Array(10).fill(3003));
   });
 
+  it("meshlet doctor checks multicast per interface and each app-id, with a diagnosis", () => {
+    let out = "";
+    try {
+      out = net.exec(A, [MESHLET, "doctor", "-c", config, "-a", "inventory", "-a", "nobody"], 20_000);
+    } catch (e) {
+      out = String((e as { stdout?: string }).stdout ?? "");
+    }
+    expect(out).toMatch(/^resolver: mdns \(selected by/m);
+    expect(out).toMatch(/ 10\.213\.1\.1: multicast sent and received/);
+    expect(out).toMatch(/ 10\.213\.2\.1: multicast sent and received/);
+    expect(out).toMatch(/inventory: resolved in [\d.]+ ms to 10\.213\.\d\.2:5000\d/);
+    expect(out).toMatch(/nobody: app_id_not_found/);
+    expect(out).toMatch(/diagnosis: nobody does not resolve \(app_id_not_found\)/);
+    expect(out).toContain("fix: nobody is unknown to the mdns resolver: start it with `meshlet run -a nobody`");
+  });
+
   it("tells an unknown app-id apart from a network where nobody answers", async () => {
     const unknown = curl(A, "http://127.0.0.1:3500/v1.0/invoke/nobody/method/x");
     expect([unknown.status, unknown.reason]).toEqual([500, "app_id_not_found"]);

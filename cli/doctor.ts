@@ -1,0 +1,117 @@
+// `meshlet doctor`: which resolver the configuration selects and why, per interface whether
+// multicast can be sent and received (only when mDNS is in play), whether each known app-id
+// resolves and how long it took, then a plain diagnosis with a suggested fix.
+
+import makeMdns from "multicast-dns";
+import { loadConfiguration } from "../config/configuration.ts";
+import { selectResolver } from "../resolvers/select.ts";
+import { MdnsResolver, SERVICE } from "../resolvers/mdns.ts";
+import { chooseInterfaces, type Iface } from "../resolvers/interfaces.ts";
+import { readRegistry, LocalRegistry } from "../resolvers/local.ts";
+import { SidecarError } from "../proxy/errors.ts";
+import { parseFlags } from "./flags.ts";
+import { readRuns } from "./runs.ts";
+
+const OPTIONS = {
+  config: { type: "string", short: "c" },
+  "app-id": { type: "string", short: "a", multiple: true },
+  multicast: { type: "boolean" },
+} as const;
+
+/** Sends one mDNS query on `iface` with loopback on, and waits to hear it back. */
+function multicastLoop(iface: Iface, timeoutMs = 800): Promise<{ sent: boolean; heard: boolean; others: number; error?: string }> {
+  return new Promise((resolve) => {
+    let heard = false;
+    const others = new Set<string>();
+    let sent = false;
+    const m = makeMdns({ interface: iface.address, bind: "0.0.0.0", multicast: true, loopback: true, reuseAddr: true });
+    const marker = `doctor-${process.pid}-${Date.now()}.${SERVICE}`;
+    const finish = (error?: string) => {
+      clearTimeout(timer);
+      m.destroy();
+      resolve({ sent, heard, others: others.size, error });
+    };
+    const timer = setTimeout(() => finish(), timeoutMs);
+    m.on("error", (e: Error) => finish(e.message));
+    m.on("query", (q) => {
+      if (q.questions?.some((x) => x.name === marker)) heard = true;
+    });
+    m.on("response", (r, rinfo) => {
+      if (r.answers?.some((a) => a.name === SERVICE)) others.add(rinfo.address);
+    });
+    m.on("ready", () => {
+      m.query({ questions: [{ name: marker, type: "TXT" }, { name: SERVICE, type: "PTR" }] }, (err) => {
+        sent = !err;
+        if (err) finish(err.message);
+      });
+    });
+  });
+}
+
+export async function doctorCommand(args: string[]): Promise<number> {
+  const v = parseFlags(args, OPTIONS);
+  const out: string[] = [];
+  const problems: string[] = [];
+  const fixes: string[] = [];
+  const conf = v.config ? loadConfiguration(v.config) : { nameResolution: null };
+  const { resolver, why } = selectResolver(conf.nameResolution);
+  out.push(`resolver: ${resolver.name} (${why})`);
+
+  if (resolver instanceof LocalRegistry) {
+    const entries = await readRegistry(resolver.dir);
+    out.push(`local registry: ${resolver.dir}, ${entries.length} live instance(s)`);
+  }
+
+  if (resolver instanceof MdnsResolver || v.multicast) {
+    const choice = resolver instanceof MdnsResolver ? resolver.choice : chooseInterfaces(undefined);
+    out.push("interfaces:");
+    for (const s of choice.skipped) out.push(`  - ${s.name} ${s.address}: skipped (${s.why})`);
+    if (choice.chosen.length === 0) {
+      problems.push("no network interface is usable for mDNS");
+      fixes.push("pin an interface in spec.nameResolution.configuration.interfaces (a name or a CIDR), or use the local resolver on one host");
+    }
+    for (const iface of choice.chosen) {
+      const r = await multicastLoop(iface);
+      const state = r.error ? `error: ${r.error}` : r.heard ? "multicast sent and received" : r.sent ? "multicast sent but not received back" : "multicast could not be sent";
+      out.push(`  - ${iface.name} ${iface.address}: ${state}${r.others ? `; ${r.others} meshlet peer(s) answered` : ""}`);
+      if (!r.heard) {
+        problems.push(`multicast does not work on ${iface.name}`);
+        fixes.push(`pin another interface (configuration.interfaces), use the static resolver on edge boxes, or the local resolver on one host`);
+      }
+    }
+    if (choice.skipped.some((s) => /virtual or VPN/.test(s.why)) && choice.chosen.length) {
+      out.push("  note: VPN/virtual interfaces are skipped on purpose; pin one if your peers are behind it");
+    }
+  }
+
+  const ids = new Set<string>(v["app-id"] ?? []);
+  for (const r of await readRuns()) ids.add(r.appId);
+  if (ids.size) out.push("app-ids:");
+  for (const id of ids) {
+    const [appId, ns] = id.split(".");
+    const t0 = performance.now();
+    try {
+      const eps = await resolver.resolve({ appId: appId!, namespace: ns ?? process.env.NAMESPACE ?? "default" });
+      out.push(`  - ${id}: resolved in ${(performance.now() - t0).toFixed(1)} ms to ${eps.map((e) => e.key).join(", ")}`);
+    } catch (e) {
+      const reason = e instanceof SidecarError ? e.reason : "error";
+      out.push(`  - ${id}: ${reason} after ${(performance.now() - t0).toFixed(1)} ms: ${(e as Error).message}`);
+      problems.push(`${id} does not resolve (${reason})`);
+      fixes.push(
+        reason === "resolution_timeout"
+          ? `nothing answered for ${id}: check that it runs and shares a network with this host; if multicast is blocked here, use the local resolver (one host) or static (edge)`
+          : `${id} is unknown to the ${resolver.name} resolver: start it with \`meshlet run -a ${appId}\`, or check its name and namespace`,
+      );
+    }
+  }
+  await resolver.close().catch(() => {});
+
+  out.push("");
+  if (problems.length === 0) out.push("diagnosis: all good");
+  else {
+    out.push(`diagnosis: ${problems.join("; ")}`);
+    for (const f of [...new Set(fixes)]) out.push(`  fix: ${f}`);
+  }
+  process.stdout.write(out.join("\n") + "\n");
+  return problems.length ? 1 : 0;
+}
