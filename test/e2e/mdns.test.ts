@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fs from "node:fs";
 import path from "node:path";
-import { ECHO_APP, killAll, MESHLET, sleep, spawnProc, tempHome, waitFor, type Proc } from "../helpers.ts";
+import { ECHO_APP, killAll, MESHLET, sleep, spawnProc, tempHome, trackPid, waitFor, type Proc } from "../helpers.ts";
 import { canUseNetns, Netns } from "../netns.ts";
 
 const can = canUseNetns();
@@ -36,6 +36,9 @@ const call = () => {
 
 async function ready(ns: string, port: number, path = "/v1.0/healthz"): Promise<void> {
   await waitFor(`sidecar in ${ns}`, async () => curl(ns, `http://127.0.0.1:${port}${path}`).status === 204, 15_000);
+  // The app runs in its own process group: track it so a SIGKILLed sidecar leaves no orphan.
+  const md = JSON.parse(curl(ns, `http://127.0.0.1:${port}/v1.0/metadata`).body) as { extended: Record<string, string> };
+  if (md.extended.appPID) trackPid(Number(md.extended.appPID));
 }
 
 describe.skipIf(!can.ok)(`mDNS across network namespaces${can.ok ? "" : ` (skipped: ${can.why})`}`, () => {

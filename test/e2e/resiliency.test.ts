@@ -126,6 +126,15 @@ describe("retries: exact attempts per method", () => {
     expect(await attempts(k)).toBe(3);
   });
 
+  it("honours Retry-After on a 503 before retrying", async () => {
+    const k = key();
+    const t0 = Date.now();
+    const r = await fetch(`${caller.url}/v1.0/invoke/flaky/method/flaky?key=${k}&fail=1&retryAfter=1`);
+    expect(r.status).toBe(200);
+    expect(await attempts(k)).toBe(2);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1000);
+  });
+
   it("4xx is not retried without matching", async () => {
     const k = key();
     const r = await call("GET", k, 2, {}, 404);
