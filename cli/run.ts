@@ -112,7 +112,7 @@ async function plan(args: string[]): Promise<RunPlan> {
     listenAddresses: listen,
     httpPort: httpPort ?? 0,
     // Peers on other hosts (cluster, LAN, edge) dial the host's address; on one host, loopback.
-    internalHost: inCluster || crossHost ? "0.0.0.0" : "127.0.0.1",
+    internalHost: inCluster || crossHost ? "::" : "127.0.0.1",
     internalPort: internalPort ?? (inCluster ? 50002 : 0),
     app: appPort ? endpoint(channel, appPort) : null,
     appProtocol: protocol,

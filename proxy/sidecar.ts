@@ -6,7 +6,7 @@
 import net from "node:net";
 import os from "node:os";
 import type { Call } from "./types.ts";
-import type { Listener, Runtime } from "./listen.ts";
+import { type Listener, PortInUseError, type Runtime } from "./listen.ts";
 import type { SidecarConfig } from "./config.ts";
 import type { Logger } from "./log.ts";
 import type { Resolver } from "../resolvers/types.ts";
@@ -158,11 +158,14 @@ export class Sidecar {
   async start(): Promise<StartedSidecar> {
     const cfg = this.cfg;
     try {
-      this.internal = await this.transport.listen({
-        host: cfg.internalHost,
-        port: cfg.internalPort,
-        handler: inboundHandler(cfg, inboundAppCall(this.deps), this.log),
-      });
+      const inbound = inboundHandler(cfg, inboundAppCall(this.deps), this.log);
+      try {
+        this.internal = await this.transport.listen({ host: cfg.internalHost, port: cfg.internalPort, handler: inbound });
+      } catch (e) {
+        // `::` (dual stack) is refused where IPv6 is disabled: fall back to IPv4 only.
+        if (cfg.internalHost !== "::" || e instanceof PortInUseError) throw e;
+        this.internal = await this.transport.listen({ host: "0.0.0.0", port: cfg.internalPort, handler: inbound });
+      }
       const handler = apiHandler({
         cfg,
         state: this.state,

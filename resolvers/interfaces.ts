@@ -75,6 +75,12 @@ export function chooseInterfaces(
 /** The chosen interface a packet from `source` arrived on (same subnet), if any. */
 export function arrivalInterface(source: string, ifaces: readonly Iface[]): Iface | undefined {
   const family = source.includes(":") ? 6 : 4;
+  // IPv6 mDNS comes from link-local addresses carrying their interface: `fe80::1%eth0`.
+  const scope = source.indexOf("%");
+  if (scope >= 0) {
+    const name = source.slice(scope + 1);
+    return ifaces.find((i) => i.family === 6 && i.name === name);
+  }
   for (const i of ifaces) {
     if (i.family !== family) continue;
     if (i.address === source) return i;

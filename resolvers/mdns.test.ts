@@ -84,6 +84,14 @@ describe.skipIf(inside)("interface choice", () => {
     expect(chooseInterfaces(["172.16.0.0/12"], { list, state }).chosen.map((i) => i.name)).toEqual(["docker0"]);
   });
 
+  it("finds the IPv6 interface from a link-local source's scope", () => {
+    const v6 = {
+      eth0: [{ address: "fd00::5", netmask: "ffff:ffff:ffff:ffff::", family: "IPv6", mac: "", internal: false, cidr: "fd00::5/64", scopeid: 2 }],
+    } as unknown as NodeJS.Dict<import("node:os").NetworkInterfaceInfo[]>;
+    const c = chooseInterfaces(undefined, { list: v6, state: () => "up", ipv6: true });
+    expect(arrivalInterface("fe80::99%eth0", c.chosen)?.address).toBe("fd00::5");
+  });
+
   it("finds the interface a packet arrived on by its source subnet", () => {
     const c = chooseInterfaces(["eth0", "docker0"], { list, state });
     expect(arrivalInterface("192.168.1.99", c.chosen)?.name).toBe("eth0");

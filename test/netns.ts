@@ -32,8 +32,9 @@ export class Netns {
     const ea = `${this.prefix}${tag}a`;
     const eb = `${this.prefix}${tag}b`;
     ip("link", "add", ea, "netns", a, "type", "veth", "peer", "name", eb, "netns", b);
-    ip("-n", a, "addr", "add", aAddr, "dev", ea);
-    ip("-n", b, "addr", "add", bAddr, "dev", eb);
+    // IPv6 addresses skip duplicate detection so they are usable at once.
+    ip("-n", a, "addr", "add", aAddr, "dev", ea, ...(aAddr.includes(":") ? ["nodad"] : []));
+    ip("-n", b, "addr", "add", bAddr, "dev", eb, ...(bAddr.includes(":") ? ["nodad"] : []));
     ip("-n", a, "link", "set", ea, "up", "multicast", "on");
     ip("-n", b, "link", "set", eb, "up", "multicast", "on");
     // Wait for carrier on both ends: until then the addresses are not listed as usable.

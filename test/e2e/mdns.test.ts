@@ -123,6 +123,25 @@ describe.skipIf(!can.ok)(`mDNS across network namespaces${can.ok ? "" : ` (skipp
     expect(out).toContain("fix: nobody is unknown to the mdns resolver: start it with `meshlet run -a nobody`");
   });
 
+  it("works over IPv6 alone", async () => {
+    const F = net.host("f");
+    const G = net.host("g");
+    net.link(F, "fd00:213:9::1/64", G, "fd00:213:9::2/64", "fg");
+    const v6 = path.join(tempHome(), "mdns6.yaml");
+    fs.writeFileSync(v6, "kind: Configuration\nspec:\n  nameResolution:\n    component: mdns\n    configuration:\n      ipv6: true\n      interfaces: [fd00:213::/32]\n");
+    const at = (ns: string, appId: string, args: string[], appPort?: number) => {
+      const cmd = ["netns", "exec", ns, MESHLET, "run", "-a", appId, "-c", v6, ...args];
+      if (appPort) cmd.push("-p", String(appPort), "--", "node", ECHO_APP);
+      return spawnProc("ip", cmd, { MESHLET_HOME: tempHome(), APP_ID: appId });
+    };
+    at(G, "sixer", ["-H", "3500", "-I", "50002"], 3006);
+    at(F, "caller6", ["-H", "3500"]);
+    await Promise.all([ready(G, 3500), ready(F, 3500, "/v1.0/healthz/outbound")]);
+    const r = curl(F, "http://127.0.0.1:3500/v1.0/invoke/sixer/method/v6");
+    expect(r.status).toBe(200);
+    expect((JSON.parse(r.body) as { port: number; headers: Record<string, string> }).port).toBe(3006);
+  });
+
   it("tells an unknown app-id apart from a network where nobody answers", async () => {
     const unknown = curl(A, "http://127.0.0.1:3500/v1.0/invoke/nobody/method/x");
     expect([unknown.status, unknown.reason]).toEqual([500, "app_id_not_found"]);
