@@ -26,14 +26,16 @@ export function balance(
     let tried: Set<string> | null = null;
     let lastError: SidecarError | null = null;
     for (;;) {
-      let eps: readonly Endpoint[];
-      const t0 = now();
-      try {
-        eps = await resolver.resolve(ref);
-        observe(ref.appId, now() - t0, true);
-      } catch (e) {
-        observe(ref.appId, now() - t0, false);
-        throw lastError ?? e;
+      let eps: readonly Endpoint[] | null = resolver.peek?.(ref) ?? null;
+      if (eps === null) {
+        const t0 = now();
+        try {
+          eps = await resolver.resolve(ref);
+          observe(ref.appId, now() - t0, true);
+        } catch (e) {
+          observe(ref.appId, now() - t0, false);
+          throw lastError ?? e;
+        }
       }
       const untried = tried ? eps.filter((e) => !tried!.has(e.key)) : eps;
       if (untried.length === 0) throw lastError ?? new SidecarError("internal", "no endpoints");

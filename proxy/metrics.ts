@@ -44,7 +44,7 @@ export class Metrics {
   });
   readonly resolution = new Histogram({
     name: "meshlet_name_resolution_seconds",
-    help: "Time to resolve an app-id to endpoints, by resolver and outcome",
+    help: "Time of app-id lookups that were not answered from the resolver cache, by resolver and outcome",
     labelNames: ["resolver", "outcome"],
     buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],

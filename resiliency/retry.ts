@@ -44,7 +44,7 @@ export function retryLayer(d: RetryDeps): Layer {
     d.budget.recordRequest();
     const prepared = await prepareReplay(req, d.replayCap);
     const start = d.clock.now();
-    const backoff = newBackoff(p, d.random);
+    let backoff: ReturnType<typeof newBackoff> | null = null; // made on the first failure only
     let retries = 0;
     for (;;) {
       let res: Response | null = null;
@@ -66,6 +66,7 @@ export function retryLayer(d: RetryDeps): Layer {
         return give();
       }
       if (p.maxRetries >= 0 && retries >= p.maxRetries) return give();
+      backoff ??= newBackoff(p, d.random);
       let delay = backoff.next(d.clock.now() - start);
       if (delay === null) return give();
       if (res && (res.status === 429 || res.status === 503)) {

@@ -132,9 +132,28 @@ export class LocalRegistry implements Resolver {
     }
   }
 
+  /** File-name prefix per `namespace/app-id`, computed once (encodeURIComponent is not free). */
+  private readonly prefixes = new Map<string, string>();
+  private prefix(ref: AppRef): string {
+    const k = `${ref.namespace}\u0000${ref.appId}`;
+    let p = this.prefixes.get(k);
+    if (p === undefined) {
+      if (this.prefixes.size > 10_000) this.prefixes.clear();
+      this.prefixes.set(k, (p = prefixOf(ref)));
+    }
+    return p;
+  }
+
+  peek(ref: AppRef): readonly Endpoint[] | null {
+    const hit = this.cache.get(this.prefix(ref));
+    if (!hit || hit.gen !== this.generation || Date.now() - hit.at >= this.cacheMs) return null;
+    const live = this.evicted.filter(hit.eps);
+    return live.length ? live : null;
+  }
+
   async resolve(ref: AppRef): Promise<readonly Endpoint[]> {
     this.ensureWatch();
-    const key = prefixOf(ref);
+    const key = this.prefix(ref);
     const now = Date.now();
     const hit = this.cache.get(key);
     let eps: Endpoint[];
@@ -163,7 +182,7 @@ export class LocalRegistry implements Resolver {
 
   evict(ref: AppRef, ep: Endpoint): void {
     this.evicted.add(ep);
-    this.cache.delete(prefixOf(ref));
+    this.cache.delete(this.prefix(ref));
   }
 
   async register(self: Registration): Promise<void> {

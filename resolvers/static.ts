@@ -48,6 +48,13 @@ export class StaticResolver implements Resolver {
     this.evicted = new Evictions(opts.evictMs ?? 5_000);
   }
 
+  peek(ref: AppRef): readonly Endpoint[] | null {
+    const eps = this.map.get(`${ref.appId}.${ref.namespace}`);
+    if (!eps || eps.length === 0) return null;
+    const live = this.evicted.filter(eps);
+    return live.length ? live : eps;
+  }
+
   async resolve(ref: AppRef): Promise<readonly Endpoint[]> {
     const eps = this.map.get(`${ref.appId}.${ref.namespace}`);
     if (!eps || eps.length === 0) throw notFound(ref, this.name, "not in the static map");

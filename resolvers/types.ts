@@ -23,6 +23,11 @@ export interface Resolver {
   readonly name: string;
   /** Endpoints of `ref`; rejects with reason `app_id_not_found` when there are none. */
   resolve(ref: AppRef): Promise<readonly Endpoint[]>;
+  /**
+   * Optional fast path: the endpoints of `ref` when a fresh answer is already cached, without a
+   * promise; null sends the caller to `resolve`.
+   */
+  peek?(ref: AppRef): readonly Endpoint[] | null;
   register(self: Registration): Promise<void>;
   deregister(): Promise<void>;
   /** Stop handing out `ep` for `ref` until the resolver learns of it again. */
