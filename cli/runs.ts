@@ -4,7 +4,7 @@
 import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
-import { meshletHome } from "../resolvers/local.ts";
+import { meshletHome, pidAlive } from "../resolvers/local.ts";
 
 export interface RunRecord {
   appId: string;
@@ -24,14 +24,6 @@ export interface RunRecord {
 
 export const runsDir = () => path.join(meshletHome(), "runs");
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 export function writeRun(r: RunRecord): () => void {
   const dir = runsDir();
@@ -55,7 +47,7 @@ export async function readRuns(): Promise<RunRecord[]> {
     const file = path.join(dir, n);
     try {
       const r = JSON.parse(await fsp.readFile(file, "utf8")) as RunRecord;
-      if (alive(r.pid)) out.push(r);
+      if (pidAlive(r.pid)) out.push(r);
       else await fsp.rm(file, { force: true });
     } catch {
       // being written or removed right now

@@ -3,17 +3,10 @@
 
 import { parseFlags } from "./flags.ts";
 import { readRuns } from "./runs.ts";
+import { pidAlive } from "../resolvers/local.ts";
 import { fail, ok, UsageError } from "./ui.ts";
 import { parseArgs } from "node:util";
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export async function stopCommand(args: string[]): Promise<number> {
   const options = { "app-id": { type: "string", short: "a", multiple: true } } as const;
@@ -32,8 +25,8 @@ export async function stopCommand(args: string[]): Promise<number> {
     }
     for (const r of mine) process.kill(r.pid, "SIGTERM");
     const deadline = Date.now() + 10_000;
-    while (mine.some((r) => alive(r.pid)) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
-    if (mine.some((r) => alive(r.pid))) {
+    while (mine.some((r) => pidAlive(r.pid)) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
+    if (mine.some((r) => pidAlive(r.pid))) {
       fail(`failed to stop app id ${id}: still running after 10s`);
       code = 1;
     } else ok(`app stopped successfully: ${id}`);

@@ -47,9 +47,12 @@ export function readYamlFile(file: string): YamlDoc[] {
   return out;
 }
 
-/** Every `*.yaml|*.yml` directly in each path (no recursion, as Dapr); a file path reads that file. */
-export function readResourcePaths(paths: readonly string[]): YamlDoc[] {
-  const out: YamlDoc[] = [];
+/**
+ * The YAML files a list of resources paths stands for: every `*.yaml|*.yml` directly in a
+ * directory (no recursion, as Dapr), or the file itself. A missing path is a ConfigError.
+ */
+export function resourceFiles(paths: readonly string[]): string[] {
+  const out: string[] = [];
   for (const p of paths) {
     let st: fs.Stats;
     try {
@@ -57,14 +60,13 @@ export function readResourcePaths(paths: readonly string[]): YamlDoc[] {
     } catch {
       throw new ConfigError(`${p}: resources path does not exist`);
     }
-    const files = st.isDirectory()
-      ? fs
-          .readdirSync(p)
-          .filter((f) => /\.ya?ml$/.test(f))
-          .sort()
-          .map((f) => path.join(p, f))
-      : [p];
-    for (const f of files) out.push(...readYamlFile(f));
+    if (!st.isDirectory()) out.push(p);
+    else for (const f of fs.readdirSync(p).filter((f) => /\.ya?ml$/.test(f)).sort()) out.push(path.join(p, f));
   }
   return out;
+}
+
+/** Every document of every resource file. */
+export function readResourcePaths(paths: readonly string[]): YamlDoc[] {
+  return resourceFiles(paths).flatMap((f) => readYamlFile(f));
 }

@@ -3,7 +3,7 @@
 // the running policy stays, the problems are logged with file:line, the rejection is counted.
 
 import fs from "node:fs";
-import path from "node:path";
+import { resourceFiles as listResourceFiles } from "../config/yaml.ts";
 import type { Logger } from "../proxy/log.ts";
 import type { Metrics } from "../proxy/metrics.ts";
 import { loadPolicySet, resourceFiles } from "./policy/load.ts";
@@ -77,14 +77,7 @@ function snapshot(paths: readonly string[]): string {
   const parts: string[] = [];
   for (const p of paths) {
     try {
-      const files = fs.statSync(p).isDirectory()
-        ? fs
-            .readdirSync(p)
-            .filter((f) => /\.ya?ml$/.test(f))
-            .sort()
-            .map((f) => path.join(p, f))
-        : [p];
-      for (const f of files) parts.push(f, fs.readFileSync(f, "utf8"));
+      for (const f of listResourceFiles([p])) parts.push(f, fs.readFileSync(f, "utf8"));
     } catch {
       parts.push(p, "<unreadable>");
     }

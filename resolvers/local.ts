@@ -41,7 +41,8 @@ export function defaultRegistryDir(): string {
 const enc = (s: string) => encodeURIComponent(s).replace(/~/g, "%7E");
 const prefixOf = (ref: AppRef) => `${enc(ref.namespace)}~${enc(ref.appId)}~`;
 
-function pidAlive(pid: number): boolean {
+/** Whether a process exists (EPERM: it does, owned by someone else). */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -5,7 +5,8 @@
 import { expect } from "vitest";
 import { rawRequest } from "./helpers.ts";
 
-interface Echo {
+/** What test/apps/echo.mjs answers. */
+export interface Echo {
   app: string;
   port: number;
   method: string;

@@ -3,24 +3,17 @@
 // watch files (reload.ts) or pick a target's policy (resolve.ts).
 
 import fs from "node:fs";
-import path from "node:path";
+import { resourceFiles as listResourceFiles } from "../../config/yaml.ts";
 import { parseResiliencyText, ResiliencyError, type ResiliencyDoc } from "./parse.ts";
 import type { AppTarget, Located, PolicySet, RetryPolicy, TimeoutPolicy, BreakerPolicy } from "./types.ts";
 
-/** The YAML files a set of resources paths stands for (directories: direct children only). */
+/** The resource files behind resources paths; a missing path is reported like a YAML problem. */
 export function resourceFiles(paths: readonly string[]): string[] {
-  const out: string[] = [];
-  for (const p of paths) {
-    let st: fs.Stats;
-    try {
-      st = fs.statSync(p);
-    } catch {
-      throw new ResiliencyError([`${p}: resources path does not exist`]);
-    }
-    if (!st.isDirectory()) out.push(p);
-    else for (const f of fs.readdirSync(p).filter((f) => /\.ya?ml$/.test(f)).sort()) out.push(path.join(p, f));
+  try {
+    return listResourceFiles(paths);
+  } catch (e) {
+    throw new ResiliencyError([(e as Error).message]);
   }
-  return out;
 }
 
 export function mergeDocs(docs: readonly ResiliencyDoc[], appId: string | null): PolicySet {

@@ -5,19 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import crypto from "node:crypto";
 import { CommunicationProtocolEnum, DaprClient, DaprServer, HttpMethod } from "@dapr/dapr";
 import { freePort, killAll, waitFor, startSidecar, tempHome, type Sidecar } from "../helpers.ts";
+import type { Echo } from "../smoke.ts";
 
 let home: string;
 let caller: Sidecar;
 let client: DaprClient;
 
-interface Echo {
-  method: string;
-  url: string;
-  headers: Record<string, string>;
-  size: number;
-  sha256: string;
-  body: string | null;
-}
 
 beforeAll(async () => {
   home = tempHome();
