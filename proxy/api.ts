@@ -4,7 +4,7 @@
 import type { Call, CallContext, ProxyRequest } from "./types.ts";
 import type { Handler } from "./listen.ts";
 import type { SidecarConfig } from "./config.ts";
-import type { Logger } from "./log.ts";
+import type { Logger, throttledInfo } from "./log.ts";
 import { parseAppId, route, type Route } from "./route.ts";
 import { asSidecarError, errorResponse, REASON_HEADER, SidecarError } from "./errors.ts";
 import { forwardRequestHeaders, stampForwarded } from "./headers.ts";
@@ -24,6 +24,8 @@ export interface ApiDeps {
   readonly cfg: SidecarConfig;
   readonly state: SidecarState;
   readonly log: Logger;
+  /** Failure lines, at most one per reason and target per 10 s (throttledInfo). */
+  readonly logFailure: ReturnType<typeof throttledInfo>;
   readonly hostname: string;
   /** This host's address for X-Forwarded-For (HOST_ADDRESS, else the first external IPv4). */
   readonly hostIp: string;
@@ -106,7 +108,7 @@ async function invoke(r: Extract<Route, { kind: "invoke" }>, req: Request, d: Ap
   } catch (e) {
     const err = asSidecarError(e);
     if (err.reason !== "client_closed") {
-      d.log.info("invoke failed", { reason: err.reason, target: r.appId, method: r.path, endpoint: ctx.endpoint?.key, error: err.message });
+      d.logFailure(`${err.reason}\u0000${r.appId}`, "invoke failed", { reason: err.reason, target: r.appId, method: r.path, endpoint: ctx.endpoint?.key, error: err.message });
     }
     res = errorResponse(err);
   }

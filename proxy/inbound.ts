@@ -4,7 +4,7 @@
 import type { Call, CallContext, ProxyRequest } from "./types.ts";
 import type { Handler } from "./listen.ts";
 import type { SidecarConfig } from "./config.ts";
-import type { Logger } from "./log.ts";
+import { type Logger, throttledInfo } from "./log.ts";
 import { splitUrl, normalizeMethod } from "./route.ts";
 import { asSidecarError, errorResponse, invokeError } from "./errors.ts";
 import { forwardRequestHeaders } from "./headers.ts";
@@ -13,6 +13,7 @@ import { takeBody } from "./body-limit.ts";
 import { DEFAULT_REPLAY_CAP } from "../resiliency/replay.ts";
 
 export function inboundHandler(cfg: SidecarConfig, toApp: Call, log: Logger): Handler {
+  const logFailure = throttledInfo(log);
   return async (req) => {
     const calleeId = req.headers.get("dapr-callee-app-id");
     const calleeNs = req.headers.get("dapr-callee-namespace") ?? cfg.namespace;
@@ -40,7 +41,7 @@ export function inboundHandler(cfg: SidecarConfig, toApp: Call, log: Logger): Ha
       return await toApp(preq, ctx);
     } catch (e) {
       const err = asSidecarError(e);
-      if (err.reason !== "client_closed") log.info("delivery to app failed", { reason: err.reason, method: path, error: err.message });
+      if (err.reason !== "client_closed") logFailure(err.reason, "delivery to app failed", { reason: err.reason, method: path, error: err.message });
       return errorResponse(err);
     }
   };

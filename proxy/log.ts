@@ -41,3 +41,23 @@ export function createLogger(
 }
 
 export const silentLogger: Logger = createLogger("fatal", {}, () => {});
+
+/**
+ * Logs at info at most once per key per window; the next line for that key says how many
+ * similar events were folded meanwhile. Keeps an outage to a handful of lines.
+ */
+export function throttledInfo(log: Logger, windowMs = 10_000, now: () => number = Date.now) {
+  const seen = new Map<string, { until: number; folded: number }>();
+  return (key: string, msg: string, fields: Record<string, unknown>): void => {
+    const t = now();
+    const s = seen.get(key);
+    if (s && s.until > t) {
+      s.folded++;
+      return;
+    }
+    if (seen.size > 10_000) seen.clear();
+    const folded = s?.folded ?? 0;
+    seen.set(key, { until: t + windowMs, folded: 0 });
+    log.info(msg, folded ? { ...fields, similar_events_folded: folded } : fields);
+  };
+}

@@ -8,7 +8,7 @@ import os from "node:os";
 import type { Call } from "./types.ts";
 import { type Listener, PortInUseError, type Runtime } from "./listen.ts";
 import type { SidecarConfig } from "./config.ts";
-import type { Logger } from "./log.ts";
+import { type Logger, throttledInfo } from "./log.ts";
 import type { Resolver } from "../resolvers/types.ts";
 import type { Dialer } from "./dial.ts";
 import { apiHandler, type SidecarState } from "./api.ts";
@@ -170,6 +170,7 @@ export class Sidecar {
         cfg,
         state: this.state,
         log: this.log,
+        logFailure: throttledInfo(this.log),
         hostname: os.hostname(),
         hostIp: hostAddress(),
         target: (id, ns) => this.target(id, ns),

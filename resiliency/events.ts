@@ -2,7 +2,7 @@
 // once per event kind per target per window (then a summary of how many were folded), so an
 // outage produces a handful of lines instead of a flood.
 
-import type { Logger } from "../proxy/log.ts";
+import { type Logger, throttledInfo } from "../proxy/log.ts";
 import type { Metrics } from "../proxy/metrics.ts";
 import type { BreakerState } from "./breaker.ts";
 import { STATE_GAUGE } from "./breaker.ts";
@@ -25,20 +25,9 @@ export function resilienceEvents(opts: {
 }): ResilienceEvents {
   const { appId, namespace, log, metrics } = opts;
   const windowMs = opts.windowMs ?? 10_000;
-  const now = opts.now ?? Date.now;
-  const seen = new Map<string, { until: number; folded: number }>();
-  const throttled = (kind: string, target: string, msg: string, fields: Record<string, unknown>) => {
-    const key = `${kind}\u0000${target}`;
-    const t = now();
-    const s = seen.get(key);
-    if (s && s.until > t) {
-      s.folded++;
-      return;
-    }
-    const folded = s?.folded ?? 0;
-    seen.set(key, { until: t + windowMs, folded: 0 });
-    log.info(msg, { ...fields, target, ...(folded ? { similar_events_folded: folded } : {}) });
-  };
+  const once = throttledInfo(log, windowMs, opts.now ?? Date.now);
+  const throttled = (kind: string, target: string, msg: string, fields: Record<string, unknown>) =>
+    once(`${kind}\u0000${target}`, msg, { ...fields, target });
   const act = (policy: string, name: string, target: string, status = "") =>
     metrics.activations.inc({ app_id: appId, name, namespace, policy, flow_direction: "outbound", target: `app_${target}`, status });
 
