@@ -3,7 +3,7 @@
 
 import { afterAll, describe, expect, it } from "vitest";
 import net from "node:net";
-import { freePort, killAll, MESHLET, spawnProc, startSidecar, tempFile, tempHome, waitFor } from "../helpers.ts";
+import { freePort, killAll, MESHLET, runRecord, spawnProc, startSidecar, tempFile, tempHome, waitFor } from "../helpers.ts";
 
 afterAll(killAll);
 
@@ -53,6 +53,19 @@ describe("meshlet run", () => {
     const r = await fetch(`${s.url}/v1.0/shutdown`, { method: "POST" });
     expect(r.status).toBe(204);
     expect((await s.exited).code).toBe(0);
+  });
+
+  it("serves the API on every --dapr-listen-addresses address", async () => {
+    const s = await startSidecar({ appId: "dual", home: tempHome(), waitReady: false, args: ["--dapr-listen-addresses", "127.0.0.1,::1"] });
+    expect((await fetch(`http://127.0.0.1:${s.httpPort}/v1.0/healthz/outbound`)).status).toBe(204);
+    expect((await fetch(`http://[::1]:${s.httpPort}/v1.0/healthz/outbound`)).status).toBe(204);
+  });
+
+  it("inside a Kubernetes pod defaults to the kubernetes resolver and internal port 50002", async () => {
+    const home = tempHome();
+    const s = await startSidecar({ appId: "podded", home, env: { KUBERNETES_SERVICE_HOST: "10.96.0.1" } });
+    expect(s.output()).toContain("name resolution: kubernetes: no nameResolution in the configuration, running in a Kubernetes pod");
+    expect(runRecord(home, "podded").internalPort).toBe(50002);
   });
 
   it("refuses a port in use with Dapr's message", async () => {
