@@ -17,7 +17,6 @@ export interface SidecarState {
   outboundReady: boolean;
   shuttingDown: boolean;
   readonly extended: Map<string, string>;
-  readonly startedAt: number;
 }
 
 export interface ApiDeps {

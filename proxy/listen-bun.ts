@@ -6,8 +6,6 @@ import { PortInUseError } from "./listen.ts";
 import { asSidecarError, errorResponse } from "./errors.ts";
 import { fetchDialer } from "./dial-fetch.ts";
 
-const NO_CLIENT = Object.freeze({ ip: null });
-
 export const listenBun: Listen = async ({ host, port, handler }) => {
   let server: ReturnType<typeof Bun.serve>;
   try {
@@ -22,7 +20,7 @@ export const listenBun: Listen = async ({ host, port, handler }) => {
       idleTimeout: 255,
       // The peer address is not read: requestIP() costs ~3% CPU per request and no handler needs it.
       fetch(req) {
-        return handler(req, NO_CLIENT);
+        return handler(req);
       },
       error(err) {
         return errorResponse(asSidecarError(err));

@@ -63,7 +63,7 @@ export const listenNode: Listen = async ({ host, port, handler }) => {
       return;
     }
     Promise.resolve()
-      .then(() => handler(request, { ip: req.socket.remoteAddress ?? null }))
+      .then(() => handler(request))
       .catch((e) => errorResponse(asSidecarError(e)))
       .then((r) => writeResponse(res, r))
       .catch(() => res.destroy());

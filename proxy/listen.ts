@@ -3,12 +3,7 @@
 
 import type { Dialer } from "./dial.ts";
 
-export interface ClientInfo {
-  /** Remote IP of the connection, when the runtime knows it. */
-  readonly ip: string | null;
-}
-
-export type Handler = (req: Request, client: ClientInfo) => Promise<Response> | Response;
+export type Handler = (req: Request) => Promise<Response> | Response;
 
 export interface Listener {
   readonly host: string;

@@ -49,10 +49,4 @@ export class Metrics {
     buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],
   });
-  readonly invocations = new Counter({
-    name: "dapr_runtime_service_invocation_req_sent_total",
-    help: "Service invocation requests sent",
-    labelNames: ["app_id", "dst_app_id", "type"],
-    registers: [this.registry],
-  });
 }

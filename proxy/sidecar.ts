@@ -54,7 +54,7 @@ function hostAddress(): string {
 }
 
 export class Sidecar {
-  readonly state: SidecarState = { ready: false, outboundReady: false, shuttingDown: false, extended: new Map(), startedAt: Date.now() };
+  readonly state: SidecarState = { ready: false, outboundReady: false, shuttingDown: false, extended: new Map() };
   readonly metrics = new Metrics();
   private readonly dialer: Dialer;
   private readonly peerDialer: Dialer;
@@ -252,9 +252,6 @@ export class Sidecar {
     this.log.info("sidecar ready", { app_id: this.cfg.appId, resolver: this.resolver.name, internal_port: this.internal.port });
   }
 
-  get internalPort(): number | null {
-    return this.internal?.port ?? null;
-  }
 
   /** Deregisters first (no new callers), then drains for up to the graceful period. */
   stop(force = false): Promise<void> {

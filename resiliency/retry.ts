@@ -37,12 +37,19 @@ function sleep(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** The attempt's outcome as the call's: its response, or its error rethrown. */
+function give(res: Response | null, err: unknown): Response {
+  if (res) return res;
+  throw err;
+}
+
 export function retryLayer(d: RetryDeps): Layer {
   const p = d.policy;
   if (p.maxRetries === 0) return (next) => next;
   return (next) => async (req, ctx) => {
     d.budget.recordRequest();
-    const prepared = await prepareReplay(req, d.replayCap);
+    // Bodyless and already-buffered requests (the common case) skip the async replay step.
+    const prepared = req.body === null || req.body instanceof Uint8Array ? { replayable: true as const, req } : await prepareReplay(req, d.replayCap);
     const start = d.clock.now();
     let backoff: ReturnType<typeof newBackoff> | null = null; // made on the first failure only
     let retries = 0;
@@ -55,25 +62,21 @@ export function retryLayer(d: RetryDeps): Layer {
         err = e;
       }
       const why = retryReason(res, err, req.method, req.headers, p);
-      const give = (): Response => {
-        if (res) return res;
-        throw err;
-      };
-      if (why === null) return give();
+      if (why === null) return give(res, err);
       if (!prepared.replayable) {
         d.events.notRetryable(d.target, prepared.why);
         if (res) res.headers.set("meshlet-retry", `not-retryable: ${prepared.why}`);
-        return give();
+        return give(res, err);
       }
-      if (p.maxRetries >= 0 && retries >= p.maxRetries) return give();
+      if (p.maxRetries >= 0 && retries >= p.maxRetries) return give(res, err);
       backoff ??= newBackoff(p, d.random);
       let delay = backoff.next(d.clock.now() - start);
-      if (delay === null) return give();
+      if (delay === null) return give(res, err);
       if (res && (res.status === 429 || res.status === 503)) {
         const ra = retryAfterMs(res.headers.get("retry-after"), Date.now());
         if (ra !== null) delay = Math.max(delay, ra);
       }
-      if (ctx.deadlineAt !== undefined && d.clock.now() + delay >= ctx.deadlineAt) return give();
+      if (ctx.deadlineAt !== undefined && d.clock.now() + delay >= ctx.deadlineAt) return give(res, err);
       if (!d.budget.tryRetry()) {
         d.events.budgetExhausted(d.target);
         if (res) {
