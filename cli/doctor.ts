@@ -54,7 +54,7 @@ export async function doctorCommand(args: string[]): Promise<number> {
   const problems: string[] = [];
   const fixes: string[] = [];
   const conf = v.config ? loadConfiguration(v.config) : { nameResolution: null };
-  const { resolver, why } = selectResolver(conf.nameResolution);
+  const { resolver, why } = await selectResolver(conf.nameResolution);
   out.push(`resolver: ${resolver.name} (${why})`);
 
   if (resolver instanceof LocalRegistry) {

@@ -1,13 +1,9 @@
 // meshlet's command-line entry: picks the subcommand and turns user mistakes into one clear
 // line and a non-zero exit. Each subcommand lives in its own file.
 
-import { ConfigError } from "../config/yaml.ts";
-import { ResiliencyError } from "../resiliency/policy/parse.ts";
-import { resiliencyCommand } from "./resiliency.ts";
-import { invokeCommand } from "./invoke.ts";
-import { listCommand } from "./list.ts";
-import { RUN_USAGE, runCommand } from "./run.ts";
-import { stopCommand } from "./stop.ts";
+import { ConfigError } from "../config/errors.ts";
+import { ResiliencyError } from "../resiliency/policy/errors.ts";
+import { RUN_USAGE } from "./usage.ts";
 import { fail, UsageError } from "./ui.ts";
 import { MESHLET_VERSION } from "../proxy/config.ts";
 
@@ -25,12 +21,13 @@ usage: meshlet <command> [flags]
 
 ${RUN_USAGE}`;
 
+// Each command is loaded when used: a sidecar never loads what only `doctor` or `bench` need.
 const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
-  run: runCommand,
-  invoke: invokeCommand,
-  list: listCommand,
-  stop: stopCommand,
-  resiliency: resiliencyCommand,
+  run: async (args) => (await import("./run.ts")).runCommand(args),
+  invoke: async (args) => (await import("./invoke.ts")).invokeCommand(args),
+  list: async (args) => (await import("./list.ts")).listCommand(args),
+  stop: async (args) => (await import("./stop.ts")).stopCommand(args),
+  resiliency: async (args) => (await import("./resiliency.ts")).resiliencyCommand(args),
   bench: async (args) => (await import("./bench.ts")).benchCommand(args),
   doctor: async (args) => (await import("./doctor.ts")).doctorCommand(args),
   version: async () => {

@@ -3,9 +3,8 @@
 
 import { spawn, type ChildProcess } from "node:child_process";
 import { parseDuration, parseSize } from "../config/units.ts";
-import { componentsFor, loadConfiguration, type NameResolutionSpec } from "../config/configuration.ts";
-import { readResourcePaths } from "../config/yaml.ts";
-import { loadPolicySet, resourceFiles } from "../resiliency/policy/load.ts";
+import type { NameResolutionSpec } from "../config/configuration.ts";
+import { EMPTY_POLICY_SET } from "../resiliency/policy/types.ts";
 import { createLogger, LEVELS, type Level } from "../proxy/log.ts";
 import { MESHLET_VERSION, type SidecarConfig } from "../proxy/config.ts";
 import { PortInUseError } from "../proxy/listen.ts";
@@ -17,6 +16,7 @@ import { parseFlags, portFlag, RUN_OPTIONS, splitCommand } from "./flags.ts";
 import { freePort, portFree } from "./ports.ts";
 import { writeRun } from "./runs.ts";
 import { fail, info, ok, UsageError, warn } from "./ui.ts";
+import { RUN_USAGE } from "./usage.ts";
 
 const APP_ID_RE = /^[a-z0-9]([-a-z0-9_]*[a-z0-9])?$/i;
 const PROTOCOLS = ["http", "https", "grpc", "grpcs", "h2c"];
@@ -32,21 +32,6 @@ const IGNORED = [
   "scheduler-host-address",
 ] as const;
 
-export const RUN_USAGE = `usage: meshlet run [flags] [-- command args...]
-  -a, --app-id ID                 app-id of this app (required)
-  -p, --app-port N                port the app listens on (none: sidecar only)
-  -H, --dapr-http-port N          Dapr HTTP API port (default 3500, else a free port)
-  -G, --dapr-grpc-port N          reported to the app as DAPR_GRPC_PORT (free port by default)
-  -I, --dapr-internal-grpc-port N sidecar-to-sidecar port (ephemeral by default)
-  -M, --metrics-port N            reported as DAPR_METRICS_PORT (free port by default)
-  -P, --app-protocol P            http (default)
-      --app-channel-address A     where the app listens (default 127.0.0.1)
-  -c, --config FILE               a Dapr Configuration (name resolution)
-      --resources-path DIR        Dapr resources (Components); repeatable; -d/--components-path too
-      --max-body-size SIZE        request body limit (default 4Mi)
-      --dapr-listen-addresses A   comma-separated API listen addresses (default 127.0.0.1)
-      --app-timeout DUR           meshlet: max wait for response headers per try (default 60s, 0 = none)
-      --log-level L               debug|info|warn|error|fatal (default info)`;
 
 interface RunPlan {
   cfg: SidecarConfig;
@@ -97,10 +82,20 @@ async function plan(args: string[]): Promise<RunPlan> {
   for (const f of IGNORED) if (v[f] !== undefined) warn(`--${f} is accepted for compatibility and has no effect in meshlet yet`);
 
   const configFile = v.config ?? null;
-  const conf = configFile ? loadConfiguration(configFile) : { nameResolution: null };
+  // YAML, CEL and their parsers are loaded only when there is YAML to read.
+  const conf = configFile ? (await import("../config/configuration.ts")).loadConfiguration(configFile) : { nameResolution: null };
   const resourcesPaths = [...(v["resources-path"] ?? []), ...(v["components-path"] ?? [])];
-  const docs = readResourcePaths(resourcesPaths);
-  const policies = loadPolicySet(resourceFiles(resourcesPaths), appId);
+  let components: SidecarConfig["components"] = [];
+  let policies = EMPTY_POLICY_SET;
+  if (resourcesPaths.length) {
+    const [{ componentsFor }, { readResourcePaths }, { loadPolicySet, resourceFiles }] = await Promise.all([
+      import("../config/configuration.ts"),
+      import("../config/yaml.ts"),
+      import("../resiliency/policy/load.ts"),
+    ]);
+    components = componentsFor(readResourcePaths(resourcesPaths), appId);
+    policies = loadPolicySet(resourceFiles(resourcesPaths), appId);
+  }
   const listen = (v["dapr-listen-addresses"] ?? "127.0.0.1").split(",").map((s) => s.trim()).filter(Boolean);
   const channel = v["app-channel-address"] ?? "127.0.0.1";
   const inCluster = Boolean(process.env.KUBERNETES_SERVICE_HOST);
@@ -121,7 +116,7 @@ async function plan(args: string[]): Promise<RunPlan> {
     apiToken: process.env.DAPR_API_TOKEN || undefined,
     appApiToken: process.env.APP_API_TOKEN || undefined,
     gracefulShutdownMs: grace * 1000,
-    components: componentsFor(docs, appId),
+    components,
     policies,
     resourcesPaths,
     metricsPort,
@@ -142,7 +137,7 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 export async function runCommand(args: string[]): Promise<number> {
   const p = await plan(args);
   const log = createLogger(p.level, { app_id: p.cfg.appId, scope: "meshlet" });
-  const { resolver, why } = selectResolver(p.nameResolution);
+  const { resolver, why } = await selectResolver(p.nameResolution);
 
   // Dapr's default API port is 3500; take it when free, else a free one (printed below).
   let cfg = p.cfg;

@@ -4,6 +4,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import YAML from "yaml";
+import { ConfigError } from "./errors.ts";
 
 export interface YamlDoc {
   readonly file: string;
@@ -12,9 +13,7 @@ export interface YamlDoc {
   readonly data: Record<string, unknown>;
 }
 
-export class ConfigError extends Error {
-  override readonly name = "ConfigError";
-}
+export { ConfigError };
 
 function lineOf(text: string, offset: number): number {
   let n = 1;

@@ -23,7 +23,6 @@ import { DEFAULT_BUDGET, RetryBudget } from "../resiliency/budget.ts";
 import { DEFAULT_REPLAY_CAP } from "../resiliency/replay.ts";
 import { resolvePolicy } from "../resiliency/policy/resolve.ts";
 import type { PolicySet } from "../resiliency/policy/types.ts";
-import { watchResiliency } from "../resiliency/reload.ts";
 
 export interface StartedSidecar {
   readonly httpPort: number;
@@ -194,6 +193,7 @@ export class Sidecar {
         });
       }
       if (cfg.resourcesPaths.length) {
+        const { watchResiliency } = await import("../resiliency/reload.ts");
         this.reloader = watchResiliency({
           paths: cfg.resourcesPaths,
           appId: cfg.appId,

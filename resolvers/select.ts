@@ -2,11 +2,8 @@
 // where we run, and says why. Resolver implementations do not know about this choice.
 
 import type { NameResolutionSpec } from "../config/configuration.ts";
-import { ConfigError } from "../config/yaml.ts";
+import { ConfigError } from "../config/errors.ts";
 import { LocalRegistry } from "./local.ts";
-import { loadStaticMap, StaticResolver } from "./static.ts";
-import { KubernetesResolver } from "./kubernetes.ts";
-import { MdnsResolver } from "./mdns.ts";
 import type { Resolver } from "./types.ts";
 
 export interface Selected {
@@ -14,9 +11,11 @@ export interface Selected {
   readonly why: string;
 }
 
-export function selectResolver(spec: NameResolutionSpec | null, env: NodeJS.ProcessEnv = process.env): Selected {
+/** Resolver implementations other than the local registry are loaded only when selected. */
+export async function selectResolver(spec: NameResolutionSpec | null, env: NodeJS.ProcessEnv = process.env): Promise<Selected> {
   if (!spec) {
     if (env.KUBERNETES_SERVICE_HOST) {
+      const { KubernetesResolver } = await import("./kubernetes.ts");
       return { resolver: new KubernetesResolver(), why: "no nameResolution in the configuration, running in a Kubernetes pod (KUBERNETES_SERVICE_HOST is set)" };
     }
     return { resolver: new LocalRegistry(), why: "no nameResolution in the configuration: single-host default (no multicast, no server)" };
@@ -27,13 +26,16 @@ export function selectResolver(spec: NameResolutionSpec | null, env: NodeJS.Proc
       const dir = typeof c.dir === "string" ? c.dir : undefined;
       return { resolver: new LocalRegistry({ dir }), why: `selected by ${spec.source}` };
     }
-    case "static":
+    case "static": {
+      const { loadStaticMap, StaticResolver } = await import("./static.ts");
       try {
         return { resolver: new StaticResolver(loadStaticMap(c)), why: `selected by ${spec.source}` };
       } catch (e) {
         throw new ConfigError(`${spec.source}: ${(e as Error).message}`);
       }
+    }
     case "kubernetes": {
+      const { KubernetesResolver } = await import("./kubernetes.ts");
       const str = (k: string) => (typeof c[k] === "string" ? (c[k] as string) : undefined);
       const servers = Array.isArray(c.servers) ? c.servers.map(String) : undefined;
       const data = c.data && typeof c.data === "object" ? (c.data as Record<string, string>) : undefined;
@@ -41,6 +43,7 @@ export function selectResolver(spec: NameResolutionSpec | null, env: NodeJS.Proc
       return { resolver: r, why: `selected by ${spec.source}; cluster domain ${r.clusterDomain}` };
     }
     case "mdns": {
+      const { MdnsResolver } = await import("./mdns.ts");
       const pins = Array.isArray(c.interfaces) ? c.interfaces.map(String) : typeof c.interfaces === "string" ? [c.interfaces] : undefined;
       const r = new MdnsResolver({
         interfaces: pins,

@@ -5,14 +5,10 @@
 import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Node, type YAMLMap } from "yaml";
 import { parseDuration } from "../../config/units.ts";
 import { compileTrip } from "../trip.ts";
+import { ResiliencyError } from "./errors.ts";
 import type { AppTarget, BreakerPolicy, Located, RetryPolicy, TimeoutPolicy } from "./types.ts";
 
-export class ResiliencyError extends Error {
-  override readonly name = "ResiliencyError";
-  constructor(readonly problems: readonly string[]) {
-    super(problems.join("\n"));
-  }
-}
+export { ResiliencyError };
 
 /** One `kind: Resiliency` document, validated. */
 export interface ResiliencyDoc {

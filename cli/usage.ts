@@ -1,0 +1,17 @@
+// The usage text of `meshlet run`, shared by `meshlet run --help` and `meshlet help`.
+
+export const RUN_USAGE = `usage: meshlet run [flags] [-- command args...]
+  -a, --app-id ID                 app-id of this app (required)
+  -p, --app-port N                port the app listens on (none: sidecar only)
+  -H, --dapr-http-port N          Dapr HTTP API port (default 3500, else a free port)
+  -G, --dapr-grpc-port N          reported to the app as DAPR_GRPC_PORT (free port by default)
+  -I, --dapr-internal-grpc-port N sidecar-to-sidecar port (ephemeral by default)
+  -M, --metrics-port N            reported as DAPR_METRICS_PORT (free port by default)
+  -P, --app-protocol P            http (default)
+      --app-channel-address A     where the app listens (default 127.0.0.1)
+  -c, --config FILE               a Dapr Configuration (name resolution)
+      --resources-path DIR        Dapr resources (Components); repeatable; -d/--components-path too
+      --max-body-size SIZE        request body limit (default 4Mi)
+      --dapr-listen-addresses A   comma-separated API listen addresses (default 127.0.0.1)
+      --app-timeout DUR           meshlet: max wait for response headers per try (default 60s, 0 = none)
+      --log-level L               debug|info|warn|error|fatal (default info)`;
