@@ -13,7 +13,7 @@ import { bunRuntime } from "../proxy/listen-bun.ts";
 import { endpoint } from "../proxy/types.ts";
 import { selectResolver } from "../resolvers/select.ts";
 import { parseFlags, portFlag, RUN_OPTIONS, splitCommand } from "./flags.ts";
-import { freePort, portFree } from "./ports.ts";
+import { freePort } from "./ports.ts";
 import { writeRun } from "./runs.ts";
 import { fail, info, ok, UsageError, warn } from "./ui.ts";
 import { RUN_USAGE } from "./usage.ts";
@@ -38,6 +38,8 @@ interface RunPlan {
   httpPort: number | null;
   grpcPort: number;
   metricsPort: number;
+  /** The metrics port was picked here (not given): it may be replaced if taken meanwhile. */
+  metricsDefaulted: boolean;
   command: string[];
   configFile: string | null;
   resourcesPaths: string[];
@@ -78,7 +80,8 @@ async function plan(args: string[]): Promise<RunPlan> {
   const grace = Number(v["dapr-graceful-shutdown-seconds"] ?? "5");
   if (!(grace >= 0)) throw new UsageError(`--dapr-graceful-shutdown-seconds: "${v["dapr-graceful-shutdown-seconds"]}" is not a number`);
   const grpcPort = portFlag("dapr-grpc-port", v["dapr-grpc-port"]) ?? (await freePort());
-  const metricsPort = portFlag("metrics-port", v["metrics-port"]) ?? (await freePort());
+  const metricsFlag = portFlag("metrics-port", v["metrics-port"]);
+  const metricsPort = metricsFlag ?? (await freePort());
   for (const f of IGNORED) if (v[f] !== undefined) warn(`--${f} is accepted for compatibility and has no effect in meshlet yet`);
 
   const configFile = v.config ?? null;
@@ -122,7 +125,7 @@ async function plan(args: string[]): Promise<RunPlan> {
     metricsPort,
     runtimeVersion: `meshlet-${MESHLET_VERSION}`,
   };
-  return { cfg, httpPort, grpcPort, metricsPort, command, configFile, resourcesPaths, level, nameResolution: conf.nameResolution };
+  return { cfg, httpPort, grpcPort, metricsPort, metricsDefaulted: metricsFlag === null, command, configFile, resourcesPaths, level, nameResolution: conf.nameResolution };
 }
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
@@ -139,25 +142,36 @@ export async function runCommand(args: string[]): Promise<number> {
   const log = createLogger(p.level, { app_id: p.cfg.appId, scope: "meshlet" });
   const { resolver, why } = await selectResolver(p.nameResolution);
 
-  // Dapr's default API port is 3500; take it when free, else a free one (printed below).
-  let cfg = p.cfg;
-  if (p.httpPort === null && (await portFree(3500, cfg.listenAddresses[0]))) cfg = { ...cfg, httpPort: 3500 };
+  // Dapr's default API port is 3500; a port the user left out that turns out to be taken (two
+  // `meshlet run` starting together) is replaced by a free one instead of failing.
   let child: ChildProcess | null = null;
-  cfg = {
-    ...cfg,
+  let cfg: SidecarConfig = {
+    ...p.cfg,
+    httpPort: p.httpPort ?? 3500,
     registryInfo: () => ({ pid: process.pid, appPid: child?.pid ?? null, command: p.command.join(" ") }),
   };
-  const sidecar = new Sidecar(cfg, bunRuntime, resolver, log);
-  let ports;
-  try {
-    ports = await sidecar.start();
-  } catch (e) {
-    if (e instanceof PortInUseError) {
+  let sidecar: Sidecar;
+  let ports: Awaited<ReturnType<Sidecar["start"]>>;
+  for (;;) {
+    sidecar = new Sidecar(cfg, bunRuntime, resolver, log);
+    try {
+      ports = await sidecar.start();
+      break;
+    } catch (e) {
+      if (!(e instanceof PortInUseError)) throw e;
+      if (p.httpPort === null && e.port === cfg.httpPort && cfg.httpPort !== 0) {
+        cfg = { ...cfg, httpPort: 0 };
+        continue;
+      }
+      if (p.metricsDefaulted && e.port === cfg.metricsPort && cfg.metricsPort !== 0) {
+        cfg = { ...cfg, metricsPort: 0 };
+        continue;
+      }
       const which = e.port === cfg.httpPort ? "HTTPPort" : e.port === cfg.metricsPort ? "MetricsPort" : "InternalGRPCPort";
       throw new UsageError(`invalid configuration for ${which}. Port ${e.port} is not available`);
     }
-    throw e;
   }
+  const metricsPort = ports.metricsPort ?? p.metricsPort;
   info(`Starting meshlet with id ${cfg.appId}. HTTP Port: ${ports.httpPort}. gRPC Port: ${p.grpcPort}`);
   log.info(`name resolution: ${resolver.name}: ${why}`);
   log.info("listening", {
@@ -202,7 +216,7 @@ export async function runCommand(args: string[]): Promise<number> {
         DAPR_HTTP_PORT: String(ports.httpPort),
         DAPR_GRPC_PORT: String(p.grpcPort),
         APP_ID: cfg.appId,
-        DAPR_METRICS_PORT: String(p.metricsPort),
+        DAPR_METRICS_PORT: String(metricsPort),
         APP_CHANNEL_ADDRESS: cfg.app?.host ?? "127.0.0.1",
         APP_PROTOCOL: cfg.appProtocol,
       };
@@ -232,7 +246,7 @@ export async function runCommand(args: string[]): Promise<number> {
       httpPort: ports.httpPort,
       grpcPort: p.grpcPort,
       appPort: cfg.app?.port ?? null,
-      metricsPort: p.metricsPort,
+      metricsPort,
       internalPort: ports.internalPort,
       command: p.command.join(" "),
       pid: process.pid,

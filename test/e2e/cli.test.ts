@@ -68,6 +68,16 @@ describe("meshlet run", () => {
     expect(runRecord(home, "podded").internalPort).toBe(50002);
   });
 
+  it("starts two sidecars at once without -H: each gets a port, none fails", async () => {
+    const home = tempHome();
+    const a = spawnProc(MESHLET, ["run", "-a", "twin-a"], { MESHLET_HOME: home });
+    const b = spawnProc(MESHLET, ["run", "-a", "twin-b"], { MESHLET_HOME: home });
+    const port = (p: typeof a) => Number(/HTTP Port: (\d+)/.exec(p.output())?.[1] ?? 0);
+    await waitFor("both sidecars to print their ports", async () => port(a) > 0 && port(b) > 0);
+    expect(port(a)).not.toBe(port(b));
+    for (const p of [a, b]) expect((await fetch(`http://127.0.0.1:${port(p)}/v1.0/healthz`)).status).toBe(204);
+  });
+
   it("refuses a port in use with Dapr's message", async () => {
     const home = tempHome();
     const s = await startSidecar({ appId: "first", home });
