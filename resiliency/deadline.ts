@@ -4,14 +4,12 @@
 import type { Layer } from "../proxy/types.ts";
 import { invokeError } from "../proxy/errors.ts";
 import { type Clock, systemClock } from "./clock.ts";
+import { childController } from "./abort.ts";
 
 export function deadlineLayer(ms: number | null, clock: Clock = systemClock): Layer {
   if (ms === null || !(ms > 0)) return (next) => next;
   return (next) => async (req, ctx) => {
-    const ac = new AbortController();
-    const onAbort = () => ac.abort(ctx.signal.reason);
-    if (ctx.signal.aborted) ac.abort(ctx.signal.reason);
-    else ctx.signal.addEventListener("abort", onAbort, { once: true });
+    const ac = childController(ctx.signal);
     let expired = false;
     const timer = clock.setTimeout(() => {
       expired = true;

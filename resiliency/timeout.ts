@@ -5,6 +5,7 @@
 import type { Layer } from "../proxy/types.ts";
 import { invokeError } from "../proxy/errors.ts";
 import { type Clock, systemClock } from "./clock.ts";
+import { childController } from "./abort.ts";
 
 /** Bodies with a known length up to this size are not wrapped: they arrive with the headers. */
 const SMALL_BODY = 64 * 1024;
@@ -73,11 +74,8 @@ function guardIdle(res: Response, ms: number, clock: Clock, abort: () => void): 
 export function headersTimeout(ms: number, clock: Clock = systemClock, onTimeout: () => void = () => {}, idleBody = false): Layer {
   if (!(ms > 0) || !Number.isFinite(ms)) return (next) => next;
   return (next) => async (req, ctx) => {
-    const ac = new AbortController();
+    const ac = childController(ctx.signal);
     let timedOut = false;
-    const onAbort = () => ac.abort(ctx.signal.reason);
-    if (ctx.signal.aborted) ac.abort(ctx.signal.reason);
-    else ctx.signal.addEventListener("abort", onAbort, { once: true });
     const timer = clock.setTimeout(() => {
       timedOut = true;
       onTimeout();
