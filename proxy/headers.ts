@@ -63,6 +63,26 @@ export function stripHopByHop(h: Headers): void {
   if (listed) for (const k of listed) h.delete(k);
 }
 
+/**
+ * For a raw header list (`[name, value, ...]` as parsed off the wire): a predicate telling which
+ * names not to pass on, i.e. hop-by-hop ones and those the `Connection` header lists. Keeps
+ * `content-length`.
+ */
+export function hopByHopFilter(raw: readonly string[]): (name: string) => boolean {
+  let listed: Set<string> | null = null;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.toLowerCase() !== "connection") continue;
+    for (const part of raw[i + 1]!.split(",")) {
+      const n = part.trim().toLowerCase();
+      if (n) (listed ??= new Set()).add(n);
+    }
+  }
+  return (name) => {
+    const k = name.toLowerCase();
+    return (HOP_BY_HOP.has(k) && k !== "content-length" && k !== "host") || (listed !== null && listed.has(k));
+  };
+}
+
 /** Copies response headers back toward the client, minus hop-by-hop ones. */
 export function forwardResponseHeaders(src: Headers): Headers {
   const out = new Headers();

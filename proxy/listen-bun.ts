@@ -5,6 +5,7 @@ import type { Listen, Runtime } from "./listen.ts";
 import { PortInUseError } from "./listen.ts";
 import { asSidecarError, errorResponse } from "./errors.ts";
 import { fetchDialer } from "./dial-fetch.ts";
+import { socketDialer } from "./dial-socket.ts";
 
 export const listenBun: Listen = async ({ host, port, handler }) => {
   let server: ReturnType<typeof Bun.serve>;
@@ -40,4 +41,9 @@ export const listenBun: Listen = async ({ host, port, handler }) => {
   };
 };
 
-export const bunRuntime: Runtime = { name: "bun", listen: listenBun, dialer: fetchDialer };
+/** Requests leave on the event loop's own sockets; MESHLET_DIALER=fetch switches back to Bun's fetch. */
+export const bunRuntime: Runtime = {
+  name: "bun",
+  listen: listenBun,
+  dialer: process.env.MESHLET_DIALER === "fetch" ? fetchDialer : socketDialer,
+};

@@ -1,5 +1,5 @@
-// Bodies stream with backpressure and are never read whole: a 100 MB response crosses two
-// sidecars without growing either one's memory, and a client that leaves aborts the upstream.
+// Bodies stream with backpressure and are never read whole: a 300 MB response crosses two
+// sidecars while each grows by a small bounded amount, and a client that leaves aborts the upstream.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { killAll, rss, sleep, startSidecar, tempHome, waitFor, type Sidecar } from "../helpers.ts";
@@ -15,7 +15,9 @@ beforeAll(async () => {
 afterAll(killAll);
 
 describe("streaming", () => {
-  it("relays a 100 MB response through two sidecars with under 20 MB RSS growth in each", async () => {
+  it("relays a 300 MB response through two sidecars with under 40 MB RSS growth in each", async () => {
+    // The bound is allocator/GC slack for the per-read buffers the event-loop dialer hands on
+    // (~20-25 MB, the same at 100 MB and at 1 GB); a buffered body would show as hundreds of MB.
     // Warm both sidecars up so the baseline includes pools and JIT, then measure.
     await (await fetch(`${client.url}/v1.0/invoke/files/method/big?mb=1`)).arrayBuffer();
     await sleep(200);
@@ -25,7 +27,7 @@ describe("streaming", () => {
       peak.client = Math.max(peak.client, rss(client.pid));
       peak.server = Math.max(peak.server, rss(server.pid));
     }, 20);
-    const res = await fetch(`${client.url}/v1.0/invoke/files/method/big?mb=100`);
+    const res = await fetch(`${client.url}/v1.0/invoke/files/method/big?mb=300`);
     expect(res.status).toBe(200);
     // Bun.serve re-frames a streamed body as chunked and drops Content-Length (oven-sh/bun#10507);
     // see docs/decisions.md. The bytes themselves must all arrive.
@@ -37,11 +39,11 @@ describe("streaming", () => {
       total += value.byteLength;
     }
     clearInterval(sampler);
-    expect(total).toBe(100 * 1024 * 1024);
+    expect(total).toBe(300 * 1024 * 1024);
     const growthMb = { client: (peak.client - base.client) / 2 ** 20, server: (peak.server - base.server) / 2 ** 20 };
-    console.log(`RSS growth during 100 MB: caller sidecar ${growthMb.client.toFixed(1)} MB, callee sidecar ${growthMb.server.toFixed(1)} MB`);
-    expect(growthMb.client).toBeLessThan(20);
-    expect(growthMb.server).toBeLessThan(20);
+    console.log(`RSS growth during 300 MB: caller sidecar ${growthMb.client.toFixed(1)} MB, callee sidecar ${growthMb.server.toFixed(1)} MB`);
+    expect(growthMb.client).toBeLessThan(40);
+    expect(growthMb.server).toBeLessThan(40);
   });
 
   it("aborts the upstream request when the client disconnects mid-body", async () => {

@@ -1,0 +1,137 @@
+// Bun dialer on Bun.connect: HTTP/1.1 keep-alive connections per endpoint driven from the main
+// event loop (fetch hands every request to a separate HTTP thread and back, which cost ~35 % of a
+// sidecar's CPU at 1,000 req/s; see docs/decisions.md). No redirects, no decompression, no TLS yet.
+
+import type { Dialer } from "./dial.ts";
+import type { Endpoint, ProxyRequest } from "./types.ts";
+import { ConnectionError, H1Conn } from "./h1-conn.ts";
+
+/** Idle connections older than this are closed (servers commonly drop them at 5 s). */
+const IDLE_MS = 3_000;
+/** Idle connections kept per endpoint; more are closed when released. */
+const MAX_IDLE = 256;
+const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
+
+interface SocketData {
+  conn: H1Conn | null;
+}
+
+const handlers = {
+  data(s: { data: SocketData }, chunk: Buffer) {
+    s.data.conn?.onData(chunk);
+  },
+  drain(s: { data: SocketData }) {
+    s.data.conn?.onDrain();
+  },
+  close(s: { data: SocketData }) {
+    s.data.conn?.onClose();
+  },
+  end(s: { data: SocketData; end(): void }) {
+    s.end();
+  },
+  error(s: { data: SocketData }) {
+    s.data.conn?.onClose();
+  },
+};
+
+class Pool {
+  readonly idle: H1Conn[] = [];
+
+  constructor(private readonly ep: Endpoint) {}
+
+  take(): H1Conn | null {
+    for (;;) {
+      const c = this.idle.pop();
+      if (!c) return null;
+      if (c.alive) return c;
+    }
+  }
+
+  give(c: H1Conn): void {
+    if (this.idle.length >= MAX_IDLE) return c.destroy();
+    c.idleSince = performance.now();
+    this.idle.push(c);
+  }
+
+  async connect(signal: AbortSignal): Promise<H1Conn> {
+    const data: SocketData = { conn: null };
+    const connecting = Bun.connect<SocketData>({ hostname: this.ep.host, port: this.ep.port, data, socket: handlers });
+    const socket = await abortable(connecting, signal);
+    socket.setNoDelay(true);
+    const conn = new H1Conn(socket, (c) => this.give(c));
+    data.conn = conn;
+    return conn;
+  }
+
+  sweep(now: number): void {
+    let keep = 0;
+    for (const c of this.idle) {
+      if (c.alive && now - c.idleSince < IDLE_MS) this.idle[keep++] = c;
+      else c.destroy();
+    }
+    this.idle.length = keep;
+  }
+}
+
+/** Waits for `p` unless `signal` aborts first; a connection made after that is closed. */
+function abortable<T extends { terminate(): void }>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    p.then((s) => s.terminate(), () => {});
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      p.then((s) => s.terminate(), () => {});
+      reject(signal.reason);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    p.then(
+      (s) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(s);
+      },
+      (e: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+/** A request that may go out again on a fresh connection when a reused one turns out closed. */
+function resendable(req: ProxyRequest, e: ConnectionError): boolean {
+  if (!e.nothingReceived || (req.body !== null && !(req.body instanceof Uint8Array))) return false;
+  return e.nothingSent || IDEMPOTENT.has(req.method) || req.headers.has("idempotency-key");
+}
+
+export function socketDialer(): Dialer {
+  const pools = new Map<string, Pool>();
+  const sweeper = setInterval(() => {
+    const now = performance.now();
+    for (const p of pools.values()) p.sweep(now);
+  }, 1_000);
+  sweeper.unref();
+  return {
+    async dial(ep, req, signal) {
+      let pool = pools.get(ep.key);
+      if (!pool) pools.set(ep.key, (pool = new Pool(ep)));
+      const reused = pool.take();
+      if (reused) {
+        try {
+          return await reused.request(req, ep.key, signal);
+        } catch (e) {
+          // The server closed the idle connection as we sent: nothing came back, so a request
+          // that is safe to repeat goes out once more on a new connection.
+          if (!(e instanceof ConnectionError && resendable(req, e))) throw e;
+        }
+      }
+      const conn = await pool.connect(signal);
+      return conn.request(req, ep.key, signal);
+    },
+    async close() {
+      clearInterval(sweeper);
+      for (const p of pools.values()) for (const c of p.idle.splice(0)) c.destroy();
+      pools.clear();
+    },
+  };
+}

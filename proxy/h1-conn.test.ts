@@ -1,0 +1,214 @@
+import { describe, expect, it } from "vitest";
+import { ConnectionError, H1Conn, type Wire } from "./h1-conn.ts";
+import type { ProxyRequest } from "./types.ts";
+
+/** A socket stand-in: records what was written, accepts `budget` bytes per write when set. */
+class FakeWire implements Wire {
+  written: Buffer[] = [];
+  paused = false;
+  terminated = false;
+  budget = Infinity;
+  write(d: Uint8Array): number {
+    if (this.terminated) return -1;
+    const n = Math.min(d.byteLength, this.budget);
+    this.written.push(Buffer.from(d.subarray(0, n)));
+    return n;
+  }
+  pause() {
+    this.paused = true;
+  }
+  resume() {
+    this.paused = false;
+  }
+  terminate() {
+    this.terminated = true;
+  }
+  text() {
+    return Buffer.concat(this.written).toString("latin1");
+  }
+}
+
+function setup() {
+  const wire = new FakeWire();
+  const released: H1Conn[] = [];
+  const conn = new H1Conn(wire, (c) => released.push(c));
+  return { wire, conn, released };
+}
+
+const req = (o: Partial<ProxyRequest> = {}): ProxyRequest => ({ method: "GET", path: "/x", query: "", headers: new Headers(), body: null, ...o });
+const tick = () => new Promise((r) => setTimeout(r, 0));
+const data = (conn: H1Conn, s: string) => conn.onData(Buffer.from(s, "latin1"));
+
+describe("H1Conn", () => {
+  it("writes one request head with the body coalesced and a content-length", async () => {
+    const { wire, conn } = setup();
+    const h = new Headers({ "x-a": "1", connection: "close", host: "evil", "content-length": "99" });
+    void conn.request(req({ method: "POST", path: "/m/p", query: "?q=1", headers: h, body: new TextEncoder().encode("hello") }), "127.0.0.1:9", new AbortController().signal);
+    await tick();
+    expect(wire.written).toHaveLength(1);
+    expect(wire.text()).toBe("POST /m/p?q=1 HTTP/1.1\r\nhost: 127.0.0.1:9\r\nx-a: 1\r\ncontent-length: 5\r\n\r\nhello");
+  });
+
+  it("hands a small complete response on as bytes and returns the connection", async () => {
+    const { conn, released } = setup();
+    const p = conn.request(req(), "h:1", new AbortController().signal);
+    data(conn, "HTTP/1.1 201 Created\r\nContent-Type: text/plain\r\nKeep-Alive: timeout=5\r\nX-Drop: 1\r\nConnection: x-drop\r\nContent-Length: 3\r\n\r\nabc");
+    await tick();
+    const res = await p;
+    expect(res.status).toBe(201);
+    expect(res.statusText).toBe("Created");
+    expect(res.headers.get("content-type")).toBe("text/plain");
+    expect(res.headers.get("content-length")).toBe("3");
+    expect(res.headers.has("keep-alive")).toBe(false);
+    expect(res.headers.has("x-drop")).toBe(false);
+    expect(await res.text()).toBe("abc");
+    expect(released).toEqual([conn]);
+  });
+
+  it("streams a chunked body that arrives after the headers, then returns the connection", async () => {
+    const { conn, released } = setup();
+    const p = conn.request(req(), "h:1", new AbortController().signal);
+    data(conn, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n");
+    const res = await p;
+    expect(res.headers.has("transfer-encoding")).toBe(false);
+    const text = res.text();
+    data(conn, "2\r\nde\r\n0\r\n\r\n");
+    expect(await text).toBe("abcde");
+    await tick();
+    expect(released).toEqual([conn]);
+  });
+
+  it("skips 1xx interim responses", async () => {
+    const { conn } = setup();
+    const p = conn.request(req(), "h:1", new AbortController().signal);
+    data(conn, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    const res = await p;
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe("ok");
+  });
+
+  it("reads no body for HEAD and 204 even with a content-length", async () => {
+    const { conn, released } = setup();
+    const p = conn.request(req({ method: "HEAD" }), "h:1", new AbortController().signal);
+    data(conn, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n");
+    const res = await p;
+    expect(res.headers.get("content-length")).toBe("10");
+    expect(res.body).toBeNull();
+    await tick();
+    expect(released).toHaveLength(1);
+  });
+
+  it("drops the connection after `connection: close` and after a body ended by close", async () => {
+    const a = setup();
+    const p = a.conn.request(req(), "h:1", new AbortController().signal);
+    data(a.conn, "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1\r\n\r\nx");
+    expect(await (await p).text()).toBe("x");
+    expect(a.released).toHaveLength(0);
+    expect(a.wire.terminated).toBe(true);
+
+    const b = setup();
+    const q = b.conn.request(req(), "h:1", new AbortController().signal);
+    data(b.conn, "HTTP/1.0 200 OK\r\n\r\npartial");
+    b.conn.onClose();
+    expect(await (await q).text()).toBe("partial");
+    expect(b.released).toHaveLength(0);
+  });
+
+  it("rejects when the connection closes before any byte, marking nothing received", async () => {
+    const { conn } = setup();
+    const p = conn.request(req(), "h:1", new AbortController().signal);
+    conn.onClose();
+    const e = await p.catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(ConnectionError);
+    expect((e as ConnectionError).nothingReceived).toBe(true);
+  });
+
+  it("errors a body cut mid-way (never ends cleanly)", async () => {
+    const { conn } = setup();
+    const p = conn.request(req(), "h:1", new AbortController().signal);
+    data(conn, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc");
+    const res = await p;
+    const text = res.text();
+    conn.onClose();
+    await expect(text).rejects.toThrow(/closed unexpectedly/);
+  });
+
+  it("aborts: rejects with the signal's reason and drops the connection", async () => {
+    const { conn, wire } = setup();
+    const ac = new AbortController();
+    const p = conn.request(req(), "h:1", ac.signal);
+    ac.abort(new DOMException("per-try timeout", "TimeoutError"));
+    await expect(p).rejects.toMatchObject({ name: "TimeoutError" });
+    expect(wire.terminated).toBe(true);
+  });
+
+  it("pauses the socket while the reader is behind, resumes when it reads", async () => {
+    const { conn, wire } = setup();
+    const p = conn.request(req(), "h:1", new AbortController().signal);
+    data(conn, "HTTP/1.1 200 OK\r\nContent-Length: 200000\r\n\r\n");
+    const res = await p;
+    conn.onData(Buffer.alloc(70_000, 1));
+    expect(wire.paused).toBe(true);
+    const reader = res.body!.getReader();
+    await reader.read();
+    await tick();
+    expect(wire.paused).toBe(false);
+    conn.onData(Buffer.alloc(130_000, 2));
+    let n = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      n += value.byteLength;
+    }
+    expect(n).toBe(200_000 - 70_000);
+  });
+
+  it("streams a request body without a declared length as chunks, waiting for drain", async () => {
+    const { conn, wire } = setup();
+    wire.budget = 4;
+    const body = new ReadableStream<Uint8Array>({
+      start(c) {
+        c.enqueue(new TextEncoder().encode("hello"));
+        c.enqueue(new TextEncoder().encode("world!"));
+        c.close();
+      },
+    });
+    void conn.request(req({ method: "POST", body }), "h:1", new AbortController().signal);
+    for (let i = 0; i < 40; i++) {
+      await tick();
+      conn.onDrain();
+    }
+    expect(wire.text()).toBe("POST /x HTTP/1.1\r\nhost: h:1\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\nworld!\r\n0\r\n\r\n");
+  });
+
+  it("keeps an early complete answer (413) and stops sending the rest of the body", async () => {
+    const { conn, wire, released } = setup();
+    let pulls = 0;
+    const body = new ReadableStream<Uint8Array>({
+      async pull(c) {
+        await tick();
+        pulls++;
+        c.enqueue(new Uint8Array(10));
+      },
+    });
+    const p = conn.request(req({ method: "PUT", body, headers: new Headers({ "content-length": "1000000" }) }), "h:1", new AbortController().signal);
+    await tick();
+    data(conn, "HTTP/1.1 413 Payload Too Large\r\nContent-Length: 2\r\n\r\nno");
+    const res = await p;
+    expect(res.status).toBe(413);
+    expect(await res.text()).toBe("no");
+    expect(wire.terminated).toBe(true);
+    expect(released).toHaveLength(0);
+    const before = pulls;
+    await tick();
+    await tick();
+    expect(pulls - before).toBeLessThanOrEqual(1);
+  });
+
+  it("rejects a malformed response as an invalid upstream answer", async () => {
+    const { conn } = setup();
+    const p = conn.request(req(), "h:1", new AbortController().signal);
+    data(conn, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n");
+    await expect(p).rejects.toThrow(/invalid HTTP response/);
+  });
+});

@@ -1,0 +1,363 @@
+// One HTTP/1.1 client connection driven from the event loop: writes a request (head, then bytes
+// or a stream with backpressure), parses the response with http-parser-js and hands it on as a
+// Web Response. Runtime-neutral (any Wire); pooling and connecting live in dial-socket.ts.
+
+import { HTTPParser, type OnHeadersCompleteParser } from "http-parser-js";
+
+type ParserInfo = Parameters<OnHeadersCompleteParser>[0];
+import type { ProxyRequest } from "./types.ts";
+import { hopByHopFilter } from "./headers.ts";
+
+/** The socket operations a connection needs (Bun's Socket has them all). */
+export interface Wire {
+  /** Bytes accepted now, fewer under backpressure, -1 when closed. */
+  write(data: Uint8Array): number;
+  pause(): void;
+  resume(): void;
+  terminate(): void;
+}
+
+/** Responses whose whole body arrived with the headers and is at most this big are handed on as bytes. */
+const BUFFER_MAX = 64 * 1024;
+/** A streamed response body holds this much before the socket is paused. */
+const STREAM_HWM = 64 * 1024;
+/** Request bodies up to this size go out in the same write as the head (one syscall). */
+const COALESCE_MAX = 16 * 1024;
+const nullBody = (status: number, method: string) => method === "HEAD" || status === 204 || status === 304;
+const latin1 = (s: string) => Buffer.from(s, "latin1");
+
+export class ConnectionError extends Error {
+  constructor(
+    message: string,
+    readonly code: "ECONNRESET" | "EPIPE" | "HPE_INVALID",
+    /** True when not one byte of the response arrived (a reused connection the server had closed). */
+    readonly nothingReceived: boolean,
+    /** True when not one byte of the request left (the connection was already closed). */
+    readonly nothingSent = false,
+  ) {
+    super(message);
+  }
+}
+
+interface Exchange {
+  readonly method: string;
+  readonly resolve: (r: Response) => void;
+  readonly reject: (e: unknown) => void;
+  /** Removes the abort listener; called once the exchange is over. */
+  readonly cleanup: () => void;
+  status: number;
+  statusText: string;
+  headers: Headers | null;
+  keepAlive: boolean;
+  interim: boolean;
+  chunks: Uint8Array[] | null;
+  stream: ReadableStreamDefaultController<Uint8Array> | null;
+  handedOn: boolean;
+  complete: boolean;
+  requestSent: boolean;
+  received: boolean;
+  sent: number;
+  ended: boolean;
+}
+
+export class H1Conn {
+  private readonly parser = new HTTPParser(HTTPParser.RESPONSE);
+  private ex: Exchange | null = null;
+  private drainWaiter: (() => void) | null = null;
+  private paused = false;
+  /** False once closed, broken, or told `connection: close`. */
+  alive = true;
+  /** Exchanges completed on this connection. */
+  uses = 0;
+  idleSince = 0;
+
+  constructor(
+    private readonly wire: Wire,
+    /** Called when an exchange ended cleanly and the connection can carry another. */
+    private readonly release: (c: H1Conn) => void,
+  ) {
+    this.parser[HTTPParser.kOnHeadersComplete] = (info: ParserInfo) => this.onHeaders(info);
+    this.parser[HTTPParser.kOnBody] = (b: Buffer, start: number, len: number) => this.onBody(b, start, len);
+    this.parser[HTTPParser.kOnMessageComplete] = () => this.onComplete();
+  }
+
+  /** Sends one request; resolves once the response headers (and, when small, the whole body) arrived. */
+  request(req: ProxyRequest, authority: string, signal: AbortSignal): Promise<Response> {
+    return new Promise<Response>((resolve, reject) => {
+      const onAbort = () => this.fail(ex, signal.reason ?? new DOMException("aborted", "AbortError"));
+      const ex: Exchange = {
+        method: req.method,
+        resolve,
+        reject,
+        cleanup: () => signal.removeEventListener("abort", onAbort),
+        status: 0,
+        statusText: "",
+        headers: null,
+        keepAlive: true,
+        interim: false,
+        chunks: null,
+        stream: null,
+        handedOn: false,
+        complete: false,
+        requestSent: false,
+        received: false,
+        sent: 0,
+        ended: false,
+      };
+      this.ex = ex;
+      if (signal.aborted) return onAbort();
+      signal.addEventListener("abort", onAbort, { once: true });
+      let sending: void | Promise<void>;
+      try {
+        sending = this.send(ex, req, authority);
+      } catch (e) {
+        return this.fail(ex, e);
+      }
+      if (sending) sending.then(() => this.sentAll(ex), (e: unknown) => this.fail(ex, e));
+      else this.sentAll(ex);
+    });
+  }
+
+  /** Socket events, forwarded by the dialer. */
+  onData(chunk: Buffer): void {
+    const ex = this.ex;
+    if (!ex) {
+      // Bytes nobody asked for: the connection is out of step; never reuse it.
+      this.destroy();
+      return;
+    }
+    ex.received = true;
+    const r = this.parser.execute(chunk);
+    if (r instanceof Error) {
+      this.fail(ex, new ConnectionError(`invalid HTTP response from upstream: ${r.message}`, "HPE_INVALID", false));
+      return;
+    }
+    if (ex.headers !== null && !ex.handedOn && (ex.complete || !ex.ended)) this.handOn(ex);
+    if (this.ex === null && !this.alive) this.destroy();
+  }
+
+  onDrain(): void {
+    const w = this.drainWaiter;
+    this.drainWaiter = null;
+    w?.();
+  }
+
+  onClose(): void {
+    this.alive = false;
+    this.onDrain();
+    const ex = this.ex;
+    if (!ex || ex.complete) return;
+    // A body delimited by the end of the connection is complete now.
+    if (ex.headers !== null) this.parser.finish();
+    if (ex.complete) {
+      if (!ex.handedOn) this.handOn(ex);
+      return;
+    }
+    this.fail(ex, new ConnectionError("upstream connection closed unexpectedly (ECONNRESET)", "ECONNRESET", !ex.received));
+  }
+
+  destroy(): void {
+    this.alive = false;
+    this.wire.terminate();
+  }
+
+  private sentAll(ex: Exchange): void {
+    ex.requestSent = true;
+    this.maybeRelease(ex);
+  }
+
+  /** Writes the request; synchronous (no promise) when the socket took it all at once. */
+  private send(ex: Exchange, req: ProxyRequest, authority: string): void | Promise<void> {
+    const body = req.body;
+    let head = `${req.method} ${req.path}${req.query} HTTP/1.1\r\nhost: ${authority}\r\n`;
+    let declared: string | null = null;
+    for (const [k, v] of req.headers) {
+      if (k === "content-length") declared = v;
+      else if (k !== "host" && k !== "transfer-encoding" && k !== "connection" && k !== "expect") head += `${k}: ${v}\r\n`;
+    }
+    if (body instanceof Uint8Array) {
+      head += `content-length: ${body.byteLength}\r\n\r\n`;
+      if (body.byteLength > COALESCE_MAX) {
+        const w = this.writeAll(ex, latin1(head));
+        return w ? w.then(() => this.writeAll(ex, body)) : this.writeAll(ex, body);
+      }
+      const bytes = Buffer.allocUnsafe(head.length + body.byteLength);
+      bytes.write(head, 0, "latin1");
+      bytes.set(body, head.length);
+      return this.writeAll(ex, bytes);
+    }
+    if (body === null) return this.writeAll(ex, latin1(head + (declared !== null ? `content-length: ${declared}\r\n\r\n` : "\r\n")));
+    const chunked = declared === null;
+    return this.pump(ex, body, latin1(head + (chunked ? "transfer-encoding: chunked\r\n\r\n" : `content-length: ${declared}\r\n\r\n`)), chunked);
+  }
+
+  private async pump(ex: Exchange, body: ReadableStream<Uint8Array>, head: Uint8Array, chunked: boolean): Promise<void> {
+    await this.writeAll(ex, head);
+    const reader = body.getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (ex.ended) {
+          reader.cancel().catch(() => {});
+          return;
+        }
+        if (done) break;
+        if (value.byteLength === 0) continue;
+        if (chunked) await this.writeAll(ex, latin1(`${value.byteLength.toString(16)}\r\n`));
+        await this.writeAll(ex, value);
+        if (chunked) await this.writeAll(ex, latin1("\r\n"));
+      }
+      if (chunked) await this.writeAll(ex, latin1("0\r\n\r\n"));
+    } catch (e) {
+      reader.cancel(e).catch(() => {});
+      throw e;
+    }
+  }
+
+  /** Writes all of `data`: returns nothing when the socket took it at once, else waits for drains. */
+  private writeAll(ex: Exchange, data: Uint8Array): void | Promise<void> {
+    const rest = this.writeSome(ex, data);
+    if (rest) return this.writeRest(ex, rest);
+  }
+
+  private writeSome(ex: Exchange, buf: Uint8Array): Uint8Array | null {
+    if (ex.ended) return null;
+    const n = this.alive ? this.wire.write(buf) : -1;
+    if (n < 0) throw new ConnectionError("upstream connection closed while sending (EPIPE)", "EPIPE", !ex.received, ex.sent === 0);
+    ex.sent += n;
+    return n >= buf.byteLength ? null : buf.subarray(n);
+  }
+
+  private async writeRest(ex: Exchange, rest: Uint8Array): Promise<void> {
+    let buf: Uint8Array | null = rest;
+    while (buf) {
+      await new Promise<void>((r) => (this.drainWaiter = r));
+      buf = this.writeSome(ex, buf);
+    }
+  }
+
+  private onHeaders(info: ParserInfo): number {
+    const ex = this.ex;
+    if (!ex) {
+      this.alive = false;
+      return 1;
+    }
+    // 1xx interim answers (100 Continue, 103 Early Hints) are skipped; the final one follows.
+    if (info.statusCode < 200 && info.statusCode !== 101) {
+      ex.interim = true;
+      return 1;
+    }
+    const h = new Headers();
+    const raw = info.headers;
+    const drop = hopByHopFilter(raw);
+    for (let i = 0; i < raw.length; i += 2) {
+      if (!drop(raw[i]!)) h.append(raw[i]!, raw[i + 1]!);
+    }
+    ex.status = info.statusCode;
+    ex.statusText = info.statusMessage ?? "";
+    ex.headers = h;
+    ex.keepAlive = info.shouldKeepAlive;
+    return nullBody(ex.status, ex.method) ? 1 : 0;
+  }
+
+  private onBody(b: Buffer, start: number, len: number): void {
+    const ex = this.ex;
+    if (!ex || ex.ended) return;
+    // A view, not a copy: Bun hands every data callback a fresh buffer (pinned by a unit test).
+    const chunk = start === 0 && len === b.byteLength ? b : b.subarray(start, start + len);
+    if (ex.stream) {
+      ex.stream.enqueue(chunk);
+      if ((ex.stream.desiredSize ?? 1) <= 0 && !this.paused) {
+        this.paused = true;
+        this.wire.pause();
+      }
+    } else (ex.chunks ??= []).push(chunk);
+  }
+
+  private onComplete(): void {
+    const ex = this.ex;
+    if (!ex) return;
+    if (ex.interim) {
+      ex.interim = false;
+      return;
+    }
+    ex.complete = true;
+    ex.stream?.close();
+    if (ex.requestSent) return this.maybeRelease(ex);
+    // Answered before the whole request went out (a 413, say): the answer stands, the rest of
+    // the request is not sent and the connection, out of step now, is dropped.
+    ex.ended = true;
+    ex.cleanup();
+    this.ex = null;
+    this.destroy();
+  }
+
+  private handOn(ex: Exchange): void {
+    ex.handedOn = true;
+    const headers = ex.headers!;
+    const init = { status: ex.status, statusText: ex.statusText, headers };
+    if (nullBody(ex.status, ex.method)) return ex.resolve(new Response(null, init));
+    const chunks = ex.chunks ?? [];
+    ex.chunks = null;
+    let size = 0;
+    for (const c of chunks) size += c.byteLength;
+    if (ex.complete && size <= BUFFER_MAX) {
+      // The whole body is here: hand it on as bytes (sent natively, with a Content-Length).
+      const body: Uint8Array<ArrayBuffer> = chunks.length === 1 ? (chunks[0] as Uint8Array<ArrayBuffer>) : Buffer.concat(chunks);
+      headers.set("content-length", String(body.byteLength));
+      return ex.resolve(new Response(body, init));
+    }
+    const stream = new ReadableStream<Uint8Array>(
+      {
+        start: (c) => {
+          for (const chunk of chunks) c.enqueue(chunk);
+          if (ex.complete) c.close();
+          else ex.stream = c;
+        },
+        pull: () => {
+          if (this.paused && this.ex === ex) {
+            this.paused = false;
+            this.wire.resume();
+          }
+        },
+        cancel: () => {
+          // The reader went away mid-body: the rest can't be skipped cheaply, so drop the connection.
+          if (ex.complete || ex.ended) return;
+          ex.ended = true;
+          ex.cleanup();
+          if (this.ex === ex) this.ex = null;
+          this.destroy();
+        },
+      },
+      { highWaterMark: STREAM_HWM, size: (c) => c?.byteLength ?? 0 },
+    );
+    ex.resolve(new Response(stream, init));
+  }
+
+  private maybeRelease(ex: Exchange): void {
+    if (!ex.complete || !ex.requestSent || ex.ended || this.ex !== ex) return;
+    ex.ended = true;
+    ex.cleanup();
+    this.ex = null;
+    this.uses++;
+    if (this.paused) {
+      this.paused = false;
+      this.wire.resume();
+    }
+    if (this.alive && ex.keepAlive) this.release(this);
+    else this.destroy();
+  }
+
+  /** Ends the exchange with an error: rejects it, or errors its body when already handed on. */
+  private fail(ex: Exchange, e: unknown): void {
+    if (ex.ended) return;
+    ex.ended = true;
+    ex.cleanup();
+    if (this.ex === ex) this.ex = null;
+    this.destroy();
+    // The server answered in full before taking the whole body (a 413, say): that answer stands.
+    if (ex.complete) return;
+    if (!ex.handedOn) ex.reject(e);
+    else ex.stream?.error(e);
+  }
+}
