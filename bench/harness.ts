@@ -3,7 +3,6 @@
 
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 
@@ -46,7 +45,8 @@ export class Harness {
   /** `meshlet run` as a user would start it; resolves when its health endpoint says ready. */
   async sidecar(appId: string, httpPort: number, appPort: number | null, extra: string[] = []): Promise<ChildProcess> {
     const args = ["run", "-a", appId, "-H", String(httpPort), "--log-level", "warn", ...(appPort ? ["-p", String(appPort)] : []), ...extra];
-    const c = this.spawn(`meshlet-${appId}-${httpPort}`, [MESHLET, ...args], 1, { MESHLET_HOME: this.home });
+    const core = process.env.BENCH_SIDECAR_CORE === "none" ? null : Number(process.env.BENCH_SIDECAR_CORE ?? 1);
+    const c = this.spawn(`meshlet-${appId}-${httpPort}`, [MESHLET, ...args], core, { MESHLET_HOME: this.home });
     await waitHttp(`http://127.0.0.1:${httpPort}/v1.0/healthz${appPort ? "" : "/outbound"}`, 204);
     return c;
   }
@@ -119,14 +119,7 @@ export function load(opts: { url: string; rate?: number; duration: number; conne
   });
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, "127.0.0.1", () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
+export { freePort } from "../cli/ports.ts";
 
 async function waitHttp(url: string, status: number, timeoutMs = 20_000): Promise<void> {
   const end = Date.now() + timeoutMs;

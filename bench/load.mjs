@@ -1,12 +1,62 @@
 // Load generator for the benchmark (runs on Node): autocannon at a fixed rate or flat out,
 // recording every response time in microseconds from autocannon's 'response' event (stock
 // autocannon's histogram keeps whole milliseconds). Prints one JSON result on stdout.
+//
+// Two fixed-rate shapes. `pace: "even"` (default) spreads the requests evenly over time, one
+// every 1/rate s on whichever connection is idle, like wrk2 or fortio -uniform (Dapr's published
+// figures come from fortio). `pace: "burst"` is stock `autocannon -R`: each connection sends its
+// share for the second back to back at the top of each second, so latency there is mostly the
+// time to drain a 20-deep queue, not what one call costs.
 import autocannon from "autocannon";
 
 const o = JSON.parse(process.argv[2]);
 const body = o.bodyBytes ? Buffer.alloc(o.bodyBytes, 120) : undefined;
+const even = Boolean(o.rate) && o.pace !== "burst";
 const lat = [];
+const lag = [];
 const statuses = {};
+
+/** Even pacing: connections park when idle; one dispatcher releases a request per 1/rate s. */
+function evenPacer(rate) {
+  const idle = [];
+  const send = new Map();
+  const period = 1000 / rate;
+  let t0 = 0;
+  let sent = 0;
+  let timer = null;
+  const tick = () => {
+    const now = performance.now();
+    while (idle.length && t0 + sent * period <= now) {
+      const c = idle.shift();
+      c.parked = false;
+      if (c.destroyed) continue;
+      lag.push(now - (t0 + sent * period));
+      sent++;
+      send.get(c).call(c);
+    }
+    // Wake for the next due request (Node timers have 1 ms granularity; the backlog catches up).
+    timer = setTimeout(tick, Math.max(0, t0 + sent * period - performance.now()));
+  };
+  return {
+    setupClient(c) {
+      send.set(c, c._doRequest);
+      c._doRequest = function park() {
+        if (this.destroyed) return;
+        if (!this.parked) {
+          this.parked = true;
+          idle.push(this);
+        }
+      };
+    },
+    start() {
+      t0 = performance.now();
+      tick();
+    },
+    stop: () => clearTimeout(timer),
+  };
+}
+
+const pacer = even ? evenPacer(o.rate) : null;
 const inst = autocannon({
   url: o.url,
   method: o.method ?? (body ? "POST" : "GET"),
@@ -14,16 +64,20 @@ const inst = autocannon({
   headers: body ? { "content-type": "application/octet-stream" } : undefined,
   connections: o.connections ?? 20,
   duration: o.duration,
-  overallRate: o.rate || undefined,
+  overallRate: even ? undefined : o.rate || undefined,
+  setupClient: pacer ? pacer.setupClient : undefined,
   timeout: 10,
 });
+pacer?.start();
 inst.on("response", (_client, status, _bytes, ms) => {
   statuses[status] = (statuses[status] ?? 0) + 1;
   if (status >= 200 && status < 400) lat.push(ms);
 });
 inst.on("done", (r) => {
+  pacer?.stop();
   lat.sort((a, b) => a - b);
-  const q = (p) => (lat.length ? lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))] : null);
+  lag.sort((a, b) => a - b);
+  const q = (xs, p) => (xs.length ? xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] : null);
   const ok = lat.length;
   process.stdout.write(
     JSON.stringify({
@@ -33,10 +87,13 @@ inst.on("done", (r) => {
       errors: r.errors + r.timeouts,
       non2xx: r.non2xx,
       statuses,
-      p50: q(50),
-      p90: q(90),
-      p99: q(99),
-      p999: q(99.9),
+      pace: o.rate ? (even ? "even" : "burst") : "max",
+      p50: q(lat, 50),
+      p90: q(lat, 90),
+      p99: q(lat, 99),
+      p999: q(lat, 99.9),
+      // How late the pacer released requests (ms): large values mean the run fell behind its rate.
+      lagP99: even ? q(lag, 99) : null,
       durationS: r.duration,
     }) + "\n",
   );

@@ -3,22 +3,13 @@
 
 import { spawn } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { freePort } from "../cli/ports.ts";
 
 const root = path.resolve(import.meta.dirname, "..");
 const meshlet = path.join(root, "bin", "meshlet");
 const home = fs.mkdtempSync(path.join(os.tmpdir(), "meshlet-demo-"));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, "127.0.0.1", () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 function start(appId: string, script: string, appPort: number) {
   const child = spawn(meshlet, ["run", "--app-id", appId, "--app-port", String(appPort), "--", "node", path.join(root, "demo", script)], {

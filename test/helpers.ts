@@ -4,24 +4,15 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { freePort } from "../cli/ports.ts";
 
 export const ROOT = path.resolve(import.meta.dirname, "..");
 export const MESHLET = path.join(ROOT, "bin", "meshlet");
 export const ECHO_APP = path.join(ROOT, "test", "apps", "echo.mjs");
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const a = s.address() as net.AddressInfo;
-      s.close(() => resolve(a.port));
-    });
-  });
-}
+export { freePort };
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
