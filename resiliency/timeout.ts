@@ -6,6 +6,7 @@ import type { Layer } from "../proxy/types.ts";
 import { invokeError } from "../proxy/errors.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { childController } from "./abort.ts";
+import { timerQueue } from "./timer-queue.ts";
 
 /** Bodies with a known length up to this size are not wrapped: they arrive with the headers. */
 const SMALL_BODY = 64 * 1024;
@@ -73,19 +74,21 @@ function guardIdle(res: Response, ms: number, clock: Clock, abort: () => void): 
  */
 export function headersTimeout(ms: number, clock: Clock = systemClock, onTimeout: () => void = () => {}, idleBody = false): Layer {
   if (!(ms > 0) || !Number.isFinite(ms)) return (next) => next;
+  // One shared queue timer per duration instead of a runtime timer per request (~25 µs a hop).
+  const timers = timerQueue(clock);
   return (next) => async (req, ctx) => {
     const ac = childController(ctx.signal);
     let timedOut = false;
-    const timer = clock.setTimeout(() => {
+    const timer = timers.after(ms, () => {
       timedOut = true;
       onTimeout();
       ac.abort(new DOMException("per-try timeout", "TimeoutError"));
-    }, ms);
+    });
     const inner = { ...ctx, signal: ac.signal };
     try {
       const res = await next(req, inner);
       ctx.endpoint = inner.endpoint;
-      clock.clearTimeout(timer);
+      timers.cancel(ms, timer);
       if (!idleBody) return res;
       return guardIdle(res, ms, clock, () => {
         onTimeout();
@@ -100,7 +103,7 @@ export function headersTimeout(ms: number, clock: Clock = systemClock, onTimeout
       }
       throw e;
     } finally {
-      clock.clearTimeout(timer);
+      timers.cancel(ms, timer);
     }
   };
 }
