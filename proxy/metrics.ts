@@ -1,7 +1,17 @@
 // The sidecar's metrics registry (prom-client) and the metric families layers report into.
 // Families are declared here once, with Dapr's names where Dapr has one; layers only increment.
 
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { createRequire } from "node:module";
+import type * as Prom from "prom-client";
+
+// Only the four classes the sidecar uses, loaded from their own files: prom-client's index also
+// loads cluster aggregation, the pushgateway client, summaries (tdigest) and default metrics,
+// which cost ~10 MB of RSS per sidecar under Bun (39.3 vs 29.4 MB for an otherwise empty process).
+const require = createRequire(import.meta.url);
+const Counter: typeof Prom.Counter = require("prom-client/lib/counter");
+const Gauge: typeof Prom.Gauge = require("prom-client/lib/gauge");
+const Histogram: typeof Prom.Histogram = require("prom-client/lib/histogram");
+const Registry: typeof Prom.Registry = require("prom-client/lib/registry");
 
 export class Metrics {
   readonly registry = new Registry();
