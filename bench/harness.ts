@@ -45,8 +45,7 @@ export class Harness {
   /** `meshlet run` as a user would start it; resolves when its health endpoint says ready. */
   async sidecar(appId: string, httpPort: number, appPort: number | null, extra: string[] = []): Promise<ChildProcess> {
     const args = ["run", "-a", appId, "-H", String(httpPort), "--log-level", "warn", ...(appPort ? ["-p", String(appPort)] : []), ...extra];
-    const core = process.env.BENCH_SIDECAR_CORE === "none" ? null : Number(process.env.BENCH_SIDECAR_CORE ?? 1);
-    const c = this.spawn(`meshlet-${appId}-${httpPort}`, [MESHLET, ...args], core, { MESHLET_HOME: this.home });
+    const c = this.spawn(`meshlet-${appId}-${httpPort}`, [MESHLET, ...args], 1, { MESHLET_HOME: this.home });
     await waitHttp(`http://127.0.0.1:${httpPort}/v1.0/healthz${appPort ? "" : "/outbound"}`, 204);
     return c;
   }
@@ -100,10 +99,16 @@ export interface LoadResult {
   p90: number | null;
   p99: number | null;
   p999: number | null;
+  /** How the fixed rate was paced (see load.mjs), or "max" without a rate. */
+  pace: Pace | "max";
+  /** Even pacing: p99 of how late requests left (ms); large means the generator fell behind. */
+  lagP99: number | null;
 }
 
+export type Pace = "even" | "burst";
+
 /** Runs autocannon on Node (pinned with the app) and returns its JSON result. */
-export function load(opts: { url: string; rate?: number; duration: number; connections?: number; bodyBytes?: number; method?: string }): Promise<LoadResult> {
+export function load(opts: { url: string; rate?: number; pace?: Pace; duration: number; connections?: number; bodyBytes?: number; method?: string }): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     const argv = pin(0, ["node", path.join(ROOT, "bench", "load.mjs"), JSON.stringify(opts)]);
     const c = spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "pipe", "inherit"] });

@@ -1,7 +1,7 @@
 // Turns benchmark results into the table people read: latency percentiles per path, the latency
 // added over direct, CPU in vCPU and peak RSS per proxy process, and throughput ratios.
 
-import type { LoadResult } from "./harness.ts";
+import type { LoadResult, Pace } from "./harness.ts";
 
 export interface PathResult {
   name: string;
@@ -21,7 +21,7 @@ export interface ScaleResult {
 export interface Report {
   started: string;
   machine: { cpus: number; model: string; bun: string; node: string };
-  settings: { rate: number; duration: number; warmup: number; bodyBytes: number; connections: number; quick: boolean };
+  settings: { rate: number; duration: number; warmup: number; bodyBytes: number; connections: number; quick: boolean; paces: Pace[] };
   fixed: PathResult[];
   max: PathResult[];
   scale: ScaleResult | null;
@@ -35,27 +35,59 @@ function table(head: string[], rows: string[][]): string {
   return [line(head), "|" + w.map((x) => "-".repeat(x + 2)).join("|") + "|", ...rows.map(line)].join("\n");
 }
 
+const PACE_NOTE: Record<Pace, string> = {
+  even: "evenly paced arrivals, one every 1/rate s (wrk2 / fortio -uniform)",
+  burst: "stock autocannon -R: each connection's share sent back to back at the top of each second",
+};
+
+/** The issue's goals for meshlet, checked against one run (printed, never asserted in tests). */
+export function targets(r: Report): Array<[string, boolean | null, string]> {
+  const at = (pace: Pace, name: string) => r.fixed.find((x) => x.load.pace === pace && x.name === name);
+  const out: Array<[string, boolean | null, string]> = [];
+  const pace = r.settings.paces[0]!;
+  const d = at(pace, "direct")?.load;
+  const two = at(pace, "meshlet: two sidecars");
+  if (d && two && d.p50 !== null && two.load.p50 !== null && d.p99 !== null && two.load.p99 !== null) {
+    const a50 = two.load.p50 - d.p50;
+    const a99 = two.load.p99 - d.p99;
+    out.push([`two sidecars add <= 0.6 ms p50 / 1.5 ms p99 (${pace})`, a50 <= 0.6 && a99 <= 1.5, `+${f(a50)} / +${f(a99)} ms`]);
+    out.push([`each sidecar <= 0.10 vCPU (${pace})`, two.vcpu.every((c) => c <= 0.1), two.vcpu.map((c) => f(c, 3)).join(" + ")]);
+    out.push([`each sidecar <= 60 MB RSS (${pace})`, two.peakRssMb.every((m) => m <= 60), two.peakRssMb.map((m) => f(m, 0)).join(" + ") + " MB"]);
+  }
+  const one = r.max.find((x) => x.name.startsWith("meshlet"));
+  const hap = r.max.find((x) => x.name.startsWith("haproxy"));
+  if (one && hap) out.push(["one sidecar max rate >= 0.55 of haproxy", one.load.rps / hap.load.rps >= 0.55, f(one.load.rps / hap.load.rps)]);
+  if (r.scale) {
+    const g = r.scale.rssMbAt1000Connections / r.scale.rssMbAt10Connections - 1;
+    out.push(["RSS at 1,000 connections within 10 % of 10", g <= 0.1, `${g >= 0 ? "+" : ""}${f(g * 100, 1)} %`]);
+  }
+  return out;
+}
+
 export function printReport(r: Report): void {
-  const base = r.fixed.find((x) => x.name === "direct")?.load;
   const add = (v: number | null, b: number | null | undefined) => (v === null || b === null || b === undefined ? "-" : f(v - b));
-  const rows = r.fixed.map((x) => [
-    x.name,
-    f(x.load.rps, 0),
-    f(x.load.p50),
-    f(x.load.p90),
-    f(x.load.p99),
-    f(x.load.p999),
-    x.name === "direct" ? "-" : add(x.load.p50, base?.p50),
-    x.name === "direct" ? "-" : add(x.load.p99, base?.p99),
-    x.vcpu.map((c) => f(c, 3)).join(" + "),
-    x.peakRssMb.map((m) => f(m, 0)).join(" + "),
-    String(x.load.errors + x.load.non2xx),
-  ]);
-  process.stdout.write(
-    `\nFixed rate ${r.settings.rate} req/s, ${r.settings.bodyBytes} B POST bodies, ${r.settings.connections} connections, ${r.settings.duration}s (latency in ms)\n` +
-      table(["path", "req/s", "p50", "p90", "p99", "p99.9", "+p50", "+p99", "vCPU per proxy", "peak RSS MB", "errors"], rows) +
-      "\n",
-  );
+  for (const pace of r.settings.paces) {
+    const fixed = r.fixed.filter((x) => x.load.pace === pace);
+    const base = fixed.find((x) => x.name === "direct")?.load;
+    const rows = fixed.map((x) => [
+      x.name,
+      f(x.load.rps, 0),
+      f(x.load.p50),
+      f(x.load.p90),
+      f(x.load.p99),
+      f(x.load.p999),
+      x.name === "direct" ? "-" : add(x.load.p50, base?.p50),
+      x.name === "direct" ? "-" : add(x.load.p99, base?.p99),
+      x.vcpu.map((c) => f(c, 3)).join(" + "),
+      x.peakRssMb.map((m) => f(m, 0)).join(" + "),
+      String(x.load.errors + x.load.non2xx),
+    ]);
+    process.stdout.write(
+      `\nFixed rate ${r.settings.rate} req/s, ${PACE_NOTE[pace]}; ${r.settings.bodyBytes} B POST bodies, ${r.settings.connections} connections, ${r.settings.duration}s (latency in ms)\n` +
+        table(["path", "req/s", "p50", "p90", "p99", "p99.9", "+p50", "+p99", "vCPU per proxy", "peak RSS MB", "errors"], rows) +
+        "\n",
+    );
+  }
   const hap = r.max.find((x) => x.name.startsWith("haproxy"));
   process.stdout.write(
     `\nMax throughput, 50 connections\n` +
@@ -72,5 +104,9 @@ export function printReport(r: Report): void {
         `100 MB stream RSS growth caller ${f(s.streamRssGrowthMb.caller, 1)} MB, callee ${f(s.streamRssGrowthMb.callee, 1)} MB; ` +
         `${s.fanout.instances} instances of one app-id: p50 ${f(s.fanout.load.p50)} ms, p99 ${f(s.fanout.load.p99)} ms, ${s.fanout.instancesServed} instances served, ${s.fanout.load.errors + s.fanout.load.non2xx} errors\n`,
     );
+  }
+  const t = targets(r);
+  if (t.length) {
+    process.stdout.write(`\nTargets\n` + table(["goal", "met", "measured"], t.map(([g, ok, m]) => [g, ok === null ? "-" : ok ? "yes" : "no", m])) + "\n");
   }
 }

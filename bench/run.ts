@@ -6,7 +6,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { freePort, Harness, load, ROOT, type LoadResult } from "./harness.ts";
+import { freePort, Harness, load, ROOT, type LoadResult, type Pace } from "./harness.ts";
 import { cpuSeconds, memory } from "./proc.ts";
 import { direct, haproxyPaths, httpProxyPaths, oneSidecar, twoSidecars, type Path } from "./scenarios.ts";
 import { printReport, type PathResult, type Report } from "./report.ts";
@@ -20,6 +20,7 @@ const { values: v } = parseArgs({
     warmup: { type: "string" },
     body: { type: "string" },
     connections: { type: "string" },
+    pace: { type: "string" },
     "no-peers": { type: "boolean" },
     "no-scale": { type: "boolean" },
     out: { type: "string" },
@@ -32,14 +33,19 @@ const warmup = Number(v.warmup ?? (quick ? 1 : 5));
 const bodyBytes = Number(v.body ?? 1024);
 const connections = Number(v.connections ?? 20);
 const maxDuration = quick ? 2 : 10;
+// Even pacing (wrk2 / fortio -uniform style) is the headline; stock autocannon -R bursts are
+// measured too in a full run, as ../shared/perf did, so both figures can be compared.
+const paceArg = v.pace ?? (quick ? "even" : "both");
+if (!["even", "burst", "both"].includes(paceArg)) throw new Error(`--pace must be even, burst or both, not ${paceArg}`);
+const paces: Pace[] = paceArg === "both" ? ["even", "burst"] : [paceArg as Pace];
 
-async function measure(p: Path, ratePerS: number | undefined, seconds: number, conns: number): Promise<PathResult> {
-  await load({ url: p.url, rate: ratePerS, duration: warmup, connections: conns, bodyBytes });
+async function measure(p: Path, ratePerS: number | undefined, seconds: number, conns: number, pace?: Pace): Promise<PathResult> {
+  await load({ url: p.url, rate: ratePerS, pace, duration: warmup, connections: conns, bodyBytes });
   const cpu0 = p.pids.map(cpuSeconds);
   const t0 = performance.now();
   let peak = p.pids.map(() => 0);
   const sampler = setInterval(() => (peak = p.pids.map((pid, i) => Math.max(peak[i]!, memory(pid).rssMb))), 200);
-  const r: LoadResult = await load({ url: p.url, rate: ratePerS, duration: seconds, connections: conns, bodyBytes });
+  const r: LoadResult = await load({ url: p.url, rate: ratePerS, pace, duration: seconds, connections: conns, bodyBytes });
   clearInterval(sampler);
   const secs = (performance.now() - t0) / 1000;
   const vcpu = p.pids.map((pid, i) => (cpuSeconds(pid) - cpu0[i]!) / secs);
@@ -60,11 +66,13 @@ async function main(): Promise<void> {
       ...(v["no-peers"] ? [] : [...(await haproxyPaths(h, appPort)), ...(await httpProxyPaths(h, appPort))]),
     ];
     const fixed: PathResult[] = [];
-    for (const build of builders) {
-      const p = await build();
-      process.stderr.write(`measuring ${p.name} at ${rate} req/s for ${duration}s ...\n`);
-      fixed.push(await measure(p, rate, duration, connections));
-      await p.stop();
+    for (const pace of paces) {
+      for (const build of builders) {
+        const p = await build();
+        process.stderr.write(`measuring ${p.name} at ${rate} req/s (${pace}) for ${duration}s ...\n`);
+        fixed.push(await measure(p, rate, duration, connections, pace));
+        await p.stop();
+      }
     }
 
     // Max throughput through one hop: meshlet against haproxy on the same path.
@@ -80,7 +88,7 @@ async function main(): Promise<void> {
     const report: Report = {
       started: started.toISOString(),
       machine: { cpus: (await import("node:os")).cpus().length, model: (await import("node:os")).cpus()[0]?.model ?? "?", bun: Bun.version, node: nodeVersion() },
-      settings: { rate, duration, warmup, bodyBytes, connections, quick },
+      settings: { rate, duration, warmup, bodyBytes, connections, quick, paces },
       fixed,
       max,
       scale,
