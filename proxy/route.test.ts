@@ -68,6 +68,14 @@ describe("normalizeMethod", () => {
     expect(normalizeMethod("/a%0d%0ab")).toBeNull();
     expect(normalizeMethod("/a%20b")).toBe("/a%20b");
   });
+  it("returns plain paths as they are, and stays linear on long hostile input", () => {
+    for (const p of ["/", "/a", "/a/b", "/a/b/", "/order-1/items_2/~x@y"]) expect(normalizeMethod(p)).toBe(p);
+    expect(normalizeMethod("/a/b/.")).toBe("/a/b");
+    const hostile = "/" + "a".repeat(50_000) + "/".repeat(2) + "b".repeat(50_000) + ".";
+    const t0 = performance.now();
+    expect(normalizeMethod(hostile)).toBe("/" + "a".repeat(50_000) + "/" + "b".repeat(50_000) + ".");
+    expect(performance.now() - t0).toBeLessThan(1000);
+  });
 });
 
 describe("splitUrl", () => {

@@ -25,8 +25,22 @@ export function splitUrl(url: string): { path: string; query: string } {
   return q < 0 ? { path: url.slice(start), query: "" } : { path: url.slice(start, q), query: url.slice(q) };
 }
 
+type AppIdResult = { appId: string; namespace: string } | SidecarError;
+/** Apps call a handful of app-ids: parse each raw form once (bounded, cleared when full). */
+const appIds = new Map<string, AppIdResult>();
+
 /** `appId` or `appId.namespace`; more dots, empty parts or URLs are rejected as Dapr does. */
-export function parseAppId(raw: string, defaultNamespace: string): { appId: string; namespace: string } | SidecarError {
+export function parseAppId(raw: string, defaultNamespace: string): AppIdResult {
+  const key = `${defaultNamespace}\u0000${raw}`;
+  let r = appIds.get(key);
+  if (r === undefined) {
+    if (appIds.size >= 1024) appIds.clear();
+    appIds.set(key, (r = parseAppIdUncached(raw, defaultNamespace)));
+  }
+  return r;
+}
+
+function parseAppIdUncached(raw: string, defaultNamespace: string): AppIdResult {
   let id: string;
   try {
     id = decodeURIComponent(raw);
@@ -48,6 +62,8 @@ export function parseAppId(raw: string, defaultNamespace: string): { appId: stri
  * attempt to climb above the root. Percent-encoding is kept as the client sent it.
  */
 export function normalizeMethod(raw: string): string | null {
+  // Fast path: nothing to resolve or check (no `.`, `%`, `//` or control characters).
+  if (PLAIN_PATH.test(raw)) return raw;
   if (/[\u0000-\u001f\u007f]|%[01][0-9a-f]|%7f/i.test(raw)) return null;
   if (/%2e%2e|%2f\.\.|\.\.%2f/i.test(raw)) return null;
   const out: string[] = [];
@@ -66,6 +82,9 @@ export function normalizeMethod(raw: string): string | null {
   const path = out.join("/");
   return "/" + path;
 }
+
+/** Segments without `.`, `%` or control characters, one `/` between them (linear to match). */
+const PLAIN_PATH = /^\/(?:[^./%\u0000-\u001f\u007f]+\/)*[^./%\u0000-\u001f\u007f]*$/;
 
 function basicAuthAppId(auth: string | null): string | null {
   if (!auth || auth.length < 7 || auth.slice(0, 6).toLowerCase() !== "basic ") return null;
