@@ -16,13 +16,16 @@ export function cpuSeconds(pid: number): number {
   }
 }
 
-/** VmRSS and VmHWM of `pid` in MiB. */
-export function memory(pid: number): { rssMb: number; hwmMb: number } {
+/**
+ * VmRSS and VmHWM of `pid` in MiB, and RssAnon: the private part. The rest of RSS is mostly the
+ * runtime binary's code pages, which every process running the same binary shares.
+ */
+export function memory(pid: number): { rssMb: number; hwmMb: number; anonMb: number } {
   try {
     const s = fs.readFileSync(`/proc/${pid}/status`, "utf8");
     const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+) kB`).exec(s)?.[1] ?? 0);
-    return { rssMb: kb("VmRSS") / 1024, hwmMb: kb("VmHWM") / 1024 };
+    return { rssMb: kb("VmRSS") / 1024, hwmMb: kb("VmHWM") / 1024, anonMb: kb("RssAnon") / 1024 };
   } catch {
-    return { rssMb: 0, hwmMb: 0 };
+    return { rssMb: 0, hwmMb: 0, anonMb: 0 };
   }
 }

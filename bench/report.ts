@@ -9,6 +9,10 @@ export interface PathResult {
   /** Per charged process, in the order the path lists them. */
   vcpu: number[];
   peakRssMb: number[];
+  /** Peak RssAnon per process: memory of its own, not the shared runtime binary. */
+  peakPrivateMb?: number[];
+  /** Max-throughput runs: req/s of every round (the result is the median round). */
+  rounds?: number[];
 }
 
 export interface ScaleResult {
@@ -80,20 +84,21 @@ export function printReport(r: Report): void {
       x.name === "direct" ? "-" : add(x.load.p99, base?.p99),
       x.vcpu.map((c) => f(c, 3)).join(" + "),
       x.peakRssMb.map((m) => f(m, 0)).join(" + "),
+      (x.peakPrivateMb ?? []).map((m) => f(m, 0)).join(" + "),
       String(x.load.errors + x.load.non2xx),
     ]);
     process.stdout.write(
       `\nFixed rate ${r.settings.rate} req/s, ${PACE_NOTE[pace]}; ${r.settings.bodyBytes} B POST bodies, ${r.settings.connections} connections, ${r.settings.duration}s (latency in ms)\n` +
-        table(["path", "req/s", "p50", "p90", "p99", "p99.9", "+p50", "+p99", "vCPU per proxy", "peak RSS MB", "errors"], rows) +
+        table(["path", "req/s", "p50", "p90", "p99", "p99.9", "+p50", "+p99", "vCPU per proxy", "peak RSS MB", "of it private", "errors"], rows) +
         "\n",
     );
   }
   const hap = r.max.find((x) => x.name.startsWith("haproxy"));
   process.stdout.write(
-    `\nMax throughput, 50 connections\n` +
+    `\nMax throughput, 50 connections, alternating rounds\n` +
       table(
-        ["path", "req/s", "vs haproxy"],
-        r.max.map((x) => [x.name, f(x.load.rps, 0), hap ? f(x.load.rps / hap.load.rps) : "-"]),
+        ["path", "req/s (median round)", "rounds", "vs haproxy"],
+        r.max.map((x) => [x.name, f(x.load.rps, 0), (x.rounds ?? []).map((n) => f(n, 0)).join(" "), hap ? f(x.load.rps / hap.load.rps) : "-"]),
       ) +
       "\n",
   );
