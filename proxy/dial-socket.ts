@@ -10,6 +10,8 @@ import { ConnectionError, H1Conn } from "./h1-conn.ts";
 const IDLE_MS = 3_000;
 /** Idle connections kept per endpoint; more are closed when released. */
 const MAX_IDLE = 256;
+/** A pool unused this long is dropped (endpoints come and go as instances restart). */
+const POOL_TTL_MS = 60_000;
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
 
 interface SocketData {
@@ -36,10 +38,14 @@ const handlers = {
 
 class Pool {
   readonly idle: H1Conn[] = [];
+  lastUsed = performance.now();
+  /** Set once dropped from the map: connections released later are closed, not kept. */
+  retired = false;
 
   constructor(private readonly ep: Endpoint) {}
 
   take(): H1Conn | null {
+    this.lastUsed = performance.now();
     for (;;) {
       const c = this.idle.pop();
       if (!c) return null;
@@ -48,8 +54,8 @@ class Pool {
   }
 
   give(c: H1Conn): void {
-    if (this.idle.length >= MAX_IDLE) return c.destroy();
-    c.idleSince = performance.now();
+    if (this.retired || this.idle.length >= MAX_IDLE) return c.destroy();
+    c.idleSince = this.lastUsed = performance.now();
     this.idle.push(c);
   }
 
@@ -108,7 +114,13 @@ export function socketDialer(): Dialer {
   const pools = new Map<string, Pool>();
   const sweeper = setInterval(() => {
     const now = performance.now();
-    for (const p of pools.values()) p.sweep(now);
+    for (const [key, p] of pools) {
+      p.sweep(now);
+      if (p.idle.length === 0 && now - p.lastUsed > POOL_TTL_MS) {
+        p.retired = true;
+        pools.delete(key);
+      }
+    }
   }, 1_000);
   sweeper.unref();
   return {

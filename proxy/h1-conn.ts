@@ -67,8 +67,6 @@ export class H1Conn {
   private paused = false;
   /** False once closed, broken, or told `connection: close`. */
   alive = true;
-  /** Exchanges completed on this connection. */
-  uses = 0;
   idleSince = 0;
 
   constructor(
@@ -339,7 +337,6 @@ export class H1Conn {
     ex.ended = true;
     ex.cleanup();
     this.ex = null;
-    this.uses++;
     if (this.paused) {
       this.paused = false;
       this.wire.resume();
