@@ -8,53 +8,13 @@
 // share for the second back to back at the top of each second, so latency there is mostly the
 // time to drain a 20-deep queue, not what one call costs.
 import autocannon from "autocannon";
+import { evenPacer } from "../cli/pacer.mjs";
 
 const o = JSON.parse(process.argv[2]);
 const body = o.bodyBytes ? Buffer.alloc(o.bodyBytes, 120) : undefined;
 const even = Boolean(o.rate) && o.pace !== "burst";
 const lat = [];
-const lag = [];
 const statuses = {};
-
-/** Even pacing: connections park when idle; one dispatcher releases a request per 1/rate s. */
-function evenPacer(rate) {
-  const idle = [];
-  const send = new Map();
-  const period = 1000 / rate;
-  let t0 = 0;
-  let sent = 0;
-  let timer = null;
-  const tick = () => {
-    const now = performance.now();
-    while (idle.length && t0 + sent * period <= now) {
-      const c = idle.shift();
-      c.parked = false;
-      if (c.destroyed) continue;
-      lag.push(now - (t0 + sent * period));
-      sent++;
-      send.get(c).call(c);
-    }
-    // Wake for the next due request (Node timers have 1 ms granularity; the backlog catches up).
-    timer = setTimeout(tick, Math.max(0, t0 + sent * period - performance.now()));
-  };
-  return {
-    setupClient(c) {
-      send.set(c, c._doRequest);
-      c._doRequest = function park() {
-        if (this.destroyed) return;
-        if (!this.parked) {
-          this.parked = true;
-          idle.push(this);
-        }
-      };
-    },
-    start() {
-      t0 = performance.now();
-      tick();
-    },
-    stop: () => clearTimeout(timer),
-  };
-}
 
 const pacer = even ? evenPacer(o.rate) : null;
 const inst = autocannon({
@@ -76,7 +36,7 @@ inst.on("response", (_client, status, _bytes, ms) => {
 inst.on("done", (r) => {
   pacer?.stop();
   lat.sort((a, b) => a - b);
-  lag.sort((a, b) => a - b);
+  const lag = pacer ? [...pacer.lags].sort((a, b) => a - b) : [];
   const q = (xs, p) => (xs.length ? xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] : null);
   const ok = lat.length;
   process.stdout.write(

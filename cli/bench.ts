@@ -1,9 +1,11 @@
 // `meshlet bench <app-id>/<method>`: a load test through the local sidecar with autocannon
 // underneath: fixed rate or flat out, a live progress line, and a summary of requests, errors by
-// status and meshlet reason code, and latency percentiles (recorded in microseconds).
+// status and meshlet reason code, and latency percentiles (recorded in microseconds). A fixed rate
+// is paced evenly by default (cli/pacer.mjs); `--pace burst` gives stock autocannon -R.
 
 import fs from "node:fs";
 import autocannon from "autocannon";
+import { evenPacer } from "./pacer.mjs";
 import { parseFlags } from "./flags.ts";
 import { readRuns } from "./runs.ts";
 import { UsageError } from "./ui.ts";
@@ -11,6 +13,7 @@ import { parseDuration } from "../config/units.ts";
 
 const OPTIONS = {
   rate: { type: "string", short: "r" },
+  pace: { type: "string" },
   duration: { type: "string", short: "d" },
   connections: { type: "string", short: "c" },
   body: { type: "string" },
@@ -24,6 +27,8 @@ const OPTIONS = {
 export interface BenchSummary {
   url: string;
   verb: string;
+  /** How a fixed rate was paced: "even", "burst", or "max" without --rate. */
+  pace: "even" | "burst" | "max";
   durationS: number;
   requests: number;
   ok: number;
@@ -50,7 +55,7 @@ export async function benchCommand(args: string[]): Promise<number> {
   parseFlags(args.filter((a) => !positionals.includes(a)), OPTIONS);
   const target = positionals[0];
   const slash = target?.indexOf("/") ?? -1;
-  if (!target || slash <= 0) throw new UsageError("usage: meshlet bench <app-id>/<method> [--rate N] [--duration 10s] [--connections N] [--body S | --body-file F] [--verb V] [-o json]");
+  if (!target || slash <= 0) throw new UsageError("usage: meshlet bench <app-id>/<method> [--rate N [--pace even|burst]] [--duration 10s] [--connections N] [--body S | --body-file F] [--verb V] [-o json]");
   const appId = target.slice(0, slash);
   const method = target.slice(slash + 1);
   const durationS = parseDuration(v.duration ?? "10s") / 1000;
@@ -58,6 +63,9 @@ export async function benchCommand(args: string[]): Promise<number> {
   const rate = v.rate ? Number(v.rate) : undefined;
   const connections = Number(v.connections ?? 10);
   if (!(connections > 0) || (rate !== undefined && !(rate > 0))) throw new UsageError("--rate and --connections must be positive numbers");
+  if (v.pace !== undefined && v.pace !== "even" && v.pace !== "burst") throw new UsageError(`--pace must be even or burst, not ${v.pace}`);
+  const pace = rate === undefined ? "max" : (v.pace ?? "even");
+  const pacer = pace === "even" ? evenPacer(rate!) : null;
   let body: Buffer | undefined = v.body !== undefined ? Buffer.from(v.body) : undefined;
   if (v["body-file"]) body = fs.readFileSync(v["body-file"]);
   const verb = (v.verb ?? (body ? "POST" : "GET")).toUpperCase();
@@ -73,7 +81,8 @@ export async function benchCommand(args: string[]): Promise<number> {
     method: verb as "GET",
     body,
     connections,
-    overallRate: rate,
+    overallRate: pace === "burst" ? rate : undefined,
+    setupClient: pacer ? (c: unknown) => pacer.setupClient(c) : undefined,
     duration: durationS,
     requests: [
       {
@@ -88,6 +97,7 @@ export async function benchCommand(args: string[]): Promise<number> {
     ],
   });
   const events = inst as unknown as NodeJS.EventEmitter;
+  pacer?.start();
   events.on("response", (_c: unknown, status: number, _b: number, ms: number) => {
     if (status >= 200 && status < 400) lat.push(ms);
   });
@@ -98,12 +108,14 @@ export async function benchCommand(args: string[]): Promise<number> {
     if (live) process.stderr.write(`\r${secs}s  ${c.counter} req/s  total ${lat.length} ok  errors ${Object.values(byStatus).reduce((a, b) => a + b, 0)}   `);
   });
   const result = await new Promise<autocannon.Result>((resolve) => events.on("done", resolve));
+  pacer?.stop();
   if (live) process.stderr.write("\n");
   lat.sort((a, b) => a - b);
   const q = (p: number) => (lat.length ? lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))]! : null);
   const summary: BenchSummary = {
     url,
     verb,
+    pace,
     durationS: result.duration,
     requests: result.requests.total,
     ok: lat.length,
@@ -119,7 +131,7 @@ export async function benchCommand(args: string[]): Promise<number> {
 function printSummary(s: BenchSummary): void {
   const f = (n: number | null) => (n === null ? "-" : n.toFixed(2));
   const lines = [
-    `${s.verb} ${s.url}  (${s.durationS.toFixed(1)}s)`,
+    `${s.verb} ${s.url}  (${s.durationS.toFixed(1)}s, ${s.pace === "max" ? "flat out" : `${s.pace} pacing`})`,
     `requests  ${s.requests}   ok ${s.ok}   ${s.rps.toFixed(0)} ok/s   transport errors ${s.errors.transport}`,
     `latency   p50 ${f(s.latencyMs.p50)} ms   p90 ${f(s.latencyMs.p90)} ms   p99 ${f(s.latencyMs.p99)} ms   p99.9 ${f(s.latencyMs.p999)} ms   max ${f(s.latencyMs.max)} ms`,
   ];

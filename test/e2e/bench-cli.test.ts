@@ -14,9 +14,19 @@ describe("meshlet bench", () => {
     expect((await ok.exited).code).toBe(0);
     const sum = JSON.parse(ok.output());
     expect(sum.url).toBe(`http://127.0.0.1:${s.httpPort}/v1.0/invoke/benched/method/orders`);
+    // A fixed rate is paced evenly: about 100 requests in the second, never a flood.
+    expect(sum.pace).toBe("even");
     expect(sum.ok).toBeGreaterThanOrEqual(50);
+    expect(sum.requests).toBeLessThanOrEqual(110);
     expect(sum.latencyMs.p50).toBeGreaterThan(0);
     expect(sum.latencyMs.p99).toBeGreaterThanOrEqual(sum.latencyMs.p50);
+
+    const burst = spawnProc(MESHLET, ["bench", "benched/orders", "--rate", "50", "--pace", "burst", "--duration", "1s", "-o", "json"], { MESHLET_HOME: home });
+    expect((await burst.exited).code).toBe(0);
+    expect(JSON.parse(burst.output()).pace).toBe("burst");
+    const wrong = spawnProc(MESHLET, ["bench", "benched/orders", "--rate", "50", "--pace", "smooth"], { MESHLET_HOME: home });
+    expect((await wrong.exited).code).not.toBe(0);
+    expect(wrong.output()).toContain("--pace must be even or burst");
 
     const bad = spawnProc(MESHLET, ["bench", "ghost/x", "--duration", "1s", "-c", "2", "-o", "json", "--from", "benched"], { MESHLET_HOME: home });
     expect((await bad.exited).code).toBe(0);
