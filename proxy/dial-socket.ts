@@ -5,6 +5,7 @@
 import type { Dialer } from "./dial.ts";
 import type { Endpoint, ProxyRequest } from "./types.ts";
 import { ConnectionError, H1Conn } from "./h1-conn.ts";
+import { safeToRepeat } from "../resiliency/classify.ts";
 
 /** Idle connections older than this are closed (servers commonly drop them at 5 s). */
 const IDLE_MS = 3_000;
@@ -12,7 +13,6 @@ const IDLE_MS = 3_000;
 const MAX_IDLE = 256;
 /** A pool unused this long is dropped (endpoints come and go as instances restart). */
 const POOL_TTL_MS = 60_000;
-const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
 
 interface SocketData {
   conn: H1Conn | null;
@@ -107,7 +107,7 @@ function abortable<T extends { terminate(): void }>(p: Promise<T>, signal: Abort
 /** A request that may go out again on a fresh connection when a reused one turns out closed. */
 function resendable(req: ProxyRequest, e: ConnectionError): boolean {
   if (!e.nothingReceived || (req.body !== null && !(req.body instanceof Uint8Array))) return false;
-  return e.nothingSent || IDEMPOTENT.has(req.method) || req.headers.has("idempotency-key");
+  return e.nothingSent || safeToRepeat(req.method, req.headers);
 }
 
 export function socketDialer(): Dialer {

@@ -26,15 +26,18 @@ const STAMPED = new Set([
   "destination-app-id",
 ]);
 
+/** Adds the header names a `Connection` value lists (lower-cased) to `into`. */
+function addConnectionTokens(value: string, into: Set<string>): Set<string> {
+  for (const part of value.split(",")) {
+    const n = part.trim().toLowerCase();
+    if (n) into.add(n);
+  }
+  return into;
+}
+
 function connectionListed(h: Headers): Set<string> | null {
   const c = h.get("connection");
-  if (!c) return null;
-  const s = new Set<string>();
-  for (const part of c.split(",")) {
-    const n = part.trim().toLowerCase();
-    if (n) s.add(n);
-  }
-  return s;
+  return c ? addConnectionTokens(c, new Set()) : null;
 }
 
 /**
@@ -71,11 +74,7 @@ export function stripHopByHop(h: Headers): void {
 export function hopByHopFilter(raw: readonly string[]): (name: string) => boolean {
   let listed: Set<string> | null = null;
   for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i]!.toLowerCase() !== "connection") continue;
-    for (const part of raw[i + 1]!.split(",")) {
-      const n = part.trim().toLowerCase();
-      if (n) (listed ??= new Set()).add(n);
-    }
+    if (raw[i]!.toLowerCase() === "connection") listed = addConnectionTokens(raw[i + 1]!, listed ?? new Set());
   }
   return (name) => {
     const k = name.toLowerCase();

@@ -29,8 +29,13 @@ function statusMatches(status: number, p: RetryPolicy): boolean {
   return false;
 }
 
+/** An idempotent verb, or a request the client marked with an Idempotency-Key. */
+export function safeToRepeat(method: string, headers: Headers): boolean {
+  return IDEMPOTENT.has(method) || headers.has("idempotency-key");
+}
+
 export function mayRepeat(method: string, headers: Headers, p: RetryPolicy): boolean {
-  return IDEMPOTENT.has(method) || headers.has("idempotency-key") || p.retryNonIdempotent;
+  return safeToRepeat(method, headers) || p.retryNonIdempotent;
 }
 
 /** A short reason to retry, or null when the outcome must be returned as it is. */

@@ -1,33 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { timerQueue } from "./timer-queue.ts";
 import { headersTimeout } from "./timeout.ts";
-import type { Clock } from "./clock.ts";
+import { fakeClock } from "./fake-clock.ts";
 import type { Call, CallContext, ProxyRequest } from "../proxy/types.ts";
 import { SidecarError } from "../proxy/errors.ts";
-
-/** A manual clock: timers fire only when the test advances time. */
-function fakeClock() {
-  let now = 0;
-  const timers = new Map<number, { at: number; fn: () => void }>();
-  let id = 0;
-  const clock: Clock = {
-    now: () => now,
-    setTimeout: (fn, ms) => {
-      timers.set(++id, { at: now + ms, fn });
-      return id;
-    },
-    clearTimeout: (h) => void timers.delete(h as number),
-  };
-  const advance = (ms: number) => {
-    now += ms;
-    for (const [k, t] of [...timers]) {
-      if (t.at > now) continue;
-      timers.delete(k);
-      t.fn();
-    }
-  };
-  return { clock, advance, pending: () => timers.size };
-}
 
 const req: ProxyRequest = { method: "GET", path: "/", query: "", headers: new Headers(), body: null };
 const ctx = (): CallContext => ({ appId: "a", namespace: "default", signal: new AbortController().signal });

@@ -74,7 +74,7 @@ function guardIdle(res: Response, ms: number, clock: Clock, abort: () => void): 
  */
 export function headersTimeout(ms: number, clock: Clock = systemClock, onTimeout: () => void = () => {}, idleBody = false): Layer {
   if (!(ms > 0) || !Number.isFinite(ms)) return (next) => next;
-  // One shared queue timer per duration instead of a runtime timer per request (~25 µs a hop).
+  // One shared queue timer per duration instead of a runtime timer per request.
   const timers = timerQueue(clock);
   return (next) => async (req, ctx) => {
     const ac = childController(ctx.signal);
@@ -88,7 +88,6 @@ export function headersTimeout(ms: number, clock: Clock = systemClock, onTimeout
     try {
       const res = await next(req, inner);
       ctx.endpoint = inner.endpoint;
-      timers.cancel(ms, timer);
       if (!idleBody) return res;
       return guardIdle(res, ms, clock, () => {
         onTimeout();

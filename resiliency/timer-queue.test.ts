@@ -1,34 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { TimerQueue } from "./timer-queue.ts";
-import type { Clock } from "./clock.ts";
-
-function fakeClock() {
-  let now = 0;
-  let armed = 0;
-  const timers = new Map<number, { at: number; fn: () => void }>();
-  let id = 0;
-  const clock: Clock = {
-    now: () => now,
-    setTimeout: (fn, ms) => {
-      armed++;
-      timers.set(++id, { at: now + ms, fn });
-      return id;
-    },
-    clearTimeout: (h) => void timers.delete(h as number),
-  };
-  const advance = (ms: number) => {
-    const end = now + ms;
-    for (;;) {
-      const next = [...timers].filter(([, t]) => t.at <= end).sort((a, b) => a[1].at - b[1].at)[0];
-      if (!next) break;
-      now = next[1].at;
-      timers.delete(next[0]);
-      next[1].fn();
-    }
-    now = end;
-  };
-  return { clock, advance, armed: () => armed };
-}
+import { fakeClock } from "./fake-clock.ts";
 
 describe("TimerQueue", () => {
   it("fires each entry exactly its duration after it was added, in order", () => {
