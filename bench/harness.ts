@@ -64,6 +64,12 @@ export class Harness {
     return c;
   }
 
+  async tcpRelay(name: string, port: number, upstreamPort: number): Promise<ChildProcess> {
+    const c = this.spawn(name, [BUN, path.join(ROOT, "bench", "peers", "tcp-relay.ts"), String(port), String(upstreamPort)], 1);
+    await waitHttp(`http://127.0.0.1:${port}/method/x`, 200);
+    return c;
+  }
+
   stop(child: ChildProcess): Promise<void> {
     return new Promise((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) return resolve();

@@ -8,7 +8,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { freePort, Harness, load, ROOT, type LoadResult, type Pace } from "./harness.ts";
 import { cpuSeconds, memory } from "./proc.ts";
-import { direct, haproxyPaths, httpProxyPaths, oneSidecar, twoSidecars, type Path } from "./scenarios.ts";
+import { direct, haproxyPaths, httpProxyPaths, oneSidecar, tcpRelayPath, twoSidecars, type Path } from "./scenarios.ts";
 import { printReport, type PathResult, type Report } from "./report.ts";
 import { scaleChecks } from "./scale.ts";
 
@@ -28,7 +28,7 @@ const { values: v } = parseArgs({
 });
 const quick = v.quick ?? false;
 const rate = Number(v.rate ?? 1000);
-const duration = Number(v.duration ?? (quick ? 3 : 30));
+const duration = Number(v.duration ?? (quick ? 2 : 30));
 const warmup = Number(v.warmup ?? (quick ? 1 : 5));
 const bodyBytes = Number(v.body ?? 1024);
 const connections = Number(v.connections ?? 20);
@@ -71,7 +71,7 @@ async function main(): Promise<void> {
       () => direct(h, appPort, app),
       () => oneSidecar(h, appPort),
       () => twoSidecars(h, appPort),
-      ...(v["no-peers"] ? [] : [...(await haproxyPaths(h, appPort)), ...(await httpProxyPaths(h, appPort))]),
+      ...(v["no-peers"] ? [] : [...(await haproxyPaths(h, appPort)), ...(await httpProxyPaths(h, appPort)), () => tcpRelayPath(h, appPort)]),
     ];
     const fixed: PathResult[] = [];
     for (const pace of paces) {

@@ -75,7 +75,28 @@ export async function haproxyPaths(h: Harness, appPort: number): Promise<Array<(
     );
     return { name: "haproxy: two hops", url: `http://127.0.0.1:${p1}/method/x`, pids: [c.pid!], stop: stopping(h, c) };
   };
-  return [one, two];
+  // The same process topology as two sidecars: each hop its own process, so every call wakes two
+  // processes that share one core. The fair peer for the two-sidecar figures.
+  const twoProcesses = async (): Promise<Path> => {
+    const inner = await freePort();
+    const ci = await h.haproxy("haproxy-inner", HAPROXY([{ port: inner, to: `127.0.0.1:${appPort}` }]), inner);
+    const outer = await freePort();
+    const co = await h.haproxy("haproxy-outer", HAPROXY([{ port: outer, to: `127.0.0.1:${inner}` }]), outer);
+    return { name: HAPROXY_TWO_PROCESSES, url: `http://127.0.0.1:${outer}/method/x`, pids: [co.pid!, ci.pid!], stop: stopping(h, co, ci) };
+  };
+  return [one, two, twoProcesses];
+}
+
+export const HAPROXY_TWO_PROCESSES = "haproxy: two processes";
+export const TCP_RELAY_TWO_PROCESSES = "bun tcp relay: two processes";
+
+/** The floor of a Bun proxy: two chained byte relays (bench/peers/tcp-relay.ts), no HTTP work. */
+export async function tcpRelayPath(h: Harness, appPort: number): Promise<Path> {
+  const inner = await freePort();
+  const ci = await h.tcpRelay("relay-inner", inner, appPort);
+  const outer = await freePort();
+  const co = await h.tcpRelay("relay-outer", outer, inner);
+  return { name: TCP_RELAY_TWO_PROCESSES, url: `http://127.0.0.1:${outer}/method/x`, pids: [co.pid!, ci.pid!], stop: stopping(h, co, ci) };
 }
 
 export async function httpProxyPaths(h: Harness, appPort: number): Promise<Array<() => Promise<Path>>> {
