@@ -64,8 +64,9 @@ export class Harness {
     return c;
   }
 
-  async tcpRelay(name: string, port: number, upstreamPort: number): Promise<ChildProcess> {
-    const c = this.spawn(name, [BUN, path.join(ROOT, "bench", "peers", "tcp-relay.ts"), String(port), String(upstreamPort)], 1);
+  /** A Bun peer from bench/peers/ (tcp-relay.ts, bun-forwarder.ts) listening on `port`. */
+  async bunPeer(script: string, name: string, port: number, upstreamPort: number): Promise<ChildProcess> {
+    const c = this.spawn(name, [BUN, path.join(ROOT, "bench", "peers", script), String(port), String(upstreamPort)], 1, { BUN_JSC_useFTLJIT: "0" });
     await waitHttp(`http://127.0.0.1:${port}/method/x`, 200);
     return c;
   }

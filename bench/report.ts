@@ -2,7 +2,7 @@
 // added over direct, CPU in vCPU and peak RSS per proxy process, and throughput ratios.
 
 import type { LoadResult, Pace } from "./harness.ts";
-import { HAPROXY_TWO_PROCESSES, TCP_RELAY_TWO_PROCESSES } from "./scenarios.ts";
+import { BUN_FORWARDER_TWO_PROCESSES, HAPROXY_TWO_PROCESSES, TCP_RELAY_TWO_PROCESSES } from "./scenarios.ts";
 
 export interface PathResult {
   name: string;
@@ -50,7 +50,7 @@ export interface Target {
   goal: string;
   met: boolean | null;
   measured: string;
-  /** The same measure for haproxy and for a bare Bun relay as two processes: where the floor is. */
+  /** The same measure for haproxy, a bare Bun relay and a bare Bun forwarder as two processes: where the floor is. */
   peers: string;
 }
 
@@ -61,7 +61,7 @@ export function targets(r: Report): Target[] {
   const pace = r.settings.paces[0]!;
   const d = at(pace, "direct")?.load;
   const two = at(pace, "meshlet: two sidecars");
-  const peers = [at(pace, HAPROXY_TWO_PROCESSES), at(pace, TCP_RELAY_TWO_PROCESSES)].filter((x) => x !== undefined);
+  const peers = [at(pace, HAPROXY_TWO_PROCESSES), at(pace, TCP_RELAY_TWO_PROCESSES), at(pace, BUN_FORWARDER_TWO_PROCESSES)].filter((x) => x !== undefined);
   const peerFigures = (fig: (x: PathResult) => string) => peers.map((x) => `${x.name.split(":")[0]} ${fig(x)}`).join("; ") || "-";
   if (d && two && d.p50 !== null && two.load.p50 !== null && d.p99 !== null && two.load.p99 !== null) {
     const added = (x: PathResult) => [x.load.p50! - d.p50!, x.load.p99! - d.p99!] as const;

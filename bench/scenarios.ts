@@ -89,14 +89,22 @@ export async function haproxyPaths(h: Harness, appPort: number): Promise<Array<(
 
 export const HAPROXY_TWO_PROCESSES = "haproxy: two processes";
 export const TCP_RELAY_TWO_PROCESSES = "bun tcp relay: two processes";
+export const BUN_FORWARDER_TWO_PROCESSES = "bun http forwarder: two processes";
 
-/** The floor of a Bun proxy: two chained byte relays (bench/peers/tcp-relay.ts), no HTTP work. */
-export async function tcpRelayPath(h: Harness, appPort: number): Promise<Path> {
-  const inner = await freePort();
-  const ci = await h.tcpRelay("relay-inner", inner, appPort);
-  const outer = await freePort();
-  const co = await h.tcpRelay("relay-outer", outer, inner);
-  return { name: TCP_RELAY_TWO_PROCESSES, url: `http://127.0.0.1:${outer}/method/x`, pids: [co.pid!, ci.pid!], stop: stopping(h, co, ci) };
+/** Two chained Bun peers (bench/peers/): the runtime's floor without meshlet's features. */
+function bunPeerChain(h: Harness, appPort: number, script: string, name: string): () => Promise<Path> {
+  return async () => {
+    const inner = await freePort();
+    const ci = await h.bunPeer(script, `${script}-inner`, inner, appPort);
+    const outer = await freePort();
+    const co = await h.bunPeer(script, `${script}-outer`, outer, inner);
+    return { name, url: `http://127.0.0.1:${outer}/v1.0/invoke/app/method/x`, pids: [co.pid!, ci.pid!], stop: stopping(h, co, ci) };
+  };
+}
+
+/** A byte relay (no HTTP work at all) and an HTTP forwarder on meshlet's dialer (no features). */
+export function bunFloorPaths(h: Harness, appPort: number): Array<() => Promise<Path>> {
+  return [bunPeerChain(h, appPort, "tcp-relay.ts", TCP_RELAY_TWO_PROCESSES), bunPeerChain(h, appPort, "bun-forwarder.ts", BUN_FORWARDER_TWO_PROCESSES)];
 }
 
 export async function httpProxyPaths(h: Harness, appPort: number): Promise<Array<() => Promise<Path>>> {

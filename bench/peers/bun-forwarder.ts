@@ -1,0 +1,31 @@
+// A bare HTTP forwarder on meshlet's own transport: Bun.serve in, meshlet's socket dialer out
+// (proxy/dial-socket.ts), nothing else: no routing by app-id, no policy layers, no header rules,
+// no tracing. A benchmark peer only: meshlet minus its features, so the report shows what the
+// runtime's HTTP handling costs and what meshlet adds on top.
+
+import { socketDialer } from "../../proxy/dial-socket.ts";
+import { endpoint, type ProxyRequest } from "../../proxy/types.ts";
+
+const [listenPort, upstreamPort] = process.argv.slice(2).map(Number);
+if (!listenPort || !upstreamPort) throw new Error("usage: bun-forwarder.ts <listen-port> <upstream-port>");
+const upstream = endpoint("127.0.0.1", upstreamPort);
+const dialer = socketDialer();
+// The sidecar path the bench uses (/v1.0/invoke/app/method/x) maps to the app's /method/x.
+const INVOKE = "/v1.0/invoke/app";
+
+Bun.serve({
+  hostname: "127.0.0.1",
+  port: listenPort,
+  development: false,
+  async fetch(req) {
+    const url = req.url;
+    const pathStart = url.indexOf("/", url.indexOf("//") + 2);
+    const q = url.indexOf("?", pathStart);
+    let path = q < 0 ? url.slice(pathStart) : url.slice(pathStart, q);
+    if (path.startsWith(INVOKE)) path = path.slice(INVOKE.length);
+    const body = req.body ? new Uint8Array(await req.arrayBuffer()) : null;
+    // The dialer writes host, content-length and framing itself and skips hop-by-hop headers.
+    const preq: ProxyRequest = { method: req.method, path, query: q < 0 ? "" : url.slice(q), headers: req.headers, body };
+    return dialer.dial(upstream, preq, req.signal);
+  },
+});
