@@ -43,9 +43,9 @@ export class Harness {
   }
 
   /** `meshlet run` as a user would start it; resolves when its health endpoint says ready. */
-  async sidecar(appId: string, httpPort: number, appPort: number | null, extra: string[] = []): Promise<ChildProcess> {
+  async sidecar(appId: string, httpPort: number, appPort: number | null, extra: string[] = [], home = this.home): Promise<ChildProcess> {
     const args = ["run", "-a", appId, "-H", String(httpPort), "--log-level", "warn", ...(appPort ? ["-p", String(appPort)] : []), ...extra];
-    const c = this.spawn(`meshlet-${appId}-${httpPort}`, [MESHLET, ...args], 1, { MESHLET_HOME: this.home });
+    const c = this.spawn(`meshlet-${appId}-${httpPort}`, [MESHLET, ...args], 1, { MESHLET_HOME: home });
     await waitHttp(`http://127.0.0.1:${httpPort}/v1.0/healthz${appPort ? "" : "/outbound"}`, 204);
     return c;
   }
@@ -110,12 +110,14 @@ export interface LoadResult {
   pace: Pace | "max";
   /** Even pacing: p99 of how late requests left (ms); large means the generator fell behind. */
   lagP99: number | null;
+  /** Every successful response time, sorted (ms), when `raw` was asked for. */
+  latencies?: number[];
 }
 
 export type Pace = "even" | "burst";
 
 /** Runs autocannon on Node (pinned with the app) and returns its JSON result. */
-export function load(opts: { url: string; rate?: number; pace?: Pace; duration: number; connections?: number; bodyBytes?: number; method?: string }): Promise<LoadResult> {
+export function load(opts: { url: string; rate?: number; pace?: Pace; duration: number; connections?: number; bodyBytes?: number; method?: string; raw?: boolean }): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     const argv = pin(0, ["node", path.join(ROOT, "bench", "load.mjs"), JSON.stringify(opts)]);
     const c = spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "pipe", "inherit"] });

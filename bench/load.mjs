@@ -55,6 +55,8 @@ inst.on("done", (r) => {
       // How late the pacer released requests (ms): large values mean the run fell behind its rate.
       lagP99: even ? q(lag, 99) : null,
       durationS: r.duration,
+      // Every response time (ms), when asked: the harness pools the rounds of one path.
+      latencies: o.raw ? lat : undefined,
     }) + "\n",
   );
 });

@@ -14,6 +14,8 @@ export interface PathResult {
   peakPrivateMb?: number[];
   /** Max-throughput runs: req/s of every round (the result is the median round). */
   rounds?: number[];
+  /** Fixed-rate runs: p99 of each round, to show how much this VM drifted during the run. */
+  roundP99?: number[];
 }
 
 export interface ScaleResult {
@@ -26,7 +28,7 @@ export interface ScaleResult {
 export interface Report {
   started: string;
   machine: { cpus: number; model: string; bun: string; node: string };
-  settings: { rate: number; duration: number; warmup: number; bodyBytes: number; connections: number; quick: boolean; paces: Pace[] };
+  settings: { rate: number; duration: number; rounds?: number; warmup: number; bodyBytes: number; connections: number; quick: boolean; paces: Pace[] };
   fixed: PathResult[];
   max: PathResult[];
   scale: ScaleResult | null;
@@ -103,7 +105,7 @@ export function printReport(r: Report): void {
       String(x.load.errors + x.load.non2xx),
     ]);
     process.stdout.write(
-      `\nFixed rate ${r.settings.rate} req/s, ${PACE_NOTE[pace]}; ${r.settings.bodyBytes} B POST bodies, ${r.settings.connections} connections, ${r.settings.duration}s (latency in ms)\n` +
+      `\nFixed rate ${r.settings.rate} req/s, ${PACE_NOTE[pace]}; ${r.settings.bodyBytes} B POST bodies, ${r.settings.connections} connections, ${r.settings.duration}s per path${(r.settings.rounds ?? 1) > 1 ? ` in ${r.settings.rounds} alternating rounds` : ""} (latency in ms)\n` +
         table(["path", "req/s", "p50", "p90", "p99", "p99.9", "+p50", "+p99", "vCPU per proxy", "peak RSS MB", "of it private", "errors"], rows) +
         "\n",
     );

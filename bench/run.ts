@@ -6,10 +6,11 @@
 import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { freePort, Harness, load, ROOT, type LoadResult, type Pace } from "./harness.ts";
+import { freePort, Harness, load, ROOT, type Pace } from "./harness.ts";
 import { cpuSeconds, memory } from "./proc.ts";
 import { direct, haproxyPaths, httpProxyPaths, oneSidecar, bunFloorPaths, twoSidecars, type Path } from "./scenarios.ts";
 import { printReport, type PathResult, type Report } from "./report.ts";
+import { mergeRounds, type Round } from "./rounds.ts";
 import { scaleChecks } from "./scale.ts";
 
 const { values: v } = parseArgs({
@@ -21,6 +22,7 @@ const { values: v } = parseArgs({
     body: { type: "string" },
     connections: { type: "string" },
     pace: { type: "string" },
+    rounds: { type: "string" },
     "no-peers": { type: "boolean" },
     "no-scale": { type: "boolean" },
     out: { type: "string" },
@@ -34,6 +36,9 @@ const warmup = Number(v.warmup ?? (quick ? 0 : 5));
 const bodyBytes = Number(v.body ?? 1024);
 const connections = Number(v.connections ?? 20);
 const maxDuration = quick ? 2 : 5;
+// Fixed-rate paths are measured in alternating rounds that add up to --duration.
+const fixedRounds = quick ? 1 : Number(v.rounds ?? 3);
+const roundSeconds = Math.max(1, Math.round(duration / fixedRounds));
 const maxRounds = quick ? 1 : 5;
 // Even pacing (wrk2 / fortio -uniform style) is the headline; stock autocannon -R bursts are
 // measured too in a full run, as ../shared/perf did, so both figures can be compared.
@@ -41,7 +46,7 @@ const paceArg = v.pace ?? (quick ? "even" : "both");
 if (!["even", "burst", "both"].includes(paceArg)) throw new Error(`--pace must be even, burst or both, not ${paceArg}`);
 const paces: Pace[] = paceArg === "both" ? ["even", "burst"] : [paceArg as Pace];
 
-async function measure(p: Path, ratePerS: number | undefined, seconds: number, conns: number, pace?: Pace, warm = true): Promise<PathResult> {
+async function measure(p: Path, ratePerS: number | undefined, seconds: number, conns: number, pace?: Pace, warm = true): Promise<Round> {
   if (warm && warmup > 0) await load({ url: p.url, rate: ratePerS, pace, duration: warmup, connections: conns, bodyBytes });
   const cpu0 = p.pids.map(cpuSeconds);
   const t0 = performance.now();
@@ -53,12 +58,12 @@ async function measure(p: Path, ratePerS: number | undefined, seconds: number, c
     peakAnon = m.map((x, i) => Math.max(peakAnon[i]!, x.anonMb));
   };
   const sampler = setInterval(sample, 200);
-  const r: LoadResult = await load({ url: p.url, rate: ratePerS, pace, duration: seconds, connections: conns, bodyBytes });
+  const { latencies, ...r } = await load({ url: p.url, rate: ratePerS, pace, duration: seconds, connections: conns, bodyBytes, raw: true });
   clearInterval(sampler);
   const secs = (performance.now() - t0) / 1000;
   const vcpu = p.pids.map((pid, i) => (cpuSeconds(pid) - cpu0[i]!) / secs);
   sample();
-  return { name: p.name, load: r, vcpu, peakRssMb: peak, peakPrivateMb: peakAnon };
+  return { name: p.name, load: r, vcpu, peakRssMb: peak, peakPrivateMb: peakAnon, seconds: secs, latencies: latencies ?? [] };
 }
 
 async function main(): Promise<void> {
@@ -76,12 +81,21 @@ async function main(): Promise<void> {
     ];
     const fixed: PathResult[] = [];
     for (const pace of paces) {
-      for (const build of builders) {
-        const p = await build();
-        process.stderr.write(`measuring ${p.name} at ${rate} req/s (${pace}) for ${duration}s ...\n`);
-        fixed.push(await measure(p, rate, duration, connections, pace));
-        await p.stop();
+      // Every path runs at once (idle ones cost nothing); the rounds visit them in turn, each
+      // round starting one path later, so a slow minute on this VM lands on all of them alike.
+      const paths: Path[] = [];
+      for (const build of builders) paths.push(await build());
+      const done: Round[][] = paths.map(() => []);
+      for (let r = 0; r < fixedRounds; r++) {
+        for (let k = 0; k < paths.length; k++) {
+          const i = (k + r) % paths.length;
+          const p = paths[i]!;
+          process.stderr.write(`measuring ${p.name} at ${rate} req/s (${pace}), round ${r + 1}/${fixedRounds}, ${roundSeconds}s ...\n`);
+          done[i]!.push(await measure(p, rate, roundSeconds, connections, pace, r === 0));
+        }
       }
+      fixed.push(...done.map(mergeRounds));
+      for (const p of paths) await p.stop();
     }
 
     // Max throughput through one hop: meshlet against haproxy on the same path, in alternating
@@ -96,7 +110,8 @@ async function main(): Promise<void> {
     for (let r = 0; r < maxRounds; r++) {
       for (const [i, p] of contenders.entries()) {
         process.stderr.write(`max throughput: ${p.name}, 50 connections, ${maxDuration}s (round ${r + 1}/${maxRounds}) ...\n`);
-        rounds[i]!.push(await measure(p, undefined, maxDuration, 50, undefined, false));
+        const { seconds: _s, latencies: _l, ...result } = await measure(p, undefined, maxDuration, 50, undefined, false);
+        rounds[i]!.push(result);
       }
     }
     const max = rounds.map((rs) => ({ ...[...rs].sort((a, b) => a.load.rps - b.load.rps)[Math.floor(rs.length / 2)]!, rounds: rs.map((x) => x.load.rps) }));
@@ -106,7 +121,7 @@ async function main(): Promise<void> {
     const report: Report = {
       started: started.toISOString(),
       machine: { cpus: (await import("node:os")).cpus().length, model: (await import("node:os")).cpus()[0]?.model ?? "?", bun: Bun.version, node: nodeVersion() },
-      settings: { rate, duration, warmup, bodyBytes, connections, quick, paces },
+      settings: { rate, duration: roundSeconds * fixedRounds, rounds: fixedRounds, warmup, bodyBytes, connections, quick, paces },
       fixed,
       max,
       scale,

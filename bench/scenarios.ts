@@ -3,6 +3,7 @@
 // whose CPU and memory are charged to it.
 
 import type { ChildProcess } from "node:child_process";
+import path from "node:path";
 import { freePort, hasCommand, type Harness } from "./harness.ts";
 
 export interface Path {
@@ -42,16 +43,19 @@ export async function direct(h: Harness, appPort: number, app: ChildProcess): Pr
   return { name: "direct", url: `http://127.0.0.1:${appPort}/method/x`, pids: [app.pid!], stop: async () => {} };
 }
 
+// Paths run side by side (their rounds alternate), so each meshlet path has a registry of its own:
+// the two-sidecar caller must not find the one-sidecar path's "app" too.
 export async function oneSidecar(h: Harness, appPort: number): Promise<Path> {
   const port = await freePort();
-  const s = await h.sidecar("app", port, appPort);
+  const s = await h.sidecar("app", port, appPort, [], path.join(h.logDir, "home-one"));
   return { name: "meshlet: one sidecar", url: `http://127.0.0.1:${port}/v1.0/invoke/app/method/x`, pids: [s.pid!], stop: stopping(h, s) };
 }
 
 export async function twoSidecars(h: Harness, appPort: number): Promise<Path> {
-  const callee = await h.sidecar("app", await freePort(), appPort);
+  const home = path.join(h.logDir, "home-two");
+  const callee = await h.sidecar("app", await freePort(), appPort, [], home);
   const port = await freePort();
-  const caller = await h.sidecar("client", port, null);
+  const caller = await h.sidecar("client", port, null, [], home);
   return { name: "meshlet: two sidecars", url: `http://127.0.0.1:${port}/v1.0/invoke/app/method/x`, pids: [caller.pid!, callee.pid!], stop: stopping(h, caller, callee) };
 }
 
