@@ -39,11 +39,13 @@ inst.on("done", (r) => {
   const lag = pacer ? [...pacer.lags].sort((a, b) => a - b) : [];
   const q = (xs, p) => (xs.length ? xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] : null);
   const ok = lat.length;
+  // Evenly paced, the rate counts from the first paced request (connections open before it).
+  const seconds = pacer?.startedAt ? (performance.now() - pacer.startedAt) / 1000 : r.duration;
   process.stdout.write(
     JSON.stringify({
       requests: r.requests.total,
       ok,
-      rps: ok / r.duration,
+      rps: ok / seconds,
       errors: r.errors + r.timeouts,
       non2xx: r.non2xx,
       statuses,

@@ -109,6 +109,8 @@ export async function benchCommand(args: string[]): Promise<number> {
   });
   const result = await new Promise<autocannon.Result>((resolve) => events.on("done", resolve));
   pacer?.stop();
+  // Evenly paced, the rate counts from the first paced request (connections open before it).
+  const pacedS = pacer?.startedAt ? (performance.now() - pacer.startedAt) / 1000 : result.duration;
   if (live) process.stderr.write("\n");
   lat.sort((a, b) => a - b);
   const q = (p: number) => (lat.length ? lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))]! : null);
@@ -119,7 +121,7 @@ export async function benchCommand(args: string[]): Promise<number> {
     durationS: result.duration,
     requests: result.requests.total,
     ok: lat.length,
-    rps: lat.length / result.duration,
+    rps: lat.length / pacedS,
     errors: { byStatus, byReason, transport: result.errors + result.timeouts },
     latencyMs: { p50: q(50), p90: q(90), p99: q(99), p999: q(99.9), max: lat.length ? lat[lat.length - 1]! : null },
   };

@@ -6,5 +6,7 @@ export interface Pacer {
   setupClient(client: unknown): void;
   start(): void;
   stop(): void;
+  /** When pacing began (performance.now()), or 0 before any connection was ready. */
+  readonly startedAt: number;
 }
 export function evenPacer(rate: number): Pacer;

@@ -12,6 +12,8 @@ export function evenPacer(rate) {
   let t0 = 0;
   let sent = 0;
   let timer = null;
+  let armed = false;
+  let stopped = false;
   const tick = () => {
     const now = performance.now();
     while (idle.length && t0 + sent * period <= now) {
@@ -23,7 +25,14 @@ export function evenPacer(rate) {
       send.get(c).call(c);
     }
     // Wake for the next due request (timers have 1 ms granularity; a backlog catches up).
-    timer = setTimeout(tick, Math.max(0, t0 + sent * period - performance.now()));
+    if (!stopped) timer = setTimeout(tick, Math.max(0, t0 + sent * period - performance.now()));
+  };
+  // The clock starts when the first connection is ready: slots that fell due while connections
+  // were still opening would otherwise go out together as one burst at the start.
+  const begin = () => {
+    if (!armed || t0 !== 0 || stopped) return;
+    t0 = performance.now();
+    tick();
   };
   return {
     lags,
@@ -34,13 +43,21 @@ export function evenPacer(rate) {
         if (!this.parked) {
           this.parked = true;
           idle.push(this);
+          begin();
         }
       };
     },
     start() {
-      t0 = performance.now();
-      tick();
+      armed = true;
+      if (idle.length) begin();
     },
-    stop: () => clearTimeout(timer),
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+    },
+    /** When pacing began (performance.now()), or 0 before any connection was ready. */
+    get startedAt() {
+      return t0;
+    },
   };
 }
