@@ -110,6 +110,8 @@ export interface LoadResult {
   pace: Pace | "max";
   /** Even pacing: p99 of how late requests left (ms); large means the generator fell behind. */
   lagP99: number | null;
+  /** Seconds the load ran, without the load generator's start-up (rps counts over them). */
+  seconds?: number;
   /** Every successful response time, sorted (ms), when `raw` was asked for. */
   latencies?: number[];
 }

@@ -46,6 +46,8 @@ inst.on("done", (r) => {
       requests: r.requests.total,
       ok,
       rps: ok / seconds,
+      // The seconds the load ran (rps and the harness's vCPU count over them).
+      seconds,
       errors: r.errors + r.timeouts,
       non2xx: r.non2xx,
       statuses,

@@ -7,6 +7,7 @@ import type { PathResult } from "./report.ts";
 
 /** One round of one path: its result plus what merging needs and the report does not keep. */
 export interface Round extends PathResult {
+  /** Seconds the load flowed (the load generator's start-up excluded). */
   seconds: number;
   /** Every successful response time of the round, ms. */
   latencies: number[];
@@ -41,7 +42,7 @@ export function mergeRounds(rounds: Round[]): PathResult {
       pace: first.load.pace,
       lagP99: lags.length ? Math.max(...lags) : null,
     },
-    // CPU seconds over wall seconds across all rounds; memory is the peak of any round.
+    // CPU seconds over the seconds load flowed, across all rounds; memory is the peak of any round.
     vcpu: perProcess((r, i) => r.vcpu[i]! * r.seconds, (xs) => xs.reduce((a, b) => a + b, 0) / seconds),
     peakRssMb: perProcess((r, i) => r.peakRssMb[i]!, (xs) => Math.max(...xs)),
     peakPrivateMb: perProcess((r, i) => r.peakPrivateMb?.[i] ?? 0, (xs) => Math.max(...xs)),

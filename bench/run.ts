@@ -60,7 +60,8 @@ async function measure(p: Path, ratePerS: number | undefined, seconds: number, c
   const sampler = setInterval(sample, 200);
   const { latencies, ...r } = await load({ url: p.url, rate: ratePerS, pace, duration: seconds, connections: conns, bodyBytes, raw: true });
   clearInterval(sampler);
-  const secs = (performance.now() - t0) / 1000;
+  // CPU over the seconds load flowed: the load generator's start-up (~0.5 s of node) is idle time.
+  const secs = r.seconds ?? (performance.now() - t0) / 1000;
   const vcpu = p.pids.map((pid, i) => (cpuSeconds(pid) - cpu0[i]!) / secs);
   sample();
   return { name: p.name, load: r, vcpu, peakRssMb: peak, peakPrivateMb: peakAnon, seconds: secs, latencies: latencies ?? [] };
