@@ -13,6 +13,7 @@ export function evenPacer(rate) {
   let sent = 0;
   let timer = null;
   let armed = false;
+  let started = false;
   let stopped = false;
   const tick = () => {
     const now = performance.now();
@@ -30,7 +31,8 @@ export function evenPacer(rate) {
   // The clock starts when the first connection is ready: slots that fell due while connections
   // were still opening would otherwise go out together as one burst at the start.
   const begin = () => {
-    if (!armed || t0 !== 0 || stopped) return;
+    if (!armed || started || stopped) return;
+    started = true;
     t0 = performance.now();
     tick();
   };
@@ -57,7 +59,7 @@ export function evenPacer(rate) {
     },
     /** When pacing began (performance.now()), or 0 before any connection was ready. */
     get startedAt() {
-      return t0;
+      return started ? t0 : 0;
     },
   };
 }
