@@ -9,6 +9,7 @@
 // time to drain a 20-deep queue, not what one call costs.
 import autocannon from "autocannon";
 import { evenPacer } from "../cli/pacer.mjs";
+import { quantile as q } from "../cli/quantile.mjs";
 
 const o = JSON.parse(process.argv[2]);
 const body = o.bodyBytes ? Buffer.alloc(o.bodyBytes, 120) : undefined;
@@ -37,7 +38,6 @@ inst.on("done", (r) => {
   pacer?.stop();
   lat.sort((a, b) => a - b);
   const lag = pacer ? [...pacer.lags].sort((a, b) => a - b) : [];
-  const q = (xs, p) => (xs.length ? xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] : null);
   const ok = lat.length;
   // Evenly paced, the rate counts from the first paced request (connections open before it).
   const seconds = pacer?.startedAt ? (performance.now() - pacer.startedAt) / 1000 : r.duration;

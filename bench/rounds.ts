@@ -4,6 +4,7 @@
 
 import type { LoadResult } from "./harness.ts";
 import type { PathResult } from "./report.ts";
+import { quantile } from "../cli/quantile.mjs";
 
 /** One round of one path: its result plus what merging needs and the report does not keep. */
 export interface Round extends PathResult {
@@ -12,8 +13,6 @@ export interface Round extends PathResult {
   /** Every successful response time of the round, ms. */
   latencies: number[];
 }
-
-const quantile = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : null);
 
 export function mergeRounds(rounds: Round[]): PathResult {
   if (rounds.length === 0) throw new Error("no rounds to merge");

@@ -6,6 +6,7 @@
 import fs from "node:fs";
 import autocannon from "autocannon";
 import { evenPacer } from "./pacer.mjs";
+import { quantile } from "./quantile.mjs";
 import { parseFlags } from "./flags.ts";
 import { readRuns } from "./runs.ts";
 import { UsageError } from "./ui.ts";
@@ -113,7 +114,7 @@ export async function benchCommand(args: string[]): Promise<number> {
   const pacedS = pacer?.startedAt ? (performance.now() - pacer.startedAt) / 1000 : result.duration;
   if (live) process.stderr.write("\n");
   lat.sort((a, b) => a - b);
-  const q = (p: number) => (lat.length ? lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))]! : null);
+  const q = (p: number) => quantile(lat, p);
   const summary: BenchSummary = {
     url,
     verb,
