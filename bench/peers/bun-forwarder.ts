@@ -5,6 +5,7 @@
 
 import { socketDialer } from "../../proxy/dial-socket.ts";
 import { endpoint, type ProxyRequest } from "../../proxy/types.ts";
+import { splitUrl } from "../../proxy/route.ts";
 
 const [listenPort, upstreamPort] = process.argv.slice(2).map(Number);
 if (!listenPort || !upstreamPort) throw new Error("usage: bun-forwarder.ts <listen-port> <upstream-port>");
@@ -18,14 +19,10 @@ Bun.serve({
   port: listenPort,
   development: false,
   async fetch(req) {
-    const url = req.url;
-    const pathStart = url.indexOf("/", url.indexOf("//") + 2);
-    const q = url.indexOf("?", pathStart);
-    let path = q < 0 ? url.slice(pathStart) : url.slice(pathStart, q);
-    if (path.startsWith(INVOKE)) path = path.slice(INVOKE.length);
+    const { path, query } = splitUrl(req.url);
     const body = req.body ? new Uint8Array(await req.arrayBuffer()) : null;
     // The dialer writes host, content-length and framing itself and skips hop-by-hop headers.
-    const preq: ProxyRequest = { method: req.method, path, query: q < 0 ? "" : url.slice(q), headers: req.headers, body };
+    const preq: ProxyRequest = { method: req.method, path: path.startsWith(INVOKE) ? path.slice(INVOKE.length) : path, query, headers: req.headers, body };
     return dialer.dial(upstream, preq, req.signal);
   },
 });
