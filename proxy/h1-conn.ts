@@ -3,10 +3,10 @@
 // Web Response. Runtime-neutral (any Wire); pooling and connecting live in dial-socket.ts.
 
 import { HTTPParser, type OnHeadersCompleteParser } from "http-parser-js";
-
-type ParserInfo = Parameters<OnHeadersCompleteParser>[0];
 import type { ProxyRequest } from "./types.ts";
 import { hopByHopFilter } from "./headers.ts";
+
+type ParserInfo = Parameters<OnHeadersCompleteParser>[0];
 
 /** The socket operations a connection needs (Bun's Socket has them all). */
 export interface Wire {
@@ -284,9 +284,7 @@ export class H1Conn {
     if (ex.requestSent) return this.maybeRelease(ex);
     // Answered before the whole request went out (a 413, say): the answer stands, the rest of
     // the request is not sent and the connection, out of step now, is dropped.
-    ex.ended = true;
-    ex.cleanup();
-    this.ex = null;
+    this.endExchange(ex);
     this.destroy();
   }
 
@@ -321,9 +319,7 @@ export class H1Conn {
         cancel: () => {
           // The reader went away mid-body: the rest can't be skipped cheaply, so drop the connection.
           if (ex.complete || ex.ended) return;
-          ex.ended = true;
-          ex.cleanup();
-          if (this.ex === ex) this.ex = null;
+          this.endExchange(ex);
           this.destroy();
         },
       },
@@ -332,11 +328,16 @@ export class H1Conn {
     ex.resolve(new Response(stream, init));
   }
 
-  private maybeRelease(ex: Exchange): void {
-    if (!ex.complete || !ex.requestSent || ex.ended || this.ex !== ex) return;
+  /** Marks the exchange over: no more socket events reach it and its abort listener is gone. */
+  private endExchange(ex: Exchange): void {
     ex.ended = true;
     ex.cleanup();
-    this.ex = null;
+    if (this.ex === ex) this.ex = null;
+  }
+
+  private maybeRelease(ex: Exchange): void {
+    if (!ex.complete || !ex.requestSent || ex.ended || this.ex !== ex) return;
+    this.endExchange(ex);
     if (this.paused) {
       this.paused = false;
       this.wire.resume();
@@ -348,9 +349,7 @@ export class H1Conn {
   /** Ends the exchange with an error: rejects it, or errors its body when already handed on. */
   private fail(ex: Exchange, e: unknown): void {
     if (ex.ended) return;
-    ex.ended = true;
-    ex.cleanup();
-    if (this.ex === ex) this.ex = null;
+    this.endExchange(ex);
     this.destroy();
     // The server answered in full before taking the whole body (a 413, say): that answer stands.
     if (ex.complete) return;
