@@ -3,6 +3,7 @@ import { balance } from "./balance.ts";
 import { endpoint, type Call, type CallContext, type Endpoint, type ProxyRequest } from "./types.ts";
 import { invokeError, SidecarError } from "./errors.ts";
 import type { Resolver } from "../resolvers/types.ts";
+import { HeaderList } from "./header-list.ts";
 
 function fakeResolver(eps: Endpoint[]) {
   const evicted: string[] = [];
@@ -23,7 +24,7 @@ function fakeResolver(eps: Endpoint[]) {
 }
 
 const ctx = (): CallContext => ({ appId: "a", namespace: "default", signal: new AbortController().signal });
-const get: ProxyRequest = { method: "GET", path: "/", query: "", headers: new Headers(), body: null };
+const get: ProxyRequest = { method: "GET", path: "/", query: "", headers: new HeaderList(), body: null };
 const post: ProxyRequest = { ...get, method: "POST", body: new ReadableStream() };
 
 describe("balance layer", () => {

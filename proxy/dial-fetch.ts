@@ -9,7 +9,7 @@ export function fetchDialer(): Dialer {
     async dial(ep, req, signal) {
       const init: RequestInit & { decompress?: boolean; duplex?: "half" } = {
         method: req.method,
-        headers: req.headers,
+        headers: req.headers.toHeaders(),
         body: req.body as BodyInit | null,
         signal,
         redirect: "manual",

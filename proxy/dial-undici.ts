@@ -10,8 +10,9 @@ export function undiciDialer(opts: { connections?: number } = {}): Dialer {
   const agent = new Agent({ connections: opts.connections ?? 128, keepAliveTimeout: 30_000 });
   return {
     async dial(ep, req, signal) {
-      const headers: Record<string, string | string[]> = {};
-      for (const [k, v] of req.headers) headers[k] = v;
+      // undici takes a flat [name, value, ...] list; repeated names stay separate lines.
+      const headers: string[] = [];
+      for (let i = 0; i < req.headers.size; i++) headers.push(req.headers.nameAt(i), req.headers.valueAt(i));
       const res = await agent.request({
         origin: `http://${ep.key}`,
         path: req.path + req.query,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ConnectionError, H1Conn, type Wire } from "./h1-conn.ts";
 import type { ProxyRequest } from "./types.ts";
+import { HeaderList } from "./header-list.ts";
 
 /** A socket stand-in: records what was written, accepts `budget` bytes per write when set. */
 class FakeWire implements Wire {
@@ -35,14 +36,14 @@ function setup() {
   return { wire, conn, released };
 }
 
-const req = (o: Partial<ProxyRequest> = {}): ProxyRequest => ({ method: "GET", path: "/x", query: "", headers: new Headers(), body: null, ...o });
+const req = (o: Partial<ProxyRequest> = {}): ProxyRequest => ({ method: "GET", path: "/x", query: "", headers: new HeaderList(), body: null, ...o });
 const tick = () => new Promise((r) => setTimeout(r, 0));
 const data = (conn: H1Conn, s: string) => conn.onData(Buffer.from(s, "latin1"));
 
 describe("H1Conn", () => {
   it("writes one request head with the body coalesced and a content-length", async () => {
     const { wire, conn } = setup();
-    const h = new Headers({ "x-a": "1", connection: "close", host: "evil", "content-length": "99" });
+    const h = HeaderList.of({ "x-a": "1", connection: "close", host: "evil", "content-length": "99" });
     void conn.request(req({ method: "POST", path: "/m/p", query: "?q=1", headers: h, body: new TextEncoder().encode("hello") }), "127.0.0.1:9", new AbortController().signal);
     await tick();
     expect(wire.written).toHaveLength(1);
@@ -191,7 +192,7 @@ describe("H1Conn", () => {
         c.enqueue(new Uint8Array(10));
       },
     });
-    const p = conn.request(req({ method: "PUT", body, headers: new Headers({ "content-length": "1000000" }) }), "h:1", new AbortController().signal);
+    const p = conn.request(req({ method: "PUT", body, headers: HeaderList.of({ "content-length": "1000000" }) }), "h:1", new AbortController().signal);
     await tick();
     data(conn, "HTTP/1.1 413 Payload Too Large\r\nContent-Length: 2\r\n\r\nno");
     const res = await p;

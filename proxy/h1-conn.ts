@@ -169,9 +169,11 @@ export class H1Conn {
     const body = req.body;
     let head = `${req.method} ${req.path}${req.query} HTTP/1.1\r\nhost: ${authority}\r\n`;
     let declared: string | null = null;
-    for (const [k, v] of req.headers) {
-      if (k === "content-length") declared = v;
-      else if (k !== "host" && k !== "transfer-encoding" && k !== "connection" && k !== "expect") head += `${k}: ${v}\r\n`;
+    const h = req.headers;
+    for (let i = 0; i < h.size; i++) {
+      const k = h.nameAt(i);
+      if (k === "content-length") declared = h.valueAt(i);
+      else if (k !== "host" && k !== "transfer-encoding" && k !== "connection" && k !== "expect") head += `${k}: ${h.valueAt(i)}\r\n`;
     }
     if (body instanceof Uint8Array) {
       head += `content-length: ${body.byteLength}\r\n\r\n`;

@@ -1,6 +1,8 @@
 // Which headers cross the sidecar and which the sidecar stamps: the hop-by-hop filter for both
 // directions and Dapr's caller/callee/forwarding headers. It does not decide routing or tracing.
 
+import { type HeaderBag, HeaderList } from "./header-list.ts";
+
 const HOP_BY_HOP = new Set([
   "connection",
   "keep-alive",
@@ -41,21 +43,29 @@ function connectionListed(h: Headers): Set<string> | null {
 }
 
 /**
- * Copies request headers for the next hop: drops hop-by-hop headers (and those named in
- * `Connection`), `-bin` keys and the headers the sidecar stamps. `content-length` is re-added
- * when known so the app sees the same framing the client chose.
+ * Copies request headers for the next hop into a HeaderList (one pass over the runtime's
+ * Headers): drops hop-by-hop headers (and those named in `Connection`), `-bin` keys and the
+ * headers the sidecar stamps. `content-length` is kept when the body is not chunked, so the app
+ * sees the same framing the client chose.
  */
-export function forwardRequestHeaders(src: Headers, dropAuthorization = false): Headers {
-  const out = new Headers();
-  const listed = connectionListed(src);
+export function forwardRequestHeaders(src: Headers, dropAuthorization = false): HeaderList {
+  const out = new HeaderList();
+  let listed: Set<string> | null = null;
+  let length: string | null = null;
+  let chunked = false;
   for (const [k, v] of src) {
-    if (HOP_BY_HOP.has(k) || STAMPED.has(k) || k.endsWith("-bin")) continue;
-    if (listed?.has(k)) continue;
+    if (HOP_BY_HOP.has(k)) {
+      if (k === "connection") listed = addConnectionTokens(v, listed ?? new Set());
+      else if (k === "content-length") length = v;
+      else if (k === "transfer-encoding") chunked = true;
+      continue;
+    }
+    if (STAMPED.has(k) || k.endsWith("-bin")) continue;
     if (dropAuthorization && k === "authorization") continue;
     out.append(k, v);
   }
-  const cl = src.get("content-length");
-  if (cl !== null && src.get("transfer-encoding") === null) out.set("content-length", cl);
+  if (listed) for (const k of listed) out.delete(k);
+  if (length !== null && !chunked) out.set("content-length", length);
   return out;
 }
 
@@ -104,7 +114,7 @@ export function forwardResponseHeaders(src: Headers): Headers {
 }
 
 /** Appends X-Forwarded-For / X-Forwarded-Host / Forwarded as daprd does on the caller's side. */
-export function stampForwarded(h: Headers, clientIp: string | null, hostname: string): void {
+export function stampForwarded(h: HeaderBag, clientIp: string | null, hostname: string): void {
   if (clientIp) {
     const xff = h.get("x-forwarded-for");
     h.set("x-forwarded-for", xff ? `${xff}, ${clientIp}` : clientIp);

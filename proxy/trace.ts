@@ -1,6 +1,8 @@
 // W3C trace context at the edge of the mesh: a valid incoming `traceparent` is kept as sent, a
 // missing or invalid one is replaced by a fresh sampled one. Spans and exporters live elsewhere.
 
+import type { HeaderBag } from "./header-list.ts";
+
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
 export function isValidTraceparent(v: string | null): v is string {
@@ -30,7 +32,7 @@ export function newTraceparent(random?: () => number): string {
 }
 
 /** Ensures `h` carries a valid traceparent and returns it; drops tracestate of a replaced one. */
-export function ensureTraceparent(h: Headers, random?: () => number): string {
+export function ensureTraceparent(h: HeaderBag, random?: () => number): string {
   const cur = h.get("traceparent");
   if (isValidTraceparent(cur)) return cur.trim();
   const tp = newTraceparent(random);

@@ -1,6 +1,8 @@
 // The one call shape every layer speaks: a Call turns an outbound request into a Response, a
 // Layer wraps a Call. Nothing here knows about sockets, runtimes, YAML or discovery.
 
+import type { HeaderList } from "./header-list.ts";
+
 /** A network address of one peer (a sidecar's internal port, or an app's port). */
 export interface Endpoint {
   readonly host: string;
@@ -18,7 +20,7 @@ export interface ProxyRequest {
   /** Raw query string including the leading `?`, or empty. */
   readonly query: string;
   /** Headers to send on; layers may add to them before the request leaves. */
-  readonly headers: Headers;
+  readonly headers: HeaderList;
   /** The body: a stream, bytes held for replay (small bodies under a retry policy), or null. */
   readonly body: ReadableStream<Uint8Array> | Uint8Array | null;
 }

@@ -3,6 +3,7 @@
 // Idempotency-Key, or the policy opts in; 4xx only when `matching` lists them.
 
 import { SidecarError } from "../proxy/errors.ts";
+import type { HeaderBag } from "../proxy/header-list.ts";
 import type { RetryPolicy } from "./policy/types.ts";
 
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"]);
@@ -30,16 +31,16 @@ function statusMatches(status: number, p: RetryPolicy): boolean {
 }
 
 /** An idempotent verb, or a request the client marked with an Idempotency-Key. */
-export function safeToRepeat(method: string, headers: Headers): boolean {
+export function safeToRepeat(method: string, headers: HeaderBag): boolean {
   return IDEMPOTENT.has(method) || headers.has("idempotency-key");
 }
 
-export function mayRepeat(method: string, headers: Headers, p: RetryPolicy): boolean {
+export function mayRepeat(method: string, headers: HeaderBag, p: RetryPolicy): boolean {
   return safeToRepeat(method, headers) || p.retryNonIdempotent;
 }
 
 /** A short reason to retry, or null when the outcome must be returned as it is. */
-export function retryReason(res: Response | null, err: unknown, method: string, headers: Headers, p: RetryPolicy): string | null {
+export function retryReason(res: Response | null, err: unknown, method: string, headers: HeaderBag, p: RetryPolicy): string | null {
   if (err !== null) {
     const e = err instanceof SidecarError ? err : null;
     if (e && PERMANENT.has(e.reason)) return null;

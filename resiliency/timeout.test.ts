@@ -4,8 +4,9 @@ import { headersTimeout } from "./timeout.ts";
 import { fakeClock } from "./fake-clock.ts";
 import type { Call, CallContext, ProxyRequest } from "../proxy/types.ts";
 import { SidecarError } from "../proxy/errors.ts";
+import { HeaderList } from "../proxy/header-list.ts";
 
-const req: ProxyRequest = { method: "GET", path: "/", query: "", headers: new Headers(), body: null };
+const req: ProxyRequest = { method: "GET", path: "/", query: "", headers: new HeaderList(), body: null };
 const ctx = (): CallContext => ({ appId: "a", namespace: "default", signal: new AbortController().signal });
 
 /** An upstream that answers when told, or rejects when its signal aborts. */

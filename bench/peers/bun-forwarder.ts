@@ -5,6 +5,7 @@
 
 import { socketDialer } from "../../proxy/dial-socket.ts";
 import { endpoint, type ProxyRequest } from "../../proxy/types.ts";
+import { HeaderList } from "../../proxy/header-list.ts";
 import { splitUrl } from "../../proxy/route.ts";
 
 const [listenPort, upstreamPort] = process.argv.slice(2).map(Number);
@@ -22,7 +23,7 @@ Bun.serve({
     const { path, query } = splitUrl(req.url);
     const body = req.body ? new Uint8Array(await req.arrayBuffer()) : null;
     // The dialer writes host, content-length and framing itself and skips hop-by-hop headers.
-    const preq: ProxyRequest = { method: req.method, path: path.startsWith(INVOKE) ? path.slice(INVOKE.length) : path, query, headers: req.headers, body };
+    const preq: ProxyRequest = { method: req.method, path: path.startsWith(INVOKE) ? path.slice(INVOKE.length) : path, query, headers: HeaderList.of(req.headers), body };
     return dialer.dial(upstream, preq, req.signal);
   },
 });
