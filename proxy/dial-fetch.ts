@@ -3,6 +3,7 @@
 
 import type { Dialer } from "./dial.ts";
 import { stripHopByHop } from "./headers.ts";
+import { toAbortSignal } from "../resiliency/abort.ts";
 
 export function fetchDialer(): Dialer {
   return {
@@ -11,7 +12,7 @@ export function fetchDialer(): Dialer {
         method: req.method,
         headers: req.headers.toHeaders(),
         body: req.body as BodyInit | null,
-        signal,
+        signal: toAbortSignal(signal),
         redirect: "manual",
         decompress: false,
         keepalive: true,

@@ -3,7 +3,7 @@
 // sidecar's CPU at 1,000 req/s; see docs/decisions.md). No redirects, no decompression, no TLS yet.
 
 import type { Dialer } from "./dial.ts";
-import type { Endpoint, ProxyRequest } from "./types.ts";
+import type { CallSignal, Endpoint, ProxyRequest } from "./types.ts";
 import { ConnectionError, H1Conn } from "./h1-conn.ts";
 import { safeToRepeat } from "../resiliency/classify.ts";
 
@@ -59,7 +59,7 @@ class Pool {
     this.idle.push(c);
   }
 
-  async connect(signal: AbortSignal): Promise<H1Conn> {
+  async connect(signal: CallSignal): Promise<H1Conn> {
     const data: SocketData = { conn: null };
     const connecting = Bun.connect<SocketData>({ hostname: this.ep.host, port: this.ep.port, data, socket: handlers });
     const socket = await abortable(connecting, signal);
@@ -80,7 +80,7 @@ class Pool {
 }
 
 /** Waits for `p` unless `signal` aborts first; a connection made after that is closed. */
-function abortable<T extends { terminate(): void }>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+function abortable<T extends { terminate(): void }>(p: Promise<T>, signal: CallSignal): Promise<T> {
   if (signal.aborted) {
     p.then((s) => s.terminate(), () => {});
     return Promise.reject(signal.reason);

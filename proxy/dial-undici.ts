@@ -5,6 +5,7 @@ import { Readable } from "node:stream";
 import { Agent } from "undici";
 import type { Dialer } from "./dial.ts";
 import { relayResponse } from "./dial.ts";
+import { toAbortSignal } from "../resiliency/abort.ts";
 
 export function undiciDialer(opts: { connections?: number } = {}): Dialer {
   const agent = new Agent({ connections: opts.connections ?? 128, keepAliveTimeout: 30_000 });
@@ -24,7 +25,7 @@ export function undiciDialer(opts: { connections?: number } = {}): Dialer {
             : req.body
               ? Readable.fromWeb(req.body as unknown as import("node:stream/web").ReadableStream)
               : null,
-        signal,
+        signal: toAbortSignal(signal),
       });
       const h = new Headers();
       for (const [k, v] of Object.entries(res.headers)) {

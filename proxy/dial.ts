@@ -1,12 +1,12 @@
 // The seam between the forwarding core and a runtime's HTTP client: one Dialer sends one
 // request to one endpoint over a pooled keep-alive connection. mTLS will plug in here (certs/).
 
-import type { Endpoint, ProxyRequest } from "./types.ts";
+import type { CallSignal, Endpoint, ProxyRequest } from "./types.ts";
 import { forwardResponseHeaders } from "./headers.ts";
 
 export interface Dialer {
   /** Sends `req` to `ep`; rejects with the runtime's transport error; never reads bodies whole. */
-  dial(ep: Endpoint, req: ProxyRequest, signal: AbortSignal): Promise<Response>;
+  dial(ep: Endpoint, req: ProxyRequest, signal: CallSignal): Promise<Response>;
   close(): Promise<void>;
 }
 

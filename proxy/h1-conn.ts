@@ -3,7 +3,7 @@
 // Web Response. Runtime-neutral (any Wire); pooling and connecting live in dial-socket.ts.
 
 import { HTTPParser, type OnHeadersCompleteParser } from "http-parser-js";
-import type { ProxyRequest } from "./types.ts";
+import type { CallSignal, ProxyRequest } from "./types.ts";
 import { hopByHopFilter } from "./headers.ts";
 
 type ParserInfo = Parameters<OnHeadersCompleteParser>[0];
@@ -80,7 +80,7 @@ export class H1Conn {
   }
 
   /** Sends one request; resolves once the response headers (and, when small, the whole body) arrived. */
-  request(req: ProxyRequest, authority: string, signal: AbortSignal): Promise<Response> {
+  request(req: ProxyRequest, authority: string, signal: CallSignal): Promise<Response> {
     return new Promise<Response>((resolve, reject) => {
       const onAbort = () => this.fail(ex, signal.reason ?? new DOMException("aborted", "AbortError"));
       const ex: Exchange = {

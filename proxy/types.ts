@@ -25,13 +25,24 @@ export interface ProxyRequest {
   readonly body: ReadableStream<Uint8Array> | Uint8Array | null;
 }
 
+/**
+ * What the forwarding core needs of an abort signal: a Web AbortSignal has it, and so does the
+ * timer layers' cheaper ChildSignal (resiliency/abort.ts). Listeners are called without an Event.
+ */
+export interface CallSignal {
+  readonly aborted: boolean;
+  readonly reason: unknown;
+  addEventListener(type: "abort", fn: () => void, opts?: { once?: boolean }): void;
+  removeEventListener(type: "abort", fn: () => void): void;
+}
+
 /** Per-call facts that layers read and (for `endpoint`) fill in. */
 export interface CallContext {
   /** Target app-id and namespace. */
   readonly appId: string;
   readonly namespace: string;
-  /** Aborted when the client goes away or the sidecar stops. */
-  readonly signal: AbortSignal;
+  /** Aborted when the client goes away or the sidecar stops, or (per try) by a timeout layer. */
+  signal: CallSignal;
   /** Set by the balancing layer: the endpoint this attempt goes to. */
   endpoint?: Endpoint;
   /** Set by the body-limit guard when the request body crossed --max-body-size. */

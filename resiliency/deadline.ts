@@ -4,29 +4,31 @@
 import type { Layer } from "../proxy/types.ts";
 import { invokeError } from "../proxy/errors.ts";
 import { type Clock, systemClock } from "./clock.ts";
-import { childController } from "./abort.ts";
+import { ChildSignal } from "./abort.ts";
 import { timerQueue } from "./timer-queue.ts";
 
 export function deadlineLayer(ms: number | null, clock: Clock = systemClock): Layer {
   if (ms === null || !(ms > 0)) return (next) => next;
   const timers = timerQueue(clock);
   return (next) => async (req, ctx) => {
-    const ac = childController(ctx.signal);
+    const outer = ctx.signal;
+    const child = new ChildSignal(outer);
     let expired = false;
     const timer = timers.after(ms, () => {
       expired = true;
-      ac.abort(new DOMException("deadline exceeded", "TimeoutError"));
+      child.abort(new DOMException("deadline exceeded", "TimeoutError"));
     });
-    const inner = { ...ctx, signal: ac.signal, deadlineAt: clock.now() + ms };
+    // Swapped for the call and restored after, as the try-timeout layer does.
+    ctx.signal = child;
+    ctx.deadlineAt = clock.now() + ms;
     try {
-      const res = await next(req, inner);
-      ctx.endpoint = inner.endpoint;
-      return res;
+      return await next(req, ctx);
     } catch (e) {
-      ctx.endpoint = inner.endpoint;
       if (expired) throw invokeError("deadline_exceeded", ctx.appId, `context deadline exceeded (overall deadline ${ms} ms)`, { cause: e });
       throw e;
     } finally {
+      ctx.signal = outer;
+      ctx.deadlineAt = undefined;
       timers.cancel(ms, timer);
     }
   };

@@ -2,7 +2,7 @@
 // and the call's deadline. Each attempt goes back through the breaker and endpoint choice, so it
 // re-resolves and avoids the endpoint that just failed. Inert when the policy cannot retry.
 
-import type { Layer } from "../proxy/types.ts";
+import type { CallSignal, Layer } from "../proxy/types.ts";
 import { asSidecarError, REASON_HEADER, SidecarError } from "../proxy/errors.ts";
 import type { RetryPolicy } from "./policy/types.ts";
 import type { Clock } from "./clock.ts";
@@ -22,7 +22,7 @@ export interface RetryDeps {
   readonly replayCap: number;
 }
 
-function sleep(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
+function sleep(clock: Clock, ms: number, signal: CallSignal): Promise<void> {
   if (ms <= 0) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const onAbort = () => {

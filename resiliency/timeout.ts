@@ -5,7 +5,7 @@
 import type { Layer } from "../proxy/types.ts";
 import { invokeError } from "../proxy/errors.ts";
 import { type Clock, systemClock } from "./clock.ts";
-import { childController } from "./abort.ts";
+import { ChildSignal } from "./abort.ts";
 import { timerQueue } from "./timer-queue.ts";
 
 /** Bodies with a known length up to this size are not wrapped: they arrive with the headers. */
@@ -77,24 +77,25 @@ export function headersTimeout(ms: number, clock: Clock = systemClock, onTimeout
   // One shared queue timer per duration instead of a runtime timer per request.
   const timers = timerQueue(clock);
   return (next) => async (req, ctx) => {
-    const ac = childController(ctx.signal);
+    // The try runs under a child of the caller's signal: ctx.signal is swapped for the try and
+    // restored after (attempts of one call never overlap), so no per-try context copy is made.
+    const outer = ctx.signal;
+    const child = new ChildSignal(outer);
     let timedOut = false;
     const timer = timers.after(ms, () => {
       timedOut = true;
       onTimeout();
-      ac.abort(new DOMException("per-try timeout", "TimeoutError"));
+      child.abort(new DOMException("per-try timeout", "TimeoutError"));
     });
-    const inner = { ...ctx, signal: ac.signal };
+    ctx.signal = child;
     try {
-      const res = await next(req, inner);
-      ctx.endpoint = inner.endpoint;
+      const res = await next(req, ctx);
       if (!idleBody) return res;
       return guardIdle(res, ms, clock, () => {
         onTimeout();
-        ac.abort(new DOMException("idle body timeout", "TimeoutError"));
+        child.abort(new DOMException("idle body timeout", "TimeoutError"));
       });
     } catch (e) {
-      ctx.endpoint = inner.endpoint;
       if (timedOut) {
         throw invokeError("app_timeout", ctx.appId, `context deadline exceeded (no response headers within ${ms} ms)`, {
           cause: e,
@@ -102,6 +103,7 @@ export function headersTimeout(ms: number, clock: Clock = systemClock, onTimeout
       }
       throw e;
     } finally {
+      ctx.signal = outer;
       timers.cancel(ms, timer);
     }
   };
