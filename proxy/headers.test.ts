@@ -66,4 +66,22 @@ describe("traceparent", () => {
     expect(isValidTraceparent(newTraceparent(() => 0))).toBe(true);
     expect(isValidTraceparent("ff-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")).toBe(false);
   });
+  it("accepts only the 55-character lower-case hex form with non-zero ids", () => {
+    const ok = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    expect(isValidTraceparent(ok)).toBe(true);
+    expect(isValidTraceparent(` ${ok} `)).toBe(true);
+    for (const bad of [
+      "",
+      ok.toUpperCase(),
+      ok.slice(0, -1),
+      `${ok}-extra`,
+      ok.replace("-b7", "_b7"),
+      "00-0af7651916cd43dd8448eb211c80319c-0000000000000000-01",
+      "00-0af7651916cd43dd8448eb211c80319g-b7ad6b7169203331-01",
+      "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-0x",
+      "0-00af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+    ]) {
+      expect(isValidTraceparent(bad), bad).toBe(false);
+    }
+  });
 });
