@@ -15,6 +15,9 @@ export const hasCommand = (c: string) => spawnSync("sh", ["-c", `command -v ${c}
 /** The proxies under test share core 1; the app and the load generator share core 0. */
 const pin = (core: number | null, cmd: string[]) => (HAS_TASKSET && core !== null && os.cpus().length > 1 ? ["taskset", "-c", String(core), ...cmd] : cmd);
 
+/** The runtime settings bin/meshlet gives a sidecar, given to the Bun peers too so they compare like for like. */
+const SIDECAR_RUNTIME_ENV = { BUN_JSC_useFTLJIT: "0", MIMALLOC_PURGE_HOLES: "0", MIMALLOC_PURGE_DELAY: "1000" };
+
 export class Harness {
   private readonly procs: ChildProcess[] = [];
   readonly logDir = fs.mkdtempSync(path.join(os.tmpdir(), "meshlet-bench-"));
@@ -66,7 +69,7 @@ export class Harness {
 
   /** A Bun peer from bench/peers/ (tcp-relay.ts, bun-forwarder.ts) listening on `port`. */
   async bunPeer(script: string, name: string, port: number, upstreamPort: number): Promise<ChildProcess> {
-    const c = this.spawn(name, [BUN, path.join(ROOT, "bench", "peers", script), String(port), String(upstreamPort)], 1, { BUN_JSC_useFTLJIT: "0" });
+    const c = this.spawn(name, [BUN, path.join(ROOT, "bench", "peers", script), String(port), String(upstreamPort)], 1, SIDECAR_RUNTIME_ENV);
     await waitHttp(`http://127.0.0.1:${port}/method/x`, 200);
     return c;
   }

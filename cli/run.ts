@@ -222,9 +222,9 @@ export async function runCommand(args: string[]): Promise<number> {
       };
       if (cfg.app) env.APP_PORT = String(cfg.app.port);
       else delete env.APP_PORT;
-      // bin/meshlet's JIT setting is for the sidecar only (see there).
-      if (env.MESHLET_SET_FTL) delete env.BUN_JSC_useFTLJIT;
-      delete env.MESHLET_SET_FTL;
+      // bin/meshlet's runtime settings (JIT, allocator) are for the sidecar only (see there).
+      for (const name of (env.MESHLET_SET_ENV ?? "").split(" ")) if (name) delete env[name];
+      delete env.MESHLET_SET_ENV;
       const c = spawn(p.command[0]!, p.command.slice(1), { stdio: "inherit", env, detached: true });
       child = c;
       c.once("error", (e) => {

@@ -29,16 +29,35 @@ describe("meshlet run", () => {
   it("gives the app Dapr's env vars and exits with the app's code", async () => {
     const home = tempHome();
     const appPort = await freePort();
-    const script = `console.log("ENV=" + JSON.stringify({h: process.env.DAPR_HTTP_PORT, g: process.env.DAPR_GRPC_PORT, id: process.env.APP_ID, p: process.env.APP_PORT, m: process.env.DAPR_METRICS_PORT, c: process.env.APP_CHANNEL_ADDRESS, proto: process.env.APP_PROTOCOL, ftl: process.env.BUN_JSC_useFTLJIT ?? null})); process.exit(3)`;
+    const script = `console.log("ENV=" + JSON.stringify({h: process.env.DAPR_HTTP_PORT, g: process.env.DAPR_GRPC_PORT, id: process.env.APP_ID, p: process.env.APP_PORT, m: process.env.DAPR_METRICS_PORT, c: process.env.APP_CHANNEL_ADDRESS, proto: process.env.APP_PROTOCOL, ftl: process.env.BUN_JSC_useFTLJIT ?? null, holes: process.env.MIMALLOC_PURGE_HOLES ?? null, set: process.env.MESHLET_SET_ENV ?? null})); process.exit(3)`;
     const { code, out } = await cli(["run", "--app-id", "envy", "--app-port", String(appPort), "--", "node", "-e", script], home);
     expect(code).toBe(3);
     const env = JSON.parse(/ENV=(.*)/.exec(out)![1]!) as Record<string, string>;
     const http = /HTTP Port: (\d+)\. gRPC Port: (\d+)/.exec(out)!;
-    // The JIT setting bin/meshlet makes for the sidecar is not passed on to the app.
-    expect(env).toMatchObject({ h: http[1], g: http[2], id: "envy", p: String(appPort), c: "127.0.0.1", proto: "http", ftl: null });
+    // The runtime settings bin/meshlet makes for the sidecar are not passed on to the app.
+    expect(env).toMatchObject({ h: http[1], g: http[2], id: "envy", p: String(appPort), c: "127.0.0.1", proto: "http", ftl: null, holes: null, set: null });
     expect(Number(env.m)).toBeGreaterThan(0);
     expect(out).toContain("The App process exited with error code: 3");
     expect(await listening(Number(http[1]))).toBe(false);
+  });
+
+  it("runs the sidecar with its runtime settings, keeps the user's own and passes only those to the app", async () => {
+    const environ = (pid: number) => new Map(fs.readFileSync(`/proc/${pid}/environ`, "latin1").split("\0").filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
+    const s = await startSidecar({ appId: "tuned", home: tempHome(), echo: true, env: { MIMALLOC_PURGE_DELAY: "5000" } });
+    try {
+      const sidecar = environ(s.pid);
+      expect(sidecar.get("BUN_JSC_useFTLJIT")).toBe("0");
+      expect(sidecar.get("MIMALLOC_PURGE_HOLES")).toBe("0");
+      expect(sidecar.get("MIMALLOC_PURGE_DELAY")).toBe("5000");
+      const app = environ(s.appPid()!);
+      expect(app.get("MIMALLOC_PURGE_DELAY")).toBe("5000");
+      expect(app.has("MIMALLOC_PURGE_HOLES")).toBe(false);
+      expect(app.has("BUN_JSC_useFTLJIT")).toBe(false);
+      expect(app.has("MESHLET_SET_ENV")).toBe(false);
+    } finally {
+      process.kill(s.pid, "SIGTERM");
+      await s.exited;
+    }
   });
 
   it("stops the app and the sidecar on SIGINT", async () => {
