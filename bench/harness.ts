@@ -140,11 +140,14 @@ export function load(opts: { url: string; rate?: number; pace?: Pace; duration: 
 
 export { freePort } from "../cli/ports.ts";
 
-async function waitHttp(url: string, status: number, timeoutMs = 20_000): Promise<void> {
+/** Polls `url` until it answers `status`; fails at once if `child` (the process behind it) exits. */
+export async function waitHttp(url: string, status: number, timeoutMs = 20_000, child?: ChildProcess): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
+    if (child && child.exitCode !== null) throw new Error(`the process behind ${url} exited (${child.exitCode})`);
     try {
-      const r = await fetch(url);
+      // Each try is bounded by the time left, so a process that accepts and never answers cannot hang it.
+      const r = await fetch(url, { signal: AbortSignal.timeout(Math.max(1, end - Date.now())) });
       await r.arrayBuffer();
       if (r.status === status) return;
     } catch {

@@ -5,11 +5,11 @@
 //
 //   bun bench/instructions.ts [--requests 4000] [--warmup 1000] [--paths caller,callee,one,forwarder]
 
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { freePort, Harness, hasCommand, ROOT } from "./harness.ts";
+import { freePort, Harness, hasCommand, ROOT, waitHttp } from "./harness.ts";
 
 const BUN_EXE = path.join(ROOT, "node_modules", "bun", "bin", "bun.exe");
 const PATHS = ["caller", "callee", "one", "forwarder"] as const;
@@ -51,32 +51,13 @@ async function send(url: string, n: number): Promise<number> {
   return ok;
 }
 
-async function waitOk(url: string, child: ChildProcess, what: string): Promise<void> {
-  const until = Date.now() + 120_000; // valgrind starts Bun in 10-30 s
-  while (Date.now() < until) {
-    if (child.exitCode !== null) throw new Error(`${what} exited (${child.exitCode}); see ${h.logDir}`);
-    try {
-      const res = await fetch(url, { method: "POST", body, signal: AbortSignal.timeout(5000) });
-      await res.arrayBuffer();
-      if (res.status === 200) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`${what} did not answer within 120 s; see ${h.logDir}`);
-}
-
-/** Starts `args` under callgrind (collection on, zeroed before the measured batch). */
+/** Starts `args` on Bun under callgrind (collection on; zeroed before the measured batch). */
 function underCallgrind(name: string, args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; outPrefix: string } {
   const outPrefix = path.join(h.logDir, `callgrind-${name}`);
-  const log = fs.openSync(path.join(h.logDir, `${name}.log`), "a");
-  const child = spawn("valgrind", ["--tool=callgrind", "--smc-check=all-non-file", `--callgrind-out-file=${outPrefix}.%p`, BUN_EXE, ...args], {
-    stdio: ["ignore", log, log],
-    env: { ...process.env, BUN_JSC_useFTLJIT: "0", ...env },
-    detached: true,
-  });
-  return { child, outPrefix };
+  // Only the JIT setting of a sidecar's runtime settings (bin/meshlet): the figures recorded in
+  // the README were taken without the allocator's, and later runs must compare with them.
+  const valgrind = ["valgrind", "--tool=callgrind", "--smc-check=all-non-file", `--callgrind-out-file=${outPrefix}.%p`];
+  return { child: h.spawn(name, [...valgrind, BUN_EXE, ...args], null, { BUN_JSC_useFTLJIT: "0", ...env }), outPrefix };
 }
 
 /** Total instructions in the dump taken on request (`<prefix>.<pid>.1`; the one at exit has no suffix). */
@@ -112,7 +93,10 @@ async function measure(name: PathName): Promise<{ path: PathName; what: string; 
   }
   const url = `http://127.0.0.1:${port}/v1.0/invoke/app/method/x`;
   try {
-    await waitOk(url, measured.child, name);
+    // valgrind starts Bun in 10-30 s.
+    await waitHttp(url, 200, 120_000, measured.child).catch((e: Error) => {
+      throw new Error(`${name}: ${e.message}; logs in ${h.logDir}`);
+    });
     await send(url, warmup);
     const pid = measured.child.pid!;
     spawnSync("callgrind_control", ["-z", String(pid)]);
