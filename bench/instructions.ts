@@ -18,7 +18,7 @@ const WHAT: Record<PathName, string> = {
   caller: "caller sidecar of two (client -> caller -> callee -> app)",
   callee: "callee sidecar of two",
   one: "one sidecar (client -> sidecar -> its own app)",
-  forwarder: "bun http forwarder peer (Bun.serve + meshlet's dialer, no features)",
+  forwarder: "bun http forwarder peer (meshlet's listener and dialer, no features)",
 };
 
 const { values: opts } = parseArgs({

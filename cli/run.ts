@@ -7,7 +7,7 @@ import type { NameResolutionSpec } from "../config/configuration.ts";
 import { EMPTY_POLICY_SET } from "../resiliency/policy/types.ts";
 import { createLogger, LEVELS, type Level } from "../proxy/log.ts";
 import { MESHLET_VERSION, type SidecarConfig } from "../proxy/config.ts";
-import { PortInUseError } from "../proxy/listen.ts";
+import { DEFAULT_MAX_HEADER_BYTES, PortInUseError } from "../proxy/listen.ts";
 import { Sidecar } from "../proxy/sidecar.ts";
 import { bunRuntime } from "../proxy/listen-bun.ts";
 import { endpoint } from "../proxy/types.ts";
@@ -22,7 +22,6 @@ const APP_ID_RE = /^[a-z0-9]([-a-z0-9_]*[a-z0-9])?$/i;
 const PROTOCOLS = ["http", "https", "grpc", "grpcs", "h2c"];
 const IGNORED = [
   "app-max-concurrency",
-  "read-buffer-size",
   "enable-app-health-check",
   "app-health-check-path",
   "app-health-probe-interval",
@@ -72,6 +71,17 @@ async function plan(args: string[]): Promise<RunPlan> {
   } catch (e) {
     throw new UsageError(`--max-body-size: ${(e as Error).message}`);
   }
+  let maxHeaderBytes = DEFAULT_MAX_HEADER_BYTES;
+  const rb = v["read-buffer-size"];
+  if (rb !== undefined) {
+    try {
+      // Dapr's older form is a bare number of KiB ("4"); the newer a quantity ("4Ki").
+      maxHeaderBytes = /^\d+$/.test(rb.trim()) ? Number(rb) * 1024 : parseSize(rb);
+    } catch (e) {
+      throw new UsageError(`--read-buffer-size: ${(e as Error).message}`);
+    }
+    if (maxHeaderBytes < 1024) throw new UsageError(`--read-buffer-size: ${rb} is below 1Ki; no real request head fits`);
+  }
   try {
     tryTimeoutMs = parseDuration(v["app-timeout"] ?? "60s");
   } catch (e) {
@@ -115,6 +125,7 @@ async function plan(args: string[]): Promise<RunPlan> {
     app: appPort ? endpoint(channel, appPort) : null,
     appProtocol: protocol,
     maxBodySize,
+    maxHeaderBytes,
     tryTimeoutMs,
     apiToken: process.env.DAPR_API_TOKEN || undefined,
     appApiToken: process.env.APP_API_TOKEN || undefined,

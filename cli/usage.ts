@@ -12,6 +12,7 @@ export const RUN_USAGE = `usage: meshlet run [flags] [-- command args...]
   -c, --config FILE               a Dapr Configuration (name resolution)
       --resources-path DIR        Dapr resources (Components); repeatable; -d/--components-path too
       --max-body-size SIZE        request body limit (default 4Mi)
+      --read-buffer-size SIZE     largest request head, 431 above it (default 16Ki; a bare number is KiB)
       --dapr-listen-addresses A   comma-separated API listen addresses (default 127.0.0.1)
       --app-timeout DUR           meshlet: max wait for response headers per try (default 60s, 0 = none)
       --log-level L               debug|info|warn|error|fatal (default info)`;

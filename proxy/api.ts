@@ -9,8 +9,12 @@ import { parseAppId, route, type Route } from "./route.ts";
 import { asSidecarError, errorResponse, REASON_HEADER, SidecarError } from "./errors.ts";
 import { forwardRequestHeaders, stampForwarded } from "./headers.ts";
 import { ensureTraceparent } from "./trace.ts";
-import { takeBody } from "./body-limit.ts";
-import { DEFAULT_REPLAY_CAP as SMALL_BODY } from "../resiliency/replay.ts";
+import { takeBody, tooLarge } from "./body-limit.ts";
+import { type Incoming, readBody } from "./incoming.ts";
+import { responseHeaders, textResponse } from "./wire-response.ts";
+
+/** All extended metadata values together (PUT /v1.0/metadata/<key>) stay within this many bytes. */
+export const METADATA_TOTAL_CAP = 1024 * 1024;
 
 export interface SidecarState {
   ready: boolean;
@@ -37,7 +41,7 @@ export interface ApiDeps {
 }
 
 const NO_CONTENT = () => new Response(null, { status: 204 });
-const json = (v: unknown) => new Response(JSON.stringify(v), { status: 200, headers: { "content-type": "application/json" } });
+const json = (v: unknown) => textResponse(JSON.stringify(v), { status: 200, headers: { "content-type": "application/json" } });
 
 function metadataBody(d: ApiDeps): unknown {
   const { cfg, state } = d;
@@ -60,7 +64,19 @@ function metadataBody(d: ApiDeps): unknown {
   return body;
 }
 
-async function api(r: Extract<Route, { kind: "api" }>, req: Request, d: ApiDeps): Promise<Response> {
+/** Stores one extended metadata value within --max-body-size and the total cap. */
+async function putMetadata(key: string, req: Incoming, d: ApiDeps): Promise<void> {
+  const max = Math.min(d.cfg.maxBodySize, METADATA_TOTAL_CAP);
+  const value = new TextDecoder().decode(await readBody(req, max, () => tooLarge(max)));
+  let total = key.length + value.length;
+  for (const [k, v] of d.state.extended) if (k !== key) total += k.length + v.length;
+  if (total > METADATA_TOTAL_CAP) {
+    throw new SidecarError("body_too_large", `extended metadata is limited to ${METADATA_TOTAL_CAP} bytes in total`);
+  }
+  d.state.extended.set(key, value);
+}
+
+async function api(r: Extract<Route, { kind: "api" }>, req: Incoming, d: ApiDeps): Promise<Response> {
   switch (r.name) {
     case "healthz": {
       const want = new URLSearchParams(r.query).get("appid");
@@ -76,7 +92,7 @@ async function api(r: Extract<Route, { kind: "api" }>, req: Request, d: ApiDeps)
     case "metadata":
       return json(metadataBody(d));
     case "metadata_put":
-      d.state.extended.set(r.key!, await req.text());
+      await putMetadata(r.key!, req, d);
       return NO_CONTENT();
     case "shutdown":
       d.shutdown(req.headers.get("dapr-force-shutdown") === "true");
@@ -88,12 +104,12 @@ async function api(r: Extract<Route, { kind: "api" }>, req: Request, d: ApiDeps)
       const id = parseAppId(raw, d.cfg.namespace);
       if (id instanceof SidecarError) throw id;
       const text = d.explain(id.appId, id.namespace, (q.get("verb") ?? "GET").toUpperCase(), q.get("method") ?? "/");
-      return new Response(text, { headers: { "content-type": "text/plain; charset=utf-8" } });
+      return textResponse(text, { headers: { "content-type": "text/plain; charset=utf-8" } });
     }
   }
 }
 
-async function invoke(r: Extract<Route, { kind: "invoke" }>, req: Request, d: ApiDeps): Promise<Response> {
+async function invoke(r: Extract<Route, { kind: "invoke" }>, req: Incoming, d: ApiDeps): Promise<Response> {
   const headers = forwardRequestHeaders(req.headers, r.viaAuth);
   const traceparent = ensureTraceparent(headers);
   // As daprd: X-Forwarded-For / Forwarded carry this sidecar's host address, not the client's.
@@ -101,8 +117,8 @@ async function invoke(r: Extract<Route, { kind: "invoke" }>, req: Request, d: Ap
   const ctx: CallContext = { appId: r.appId, namespace: r.namespace, signal: req.signal };
   let res: Response;
   try {
-    const body = await takeBody(req, d.cfg.maxBodySize, SMALL_BODY, ctx);
-    const preq: ProxyRequest = { method: req.method.toUpperCase(), path: r.path, query: r.query, headers, body };
+    const body = takeBody(req, d.cfg.maxBodySize, ctx);
+    const preq: ProxyRequest = { method: req.method, path: r.path, query: r.query, headers, body };
     res = await d.target(r.appId, r.namespace)(preq, ctx);
   } catch (e) {
     const err = asSidecarError(e);
@@ -111,7 +127,8 @@ async function invoke(r: Extract<Route, { kind: "invoke" }>, req: Request, d: Ap
     }
     res = errorResponse(err);
   }
-  if (!res.headers.has("traceparent")) res.headers.set("traceparent", traceparent);
+  const out = responseHeaders(res);
+  if (!out.has("traceparent")) out.set("traceparent", traceparent);
   return res;
 }
 
@@ -119,10 +136,10 @@ async function invoke(r: Extract<Route, { kind: "invoke" }>, req: Request, d: Ap
 export function apiHandler(d: ApiDeps): Handler {
   const token = d.cfg.apiToken;
   return async (req) => {
-    const r = route(req.method.toUpperCase(), req.url, req.headers, d.cfg.namespace);
+    const r = route(req.method, req.target, req.headers, d.cfg.namespace);
     if (token && !(r.kind === "api" && (r.name === "healthz" || r.name === "healthz_outbound"))) {
       if (req.headers.get("dapr-api-token") !== token) {
-        return new Response("invalid api token\n", { status: 401, headers: { "content-type": "text/plain; charset=utf-8", [REASON_HEADER]: "api_token" } });
+        return textResponse("invalid api token\n", { status: 401, headers: { "content-type": "text/plain; charset=utf-8", [REASON_HEADER]: "api_token" } });
       }
     }
     try {

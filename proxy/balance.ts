@@ -7,6 +7,7 @@ import type { Endpoint, Layer } from "./types.ts";
 import type { Resolver } from "../resolvers/types.ts";
 import { invokeError, REASON_HEADER, SidecarError } from "./errors.ts";
 import { EndpointLoad } from "./p2c.ts";
+import { responseHeaders } from "./wire-response.ts";
 
 /** Told how long each resolution took (ms) and whether it found endpoints. */
 export type ResolveObserver = (appId: string, ms: number, ok: boolean) => void;
@@ -52,7 +53,7 @@ export function balance(
         const res = await next(req, ctx);
         ok = res.status < 500;
         // A peer answering for another app-id (a port reused after a restart) is a stale entry.
-        if (res.status === 500 && res.headers.get(REASON_HEADER) === "wrong_target" && resendable) {
+        if (res.status === 500 && responseHeaders(res).get(REASON_HEADER) === "wrong_target" && resendable) {
           resolver.evict(ref, ep);
           (tried ??= new Set()).add(ep.key);
           await res.body?.cancel();

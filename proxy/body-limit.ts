@@ -1,9 +1,9 @@
 // Takes a request body for forwarding and enforces --max-body-size without reading big bodies
 // whole: a declared Content-Length is checked up front, a chunked body is counted as it streams.
-// Small declared bodies (up to the replay cap) are read natively at once: cheaper than a stream
-// on Bun, and replayable by the retry layer without a second copy.
+// Small declared bodies arrive from the listener already read (replayable without a copy).
 
 import type { CallContext } from "./types.ts";
+import type { Incoming } from "./incoming.ts";
 import { SidecarError } from "./errors.ts";
 
 export function tooLarge(max: number): SidecarError {
@@ -11,23 +11,11 @@ export function tooLarge(max: number): SidecarError {
 }
 
 /**
- * Returns the body to forward: unchanged when its declared length fits, a counting stream when
- * the length is unknown, or throws when the declared length is already too big. When a chunked
- * body crosses the limit the stream errors and `ctx.bodyTooLarge` is set, so the failed upstream
- * call can be reported as 413 instead of a transport error.
+ * Counts a body of unknown length as it streams: past `max` the stream errors and
+ * `ctx.bodyTooLarge` is set, so the failed upstream call is reported as 413 instead of a
+ * transport error.
  */
-export function limitBody(
-  body: ReadableStream<Uint8Array> | null,
-  contentLength: string | null,
-  max: number,
-  ctx: CallContext,
-): ReadableStream<Uint8Array> | null {
-  if (body === null) return null;
-  if (contentLength !== null) {
-    const n = Number(contentLength);
-    if (Number.isFinite(n) && n > max) throw tooLarge(max);
-    if (Number.isFinite(n)) return body;
-  }
+export function limitBody(body: ReadableStream<Uint8Array>, max: number, ctx: CallContext): ReadableStream<Uint8Array> {
   let seen = 0;
   return body.pipeThrough(
     new TransformStream<Uint8Array, Uint8Array>({
@@ -45,18 +33,14 @@ export function limitBody(
 }
 
 /**
- * The body of an incoming request as the forwarding core wants it: null when there is none
- * (no Content-Length, no Transfer-Encoding), bytes when declared and at most `smallCap`, else a
- * stream (counted against `max` when chunked). Throws `body_too_large` for a declared excess.
+ * The body of an incoming request as the forwarding core wants it: as the listener gave it
+ * (null, bytes, or a stream of declared length), a counted stream when chunked. Throws
+ * `body_too_large` for a declared excess before anything is read.
  */
-export async function takeBody(req: Request, max: number, smallCap: number, ctx: CallContext): Promise<ReadableStream<Uint8Array> | Uint8Array | null> {
-  const cl = req.headers.get("content-length");
-  const chunked = req.headers.get("transfer-encoding") !== null;
-  if (cl === null && !chunked) return null;
-  if (cl !== null && !chunked) {
-    const n = Number(cl);
-    if (n > max) throw tooLarge(max);
-    if (n <= smallCap) return new Uint8Array(await req.arrayBuffer());
-  }
-  return limitBody(req.body, chunked ? null : cl, max, ctx);
+export function takeBody(req: Incoming, max: number, ctx: CallContext): ReadableStream<Uint8Array> | Uint8Array | null {
+  const body = req.body;
+  if (body === null) return null;
+  if (req.contentLength !== null && req.contentLength > max) throw tooLarge(max);
+  if (body instanceof Uint8Array) return body;
+  return req.chunked ? limitBody(body, max, ctx) : body;
 }

@@ -26,6 +26,8 @@ export interface SidecarConfig {
   readonly appProtocol: string;
   /** --max-body-size in bytes. */
   readonly maxBodySize: number;
+  /** Largest request head on the sidecar's listeners (--read-buffer-size); larger gets 431. */
+  readonly maxHeaderBytes?: number;
   /** Wait for response headers per try, ms; 0 disables. */
   readonly tryTimeoutMs: number;
   /** DAPR_API_TOKEN: required on API requests when set. */

@@ -1,6 +1,8 @@
 // Errors the sidecar itself makes: one stable reason code each, mapped here (and only here) to an
 // HTTP status and Dapr's JSON error body. App responses never pass through this file.
 
+import { textResponse } from "./wire-response.ts";
+
 /** Stable machine-readable reasons, sent in the `meshlet-reason` header and logged. */
 export const REASONS = {
   no_app_id: { status: 404, errorCode: "ERR_DIRECT_INVOKE" },
@@ -19,14 +21,13 @@ export const REASONS = {
   breaker_half_open_full: { status: 503, errorCode: "ERR_DIRECT_INVOKE" },
   retry_budget_exhausted: { status: 503, errorCode: "ERR_DIRECT_INVOKE" },
   body_too_large: { status: 413, errorCode: "ERR_BODY_TOO_LARGE" },
-  body_read: { status: 400, errorCode: "ERR_BODY_READ" },
   client_closed: { status: 499, errorCode: "ERR_CLIENT_CLOSED" },
-  shutting_down: { status: 503, errorCode: "ERR_DIRECT_INVOKE" },
   route_not_found: { status: 404, errorCode: "ERR_NOT_FOUND" },
   method_not_allowed: { status: 405, errorCode: "ERR_METHOD_NOT_ALLOWED" },
   health_not_ready: { status: 500, errorCode: "ERR_HEALTH_NOT_READY" },
   health_appid_mismatch: { status: 500, errorCode: "ERR_HEALTH_APPID_NOT_MATCH" },
   malformed_request: { status: 400, errorCode: "ERR_MALFORMED_REQUEST" },
+  headers_too_large: { status: 431, errorCode: "ERR_MALFORMED_REQUEST" },
   internal: { status: 500, errorCode: "ERR_INTERNAL" },
 } as const satisfies Record<string, { status: number; errorCode: string }>;
 
@@ -63,7 +64,7 @@ export function invokeError(
 /** The wire form of a sidecar error: Dapr's JSON shape plus the reason header. */
 export function errorResponse(err: SidecarError): Response {
   const spec = REASONS[err.reason];
-  return new Response(JSON.stringify({ errorCode: spec.errorCode, message: err.message }), {
+  return textResponse(JSON.stringify({ errorCode: spec.errorCode, message: err.message }), {
     status: spec.status,
     headers: { "content-type": "application/json", [REASON_HEADER]: err.reason },
   });

@@ -5,6 +5,8 @@
 import { HTTPParser, type OnHeadersCompleteParser } from "http-parser-js";
 import type { CallSignal, ProxyRequest } from "./types.ts";
 import { hopByHopFilter } from "./headers.ts";
+import { HeaderList } from "./header-list.ts";
+import { WireResponse } from "./wire-response.ts";
 
 type ParserInfo = Parameters<OnHeadersCompleteParser>[0];
 
@@ -47,7 +49,7 @@ interface Exchange {
   readonly cleanup: () => void;
   status: number;
   statusText: string;
-  headers: Headers | null;
+  headers: HeaderList | null;
   keepAlive: boolean;
   interim: boolean;
   chunks: Uint8Array[] | null;
@@ -247,7 +249,7 @@ export class H1Conn {
       ex.interim = true;
       return 1;
     }
-    const h = new Headers();
+    const h = new HeaderList();
     const raw = info.headers;
     const drop = hopByHopFilter(raw);
     for (let i = 0; i < raw.length; i += 2) {
@@ -293,8 +295,8 @@ export class H1Conn {
   private handOn(ex: Exchange): void {
     ex.handedOn = true;
     const headers = ex.headers!;
-    const init = { status: ex.status, statusText: ex.statusText, headers };
-    if (nullBody(ex.status, ex.method)) return ex.resolve(new Response(null, init));
+    const init = { status: ex.status, statusText: ex.statusText };
+    if (nullBody(ex.status, ex.method)) return ex.resolve(new WireResponse(null, init, headers));
     const chunks = ex.chunks ?? [];
     ex.chunks = null;
     let size = 0;
@@ -303,7 +305,7 @@ export class H1Conn {
       // The whole body is here: hand it on as bytes (sent natively, with a Content-Length).
       const body: Uint8Array<ArrayBuffer> = chunks.length === 1 ? (chunks[0] as Uint8Array<ArrayBuffer>) : Buffer.concat(chunks);
       headers.set("content-length", String(body.byteLength));
-      return ex.resolve(new Response(body, init));
+      return ex.resolve(new WireResponse(body, init, headers));
     }
     const stream = new ReadableStream<Uint8Array>(
       {
@@ -327,7 +329,7 @@ export class H1Conn {
       },
       { highWaterMark: STREAM_HWM, size: (c) => c?.byteLength ?? 0 },
     );
-    ex.resolve(new Response(stream, init));
+    ex.resolve(new WireResponse(stream, init, headers));
   }
 
   /** Marks the exchange over: no more socket events reach it and its abort listener is gone. */

@@ -49,15 +49,15 @@ describe("HeaderList", () => {
 
 describe("forwardRequestHeaders into a HeaderList", () => {
   it("keeps content-length unless the body is chunked", () => {
-    expect(forwardRequestHeaders(new Headers({ "content-length": "5", "x-a": "1" })).get("content-length")).toBe("5");
-    const chunked = forwardRequestHeaders(new Headers({ "transfer-encoding": "chunked", "x-a": "1" }));
+    expect(forwardRequestHeaders(HeaderList.of({ "content-length": "5", "x-a": "1" })).get("content-length")).toBe("5");
+    const chunked = forwardRequestHeaders(HeaderList.of({ "transfer-encoding": "chunked", "x-a": "1" }));
     expect(chunked.has("content-length")).toBe(false);
     expect(chunked.has("transfer-encoding")).toBe(false);
     expect(chunked.get("x-a")).toBe("1");
   });
 
   it("drops every header a Connection value lists, in any case", () => {
-    const h = forwardRequestHeaders(new Headers({ connection: "X-One, x-two", "x-one": "1", "x-two": "2", "x-three": "3" }));
+    const h = forwardRequestHeaders(HeaderList.of({ connection: "X-One, x-two", "x-one": "1", "x-two": "2", "x-three": "3" }));
     expect([...h]).toEqual([["x-three", "3"]]);
   });
 });

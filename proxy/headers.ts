@@ -43,17 +43,18 @@ function connectionListed(h: Headers): Set<string> | null {
 }
 
 /**
- * Copies request headers for the next hop into a HeaderList (one pass over the runtime's
- * Headers): drops hop-by-hop headers (and those named in `Connection`), `-bin` keys and the
+ * Copies request headers for the next hop into a new HeaderList (one pass): drops hop-by-hop headers (and those named in `Connection`), `-bin` keys and the
  * headers the sidecar stamps. `content-length` is kept when the body is not chunked, so the app
  * sees the same framing the client chose.
  */
-export function forwardRequestHeaders(src: Headers, dropAuthorization = false): HeaderList {
+export function forwardRequestHeaders(src: HeaderList, dropAuthorization = false): HeaderList {
   const out = new HeaderList();
   let listed: Set<string> | null = null;
   let length: string | null = null;
   let chunked = false;
-  for (const [k, v] of src) {
+  for (let i = 0; i < src.size; i++) {
+    const k = src.nameAt(i);
+    const v = src.valueAt(i);
     if (HOP_BY_HOP.has(k)) {
       if (k === "connection") listed = addConnectionTokens(v, listed ?? new Set());
       else if (k === "content-length") length = v;

@@ -10,7 +10,6 @@ import { asSidecarError, errorResponse, invokeError } from "./errors.ts";
 import { forwardRequestHeaders } from "./headers.ts";
 import { ensureTraceparent } from "./trace.ts";
 import { takeBody } from "./body-limit.ts";
-import { DEFAULT_REPLAY_CAP } from "../resiliency/replay.ts";
 
 export function inboundHandler(cfg: SidecarConfig, toApp: Call, log: Logger): Handler {
   const logFailure = throttledInfo(log);
@@ -22,7 +21,7 @@ export function inboundHandler(cfg: SidecarConfig, toApp: Call, log: Logger): Ha
         invokeError("wrong_target", calleeId ?? "?", `this sidecar serves ${cfg.appId}.${cfg.namespace}, not ${calleeId}.${calleeNs}`),
       );
     }
-    const { path: raw, query } = splitUrl(req.url);
+    const { path: raw, query } = splitUrl(req.target);
     const path = normalizeMethod(raw);
     if (path === null) return errorResponse(invokeError("invalid_method", cfg.appId, `invalid method: ${raw}`));
     // Caller identity is informational until mTLS: then it comes from the verified certificate.
@@ -35,9 +34,9 @@ export function inboundHandler(cfg: SidecarConfig, toApp: Call, log: Logger): Ha
     ensureTraceparent(headers);
     const ctx: CallContext = { appId: cfg.appId, namespace: cfg.namespace, signal: req.signal };
     try {
-      // The caller's sidecar enforced --max-body-size; here only small bodies are read at once.
-      const body = await takeBody(req, Number.MAX_SAFE_INTEGER, DEFAULT_REPLAY_CAP, ctx);
-      const preq: ProxyRequest = { method: req.method.toUpperCase(), path, query, headers, body };
+      // The caller's sidecar enforced --max-body-size.
+      const body = takeBody(req, Number.MAX_SAFE_INTEGER, ctx);
+      const preq: ProxyRequest = { method: req.method, path, query, headers, body };
       return await toApp(preq, ctx);
     } catch (e) {
       const err = asSidecarError(e);

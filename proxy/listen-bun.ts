@@ -1,30 +1,55 @@
-// Bun adapter: Bun.serve for listeners and fetch for dialing. Bun-specific workarounds live here
-// and are pinned by tests (see docs/decisions.md); the core never imports Bun.
+// Bun adapter: listeners on Bun.listen serving HTTP/1.1 with meshlet's own connection handling
+// (h1-server.ts), and the event-loop socket dialer. Not Bun.serve: it resolves dot segments before
+// the handler sees the target, drops pipelined requests and cannot show a client certificate
+// (docs/decisions.md has the measurements).
 
 import type { Listen, Runtime } from "./listen.ts";
 import { PortInUseError } from "./listen.ts";
-import { asSidecarError, errorResponse } from "./errors.ts";
+import { ServerConn } from "./h1-server.ts";
 import { fetchDialer } from "./dial-fetch.ts";
 import { socketDialer } from "./dial-socket.ts";
 
-export const listenBun: Listen = async ({ host, port, handler }) => {
-  let server: ReturnType<typeof Bun.serve>;
+interface SocketData {
+  conn: ServerConn | null;
+}
+
+/** How often idle and stalled connections are looked for. */
+const SWEEP_MS = 1_000;
+
+export const listenBun: Listen = async ({ host, port, handler, maxHeaderBytes }) => {
+  const conns = new Set<ServerConn>();
+  const opts = { handler, maxHeaderBytes };
+  let listener: Bun.TCPSocketListener<SocketData>;
   try {
-    server = Bun.serve({
+    listener = Bun.listen<SocketData>({
       hostname: host,
       port,
-      reusePort: false,
-      development: false,
-      // Bodies are limited per route by the sidecar (--max-body-size, with a Dapr-shaped 413).
-      maxRequestBodySize: Number.MAX_SAFE_INTEGER,
-      // Seconds without any byte either way before Bun drops a connection (max 255).
-      idleTimeout: 255,
-      // The peer address is not read: requestIP() costs ~3% CPU per request and no handler needs it.
-      fetch(req) {
-        return handler(req);
-      },
-      error(err) {
-        return errorResponse(asSidecarError(err));
+      exclusive: true,
+      // A client that half-closes after its request still gets the answer.
+      allowHalfOpen: true,
+      socket: {
+        open(s) {
+          s.setNoDelay(true);
+          const conn = new ServerConn(s, { address: s.remoteAddress, port: s.remotePort }, opts);
+          conn.onGone = () => conns.delete(conn);
+          conns.add(conn);
+          s.data = { conn };
+        },
+        data(s, chunk) {
+          s.data.conn?.onData(chunk);
+        },
+        drain(s) {
+          s.data.conn?.onDrain();
+        },
+        end(s) {
+          s.data.conn?.onEnd();
+        },
+        close(s) {
+          s.data.conn?.onClose();
+        },
+        error(s) {
+          s.data.conn?.onClose();
+        },
       },
     });
   } catch (e) {
@@ -32,11 +57,35 @@ export const listenBun: Listen = async ({ host, port, handler }) => {
     if (code === "EADDRINUSE" || /in use|EADDRINUSE/i.test(String((e as Error).message))) throw new PortInUseError(host, port);
     throw e;
   }
+  const sweeper = setInterval(() => {
+    const now = performance.now();
+    for (const c of conns) c.sweep(now);
+  }, SWEEP_MS);
+  sweeper.unref();
+  let waiters: (() => void)[] = [];
+  const settle = () => {
+    if (conns.size > 0) return;
+    const w = waiters;
+    waiters = [];
+    for (const fn of w) fn();
+  };
   return {
     host,
-    port: server.port ?? port,
+    port: listener.port,
     async close(force) {
-      await server.stop(force);
+      clearInterval(sweeper);
+      listener.stop(force);
+      for (const c of conns) {
+        const gone = c.onGone;
+        c.onGone = () => {
+          gone();
+          settle();
+        };
+        if (force) c.terminate();
+        else c.drain();
+      }
+      // Forced: sockets are gone once terminated; graceful: wait for the last answer.
+      if (!force && conns.size > 0) await new Promise<void>((r) => waiters.push(r));
     },
   };
 };

@@ -1,27 +1,57 @@
-// Node adapter: node:http for listeners, npm undici for dialing. It bridges IncomingMessage /
-// ServerResponse to Web Request / Response with backpressure and abort in both directions.
+// Node adapter: node:http for listeners, npm undici for dialing. It turns IncomingMessage into
+// the sidecar's Incoming and writes Web Responses back, with backpressure and abort both ways.
 
 import http from "node:http";
 import { Readable } from "node:stream";
 import type { ReadableStream as NodeWebStream } from "node:stream/web";
+import type { Duplex } from "node:stream";
 import type { Listen, Runtime } from "./listen.ts";
 import { PortInUseError } from "./listen.ts";
-import { asSidecarError, errorResponse } from "./errors.ts";
+import { asSidecarError, errorResponse, REASON_HEADER, REASONS, SidecarError } from "./errors.ts";
+import { type Incoming, SMALL_BODY } from "./incoming.ts";
+import { HeaderList } from "./header-list.ts";
+import { WireResponse } from "./wire-response.ts";
+import type { CallSignal } from "./types.ts";
+import { ChildSignal, NEVER } from "../resiliency/abort.ts";
 import { undiciDialer } from "./dial-undici.ts";
 
-function toRequest(req: http.IncomingMessage, signal: AbortSignal, host: string): Request {
-  const headers = new Headers();
+/** The runtime's request as the sidecar's Incoming: one pass over the raw headers. */
+async function toIncoming(req: http.IncomingMessage, signal: CallSignal): Promise<Incoming> {
+  const headers = new HeaderList();
   const raw = req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) headers.append(raw[i]!, raw[i + 1]!);
-  const method = req.method ?? "GET";
-  const hasBody =
-    method !== "GET" && method !== "HEAD" && (req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0);
-  const init: RequestInit & { duplex?: "half" } = { method, headers, signal };
-  if (hasBody) {
-    init.body = Readable.toWeb(req) as unknown as ReadableStream<Uint8Array>;
-    init.duplex = "half";
+  const cl = req.headers["content-length"];
+  const contentLength = cl === undefined ? null : Number(cl);
+  const chunked = req.headers["transfer-encoding"] !== undefined;
+  let body: Incoming["body"] = null;
+  if (!chunked && contentLength !== null && contentLength <= SMALL_BODY) {
+    const parts: Buffer[] = [];
+    for await (const c of req) parts.push(c as Buffer);
+    body = Buffer.concat(parts);
+  } else if (chunked || contentLength !== null) {
+    body = Readable.toWeb(req) as unknown as ReadableStream<Uint8Array>;
   }
-  return new Request(`http://${host}${req.url ?? "/"}`, init);
+  return {
+    method: req.method ?? "GET",
+    target: req.url ?? "/",
+    headers,
+    body,
+    contentLength,
+    chunked,
+    signal,
+    peer: { address: req.socket.remoteAddress ?? "", port: req.socket.remotePort ?? 0 },
+  };
+}
+
+/** A sidecar error written straight onto a socket the runtime's server gave up on. */
+function refuse(socket: Duplex, err: SidecarError): void {
+  if (!socket.writable) return void socket.destroy();
+  const spec = REASONS[err.reason];
+  const body = JSON.stringify({ errorCode: spec.errorCode, message: err.message });
+  socket.end(
+    `HTTP/1.1 ${spec.status} ${http.STATUS_CODES[spec.status] ?? ""}\r\ncontent-type: application/json\r\n${REASON_HEADER}: ${err.reason}\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }
 
 async function writeResponse(res: http.ServerResponse, r: Response): Promise<void> {
@@ -33,6 +63,10 @@ async function writeResponse(res: http.ServerResponse, r: Response): Promise<voi
   const cookies = r.headers.getSetCookie();
   if (cookies.length) headers["set-cookie"] = cookies;
   res.writeHead(r.status, r.statusText || undefined, headers);
+  if (r instanceof WireResponse && r.payload) {
+    res.end(r.payload);
+    return;
+  }
   if (!r.body) {
     res.end();
     return;
@@ -48,25 +82,28 @@ async function writeResponse(res: http.ServerResponse, r: Response): Promise<voi
   });
 }
 
-export const listenNode: Listen = async ({ host, port, handler }) => {
-  const server = http.createServer((req, res) => {
-    const ac = new AbortController();
+export const listenNode: Listen = async ({ host, port, handler, maxHeaderBytes }) => {
+  const server = http.createServer({ maxHeaderSize: maxHeaderBytes }, (req, res) => {
+    const signal = new ChildSignal(NEVER);
+    const gone = () => signal.abort(new DOMException("client closed", "AbortError"));
     res.on("close", () => {
-      if (!res.writableFinished) ac.abort(new DOMException("client closed", "AbortError"));
+      if (!res.writableFinished) gone();
     });
-    req.on("aborted", () => ac.abort(new DOMException("client closed", "AbortError")));
-    let request: Request;
-    try {
-      request = toRequest(req, ac.signal, req.headers.host ?? `${host}:${port}`);
-    } catch (e) {
-      void writeResponse(res, errorResponse(asSidecarError(e)));
-      return;
-    }
-    Promise.resolve()
-      .then(() => handler(request))
+    req.on("aborted", gone);
+    toIncoming(req, signal)
+      .then((r) => handler(r))
       .catch((e) => errorResponse(asSidecarError(e)))
       .then((r) => writeResponse(res, r))
       .catch(() => res.destroy());
+  });
+  // Requests node:http refuses itself get the sidecar's error shape too.
+  server.on("clientError", (err: NodeJS.ErrnoException, socket: Duplex) => {
+    if (err.code === "HPE_HEADER_OVERFLOW") refuse(socket, new SidecarError("headers_too_large", "request header fields too large"));
+    else if (err.code === "HPE_INVALID_METHOD") refuse(socket, new SidecarError("method_not_allowed", "method is not supported"));
+    else refuse(socket, new SidecarError("malformed_request", `malformed request: ${err.code ?? err.message}`));
+  });
+  server.on("connect", (_req: http.IncomingMessage, socket: Duplex) => {
+    refuse(socket, new SidecarError("method_not_allowed", "CONNECT is not supported by the sidecar"));
   });
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {

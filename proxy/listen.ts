@@ -1,9 +1,13 @@
-// The seam between the sidecar and a runtime's HTTP server: a Listen function serves a
-// Web-standard handler on one address. Runtime specifics stay in listen-bun.ts / listen-node.ts.
+// The seam between the sidecar and a runtime's HTTP server: a Listen function serves a handler
+// of Incoming requests on one address. Runtime specifics stay in listen-bun.ts / listen-node.ts.
 
 import type { Dialer } from "./dial.ts";
+import type { Handler } from "./incoming.ts";
 
-export type Handler = (req: Request) => Promise<Response> | Response;
+export type { Handler } from "./incoming.ts";
+
+/** Default largest request head (request line and header fields): Dapr's 4 KiB is too small for real tokens. */
+export const DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
 
 export interface Listener {
   readonly host: string;
@@ -16,6 +20,8 @@ export interface ListenOptions {
   readonly host: string;
   readonly port: number;
   readonly handler: Handler;
+  /** Largest request head accepted; larger ones get a Dapr-shaped 431. */
+  readonly maxHeaderBytes: number;
 }
 
 export type Listen = (o: ListenOptions) => Promise<Listener>;

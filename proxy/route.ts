@@ -3,6 +3,7 @@
 // resolve app-ids or touch bodies; the three addressing forms are checked in Dapr's order.
 
 import { invokeError, SidecarError } from "./errors.ts";
+import type { HeaderBag } from "./header-list.ts";
 
 export type ApiName = "healthz" | "healthz_outbound" | "metadata" | "metadata_put" | "shutdown" | "explain";
 
@@ -58,20 +59,22 @@ function parseAppIdUncached(raw: string, defaultNamespace: string): AppIdResult 
 }
 
 /**
- * Normalises a method path: resolves `.` and `..` segments, refuses control characters and any
- * attempt to climb above the root. Percent-encoding is kept as the client sent it.
+ * Normalises a method path: resolves `.` and `..` segments in any spelling (`%2e`, either case),
+ * refuses control characters, any attempt to climb above the root, and dot segments hidden
+ * behind a second encoding or an encoded slash. Percent-encoding is otherwise kept as sent.
  */
 export function normalizeMethod(raw: string): string | null {
   // Fast path: nothing to resolve or check (no `.`, `%`, `//` or control characters).
   if (PLAIN_PATH.test(raw)) return raw;
   if (/[\u0000-\u001f\u007f]|%[01][0-9a-f]|%7f/i.test(raw)) return null;
-  if (/%2e%2e|%2f\.\.|\.\.%2f/i.test(raw)) return null;
   const out: string[] = [];
   const segs = (raw.startsWith("/") ? raw.slice(1) : raw).split("/");
   for (let i = 0; i < segs.length; i++) {
     const s = segs[i]!;
-    if (s === ".") continue;
-    if (s === "..") {
+    const dots = dotSegment(s);
+    if (dots < 0) return null;
+    if (dots === 1) continue;
+    if (dots === 2) {
       if (out.length === 0) return null;
       out.pop();
       continue;
@@ -79,8 +82,28 @@ export function normalizeMethod(raw: string): string | null {
     if (s === "" && i < segs.length - 1) continue; // collapse `//`; keep a trailing `/`
     out.push(s);
   }
-  const path = out.join("/");
-  return "/" + path;
+  return "/" + out.join("/");
+}
+
+const ENCODED_SEPARATOR = /%2f|%5c|\\/i;
+
+/**
+ * 1 for a `.` segment, 2 for `..` (plain or `%2e`-encoded), -1 for a dot segment that appears
+ * only after decoding twice or splitting at an encoded `/` or `\\` (refused: an app or proxy
+ * that decodes more than once would climb), 0 for anything else.
+ */
+function dotSegment(seg: string): number {
+  if (seg.indexOf(".") < 0 && seg.indexOf("%") < 0) return 0;
+  let d = seg.replace(/%2e/gi, ".");
+  if (d === ".") return 1;
+  if (d === "..") return 2;
+  for (let round = 0; round < 3; round++) {
+    if (d.split(ENCODED_SEPARATOR).some((p) => p === ".." || p === ".")) return d.includes("..") || round > 0 ? -1 : 0;
+    const next = d.replace(/%25/g, "%").replace(/%2e/gi, ".");
+    if (next === d) return 0;
+    d = next;
+  }
+  return -1;
 }
 
 /** Segments without `.`, `%` or control characters, one `/` between them (linear to match). */
@@ -110,7 +133,7 @@ function invokeRoute(rawId: string, rawMethod: string, query: string, ns: string
 }
 
 /** Routes one request. `headers` are only read, never changed. */
-export function route(method: string, url: string, headers: Headers, defaultNamespace: string): Route {
+export function route(method: string, url: string, headers: HeaderBag, defaultNamespace: string): Route {
   const { path, query } = splitUrl(url);
   const headerId = headers.get("dapr-app-id");
   if (headerId !== null && headerId !== "") return invokeRoute(headerId, path, query, defaultNamespace, false);

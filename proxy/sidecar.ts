@@ -6,7 +6,9 @@
 import net from "node:net";
 import os from "node:os";
 import type { Call } from "./types.ts";
-import { type Listener, PortInUseError, type Runtime } from "./listen.ts";
+import { DEFAULT_MAX_HEADER_BYTES, type Listener, PortInUseError, type Runtime } from "./listen.ts";
+import { splitUrl } from "./route.ts";
+import { textResponse } from "./wire-response.ts";
 import type { SidecarConfig } from "./config.ts";
 import { type Logger, throttledInfo } from "./log.ts";
 import type { Resolver } from "../resolvers/types.ts";
@@ -158,12 +160,13 @@ export class Sidecar {
     const cfg = this.cfg;
     try {
       const inbound = inboundHandler(cfg, inboundAppCall(this.deps), this.log);
+      const maxHeaderBytes = cfg.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
       try {
-        this.internal = await this.transport.listen({ host: cfg.internalHost, port: cfg.internalPort, handler: inbound });
+        this.internal = await this.transport.listen({ host: cfg.internalHost, port: cfg.internalPort, handler: inbound, maxHeaderBytes });
       } catch (e) {
         // `::` (dual stack) is refused where IPv6 is disabled: fall back to IPv4 only.
         if (cfg.internalHost !== "::" || e instanceof PortInUseError) throw e;
-        this.internal = await this.transport.listen({ host: "0.0.0.0", port: cfg.internalPort, handler: inbound });
+        this.internal = await this.transport.listen({ host: "0.0.0.0", port: cfg.internalPort, handler: inbound, maxHeaderBytes });
       }
       const handler = apiHandler({
         cfg,
@@ -178,7 +181,7 @@ export class Sidecar {
       });
       let httpPort = cfg.httpPort;
       for (const host of cfg.listenAddresses) {
-        const l = await this.runtime.listen({ host, port: httpPort, handler });
+        const l = await this.runtime.listen({ host, port: httpPort, handler, maxHeaderBytes });
         httpPort = l.port;
         this.listeners.push(l);
       }
@@ -186,10 +189,11 @@ export class Sidecar {
         this.metricsListener = await this.runtime.listen({
           host: cfg.listenAddresses[0] ?? "127.0.0.1",
           port: cfg.metricsPort,
+          maxHeaderBytes,
           handler: async (req) =>
-            new URL(req.url).pathname === "/metrics"
-              ? new Response(await this.metrics.registry.metrics(), { headers: { "content-type": this.metrics.registry.contentType } })
-              : new Response("not found\n", { status: 404 }),
+            splitUrl(req.target).path === "/metrics"
+              ? textResponse(await this.metrics.registry.metrics(), { headers: { "content-type": this.metrics.registry.contentType } })
+              : textResponse("not found\n", { status: 404 }),
         });
       }
       if (cfg.resourcesPaths.length) {

@@ -6,6 +6,14 @@
 
 import type { CallSignal } from "../proxy/types.ts";
 
+/** A signal that never aborts: the parent of a ChildSignal that only its owner aborts. */
+export const NEVER: CallSignal = {
+  aborted: false,
+  reason: undefined,
+  addEventListener() {},
+  removeEventListener() {},
+};
+
 /** Aborted by `abort(reason)` or, with the same reason, as soon as `parent` is. */
 export class ChildSignal implements CallSignal {
   private own = false;

@@ -4,6 +4,7 @@
 
 import type { CallSignal, Layer } from "../proxy/types.ts";
 import { asSidecarError, REASON_HEADER, SidecarError } from "../proxy/errors.ts";
+import { responseHeaders } from "../proxy/wire-response.ts";
 import type { RetryPolicy } from "./policy/types.ts";
 import type { Clock } from "./clock.ts";
 import type { RetryBudget } from "./budget.ts";
@@ -65,7 +66,7 @@ export function retryLayer(d: RetryDeps): Layer {
       if (why === null) return give(res, err);
       if (!prepared.replayable) {
         d.events.notRetryable(d.target, prepared.why);
-        if (res) res.headers.set("meshlet-retry", `not-retryable: ${prepared.why}`);
+        if (res) responseHeaders(res).set("meshlet-retry", `not-retryable: ${prepared.why}`);
         return give(res, err);
       }
       if (p.maxRetries >= 0 && retries >= p.maxRetries) return give(res, err);
@@ -73,14 +74,14 @@ export function retryLayer(d: RetryDeps): Layer {
       let delay = backoff.next(d.clock.now() - start);
       if (delay === null) return give(res, err);
       if (res && (res.status === 429 || res.status === 503)) {
-        const ra = retryAfterMs(res.headers.get("retry-after"), Date.now());
+        const ra = retryAfterMs(responseHeaders(res).get("retry-after"), Date.now());
         if (ra !== null) delay = Math.max(delay, ra);
       }
       if (ctx.deadlineAt !== undefined && d.clock.now() + delay >= ctx.deadlineAt) return give(res, err);
       if (!d.budget.tryRetry()) {
         d.events.budgetExhausted(d.target);
         if (res) {
-          res.headers.set(REASON_HEADER, "retry_budget_exhausted");
+          responseHeaders(res).set(REASON_HEADER, "retry_budget_exhausted");
           return res;
         }
         const last = asSidecarError(err);

@@ -4,6 +4,7 @@
 
 import type { Layer } from "../proxy/types.ts";
 import { invokeError } from "../proxy/errors.ts";
+import { responseHeaders, WireResponse } from "../proxy/wire-response.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { ChildSignal } from "./abort.ts";
 import { timerQueue } from "./timer-queue.ts";
@@ -12,7 +13,8 @@ import { timerQueue } from "./timer-queue.ts";
 const SMALL_BODY = 64 * 1024;
 
 function guardIdle(res: Response, ms: number, clock: Clock, abort: () => void): Response {
-  const len = res.headers.get("content-length");
+  if (res instanceof WireResponse && res.payload) return res;
+  const len = responseHeaders(res).get("content-length");
   if (!res.body || (len !== null && Number(len) <= SMALL_BODY)) return res;
   let last = clock.now();
   let finished = false;
@@ -64,7 +66,9 @@ function guardIdle(res: Response, ms: number, clock: Clock, abort: () => void): 
       return reader.cancel(reason);
     },
   });
-  return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+  const list = res instanceof WireResponse ? res.headerList : null;
+  const init = { status: res.status, statusText: res.statusText };
+  return list ? new WireResponse(body, init, list) : new Response(body, { ...init, headers: res.headers });
 }
 
 /**

@@ -1,11 +1,12 @@
-// A bare HTTP forwarder on meshlet's own transport: Bun.serve in, meshlet's socket dialer out
-// (proxy/dial-socket.ts), nothing else: no routing by app-id, no policy layers, no header rules,
-// no tracing. A benchmark peer only: meshlet minus its features, so the report shows what the
-// runtime's HTTP handling costs and what meshlet adds on top.
+// A bare HTTP forwarder on meshlet's own transport: meshlet's listener in (proxy/listen-bun.ts,
+// Bun.listen + h1-server.ts), meshlet's socket dialer out (proxy/dial-socket.ts), nothing else:
+// no routing by app-id, no policy layers, no header rules, no tracing. A benchmark peer only:
+// meshlet minus its features, so the report shows what the HTTP handling costs and what
+// meshlet adds on top.
 
+import { listenBun } from "../../proxy/listen-bun.ts";
 import { socketDialer } from "../../proxy/dial-socket.ts";
 import { endpoint, type ProxyRequest } from "../../proxy/types.ts";
-import { HeaderList } from "../../proxy/header-list.ts";
 import { splitUrl } from "../../proxy/route.ts";
 
 const [listenPort, upstreamPort] = process.argv.slice(2).map(Number);
@@ -15,15 +16,14 @@ const dialer = socketDialer();
 // The sidecar path the bench uses (/v1.0/invoke/app/method/x) maps to the app's /method/x.
 const INVOKE = "/v1.0/invoke/app";
 
-Bun.serve({
-  hostname: "127.0.0.1",
+await listenBun({
+  host: "127.0.0.1",
   port: listenPort,
-  development: false,
-  async fetch(req) {
-    const { path, query } = splitUrl(req.url);
-    const body = req.body ? new Uint8Array(await req.arrayBuffer()) : null;
+  maxHeaderBytes: 16 * 1024,
+  handler(req) {
+    const { path, query } = splitUrl(req.target);
     // The dialer writes host, content-length and framing itself and skips hop-by-hop headers.
-    const preq: ProxyRequest = { method: req.method, path: path.startsWith(INVOKE) ? path.slice(INVOKE.length) : path, query, headers: HeaderList.of(req.headers), body };
+    const preq: ProxyRequest = { method: req.method, path: path.startsWith(INVOKE) ? path.slice(INVOKE.length) : path, query, headers: req.headers, body: req.body };
     return dialer.dial(upstream, preq, req.signal);
   },
 });

@@ -14,6 +14,7 @@ import type { SidecarConfig } from "../../proxy/config.ts";
 import { EMPTY_POLICY_SET } from "../../resiliency/policy/types.ts";
 import { ECHO_APP, freePort, killAll, spawnProc, waitFor } from "../helpers.ts";
 import { runSmoke } from "../smoke.ts";
+import { exchange } from "../raw-http.ts";
 
 const sidecars: Sidecar[] = [];
 const urls: Record<string, string> = {};
@@ -31,6 +32,7 @@ async function startNodeSidecar(appId: string, dir: string): Promise<void> {
     app: endpoint("127.0.0.1", appPort),
     appProtocol: "http",
     maxBodySize: 4 * 1024 * 1024,
+    maxHeaderBytes: 16 * 1024,
     tryTimeoutMs: 5000,
     gracefulShutdownMs: 100,
     components: [],
@@ -72,5 +74,23 @@ describe("Node adapter", () => {
     const r = await fetch(`${urls.checkout}/v1.0/invoke/nobody/method/x`);
     expect(r.status).toBe(500);
     expect(r.headers.get("meshlet-reason")).toBe("app_id_not_found");
+  });
+
+  it("routes the request-target as sent: a dot segment cannot leave the method part", async () => {
+    const port = Number(new URL(urls.checkout!).port);
+    for (const target of ["/v1.0/invoke/orders/method/../../../../v1.0/shutdown", "/v1.0/invoke/orders/method/.%2e/%2E./v1.0/shutdown"]) {
+      const x = await exchange(port, [`POST ${target} HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\n\r\n`], { expect: 1 });
+      expect(x.responses[0]?.headers["meshlet-reason"]).toBe("invalid_method");
+    }
+    expect((await fetch(`${urls.checkout}/v1.0/healthz`)).status).toBe(204);
+  });
+
+  it("answers an oversized head and an unknown method in Dapr's shape", async () => {
+    const port = Number(new URL(urls.checkout!).port);
+    const big = await exchange(port, [`GET /v1.0/healthz HTTP/1.1\r\nhost: x\r\nx-big: ${"a".repeat(20_000)}\r\n\r\n`], { expect: 1 });
+    expect([big.responses[0]?.status, big.responses[0]?.headers["meshlet-reason"]]).toEqual([431, "headers_too_large"]);
+    const foo = await exchange(port, [`FOO / HTTP/1.1\r\nhost: x\r\n\r\n`], { expect: 1 });
+    expect(foo.responses[0]?.status).toBeGreaterThanOrEqual(400);
+    expect(foo.responses[0]?.headers["meshlet-reason"]).toBeDefined();
   });
 });

@@ -1,0 +1,88 @@
+// Raw HTTP/1.1 over a TCP socket for tests that send what client libraries refuse or normalise
+// (dot segments, pipelining, bad framing), and a parser for the answers that came back.
+
+import net from "node:net";
+import { HTTPParser } from "http-parser-js";
+
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface Exchange {
+  /** Everything the server sent, parsed into responses (in order). */
+  responses: RawResponse[];
+  /** True when the server closed the connection. */
+  closed: boolean;
+  raw: string;
+}
+
+/**
+ * Writes `parts` to 127.0.0.1:`port` (each after `gapMs`), then collects what comes back until
+ * the server closes, `expect` responses arrived, or `timeoutMs` passed. `halfClose` sends FIN
+ * after the last part.
+ */
+export function exchange(
+  port: number,
+  parts: (string | Buffer)[],
+  o: { expect?: number; timeoutMs?: number; gapMs?: number; halfClose?: boolean } = {},
+): Promise<Exchange> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ host: "127.0.0.1", port });
+    const chunks: Buffer[] = [];
+    let closed = false;
+    const finish = () => {
+      clearTimeout(timer);
+      s.destroy();
+      const raw = Buffer.concat(chunks);
+      resolve({ responses: parseResponses(raw), closed, raw: raw.toString("latin1") });
+    };
+    const timer = setTimeout(finish, o.timeoutMs ?? 3000);
+    s.on("data", (d) => {
+      chunks.push(d);
+      if (o.expect !== undefined && parseResponses(Buffer.concat(chunks)).length >= o.expect) finish();
+    });
+    s.on("close", () => {
+      closed = true;
+      finish();
+    });
+    s.on("error", (e) => {
+      if ((e as NodeJS.ErrnoException).code === "ECONNRESET") return;
+      clearTimeout(timer);
+      reject(e);
+    });
+    s.on("connect", async () => {
+      for (const [i, p] of parts.entries()) {
+        if (i > 0 && o.gapMs) await new Promise((r) => setTimeout(r, o.gapMs));
+        s.write(p);
+      }
+      if (o.halfClose) s.end();
+    });
+  });
+}
+
+/** Parses back-to-back HTTP/1.1 responses; a cut-off last one is left out. */
+export function parseResponses(buf: Buffer): RawResponse[] {
+  const out: RawResponse[] = [];
+  const parser = new HTTPParser(HTTPParser.RESPONSE);
+  let cur: RawResponse | null = null;
+  let body: Buffer[] = [];
+  parser[HTTPParser.kOnHeadersComplete] = (info) => {
+    const headers: Record<string, string> = {};
+    for (let i = 0; i < info.headers.length; i += 2) headers[info.headers[i]!.toLowerCase()] = info.headers[i + 1]!;
+    cur = { status: info.statusCode, headers, body: "" };
+    body = [];
+    // 100 Continue has no body; the parser goes on to the final answer.
+    return 0;
+  };
+  parser[HTTPParser.kOnBody] = (b: Buffer, start: number, len: number) => {
+    body.push(Buffer.from(b.subarray(start, start + len)));
+  };
+  parser[HTTPParser.kOnMessageComplete] = () => {
+    if (cur) out.push({ ...cur, body: Buffer.concat(body).toString("utf8") });
+    cur = null;
+  };
+  parser.execute(buf);
+  return out;
+}
