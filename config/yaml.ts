@@ -3,8 +3,60 @@
 
 import fs from "node:fs";
 import path from "node:path";
-import YAML from "yaml";
+import YAML, { isMap, isScalar, LineCounter, type Document } from "yaml";
 import { ConfigError } from "./errors.ts";
+
+/**
+ * Largest resource file read. Dapr resources are a few KiB; this bounds the time and memory a
+ * mistaken or hostile file can cost (a 50 MB map once took a sidecar to 4.8 GB).
+ */
+export const MAX_RESOURCE_BYTES = 1024 * 1024;
+
+/** The text of a resource file, refused with a clear error when it is over the size cap. */
+export function readResourceText(file: string): string {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, "r");
+  } catch (e) {
+    throw new ConfigError(`${file}: cannot read: ${(e as Error).message}`);
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
+    if (size > MAX_RESOURCE_BYTES) {
+      throw new ConfigError(`${file}: ${size} bytes is over the ${MAX_RESOURCE_BYTES / 1024} KiB limit for a resource file`);
+    }
+    // Read at most one byte past the cap, whatever the file grew to since the stat.
+    const buf = Buffer.allocUnsafe(MAX_RESOURCE_BYTES + 1);
+    const n = fs.readSync(fd, buf, 0, buf.byteLength, 0);
+    if (n > MAX_RESOURCE_BYTES) throw new ConfigError(`${file}: over the ${MAX_RESOURCE_BYTES / 1024} KiB limit for a resource file`);
+    return buf.toString("utf8", 0, n);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * The first key that appears twice in one mapping anywhere in `doc`, with its position: found
+ * in one pass with a Set per mapping (the yaml package's own `uniqueKeys` check is quadratic).
+ */
+export function duplicateKey(doc: Document.Parsed): { key: string; offset: number } | null {
+  let found: { key: string; offset: number } | null = null;
+  YAML.visit(doc, {
+    Map(_, map) {
+      if (!isMap(map)) return;
+      const seen = new Set<unknown>();
+      for (const pair of map.items) {
+        const k = isScalar(pair.key) ? pair.key.value : pair.key;
+        if (seen.has(k)) {
+          found = { key: String(k), offset: (pair.key as { range?: [number] } | null)?.range?.[0] ?? 0 };
+          return YAML.visit.BREAK;
+        }
+        seen.add(k);
+      }
+    },
+  });
+  return found;
+}
 
 export interface YamlDoc {
   readonly file: string;
@@ -15,30 +67,30 @@ export interface YamlDoc {
 
 export { ConfigError };
 
-function lineOf(text: string, offset: number): number {
-  let n = 1;
-  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) n++;
-  return n;
-}
-
 export function readYamlFile(file: string): YamlDoc[] {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch (e) {
-    throw new ConfigError(`${file}: cannot read: ${(e as Error).message}`);
-  }
-  const docs = YAML.parseAllDocuments(text, { prettyErrors: false });
+  const text = readResourceText(file);
+  const lc = new LineCounter();
+  const lineOf = (offset: number) => lc.linePos(offset).line;
+  const docs = YAML.parseAllDocuments(text, { prettyErrors: false, lineCounter: lc, uniqueKeys: false });
   const out: YamlDoc[] = [];
-  for (const doc of docs) {
+  for (const doc of Array.isArray(docs) ? docs : [docs]) {
     if (doc.errors.length) {
       const err = doc.errors[0]!;
-      const line = err.linePos?.[0]?.line ?? lineOf(text, err.pos[0]);
+      const line = err.linePos?.[0]?.line ?? lineOf(err.pos[0]);
       throw new ConfigError(`${file}:${line}: invalid YAML: ${err.message.split("\n")[0]}`);
     }
-    const data = doc.toJS() as unknown;
+    const dup = duplicateKey(doc);
+    if (dup) throw new ConfigError(`${file}:${lineOf(dup.offset)}: invalid YAML: duplicate key "${dup.key}"`);
+    const docLine = lineOf((doc.contents?.range ?? doc.range)[0]);
+    let data: unknown;
+    try {
+      // Aliases are expanded here; the yaml package refuses excessive expansion (a YAML bomb).
+      data = doc.toJS({ maxAliasCount: 100 }) as unknown;
+    } catch (e) {
+      throw new ConfigError(`${file}:${docLine}: invalid YAML: ${(e as Error).message}`);
+    }
     if (data === null || data === undefined) continue;
-    const line = lineOf(text, (doc.contents?.range ?? doc.range)[0]);
+    const line = docLine;
     if (typeof data !== "object" || Array.isArray(data)) throw new ConfigError(`${file}:${line}: expected a mapping at the top level`);
     const kind = (data as { kind?: unknown }).kind;
     out.push({ file, line, kind: typeof kind === "string" ? kind : "", data: data as Record<string, unknown> });

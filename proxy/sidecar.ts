@@ -68,7 +68,7 @@ export class Sidecar {
   private internal: Listener | null = null;
   private metricsListener: Listener | null = null;
   private probeTimer: ReturnType<typeof setTimeout> | null = null;
-  private reloader: { stop(): void; reloadNow(): boolean } | null = null;
+  private reloader: { stop(): void; reloadNow(): Promise<boolean> } | null = null;
   private stopping: Promise<void> | null = null;
   private readonly deps: StackDeps;
   /** Called when the API asks the sidecar to stop (POST /v1.0/shutdown). */

@@ -1,14 +1,18 @@
-// Hot reload of resiliency YAML: watches the resources paths, re-reads and validates every file
-// in full, then hands over a new PolicySet in one step. An invalid change is rejected whole:
-// the running policy stays, the problems are logged with file:line, the rejection is counted.
+// Hot reload of resiliency YAML: watches the resources paths and, when a file's size or mtime
+// changed, reads, parses and validates every file in full on a worker thread (reload-worker.ts),
+// then hands over a new PolicySet in one step. An invalid change is rejected whole: the running
+// policy stays, the problems are logged with file:line, the rejection is counted.
 
 import fs from "node:fs";
+import { Worker } from "node:worker_threads";
 import { resourceFiles as listResourceFiles } from "../config/yaml.ts";
 import type { Logger } from "../proxy/log.ts";
 import type { Metrics } from "../proxy/metrics.ts";
 import { loadPolicySet, resourceFiles } from "./policy/load.ts";
 import { ResiliencyError } from "./policy/parse.ts";
+import { fromData, toData } from "./policy/transfer.ts";
 import type { PolicySet } from "./policy/types.ts";
+import type { ReloadAnswer, ReloadRequest } from "./reload-worker.ts";
 
 export interface ReloadOptions {
   readonly paths: readonly string[];
@@ -18,39 +22,102 @@ export interface ReloadOptions {
   readonly apply: (set: PolicySet) => void;
   /** Quiet period after the last file event before reloading (ms). */
   readonly debounceMs?: number;
+  /** Parse on the calling thread instead of a worker (tests on runtimes without TS workers). */
+  readonly inProcess?: boolean;
 }
 
-/** Starts watching; returns a stop function. Also exposes `reloadNow` for tests and signals. */
-export function watchResiliency(o: ReloadOptions): { stop(): void; reloadNow(): boolean } {
+/** A reload that takes longer than this (a pathological file) is abandoned and rejected. */
+const RELOAD_TIMEOUT_MS = 10_000;
+
+/** Parses and validates on a worker thread; the answer arrives as plain data. */
+function loadOffThread(req: ReloadRequest): Promise<ReloadAnswer> {
+  return new Promise((resolve, reject) => {
+    const w = new Worker(new URL("./reload-worker.ts", import.meta.url));
+    w.unref();
+    const timer = setTimeout(() => {
+      void w.terminate();
+      resolve({ ok: false, problems: [`reading the resources took longer than ${RELOAD_TIMEOUT_MS / 1000} s; change rejected`] });
+    }, RELOAD_TIMEOUT_MS);
+    timer.unref?.();
+    w.once("message", (a: ReloadAnswer) => {
+      clearTimeout(timer);
+      void w.terminate();
+      resolve(a);
+    });
+    w.once("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    w.postMessage(req);
+  });
+}
+
+function loadHere(req: ReloadRequest): ReloadAnswer {
+  try {
+    return { ok: true, set: toData(loadPolicySet(resourceFiles(req.paths), req.appId)) };
+  } catch (e) {
+    return { ok: false, problems: e instanceof ResiliencyError ? e.problems : [String((e as Error).message)] };
+  }
+}
+
+/** Starts watching; returns a stop function and `reloadNow` (tests, signals). */
+export function watchResiliency(o: ReloadOptions): { stop(): void; reloadNow(): Promise<boolean> } {
   const watchers: fs.FSWatcher[] = [];
   let timer: ReturnType<typeof setTimeout> | null = null;
-  let lastText = snapshot(o.paths);
+  let stopped = false;
+  let lastStamp = stamp(o.paths);
+  /** One reload at a time; events during it ask for one more afterwards. */
+  let running: Promise<boolean> | null = null;
+  let again = false;
 
-  const reloadNow = (): boolean => {
+  const reloadOnce = async (): Promise<boolean> => {
+    const req: ReloadRequest = { paths: o.paths, appId: o.appId };
+    let answer: ReloadAnswer;
     try {
-      const set = loadPolicySet(resourceFiles(o.paths), o.appId);
+      answer = o.inProcess ? loadHere(req) : await loadOffThread(req);
+    } catch {
+      // No worker on this runtime: parse here (blocking, but correct).
+      answer = loadHere(req);
+    }
+    if (stopped) return false;
+    if (answer.ok) {
+      const set = fromData(answer.set);
       o.apply(set);
       o.metrics.reloads.inc({ result: "applied" });
       o.log.info("resiliency reloaded", { resources: set.resources.join("; ") || "none" });
       return true;
-    } catch (e) {
-      o.metrics.reloads.inc({ result: "rejected" });
-      const problems = e instanceof ResiliencyError ? e.problems : [String((e as Error).message)];
-      o.log.error("resiliency change rejected; the running policy stays in force", { problems: problems.length });
-      for (const p of problems) o.log.error(`  ${p}`);
-      return false;
     }
+    o.metrics.reloads.inc({ result: "rejected" });
+    o.log.error("resiliency change rejected; the running policy stays in force", { problems: answer.problems.length });
+    for (const p of answer.problems.slice(0, 20)) o.log.error(`  ${p}`);
+    if (answer.problems.length > 20) o.log.error(`  ... and ${answer.problems.length - 20} more`);
+    return false;
+  };
+
+  const reloadNow = (): Promise<boolean> => {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = reloadOnce().finally(() => {
+      running = null;
+      if (again && !stopped) {
+        again = false;
+        void reloadNow();
+      }
+    });
+    return running;
   };
 
   const schedule = () => {
     if (timer) clearTimeout(timer);
     timer = setTimeout(() => {
       timer = null;
-      // Editors fire several events per save; reload only when some content really changed.
-      const now = snapshot(o.paths);
-      if (now === lastText) return;
-      lastText = now;
-      reloadNow();
+      // Editors fire several events per save; reload only when a file really changed.
+      const now = stamp(o.paths);
+      if (now === lastStamp) return;
+      lastStamp = now;
+      void reloadNow();
     }, o.debounceMs ?? 150);
   };
 
@@ -65,6 +132,7 @@ export function watchResiliency(o: ReloadOptions): { stop(): void; reloadNow(): 
   }
   return {
     stop() {
+      stopped = true;
       if (timer) clearTimeout(timer);
       for (const w of watchers) w.close();
     },
@@ -72,14 +140,17 @@ export function watchResiliency(o: ReloadOptions): { stop(): void; reloadNow(): 
   };
 }
 
-/** Contents of every YAML file under the paths, to skip events that changed nothing. */
-function snapshot(paths: readonly string[]): string {
+/** Name, size, mtime and inode of every YAML file under the paths: changes without reading them. */
+function stamp(paths: readonly string[]): string {
   const parts: string[] = [];
   for (const p of paths) {
     try {
-      for (const f of listResourceFiles([p])) parts.push(f, fs.readFileSync(f, "utf8"));
+      for (const f of listResourceFiles([p])) {
+        const st = fs.statSync(f);
+        parts.push(`${f}:${st.size}:${st.mtimeMs}:${st.ino}`);
+      }
     } catch {
-      parts.push(p, "<unreadable>");
+      parts.push(`${p}:<unreadable>`);
     }
   }
   return parts.join("\u0000");

@@ -2,8 +2,7 @@
 // this sidecar's app-id, merges them and checks cross-references: all or nothing. It does not
 // watch files (reload.ts) or pick a target's policy (resolve.ts).
 
-import fs from "node:fs";
-import { resourceFiles as listResourceFiles } from "../../config/yaml.ts";
+import { readResourceText, resourceFiles as listResourceFiles } from "../../config/yaml.ts";
 import { parseResiliencyText, ResiliencyError, type ResiliencyDoc } from "./parse.ts";
 import type { AppTarget, Located, PolicySet, RetryPolicy, TimeoutPolicy, BreakerPolicy } from "./types.ts";
 
@@ -49,9 +48,9 @@ export function loadPolicySet(files: readonly string[], appId: string | null): P
   for (const f of files) {
     let text: string;
     try {
-      text = fs.readFileSync(f, "utf8");
+      text = readResourceText(f);
     } catch (e) {
-      problems.push(`${f}: cannot read: ${(e as Error).message}`);
+      problems.push((e as Error).message);
       continue;
     }
     const r = parseResiliencyText(text, f);
