@@ -5,6 +5,7 @@ import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
 import { meshletHome, pidAlive } from "../resolvers/local.ts";
+import { ensurePrivateDir, writePrivateFile } from "../resolvers/local-files.ts";
 
 export interface RunRecord {
   appId: string;
@@ -25,12 +26,12 @@ export interface RunRecord {
 export const runsDir = () => path.join(meshletHome(), "runs");
 
 
+/** Writes this process's record, private to this user (it holds the app's command line). */
 export function writeRun(r: RunRecord): () => void {
   const dir = runsDir();
-  fs.mkdirSync(dir, { recursive: true });
+  ensurePrivateDir(dir);
   const file = path.join(dir, `${r.pid}.json`);
-  fs.writeFileSync(`${file}.tmp`, JSON.stringify(r));
-  fs.renameSync(`${file}.tmp`, file);
+  writePrivateFile(file, JSON.stringify(r));
   return () => fs.rmSync(file, { force: true });
 }
 

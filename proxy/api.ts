@@ -20,6 +20,8 @@ export interface SidecarState {
   ready: boolean;
   outboundReady: boolean;
   shuttingDown: boolean;
+  /** Why the sidecar is not ready although its app is (e.g. it could not register), or null. */
+  notReady: string | null;
   readonly extended: Map<string, string>;
 }
 
@@ -82,7 +84,8 @@ async function api(r: Extract<Route, { kind: "api" }>, req: Incoming, d: ApiDeps
       const want = new URLSearchParams(r.query).get("appid");
       if (want !== null && want !== d.cfg.appId) throw new SidecarError("health_appid_mismatch", "dapr app-id does not match");
       if (!d.state.ready) {
-        throw new SidecarError("health_not_ready", `dapr is not ready: [app channel: app not reachable at ${d.cfg.app?.key}]`);
+        const why = d.state.notReady ?? `app channel: app not reachable at ${d.cfg.app?.key}`;
+        throw new SidecarError("health_not_ready", `dapr is not ready: [${why}]`);
       }
       return NO_CONTENT();
     }

@@ -36,17 +36,22 @@ export type Reason = keyof typeof REASONS;
 /** Header carrying the reason code on every sidecar-made error response. */
 export const REASON_HEADER = "meshlet-reason";
 
-/** A failure made by the sidecar, carried as a rejection of a Call until it reaches the wire. */
+/**
+ * A failure made by the sidecar, carried as a rejection of a Call until it reaches the wire.
+ * It carries no stack trace: it is an answer, not a bug, and clients can make one per request
+ * (capturing stacks for a flood of unknown app-ids cost CPU and held memory).
+ */
 export class SidecarError extends Error {
   override readonly name = "SidecarError";
+  readonly reason: Reason;
   /** True when the request provably never reached a server (safe to send elsewhere). */
   readonly neverSent: boolean;
-  constructor(
-    readonly reason: Reason,
-    message: string,
-    options?: { cause?: unknown; neverSent?: boolean },
-  ) {
+  constructor(reason: Reason, message: string, options?: { cause?: unknown; neverSent?: boolean }) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message, { cause: options?.cause });
+    Error.stackTraceLimit = limit;
+    this.reason = reason;
     this.neverSent = options?.neverSent ?? false;
   }
 }

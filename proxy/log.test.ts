@@ -23,3 +23,37 @@ describe("throttledInfo", () => {
     expect(lines[0]).toMatch(/level=warn msg="shown" app_id=a error="two words"$/);
   });
 });
+
+describe("log escaping", () => {
+  it("escapes control, bidi and format characters in values and messages", () => {
+    const lines: string[] = [];
+    const log = createLogger("info", {}, (l) => lines.push(l));
+    const hostile = "a\u001b[31mb\u0000c\u202ed\u2066e\u200bf\r\ng\u0085";
+    log.info(`failed for ${hostile}`, { target: hostile, plain: "orders-1.default" });
+    expect(lines).toHaveLength(1);
+    const line = lines[0]!;
+    expect(line).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u200b\u202e\u2066]/);
+    expect(line).toContain('target="a\\u001b[31mb\\u0000c\\u202ed\\u2066e\\u200bf\\r\\ng\\u0085"');
+    expect(line).toContain("plain=orders-1.default");
+  });
+
+  it("quotes values with spaces, quotes or equals signs", () => {
+    const lines: string[] = [];
+    createLogger("info", {}, (l) => lines.push(l)).info("m", { a: 'x="y"', b: "p q" });
+    expect(lines[0]).toContain(' a="x=\\"y\\"" b="p q"');
+  });
+});
+
+describe("throttledInfo under a flood of distinct keys", () => {
+  it("writes at most maxPerWindow lines per window and reports the rest in one line", () => {
+    let now = 0;
+    const lines: string[] = [];
+    const log = throttledInfo(createLogger("info", {}, (l) => lines.push(l)), 1000, () => now, 5);
+    for (let i = 0; i < 1000; i++) log(`app_id_not_found\u0000id${i}`, "invoke failed", { target: `id${i}` });
+    expect(lines).toHaveLength(5);
+    now = 1000;
+    log("app_id_not_found\u0000late", "invoke failed", { target: "late" });
+    expect(lines[5]).toMatch(/log lines suppressed.*suppressed=995/);
+    expect(lines[6]).toContain("target=late");
+  });
+});

@@ -14,9 +14,18 @@ export interface Logger {
 
 export const LEVELS = Object.keys(ORDER) as Level[];
 
+/** Characters JSON leaves alone that a terminal or log viewer would act on: C1 controls, bidi and other invisible format marks. */
+const UNSAFE = /[\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]/g;
+
+/** A logfmt value in double quotes with every control, bidi and format character escaped. */
+export function quote(s: string): string {
+  return JSON.stringify(s).replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+/** Plain when it is only safe characters, else quoted: values often carry what clients sent. */
 function fmt(v: unknown): string {
-  const s = typeof v === "string" ? v : JSON.stringify(v);
-  return /[\s"=]/.test(s ?? "") ? JSON.stringify(s) : String(s);
+  const s = typeof v === "string" ? v : String(JSON.stringify(v));
+  return /^[\w.:/@+,;%~!*()[\]{}-]+$/.test(s) ? s : quote(s);
 }
 
 export function createLogger(
@@ -27,7 +36,7 @@ export function createLogger(
   const min = ORDER[level];
   const emit = (lv: Level, msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[lv] < min) return;
-    let line = `time="${new Date().toISOString()}" level=${lv} msg=${JSON.stringify(msg)}`;
+    let line = `time="${new Date().toISOString()}" level=${lv} msg=${quote(msg)}`;
     for (const [k, v] of Object.entries({ ...base, ...fields })) if (v !== undefined) line += ` ${k}=${fmt(v)}`;
     write(line);
   };
@@ -46,13 +55,28 @@ export const silentLogger: Logger = createLogger("fatal", {}, () => {});
  * Logs at info at most once per key per window; the next line for that key says how many
  * similar events were folded meanwhile. Keeps an outage to a handful of lines.
  */
-export function throttledInfo(log: Logger, windowMs = 10_000, now: () => number = Date.now) {
+export function throttledInfo(log: Logger, windowMs = 10_000, now: () => number = Date.now, maxPerWindow = 100) {
   const seen = new Map<string, { until: number; folded: number }>();
+  // Keys come from clients (a flood of distinct app-ids): at most maxPerWindow lines per window
+  // in all, the rest counted and reported in one line when the next window opens.
+  let windowEnds = 0;
+  let lines = 0;
+  let suppressed = 0;
   return (key: string, msg: string, fields: Record<string, unknown>): void => {
     const t = now();
     const s = seen.get(key);
     if (s && s.until > t) {
       s.folded++;
+      return;
+    }
+    if (t >= windowEnds) {
+      if (suppressed > 0) log.info("log lines suppressed: too many distinct events", { suppressed, window_ms: windowMs });
+      windowEnds = t + windowMs;
+      lines = 0;
+      suppressed = 0;
+    }
+    if (++lines > maxPerWindow) {
+      suppressed++;
       return;
     }
     if (seen.size > 10_000) seen.clear();

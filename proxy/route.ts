@@ -4,6 +4,7 @@
 
 import { invokeError, SidecarError } from "./errors.ts";
 import type { HeaderBag } from "./header-list.ts";
+import { quote } from "./log.ts";
 
 export type ApiName = "healthz" | "healthz_outbound" | "metadata" | "metadata_put" | "shutdown" | "explain";
 
@@ -41,19 +42,27 @@ export function parseAppId(raw: string, defaultNamespace: string): AppIdResult {
   return r;
 }
 
+/** Control, C1 and bidi/format characters: never part of an app-id (and never echoed raw). */
+const CONTROL_OR_BIDI = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/;
+
+/** A client's value as it may appear in a message: as is when printable ASCII, else quoted and escaped. */
+function shown(s: string): string {
+  return /^[\u0021-\u007e]*$/.test(s) ? s : quote(s);
+}
+
 function parseAppIdUncached(raw: string, defaultNamespace: string): AppIdResult {
   let id: string;
   try {
     id = decodeURIComponent(raw);
   } catch {
-    return invokeError("invalid_app_id", raw, `invalid app id ${raw}: bad percent-encoding`);
+    return invokeError("invalid_app_id", shown(raw), `invalid app id ${shown(raw)}: bad percent-encoding`);
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(id)) {
-    return invokeError("invalid_app_id", id, `invalid app id ${id}: external URLs are not supported by meshlet`);
+    return invokeError("invalid_app_id", shown(id), `invalid app id ${shown(id)}: external URLs are not supported by meshlet`);
   }
   const parts = id.split(".");
-  if (parts.length > 2 || parts.some((p) => p === "") || /[\s/\\]/.test(id)) {
-    return invokeError("invalid_app_id", id, `invalid app id ${id}`);
+  if (parts.length > 2 || parts.some((p) => p === "") || /[\s/\\]/.test(id) || CONTROL_OR_BIDI.test(id)) {
+    return invokeError("invalid_app_id", shown(id), `invalid app id ${shown(id)}`);
   }
   return { appId: parts[0]!, namespace: parts[1] ?? defaultNamespace };
 }

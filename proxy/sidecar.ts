@@ -18,6 +18,7 @@ import { inboundHandler } from "./inbound.ts";
 import { explainText, inboundAppCall, outboundCall, selfCall, type StackDeps, type TargetPlan } from "./stack.ts";
 import { type InternalTransport, plainTransport } from "../certs/transport.ts";
 import { Metrics } from "./metrics.ts";
+import { BoundedMap } from "./bounded-map.ts";
 import { systemClock } from "../resiliency/clock.ts";
 import { resilienceEvents } from "../resiliency/events.ts";
 import { BreakerRegistry } from "../resiliency/breaker-layer.ts";
@@ -25,6 +26,14 @@ import { DEFAULT_BUDGET, RetryBudget } from "../resiliency/budget.ts";
 import { DEFAULT_REPLAY_CAP } from "../resiliency/replay.ts";
 import { resolvePolicy } from "../resiliency/policy/resolve.ts";
 import type { PolicySet } from "../resiliency/policy/types.ts";
+
+/** Targets (app-ids) with built Calls and retry budgets kept at once; the least recently used go. */
+const TARGETS_MAX = 1024;
+/** A target unused this long is forgotten (rebuilt on its next call). */
+const TARGET_IDLE_MS = 10 * 60_000;
+const SWEEP_MS = 30_000;
+/** A failed registration is tried again this often. */
+const REGISTER_RETRY_MS = 1_000;
 
 export interface StartedSidecar {
   readonly httpPort: number;
@@ -55,15 +64,17 @@ function hostAddress(): string {
 }
 
 export class Sidecar {
-  readonly state: SidecarState = { ready: false, outboundReady: false, shuttingDown: false, extended: new Map() };
+  readonly state: SidecarState = { ready: false, outboundReady: false, shuttingDown: false, notReady: null, extended: new Map() };
   readonly metrics = new Metrics();
   private readonly dialer: Dialer;
   private readonly peerDialer: Dialer;
   private readonly transport: InternalTransport;
   /** The policy in force; a reload replaces this one reference and forgets the built Calls. */
   private policies: PolicySet;
-  private targets = new Map<string, Call>();
-  private readonly budgets = new Map<string, RetryBudget>();
+  /** Per-target state, bounded: app-ids come from clients, so unknown ones must not pile up. */
+  private readonly targets = new BoundedMap<string, Call>(TARGETS_MAX, TARGET_IDLE_MS, () => systemClock.now());
+  private readonly budgets = new BoundedMap<string, RetryBudget>(TARGETS_MAX, TARGET_IDLE_MS, () => systemClock.now());
+  private sweeper: ReturnType<typeof setInterval> | null = null;
   private readonly listeners: Listener[] = [];
   private internal: Listener | null = null;
   private metricsListener: Listener | null = null;
@@ -142,7 +153,7 @@ export class Sidecar {
   /** Swaps the policy in force; Calls are rebuilt lazily, breakers with unchanged policy survive. */
   applyPolicies(set: PolicySet): void {
     this.policies = set;
-    this.targets = new Map();
+    this.targets.clear();
     this.recordLoaded();
   }
 
@@ -207,12 +218,21 @@ export class Sidecar {
         });
       }
       this.state.outboundReady = true;
+      this.sweeper = setInterval(() => this.sweep(), SWEEP_MS);
+      this.sweeper.unref();
       this.watchApp();
       return { httpPort, internalPort: this.internal.port, metricsPort: this.metricsListener?.port ?? null };
     } catch (e) {
       await this.closeListeners(true);
       throw e;
     }
+  }
+
+  /** Drops per-target state nobody used lately (the bounds cap it in between). */
+  private sweep(): void {
+    this.targets.sweep();
+    this.budgets.sweep();
+    this.deps.breakers.sweep();
   }
 
   /** Readiness: with an app port, ready (and registered) once the app accepts connections. */
@@ -239,7 +259,9 @@ export class Sidecar {
     void tick();
   }
 
+  /** Registers with the resolver, then reports ready; a failed registration is retried until it works. */
   private async becomeReady(): Promise<void> {
+    this.probeTimer = null;
     if (this.state.shuttingDown || !this.internal) return;
     try {
       await this.resolver.register({
@@ -250,8 +272,16 @@ export class Sidecar {
         info: this.cfg.registryInfo?.(),
       });
     } catch (e) {
-      this.log.error("registration with the name resolver failed", { resolver: this.resolver.name, error: String(e) });
+      // Not discoverable means not ready: healthz says why until a retry succeeds.
+      const why = `registration with the ${this.resolver.name} resolver failed: ${(e as Error).message ?? String(e)}`;
+      if (this.state.notReady !== why) this.log.error("registration failed; retrying", { resolver: this.resolver.name, error: why, retry_ms: REGISTER_RETRY_MS });
+      this.state.notReady = why;
+      this.state.ready = false;
+      if (!this.state.shuttingDown) this.probeTimer = setTimeout(() => void this.becomeReady(), REGISTER_RETRY_MS);
+      return;
     }
+    if (this.state.notReady !== null) this.log.info("registered after earlier failures", { resolver: this.resolver.name });
+    this.state.notReady = null;
     this.state.ready = true;
     this.log.info("sidecar ready", { app_id: this.cfg.appId, resolver: this.resolver.name, internal_port: this.internal.port });
   }
@@ -263,6 +293,7 @@ export class Sidecar {
       this.state.shuttingDown = true;
       this.state.ready = false;
       if (this.probeTimer) clearTimeout(this.probeTimer);
+      if (this.sweeper) clearInterval(this.sweeper);
       this.reloader?.stop();
       await this.resolver.deregister().catch(() => {});
       const grace = force ? 0 : this.cfg.gracefulShutdownMs;

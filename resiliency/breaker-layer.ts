@@ -8,11 +8,20 @@ import { CircuitBreaker } from "./breaker.ts";
 import type { BreakerPolicy } from "./policy/types.ts";
 import type { ResilienceEvents } from "./events.ts";
 import { isFailureStatus } from "./classify.ts";
+import { BoundedMap } from "../proxy/bounded-map.ts";
 
 /** Holds breakers across policy reloads: same target, key and policy -> same breaker object. */
 export class BreakerRegistry {
-  private readonly byTarget = new Map<string, Map<string, CircuitBreaker>>();
-  constructor(private readonly now: () => number) {}
+  /** Targets with breakers, bounded like every per-target structure; idle ones are swept. */
+  private readonly byTarget: BoundedMap<string, Map<string, CircuitBreaker>>;
+  constructor(private readonly now: () => number) {
+    this.byTarget = new BoundedMap(1024, 10 * 60_000, now);
+  }
+
+  /** Forgets targets whose breakers nobody consulted lately (a breaker that long idle is closed or due to probe). */
+  sweep(): void {
+    this.byTarget.sweep();
+  }
 
   get(target: string, key: string, policy: BreakerPolicy, cacheSize: number, events: ResilienceEvents): CircuitBreaker {
     let lru = this.byTarget.get(target);

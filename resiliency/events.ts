@@ -28,8 +28,12 @@ export function resilienceEvents(opts: {
   const once = throttledInfo(log, windowMs, opts.now ?? Date.now);
   const throttled = (kind: string, target: string, msg: string, fields: Record<string, unknown>) =>
     once(`${kind}\u0000${target}`, msg, { ...fields, target });
+  // Label values come from clients (app-ids, method paths): past a bound they are folded, so
+  // the metric registry cannot grow without limit.
+  const targets = boundedLabels(1000);
+  const keys = boundedLabels(1000);
   const act = (policy: string, name: string, target: string, status = "") =>
-    metrics.activations.inc({ app_id: appId, name, namespace, policy, flow_direction: "outbound", target: `app_${target}`, status });
+    metrics.activations.inc({ app_id: appId, name, namespace, policy, flow_direction: "outbound", target: `app_${targets(target)}`, status });
 
   return {
     retry(target, policy, attempt, why) {
@@ -42,17 +46,28 @@ export function resilienceEvents(opts: {
     },
     breaker(target, policy, key, from, to) {
       act("circuitbreaker", policy, target, to);
-      metrics.breakerState.set({ app_id: appId, name: policy, target: `app_${target}`, key }, STATE_GAUGE[to]);
+      metrics.breakerState.set({ app_id: appId, name: policy, target: `app_${targets(target)}`, key: keys(key) }, STATE_GAUGE[to]);
       // State changes are rare and matter: always logged.
       log.info("circuit breaker state changed", { target, policy, key, from, to });
     },
     budgetExhausted(target) {
-      metrics.budgetExhausted.inc({ target });
+      metrics.budgetExhausted.inc({ target: targets(target) });
       throttled("budget", target, "retry budget exhausted: not retrying", {});
     },
     notRetryable(target, why) {
-      metrics.notRetryable.inc({ target, why });
+      metrics.notRetryable.inc({ target: targets(target), why });
       throttled(`notRetryable:${why}`, target, "request is not retryable", { why });
     },
+  };
+}
+
+/** The first `max` distinct values pass as they are; later new ones become `_other`. */
+export function boundedLabels(max: number): (v: string) => string {
+  const known = new Set<string>();
+  return (v) => {
+    if (known.has(v)) return v;
+    if (known.size >= max) return "_other";
+    known.add(v);
+    return v;
   };
 }

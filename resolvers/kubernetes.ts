@@ -4,6 +4,7 @@
 
 import { Resolver as DnsResolver } from "node:dns/promises";
 import fs from "node:fs";
+import { BoundedMap } from "../proxy/bounded-map.ts";
 import { endpoint, type Endpoint } from "../proxy/types.ts";
 import { invokeError } from "../proxy/errors.ts";
 import { Evictions } from "./evictions.ts";
@@ -55,7 +56,7 @@ export class KubernetesResolver implements Resolver {
   readonly name = "kubernetes";
   readonly clusterDomain: string;
   private readonly dns = new DnsResolver({ timeout: 1000, tries: 2 });
-  private readonly cache = new Map<string, Cached>();
+  private readonly cache = new BoundedMap<string, Cached>(4096, 5 * 60_000, Date.now);
   private readonly inflight = new Map<string, Promise<Endpoint[]>>();
   private readonly evicted: Evictions;
   private readonly port: number;

@@ -6,15 +6,13 @@ import fs from "node:fs";
 import fsp from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { BoundedMap } from "../proxy/bounded-map.ts";
 import { endpoint, type Endpoint } from "../proxy/types.ts";
 import { Evictions } from "./evictions.ts";
-import { type AppRef, notFound, type Registration, type Resolver } from "./types.ts";
+import { ensurePrivateDir, entryNames, type LocalEntry, readEntries, writePrivateFileAsync } from "./local-files.ts";
 
-export interface LocalEntry extends Registration {
-  readonly pid: number;
-  readonly file: string;
-  readonly startedAt: number;
-}
+export { isLoopbackHost, type LocalEntry, pidAlive, readRegistry } from "./local-files.ts";
+import { type AppRef, notFound, type Registration, type Resolver } from "./types.ts";
 
 export interface LocalRegistryOptions {
   /** Registry directory; default `$MESHLET_REGISTRY_DIR` or `$MESHLET_HOME/registry`. */
@@ -41,47 +39,6 @@ export function defaultRegistryDir(): string {
 const enc = (s: string) => encodeURIComponent(s).replace(/~/g, "%7E");
 const prefixOf = (ref: AppRef) => `${enc(ref.namespace)}~${enc(ref.appId)}~`;
 
-/** Whether a process exists (EPERM: it does, owned by someone else). */
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
-/** Reads every live entry of the registry (dead or stale files are removed on the way). */
-export async function readRegistry(dir: string, staleMs = 15_000, prefix = ""): Promise<LocalEntry[]> {
-  let names: string[];
-  try {
-    names = await fsp.readdir(dir);
-  } catch {
-    return [];
-  }
-  const out: LocalEntry[] = [];
-  const now = Date.now();
-  await Promise.all(
-    names
-      .filter((n) => n.endsWith(".json") && n.startsWith(prefix))
-      .map(async (name) => {
-        const file = path.join(dir, name);
-        try {
-          const [st, text] = await Promise.all([fsp.stat(file), fsp.readFile(file, "utf8")]);
-          const e = JSON.parse(text) as Omit<LocalEntry, "file">;
-          if (!pidAlive(e.pid) || now - st.mtimeMs > staleMs) {
-            await fsp.unlink(file).catch(() => {});
-            return;
-          }
-          out.push({ ...e, file });
-        } catch {
-          // A file being written or removed right now: skip it this round.
-        }
-      }),
-  );
-  return out.sort((a, b) => a.startedAt - b.startedAt);
-}
-
 /** Files this process registered: removed on exit even if nobody called deregister(). */
 const ownFiles = new Set<string>();
 let exitHook = false;
@@ -100,11 +57,15 @@ export class LocalRegistry implements Resolver {
   private readonly heartbeatMs: number;
   private readonly staleMs: number;
   private readonly cacheMs: number;
-  private readonly cache = new Map<string, { eps: Endpoint[]; at: number; gen: number }>();
+  /** Lookups, by file-name prefix: bounded, since callers may ask for any app-id. */
+  private readonly cache = new BoundedMap<string, { eps: Endpoint[]; at: number; gen: number }>(4096, 60_000, Date.now);
   private readonly inflight = new Map<string, Promise<Endpoint[]>>();
   private readonly evicted: Evictions;
   private readonly watchers = new Map<string, Set<() => void>>();
   private generation = 0;
+  /** The directory listing, read once per generation and cacheMs and shared by every lookup. */
+  private listing: { names: string[]; at: number; gen: number } | null = null;
+  private listingInflight: Promise<string[]> | null = null;
   private dirWatcher: fs.FSWatcher | null = null;
   private own: { file: string; timer: ReturnType<typeof setInterval> } | null = null;
 
@@ -119,7 +80,7 @@ export class LocalRegistry implements Resolver {
   private ensureWatch(): void {
     if (this.dirWatcher) return;
     try {
-      fs.mkdirSync(this.dir, { recursive: true });
+      ensurePrivateDir(this.dir);
       this.dirWatcher = fs.watch(this.dir, (_event, filename) => {
         this.generation++;
         const name = filename ? String(filename) : "";
@@ -128,9 +89,39 @@ export class LocalRegistry implements Resolver {
         }
       });
       this.dirWatcher.unref?.();
+      // The directory itself was removed: watch again once it is back (the TTL covers the gap).
+      this.dirWatcher.on("error", () => this.unwatch());
     } catch {
       // Without a watcher the cache TTL still bounds staleness.
     }
+  }
+
+  private unwatch(): void {
+    this.dirWatcher?.close();
+    this.dirWatcher = null;
+    this.generation++;
+  }
+
+  /** File names in the registry directory (one readdir per generation and cacheMs). */
+  private names(): Promise<string[]> | string[] {
+    const l = this.listing;
+    if (l && l.gen === this.generation && Date.now() - l.at < this.cacheMs) return l.names;
+    if (this.listingInflight) return this.listingInflight;
+    const gen = this.generation;
+    const p = fsp.readdir(this.dir).then(
+      (names) => names,
+      () => {
+        // Gone or unreadable: no entries; a removed directory is watched again when recreated.
+        this.unwatch();
+        return [] as string[];
+      },
+    );
+    this.listingInflight = p;
+    return p.then((names) => {
+      this.listingInflight = null;
+      this.listing = { names, at: Date.now(), gen };
+      return names;
+    });
   }
 
   /** File-name prefix per `namespace/app-id`, computed once (encodeURIComponent is not free). */
@@ -164,11 +155,17 @@ export class LocalRegistry implements Resolver {
       let p = this.inflight.get(key);
       if (!p) {
         const gen = this.generation;
-        p = readRegistry(this.dir, this.staleMs, key).then((entries) => {
-          const list = entries.map((e) => endpoint(e.host, e.port));
-          this.cache.set(key, { eps: list, at: Date.now(), gen });
-          return list;
-        });
+        p = Promise.resolve(this.names())
+          .then((names) => {
+            // An app-id nobody registered costs no file reads: the listing answers it.
+            const mine = entryNames(names, key);
+            return mine.length ? readEntries(this.dir, mine, this.staleMs) : [];
+          })
+          .then((entries: LocalEntry[]) => {
+            const list = entries.map((e) => endpoint(e.host, e.port));
+            this.cache.set(key, { eps: list, at: Date.now(), gen });
+            return list;
+          });
         p.finally(() => this.inflight.delete(key)).catch(() => {});
         this.inflight.set(key, p);
       }
@@ -188,18 +185,26 @@ export class LocalRegistry implements Resolver {
 
   async register(self: Registration): Promise<void> {
     await this.deregister();
-    await fsp.mkdir(this.dir, { recursive: true });
+    ensurePrivateDir(this.dir);
     const name = `${prefixOf(self)}${process.pid}~${self.port}.json`;
     const file = path.join(this.dir, name);
     const body: Omit<LocalEntry, "file"> = { ...self, pid: process.pid, startedAt: Date.now() };
-    const tmp = `${file}.${process.pid}.tmp`;
-    await fsp.writeFile(tmp, JSON.stringify(body));
-    await fsp.rename(tmp, file);
+    const text = JSON.stringify(body);
+    await writePrivateFileAsync(file, text);
     const timer = setInterval(() => {
       const t = new Date();
       fs.utimes(file, t, t, (err) => {
-        // Someone removed our file (a cleanup, a reset dir): write it again.
-        if (err) fs.writeFile(file, JSON.stringify(body), () => {});
+        if (!err) return;
+        // Our file or the whole directory was removed (a cleanup, a reset): write both again,
+        // so every live sidecar is back within one heartbeat.
+        try {
+          ensurePrivateDir(this.dir);
+          this.unwatch();
+          this.ensureWatch();
+        } catch {
+          return; // not writable right now: the next heartbeat tries again
+        }
+        writePrivateFileAsync(file, text).catch(() => {});
       });
     }, this.heartbeatMs);
     timer.unref?.();

@@ -10,6 +10,7 @@ import type { Answer, StringAnswer, SrvAnswer } from "dns-packet";
 import type { RemoteInfo } from "node:dgram";
 import { endpoint, type Endpoint } from "../proxy/types.ts";
 import { invokeError } from "../proxy/errors.ts";
+import { BoundedMap } from "../proxy/bounded-map.ts";
 import { Evictions } from "./evictions.ts";
 import { arrivalInterface, chooseInterfaces, type Choice, type Iface } from "./interfaces.ts";
 import { type AppRef, notFound, type Registration, type Resolver } from "./types.ts";
@@ -43,12 +44,13 @@ export class MdnsResolver implements Resolver {
   readonly name = "mdns";
   readonly choice: Choice;
   private readonly sockets: Array<{ iface: Iface; mdns: Mdns }> = [];
-  private readonly cache = new Map<string, Map<string, Entry>>();
+  /** Answers heard, per service name: bounded, since any host on the LAN may send them. */
+  private readonly cache = new BoundedMap<string, Map<string, Entry>>(4096, 10 * 60_000, Date.now);
   private readonly inflight = new Map<string, Promise<void>>();
   private readonly waiters = new Map<string, Set<() => void>>();
   private readonly watchers = new Map<string, Set<() => void>>();
   /** Other meshlet instances heard from lately (target -> last seen), to explain failures. */
-  private readonly seen = new Map<string, number>();
+  private readonly seen = new BoundedMap<string, number>(4096, 10 * 60_000, Date.now);
   private readonly evicted: Evictions;
   private readonly o: Required<Omit<MdnsOptions, "interfaces">> & { interfaces?: string[] };
   private self: { reg: Registration; name: string; target: string } | null = null;
@@ -179,7 +181,7 @@ export class MdnsResolver implements Resolver {
         this.seen.delete(target);
       } else {
         this.seen.set(target, now);
-        for (const addr of hosts.get(target) ?? []) {
+        for (const addr of (hosts.get(target) ?? []).slice(0, 16)) {
           const ep = endpoint(addr, srv.data.port);
           entries.set(`${target}|${ep.key}`, { ep, expires: now + ttl * 1000, ttlMs: ttl * 1000 });
         }
@@ -241,7 +243,7 @@ export class MdnsResolver implements Resolver {
       await this.query(name);
       entries = this.live(name);
       if (entries.length === 0) {
-        const others = [...this.seen.entries()].filter(([, at]) => Date.now() - at < this.o.ttlSeconds * 1000).length;
+        const others = [...this.seen.values()].filter((at) => Date.now() - at < this.o.ttlSeconds * 1000).length;
         if (others > 0) throw notFound(ref, this.name, `no instance answered for ${name}; ${others} other sidecar(s) answered on ${this.describeInterfaces()}`);
         throw invokeError(
           "resolution_timeout",

@@ -3,7 +3,7 @@
 // Each case comes from a failure found against an earlier listener (issue 11).
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { killAll, runRecord, startSidecar, tempHome, type Sidecar } from "../helpers.ts";
+import { killAll, runRecord, startSidecar, tempHome, waitFor, type Sidecar } from "../helpers.ts";
 import { exchange, type RawResponse } from "../raw-http.ts";
 
 const TOKEN = "s3cret";
@@ -83,6 +83,20 @@ describe("dot segments never leave the method part", () => {
     expect(r.status).toBe(404);
     daprError(await one(post("/v1.0/foo/../shutdown", "")), 404, "route_not_found");
     await stillServing(front);
+  });
+});
+
+describe("client values in logs and messages", () => {
+  it("refuses control and bidi characters in an app-id and never writes them raw to the log", async () => {
+    for (const id of ["a%1b%5b31mb", "a%00b", "x%E2%80%AEy", "q%C2%85r"]) {
+      const r = await one(get(`/v1.0/invoke/${id}/method/x`));
+      daprError(r, 500, "invalid_app_id");
+      expect(r.body).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202e]/);
+    }
+    // Unknown but printable app-ids are logged: the log stays free of raw control characters.
+    await one(get("/v1.0/invoke/ghost%2Bid/method/x"));
+    await waitFor("the failure logged", async () => front.output().includes("ghost+id"));
+    expect(front.output()).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202e\u2066]/);
   });
 });
 
