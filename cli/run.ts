@@ -12,6 +12,8 @@ import { Sidecar } from "../proxy/sidecar.ts";
 import { bunRuntime } from "../proxy/listen-bun.ts";
 import { endpoint } from "../proxy/types.ts";
 import { selectResolver } from "../resolvers/select.ts";
+import { meshletHome } from "../resolvers/local.ts";
+import { loadPeerSecret, peerSecretFile } from "../certs/peer-secret.ts";
 import { parseFlags, portFlag, RUN_OPTIONS, splitCommand } from "./flags.ts";
 import { freePort } from "./ports.ts";
 import { writeRun } from "./runs.ts";
@@ -114,6 +116,13 @@ async function plan(args: string[]): Promise<RunPlan> {
   const inCluster = Boolean(process.env.KUBERNETES_SERVICE_HOST);
   const crossHost = ["mdns", "static", "kubernetes"].includes(conf.nameResolution?.component.toLowerCase() ?? "");
 
+  let peerSecret: string;
+  try {
+    peerSecret = loadPeerSecret(peerSecretFile(meshletHome()));
+  } catch (e) {
+    throw new UsageError(`peer secret: ${(e as Error).message}`);
+  }
+
   const cfg: SidecarConfig = {
     appId,
     namespace: process.env.NAMESPACE || "default",
@@ -128,6 +137,7 @@ async function plan(args: string[]): Promise<RunPlan> {
     maxHeaderBytes,
     tryTimeoutMs,
     apiToken: process.env.DAPR_API_TOKEN || undefined,
+    peerSecret,
     appApiToken: process.env.APP_API_TOKEN || undefined,
     gracefulShutdownMs: grace * 1000,
     components,

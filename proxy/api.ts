@@ -6,7 +6,7 @@ import type { Handler } from "./listen.ts";
 import type { SidecarConfig } from "./config.ts";
 import type { Logger, throttledInfo } from "./log.ts";
 import { parseAppId, route, type Route } from "./route.ts";
-import { asSidecarError, errorResponse, REASON_HEADER, SidecarError } from "./errors.ts";
+import { asSidecarError, errorResponse, REASON_HEADER, REASONS, SidecarError } from "./errors.ts";
 import { forwardRequestHeaders, stampForwarded } from "./headers.ts";
 import { ensureTraceparent } from "./trace.ts";
 import { takeBody, tooLarge } from "./body-limit.ts";
@@ -142,7 +142,10 @@ export function apiHandler(d: ApiDeps): Handler {
     const r = route(req.method, req.target, req.headers, d.cfg.namespace);
     if (token && !(r.kind === "api" && (r.name === "healthz" || r.name === "healthz_outbound"))) {
       if (req.headers.get("dapr-api-token") !== token) {
-        return textResponse("invalid api token\n", { status: 401, headers: { "content-type": "text/plain; charset=utf-8", [REASON_HEADER]: "api_token" } });
+        return textResponse("invalid api token\n", {
+          status: REASONS.api_token.status,
+          headers: { "content-type": "text/plain; charset=utf-8", [REASON_HEADER]: "api_token" },
+        });
       }
     }
     try {

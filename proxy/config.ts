@@ -32,6 +32,11 @@ export interface SidecarConfig {
   readonly tryTimeoutMs: number;
   /** DAPR_API_TOKEN: required on API requests when set. */
   readonly apiToken?: string;
+  /**
+   * The secret sidecars of this host send each other while mTLS is off (certs/peer-secret.ts);
+   * when set, the internal port refuses callers without it. Unset only in in-process tests.
+   */
+  readonly peerSecret?: string;
   /** APP_API_TOKEN: sent to the app when set. */
   readonly appApiToken?: string;
   readonly gracefulShutdownMs: number;

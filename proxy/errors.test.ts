@@ -28,3 +28,21 @@ describe("classifyDialError", () => {
     expect(classifyDialError(new Error("weird"))).toBe("other");
   });
 });
+
+describe("the README's reason table", () => {
+  it("lists exactly the reasons the code has, with the same status and error code", async () => {
+    const fs = await import("node:fs");
+    const path = await import("node:path");
+    const readme = fs.readFileSync(path.join(import.meta.dirname, "..", "README.md"), "utf8");
+    const rows = new Map<string, { status: string; errorCode: string }>();
+    for (const m of readme.matchAll(/^\| `([a-z_]+)` \| ([^|]+) \| ([^|]+) \|/gm)) {
+      rows.set(m[1]!, { status: m[2]!.trim(), errorCode: m[3]!.trim() });
+    }
+    expect([...rows.keys()].sort()).toEqual(Object.keys(REASONS).sort());
+    for (const [reason, spec] of Object.entries(REASONS)) {
+      const row = rows.get(reason)!;
+      expect(row.status.startsWith(String(spec.status)), `${reason} status`).toBe(true);
+      if (reason !== "api_token") expect(row.errorCode, `${reason} errorCode`).toBe(spec.errorCode);
+    }
+  });
+});

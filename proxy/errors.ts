@@ -12,6 +12,7 @@ export const REASONS = {
   resolution_timeout: { status: 500, errorCode: "ERR_DIRECT_INVOKE" },
   peer_unreachable: { status: 500, errorCode: "ERR_DIRECT_INVOKE" },
   wrong_target: { status: 500, errorCode: "ERR_DIRECT_INVOKE" },
+  peer_unauthenticated: { status: 403, errorCode: "ERR_PERMISSION_DENIED" },
   app_unreachable: { status: 500, errorCode: "ERR_DIRECT_INVOKE" },
   app_not_configured: { status: 500, errorCode: "ERR_DIRECT_INVOKE" },
   app_timeout: { status: 500, errorCode: "ERR_DIRECT_INVOKE" },
@@ -28,6 +29,8 @@ export const REASONS = {
   health_appid_mismatch: { status: 500, errorCode: "ERR_HEALTH_APPID_NOT_MATCH" },
   malformed_request: { status: 400, errorCode: "ERR_MALFORMED_REQUEST" },
   headers_too_large: { status: 431, errorCode: "ERR_MALFORMED_REQUEST" },
+  /** daprd answers a missing token in plain text, not JSON; the reason header still names it. */
+  api_token: { status: 401, errorCode: "ERR_API_TOKEN" },
   internal: { status: 500, errorCode: "ERR_INTERNAL" },
 } as const satisfies Record<string, { status: number; errorCode: string }>;
 

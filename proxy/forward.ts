@@ -5,6 +5,7 @@ import type { Call, CallContext, Endpoint } from "./types.ts";
 import type { Dialer } from "./dial.ts";
 import { classifyDialError, invokeError, SidecarError } from "./errors.ts";
 import { tooLarge } from "./body-limit.ts";
+import { PEER_TOKEN_HEADER } from "../certs/peer-secret.ts";
 
 export interface SelfIdentity {
   readonly appId: string;
@@ -33,8 +34,8 @@ export function dialError(e: unknown, ctx: CallContext, target: "peer" | "app", 
   }
 }
 
-/** Sends to `ctx.endpoint` (a peer's internal port), stamping Dapr's caller/callee headers. */
-export function toPeer(dialer: Dialer, self: SelfIdentity, maxBody: number): Call {
+/** Sends to `ctx.endpoint` (a peer's internal port), stamping Dapr's caller/callee headers and, while mTLS is off, the peer secret. */
+export function toPeer(dialer: Dialer, self: SelfIdentity, maxBody: number, peerSecret?: string): Call {
   return async (req, ctx) => {
     const ep = ctx.endpoint;
     if (!ep) throw new SidecarError("internal", "no endpoint chosen for the call");
@@ -43,6 +44,7 @@ export function toPeer(dialer: Dialer, self: SelfIdentity, maxBody: number): Cal
     h.set("dapr-caller-namespace", self.namespace);
     h.set("dapr-callee-app-id", ctx.appId);
     h.set("dapr-callee-namespace", ctx.namespace);
+    if (peerSecret !== undefined) h.set(PEER_TOKEN_HEADER, peerSecret);
     try {
       return await dialer.dial(ep, req, ctx.signal);
     } catch (e) {

@@ -26,6 +26,7 @@ const STAMPED = new Set([
   "dapr-caller-namespace",
   "dapr-callee-app-id",
   "destination-app-id",
+  "meshlet-peer-token",
 ]);
 
 /** Adds the header names a `Connection` value lists (lower-cased) to `into`. */

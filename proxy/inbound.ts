@@ -6,14 +6,27 @@ import type { Handler } from "./listen.ts";
 import type { SidecarConfig } from "./config.ts";
 import { type Logger, throttledInfo } from "./log.ts";
 import { splitUrl, normalizeMethod } from "./route.ts";
-import { asSidecarError, errorResponse, invokeError } from "./errors.ts";
+import { asSidecarError, errorResponse, invokeError, SidecarError } from "./errors.ts";
+import { PEER_TOKEN_HEADER, sameSecret } from "../certs/peer-secret.ts";
+
+const PEER_TOKEN_FILE_HINT = "$MESHLET_HOME/peer-secret, or MESHLET_PEER_SECRET_FILE";
 import { forwardRequestHeaders } from "./headers.ts";
 import { ensureTraceparent } from "./trace.ts";
 import { takeBody } from "./body-limit.ts";
 
 export function inboundHandler(cfg: SidecarConfig, toApp: Call, log: Logger): Handler {
   const logFailure = throttledInfo(log);
+  const secret = cfg.peerSecret;
   return async (req) => {
+    // Only sidecars may call: with mTLS off, they prove it with the host's peer secret.
+    if (secret !== undefined && !sameSecret(req.headers.get(PEER_TOKEN_HEADER), secret)) {
+      return errorResponse(
+        new SidecarError(
+          "peer_unauthenticated",
+          `the caller did not prove it is a sidecar of this host: it sent no valid peer secret (give every host the same ${PEER_TOKEN_FILE_HINT})`,
+        ),
+      );
+    }
     const calleeId = req.headers.get("dapr-callee-app-id");
     const calleeNs = req.headers.get("dapr-callee-namespace") ?? cfg.namespace;
     if (calleeId !== cfg.appId || calleeNs !== cfg.namespace) {
@@ -34,8 +47,8 @@ export function inboundHandler(cfg: SidecarConfig, toApp: Call, log: Logger): Ha
     ensureTraceparent(headers);
     const ctx: CallContext = { appId: cfg.appId, namespace: cfg.namespace, signal: req.signal };
     try {
-      // The caller's sidecar enforced --max-body-size.
-      const body = takeBody(req, Number.MAX_SAFE_INTEGER, ctx);
+      // The caller's sidecar enforced its --max-body-size; this one holds for this app too.
+      const body = takeBody(req, cfg.maxBodySize, ctx);
       const preq: ProxyRequest = { method: req.method, path, query, headers, body };
       return await toApp(preq, ctx);
     } catch (e) {

@@ -105,6 +105,7 @@ export class Sidecar {
       maxBodySize: cfg.maxBodySize,
       app: cfg.app,
       appApiToken: cfg.appApiToken,
+      peerSecret: cfg.peerSecret,
       clock: systemClock,
       random: Math.random,
       events: resilienceEvents({ appId: cfg.appId, namespace: cfg.namespace, log, metrics: this.metrics }),

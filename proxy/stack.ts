@@ -28,6 +28,8 @@ export interface StackDeps {
   readonly maxBodySize: number;
   readonly app: Endpoint | null;
   readonly appApiToken?: string;
+  /** Sent to peers while mTLS is off (certs/peer-secret.ts). */
+  readonly peerSecret?: string;
   /** The sidecar's --app-timeout: the per-try wait when no policy names a timeout. */
   readonly tryTimeoutMs: number;
   readonly clock: Clock;
@@ -98,7 +100,7 @@ export function compose(steps: readonly StackStep[], d: StackDeps, t: TargetPlan
 }
 
 export function outboundCall(d: StackDeps, t: TargetPlan): Call {
-  return compose(OUTBOUND, d, t, toPeer(d.peerDialer, d.self, d.maxBodySize));
+  return compose(OUTBOUND, d, t, toPeer(d.peerDialer, d.self, d.maxBodySize, d.peerSecret));
 }
 
 export function selfCall(d: StackDeps, t: TargetPlan): Call {

@@ -3,6 +3,8 @@
 // Each case comes from a failure found against an earlier listener (issue 11).
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import fs from "node:fs";
+import path from "node:path";
 import { killAll, runRecord, startSidecar, tempHome, waitFor, type Sidecar } from "../helpers.ts";
 import { exchange, type RawResponse } from "../raw-http.ts";
 
@@ -204,10 +206,39 @@ describe("HTTP/1.1 framing", () => {
     const r = await one(post("/v1.0/invoke/echo/method/up", big), { timeoutMs: 10_000 });
     daprError(r, 413, "body_too_large");
   });
+});
 
-  it("refuses a forged call on the internal port: the callee check still applies", async () => {
+describe("the internal port accepts only sidecars", () => {
+  const forged = (extra: string, body = "") =>
+    `POST /flaky?key=${extra.length}x${Date.now()} HTTP/1.1\r\nhost: x\r\ndapr-callee-app-id: echo\r\ndapr-caller-app-id: front\r\n${extra}content-length: ${body.length}\r\n\r\n${body}`;
+
+  it("refuses a caller without this host's peer secret, before anything reaches the app", async () => {
     const internal = runRecord(home, "echo").internalPort;
-    const x = await exchange(internal, [`GET /../../x HTTP/1.1\r\nhost: x\r\ndapr-callee-app-id: echo\r\n\r\n`], { expect: 1 });
-    expect(x.responses[0]!.headers["meshlet-reason"]).toBe("invalid_method");
+    for (const extra of ["", "meshlet-peer-token: wrong\r\n", `meshlet-peer-token: ${"0".repeat(64)}\r\n`]) {
+      const x = await exchange(internal, [forged(extra)], { expect: 1 });
+      daprError(x.responses[0]!, 403, "peer_unauthenticated");
+    }
+    const k = `forged${Date.now()}`;
+    await exchange(internal, [forged("").replace(/key=[^ ]+/, `key=${k}`)], { expect: 1 });
+    expect(await deliveries(k)).toBe(0);
+  });
+
+  it("keeps the secret private: mode 0600, never forwarded to an app", async () => {
+    const file = path.join(home, "peer-secret");
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    const r = await fetch(`${front.url}/v1.0/invoke/echo/method/h`, { headers: { "dapr-api-token": TOKEN } });
+    const seen = (await r.json()) as { headers: Record<string, string> };
+    expect(Object.keys(seen.headers)).not.toContain("meshlet-peer-token");
+    expect(JSON.stringify(seen.headers)).not.toContain(fs.readFileSync(file, "utf8").trim());
+  });
+
+  it("a call with the secret still passes the callee's own checks: dot segments and --max-body-size", async () => {
+    const internal = runRecord(home, "echo").internalPort;
+    const token = `meshlet-peer-token: ${fs.readFileSync(path.join(home, "peer-secret"), "utf8").trim()}\r\n`;
+    const climb = await exchange(internal, [`GET /../../x HTTP/1.1\r\nhost: x\r\ndapr-callee-app-id: echo\r\n${token}\r\n`], { expect: 1 });
+    daprError(climb.responses[0]!, 500, "invalid_method");
+    const big = "x".repeat(5 * 1024 * 1024);
+    const x = await exchange(internal, [forged(token, big)], { expect: 1, timeoutMs: 10_000 });
+    daprError(x.responses[0]!, 413, "body_too_large");
   });
 });

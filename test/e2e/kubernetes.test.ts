@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fs from "node:fs";
 import path from "node:path";
-import { freePort, killAll, startSidecar, tempHome, type Sidecar } from "../helpers.ts";
+import { freePort, killAll, sharedPeerSecret, startSidecar, tempHome, type Sidecar } from "../helpers.ts";
 import { TestDnsServer } from "../dns-server.ts";
 
 let dns: TestDnsServer;
@@ -14,9 +14,11 @@ const pods: Array<{ port: number; side: Sidecar }> = [];
 beforeAll(async () => {
   dns = await new TestDnsServer().start();
   const home = tempHome();
+  // Pods have homes of their own; the peer secret comes from one file, as from a mounted Secret.
+  const secret = sharedPeerSecret();
   for (let i = 0; i < 3; i++) {
     const port = await freePort();
-    const side = await startSidecar({ appId: "inventory", home: tempHome(), echo: true, args: ["-I", String(port)], env: { NAMESPACE: "shop" } });
+    const side = await startSidecar({ appId: "inventory", home: tempHome(), echo: true, args: ["-I", String(port)], env: { NAMESPACE: "shop", MESHLET_PEER_SECRET_FILE: secret } });
     pods.push({ port, side });
   }
   dns.headless(
@@ -29,7 +31,7 @@ beforeAll(async () => {
     cfg,
     `apiVersion: dapr.io/v1alpha1\nkind: Configuration\nmetadata: {name: k8s}\nspec:\n  nameResolution:\n    component: kubernetes\n    configuration:\n      clusterDomain: corp.internal\n      servers: ["${dns.address}"]\n`,
   );
-  caller = await startSidecar({ appId: "shop-ui", home, args: ["-c", cfg], env: { NAMESPACE: "shop" } });
+  caller = await startSidecar({ appId: "shop-ui", home, args: ["-c", cfg], env: { NAMESPACE: "shop", MESHLET_PEER_SECRET_FILE: secret } });
 });
 afterAll(async () => {
   await killAll();
