@@ -126,12 +126,21 @@ export class ServerConn implements ResponseSink {
     w?.();
   }
 
-  /** The client sent FIN: what it sent is answered, then the connection closes. */
+  /** The client sent FIN: what it sent in full is answered, then the connection closes. */
   onEnd(): void {
-    if (this.parser.inMessage && this.parsing) {
-      this.parsing.controller?.error(new SidecarError("malformed_request", "client closed before the request body ended"));
+    const p = this.parsing;
+    if (p && this.parser.inMessage) {
+      // A request cut off by the FIN can never complete: a streaming body fails (its handler
+      // answers), one not yet handed on is dropped (there is nobody to hear about it).
+      this.parsing = null;
+      if (p.controller) p.controller.error(new SidecarError("malformed_request", "client closed before the request body ended"));
+      else if (!p.dispatched) {
+        const i = this.queue.indexOf(p);
+        if (i >= 0) this.queue.splice(i, 1);
+      }
     }
     this.noMoreRequests = true;
+    this.headSince = 0;
     if (this.queue.length === 0) this.end();
   }
 
@@ -218,7 +227,9 @@ export class ServerConn implements ResponseSink {
       discard: false,
     };
     if (refusal === null && (head.chunked || (head.contentLength ?? 0) > SMALL_BODY)) p.stream = this.bodyStream(p);
-    this.parsing = p;
+    // CONNECT: nothing after the head is read; the refusal is the whole exchange.
+    if (refusal !== null) p.complete = true;
+    this.parsing = refusal === null ? p : null;
     this.queue.push(p);
     if (this.queue[0] === p) this.advance(p);
   }
@@ -353,7 +364,7 @@ export class ServerConn implements ResponseSink {
       this.stopReading();
       // Answered before the client finished sending: read the rest and drop it, so the client
       // sees the answer instead of a reset from closing on unread bytes.
-      if (!p.complete && p.head !== null && this.parsing === p) return this.discardRest(p);
+      if (!p.complete && p.head !== null && this.parsing === p && !this.parser.stopped) return this.discardRest(p);
       return this.end();
     }
     if (this.queue.length <= 1 && this.queuePaused) {

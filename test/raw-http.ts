@@ -26,7 +26,7 @@ export interface Exchange {
 export function exchange(
   port: number,
   parts: (string | Buffer)[],
-  o: { expect?: number; timeoutMs?: number; gapMs?: number; halfClose?: boolean } = {},
+  o: { expect?: number; timeoutMs?: number; gapMs?: number; halfClose?: boolean; methods?: string[] } = {},
 ): Promise<Exchange> {
   return new Promise((resolve, reject) => {
     const s = net.connect({ host: "127.0.0.1", port });
@@ -36,12 +36,12 @@ export function exchange(
       clearTimeout(timer);
       s.destroy();
       const raw = Buffer.concat(chunks);
-      resolve({ responses: parseResponses(raw), closed, raw: raw.toString("latin1") });
+      resolve({ responses: parseResponses(raw, o.methods), closed, raw: raw.toString("latin1") });
     };
     const timer = setTimeout(finish, o.timeoutMs ?? 3000);
     s.on("data", (d) => {
       chunks.push(d);
-      if (o.expect !== undefined && parseResponses(Buffer.concat(chunks)).length >= o.expect) finish();
+      if (o.expect !== undefined && parseResponses(Buffer.concat(chunks), o.methods).length >= o.expect) finish();
     });
     s.on("close", () => {
       closed = true;
@@ -62,8 +62,11 @@ export function exchange(
   });
 }
 
-/** Parses back-to-back HTTP/1.1 responses; a cut-off last one is left out. */
-export function parseResponses(buf: Buffer): RawResponse[] {
+/**
+ * Parses back-to-back HTTP/1.1 responses; a cut-off last one is left out. `methods` are the
+ * requests' methods in order, so answers to HEAD are read without a body.
+ */
+export function parseResponses(buf: Buffer, methods: string[] = []): RawResponse[] {
   const out: RawResponse[] = [];
   const parser = new HTTPParser(HTTPParser.RESPONSE);
   let cur: RawResponse | null = null;
@@ -74,13 +77,14 @@ export function parseResponses(buf: Buffer): RawResponse[] {
     cur = { status: info.statusCode, headers, body: "" };
     body = [];
     // 100 Continue has no body; the parser goes on to the final answer.
-    return 0;
+    if (info.statusCode < 200) return 0;
+    return methods[out.length] === "HEAD" ? 1 : 0;
   };
   parser[HTTPParser.kOnBody] = (b: Buffer, start: number, len: number) => {
     body.push(Buffer.from(b.subarray(start, start + len)));
   };
   parser[HTTPParser.kOnMessageComplete] = () => {
-    if (cur) out.push({ ...cur, body: Buffer.concat(body).toString("utf8") });
+    if (cur && cur.status >= 200) out.push({ ...cur, body: Buffer.concat(body).toString("utf8") });
     cur = null;
   };
   parser.execute(buf);
