@@ -113,6 +113,7 @@ async function api(r: Extract<Route, { kind: "api" }>, req: Incoming, d: ApiDeps
 }
 
 async function invoke(r: Extract<Route, { kind: "invoke" }>, req: Incoming, d: ApiDeps): Promise<Response> {
+  const call = d.target(r.appId, r.namespace);
   const headers = forwardRequestHeaders(req.headers, r.viaAuth);
   const traceparent = ensureTraceparent(headers);
   // As daprd: X-Forwarded-For / Forwarded carry this sidecar's host address, not the client's.
@@ -122,7 +123,7 @@ async function invoke(r: Extract<Route, { kind: "invoke" }>, req: Incoming, d: A
   try {
     const body = takeBody(req, d.cfg.maxBodySize, ctx);
     const preq: ProxyRequest = { method: req.method, path: r.path, query: r.query, headers, body };
-    res = await d.target(r.appId, r.namespace)(preq, ctx);
+    res = await call(preq, ctx);
   } catch (e) {
     const err = asSidecarError(e);
     if (err.reason !== "client_closed") {

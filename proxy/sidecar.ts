@@ -82,6 +82,8 @@ export class Sidecar {
   private reloader: { stop(): void; reloadNow(): Promise<boolean> } | null = null;
   private stopping: Promise<void> | null = null;
   private readonly deps: StackDeps;
+  private readonly absentCall: Call = (_req, ctx) =>
+    Promise.reject(this.resolver.absentError!({ appId: ctx.appId, namespace: ctx.namespace }));
   /** Called when the API asks the sidecar to stop (POST /v1.0/shutdown). */
   onShutdownRequest: (force: boolean) => void = (force) => void this.stop(force);
 
@@ -135,6 +137,9 @@ export class Sidecar {
     const key = `${namespace}/${appId}`;
     let call = this.targets.get(key);
     if (call) return call;
+    // An app-id the resolver knows to be absent builds no per-target state: a flood of unknown
+    // ids then costs neither memory nor the garbage of building and evicting targets.
+    if (!this.isSelf(appId, namespace) && this.resolver.absent?.({ appId, namespace })) return this.absentCall;
     if (this.isSelf(appId, namespace)) {
       const toApp = selfCall(this.deps, this.plan(appId));
       const self = this.cfg;

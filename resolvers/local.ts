@@ -13,6 +13,7 @@ import { ensurePrivateDir, entryNames, type LocalEntry, readEntries, writePrivat
 
 export { isLoopbackHost, type LocalEntry, pidAlive, readRegistry } from "./local-files.ts";
 import { type AppRef, notFound, type Registration, type Resolver } from "./types.ts";
+import type { SidecarError } from "../proxy/errors.ts";
 
 export interface LocalRegistryOptions {
   /** Registry directory; default `$MESHLET_REGISTRY_DIR` or `$MESHLET_HOME/registry`. */
@@ -134,6 +135,18 @@ export class LocalRegistry implements Resolver {
       this.prefixes.set(k, (p = prefixOf(ref)));
     }
     return p;
+  }
+
+  absent(ref: AppRef): boolean {
+    const l = this.listing;
+    if (!l || l.gen !== this.generation || Date.now() - l.at >= this.cacheMs) return false;
+    // Not through the prefix cache: unknown app-ids must not fill it.
+    const prefix = this.prefixes.get(`${ref.namespace}\u0000${ref.appId}`) ?? prefixOf(ref);
+    return !l.names.some((n) => n.startsWith(prefix) && n.endsWith(".json"));
+  }
+
+  absentError(ref: AppRef): SidecarError {
+    return notFound(ref, this.name, `registry ${this.dir}`);
   }
 
   peek(ref: AppRef): readonly Endpoint[] | null {

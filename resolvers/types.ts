@@ -28,6 +28,14 @@ export interface Resolver {
    * promise; null sends the caller to `resolve`.
    */
   peek?(ref: AppRef): readonly Endpoint[] | null;
+  /**
+   * Optional: true when the resolver knows right now, without I/O, that `ref` has no instance
+   * (so a caller can answer app_id_not_found without building per-target state); false when
+   * it does not know.
+   */
+  absent?(ref: AppRef): boolean;
+  /** The error for a lookup `absent` answered. */
+  absentError?(ref: AppRef): SidecarError;
   register(self: Registration): Promise<void>;
   deregister(): Promise<void>;
   /** Stop handing out `ep` for `ref` until the resolver learns of it again. */
