@@ -17,7 +17,6 @@ function fakeResolver(eps: Endpoint[]) {
     evict: (_ref, ep) => void evicted.push(ep.key),
     register: async () => {},
     deregister: async () => {},
-    watch: () => () => {},
     close: async () => {},
   };
   return { r, evicted };

@@ -15,7 +15,7 @@ import { deadlineLayer } from "../resiliency/deadline.ts";
 import { retryLayer } from "../resiliency/retry.ts";
 import { breakerLayer, type BreakerRegistry } from "../resiliency/breaker-layer.ts";
 import type { RetryBudget } from "../resiliency/budget.ts";
-import { describeStep, explainHeader, postVerdict } from "../resiliency/explain.ts";
+import { describeBreaker, describeDeadline, describeRetry, describeTryTimeout, explainHeader, postVerdict } from "../resiliency/explain.ts";
 import type { PolicySet } from "../resiliency/policy/types.ts";
 
 export interface StackDeps {
@@ -53,12 +53,15 @@ export interface StackStep {
   readonly name: "deadline" | "retry" | "circuit-breaker" | "endpoint" | "try-timeout";
   readonly why: string;
   readonly layer: (d: StackDeps, t: TargetPlan) => Layer;
+  /** What this step does for a call under `policy`, for `explain`: written beside the layer, so the two cannot drift. */
+  readonly describe: (policy: EffectivePolicy, verb: string, method: string) => string;
 }
 
 const DEADLINE: StackStep = {
   name: "deadline",
   why: "outermost: one time budget for the whole call, every retry and backoff included",
   layer: (d, t) => deadlineLayer(t.policy.deadline?.value ?? null, d.clock),
+  describe: (p) => describeDeadline(p),
 };
 const RETRY: StackStep = {
   name: "retry",
@@ -67,16 +70,20 @@ const RETRY: StackStep = {
     t.policy.retry
       ? retryLayer({ target: t.target, policy: t.policy.retry.value, budget: t.budget, events: d.events, clock: d.clock, random: d.random, replayCap: d.replayCap })
       : (next) => next,
+  describe: (p, verb) => describeRetry(p, verb),
 };
 const BREAKER: StackStep = {
   name: "circuit-breaker",
   why: "per app-id:method (Dapr's key), sees every attempt; an open breaker fails fast before any endpoint is picked",
   layer: (d, t) => (t.policy.breaker ? breakerLayer(t.target, t.policy.breaker.value, t.policy.breakerCacheSize, d.breakers, d.events) : (next) => next),
+  describe: (p) => describeBreaker(p),
 };
 const ENDPOINT: StackStep = {
   name: "endpoint",
   why: "resolve the app-id per attempt, avoid endpoints that just failed, move never-sent requests to another instance",
   layer: (d) => balance(d.resolver, d.random, d.clock.now, d.observeResolve),
+  describe: () =>
+    "resolved per attempt; power of two choices over (outstanding + 1) x peak-EWMA time to headers; an instance that failed in this call is avoided, and a request that never reached one is moved to another  [built-in]",
 };
 const TRY_TIMEOUT: StackStep = {
   name: "try-timeout",
@@ -86,6 +93,7 @@ const TRY_TIMEOUT: StackStep = {
     const fromPolicy = p.name !== FALLBACK_TIMEOUT_NAME;
     return headersTimeout(p.ms, d.clock, () => d.events.timeout(t.target, p.name, p.ms), fromPolicy);
   },
+  describe: (p) => describeTryTimeout(p),
 };
 
 /** Calls to another app-id, outermost first. */
@@ -115,7 +123,7 @@ export function inboundAppCall(d: StackDeps): Call {
 /** The stack for a call, step by step, as `explain` prints it. */
 export function explainStack(isSelf: boolean, policy: EffectivePolicy, verb: string, method: string): string[] {
   const steps = isSelf ? SELF : OUTBOUND;
-  return steps.map((s, i) => `${i + 1}. ${s.name}: ${describeStep(s.name, policy, verb, method)}\n   why here: ${s.why}`);
+  return steps.map((s, i) => `${i + 1}. ${s.name}: ${s.describe(policy, verb, method)}\n   why here: ${s.why}`);
 }
 
 /** The whole explain text for one call: header, each step in stack order, the POST verdict. */

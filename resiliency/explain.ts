@@ -1,6 +1,6 @@
-// Human-readable account of the effective policy for one call, step by step in stack order,
-// with where each value came from and whether the call would be retried. Text only: the stack
-// file supplies the order, resolve.ts the values.
+// Human-readable account of the effective policy for one call: the words for each resiliency
+// step's value in force and where it came from, and whether a POST would be retried. Text only:
+// each step in the stack file calls its describe function here; resolve.ts supplies the values.
 
 import type { EffectivePolicy } from "./policy/resolve.ts";
 import type { RetryPolicy } from "./policy/types.ts";
@@ -20,37 +20,35 @@ function retryText(p: RetryPolicy): string {
   return `${p.name}: ${count} ${backoff}; statuses ${statuses}; transport errors and timeouts`;
 }
 
-export function describeStep(name: string, p: EffectivePolicy, verb: string, _method: string): string {
-  switch (name) {
-    case "deadline":
-      return p.deadline ? `${ms(p.deadline.value)} for the whole call  [${p.deadline.source}]` : "none  [no deadline configured]";
-    case "retry": {
-      if (!p.retry) return "none  [the target entry names no retry policy]";
-      const r = p.retry.value;
-      const h = new Headers();
-      const repeat = mayRepeat(verb, h, r) && !r.onlyNeverSent;
-      const verdict = r.onlyNeverSent
-        ? `a ${verb} is retried only if it never reached a server`
-        : repeat
-          ? `a ${verb} is retried on the statuses and errors above`
-          : `a ${verb} is retried only if it never reached the app or carries an Idempotency-Key (retryNonIdempotent: false)`;
-      return `${retryText(r)}; ${verdict}; bodies over 64KiB or of unknown length are not replayed; budget 20% + 10/s  [${p.retry.source}]`;
-    }
-    case "circuit-breaker": {
-      if (!p.breaker) return "none";
-      const b = p.breaker.value;
-      return `${b.name}: trips when "${b.trip}", opens for ${ms(b.timeout)}, half-open admits ${b.maxRequests}, counts reset ${b.interval ? `every ${ms(b.interval)}` : "never while closed"}; keyed per app-id:method, LRU ${p.breakerCacheSize}  [${p.breaker.source}]`;
-    }
-    case "endpoint":
-      return "resolved per attempt; random among live instances, avoiding ones that failed in this call  [built-in]";
-    case "try-timeout":
-      if (p.timeout.value.name === "--app-timeout") {
-        return `${p.timeout.value.ms ? ms(p.timeout.value.ms) : "none"} for response headers per attempt; bodies are not timed  [${p.timeout.source}]`;
-      }
-      return `${ms(p.timeout.value.ms)} for response headers per attempt, then the same as an idle timeout on a streaming body  [${p.timeout.source}]`;
-    default:
-      return "";
+/** The deadline step's value in force. */
+export function describeDeadline(p: EffectivePolicy): string {
+  return p.deadline ? `${ms(p.deadline.value)} for the whole call  [${p.deadline.source}]` : "none  [no deadline configured]";
+}
+
+/** The retry step: policy, statuses, and what happens to this verb. */
+export function describeRetry(p: EffectivePolicy, verb: string): string {
+  if (!p.retry) return "none  [the target entry names no retry policy]";
+  const r = p.retry.value;
+  const repeat = mayRepeat(verb, new Headers(), r) && !r.onlyNeverSent;
+  const verdict = r.onlyNeverSent
+    ? `a ${verb} is retried only if it never reached a server`
+    : repeat
+      ? `a ${verb} is retried on the statuses and errors above`
+      : `a ${verb} is retried only if it never reached the app or carries an Idempotency-Key (retryNonIdempotent: false)`;
+  return `${retryText(r)}; ${verdict}; bodies over 64KiB or of unknown length are not replayed; budget 20% + 10/s  [${p.retry.source}]`;
+}
+
+export function describeBreaker(p: EffectivePolicy): string {
+  if (!p.breaker) return "none";
+  const b = p.breaker.value;
+  return `${b.name}: trips when "${b.trip}", opens for ${ms(b.timeout)}, half-open admits ${b.maxRequests}, counts reset ${b.interval ? `every ${ms(b.interval)}` : "never while closed"}; keyed per app-id:method, LRU ${p.breakerCacheSize}  [${p.breaker.source}]`;
+}
+
+export function describeTryTimeout(p: EffectivePolicy): string {
+  if (p.timeout.value.name === "--app-timeout") {
+    return `${p.timeout.value.ms ? ms(p.timeout.value.ms) : "none"} for response headers per attempt; bodies are not timed  [${p.timeout.source}]`;
   }
+  return `${ms(p.timeout.value.ms)} for response headers per attempt, then the same as an idle timeout on a streaming body  [${p.timeout.source}]`;
 }
 
 export function explainHeader(appId: string, verb: string, method: string, isSelf: boolean, resources: readonly string[]): string {

@@ -157,9 +157,6 @@ export class KubernetesResolver implements Resolver {
   }
   async register(): Promise<void> {}
   async deregister(): Promise<void> {}
-  watch(): () => void {
-    return () => {};
-  }
   async close(): Promise<void> {
     this.dns.cancel();
   }

@@ -62,7 +62,6 @@ export class LocalRegistry implements Resolver {
   private readonly cache = new BoundedMap<string, { eps: Endpoint[]; at: number; gen: number }>(4096, 60_000, Date.now);
   private readonly inflight = new Map<string, Promise<Endpoint[]>>();
   private readonly evicted: Evictions;
-  private readonly watchers = new Map<string, Set<() => void>>();
   private generation = 0;
   /** The directory listing, read once per generation and cacheMs and shared by every lookup. */
   private listing: { names: string[]; at: number; gen: number } | null = null;
@@ -82,12 +81,9 @@ export class LocalRegistry implements Resolver {
     if (this.dirWatcher) return;
     try {
       ensurePrivateDir(this.dir);
-      this.dirWatcher = fs.watch(this.dir, (_event, filename) => {
+      // Any change makes cached lookups stale: a restarted app on a new port is seen at once.
+      this.dirWatcher = fs.watch(this.dir, () => {
         this.generation++;
-        const name = filename ? String(filename) : "";
-        for (const [prefix, subs] of this.watchers) {
-          if (!name || name.startsWith(prefix)) for (const fn of subs) fn();
-        }
       });
       this.dirWatcher.unref?.();
       // The directory itself was removed: watch again once it is back (the TTL covers the gap).
@@ -231,15 +227,6 @@ export class LocalRegistry implements Resolver {
     await fsp.rm(this.own.file, { force: true });
     ownFiles.delete(this.own.file);
     this.own = null;
-  }
-
-  watch(ref: AppRef, onChange: () => void): () => void {
-    this.ensureWatch();
-    const key = prefixOf(ref);
-    let subs = this.watchers.get(key);
-    if (!subs) this.watchers.set(key, (subs = new Set()));
-    subs.add(onChange);
-    return () => subs.delete(onChange);
   }
 
   async close(): Promise<void> {

@@ -48,7 +48,6 @@ export class MdnsResolver implements Resolver {
   private readonly cache = new BoundedMap<string, Map<string, Entry>>(4096, 10 * 60_000, Date.now);
   private readonly inflight = new Map<string, Promise<void>>();
   private readonly waiters = new Map<string, Set<() => void>>();
-  private readonly watchers = new Map<string, Set<() => void>>();
   /** Other meshlet instances heard from lately (target -> last seen), to explain failures. */
   private readonly seen = new BoundedMap<string, number>(4096, 10 * 60_000, Date.now);
   private readonly evicted: Evictions;
@@ -175,7 +174,6 @@ export class MdnsResolver implements Resolver {
       let entries = this.cache.get(name);
       if (!entries) this.cache.set(name, (entries = new Map()));
       const ttl = srv.ttl ?? 0;
-      const before = entries.size;
       if (ttl === 0) {
         for (const k of [...entries.keys()]) if (k.startsWith(`${target}|`)) entries.delete(k);
         this.seen.delete(target);
@@ -186,7 +184,6 @@ export class MdnsResolver implements Resolver {
           entries.set(`${target}|${ep.key}`, { ep, expires: now + ttl * 1000, ttlMs: ttl * 1000 });
         }
       }
-      if (entries.size !== before || ttl === 0) for (const fn of this.watchers.get(name) ?? []) fn();
       for (const fn of this.waiters.get(name) ?? []) fn();
     }
   }
@@ -262,13 +259,6 @@ export class MdnsResolver implements Resolver {
   /** Skipped at once (not at TTL expiry), for the eviction period or until it is the only one. */
   evict(_ref: AppRef, ep: Endpoint): void {
     this.evicted.add(ep);
-  }
-
-  watch(ref: AppRef, onChange: () => void): () => void {
-    const name = appName(ref);
-    if (!this.watchers.has(name)) this.watchers.set(name, new Set());
-    this.watchers.get(name)!.add(onChange);
-    return () => this.watchers.get(name)?.delete(onChange);
   }
 
   async close(): Promise<void> {

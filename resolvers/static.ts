@@ -67,8 +67,5 @@ export class StaticResolver implements Resolver {
   }
   async register(): Promise<void> {}
   async deregister(): Promise<void> {}
-  watch(): () => void {
-    return () => {};
-  }
   async close(): Promise<void> {}
 }

@@ -1,5 +1,5 @@
 // The resolver contract every discovery mechanism implements: resolve an app-id (and namespace)
-// to endpoints, register this sidecar, deregister, evict an endpoint that failed, watch changes.
+// to endpoints, register this sidecar, deregister, evict an endpoint that failed.
 // Resolvers know nothing about HTTP; the balancing layer decides which endpoint a call uses.
 
 import type { Endpoint } from "../proxy/types.ts";
@@ -40,8 +40,6 @@ export interface Resolver {
   deregister(): Promise<void>;
   /** Stop handing out `ep` for `ref` until the resolver learns of it again. */
   evict(ref: AppRef, ep: Endpoint): void;
-  /** Calls `onChange` when the endpoints of `ref` may have changed; returns an unsubscribe. */
-  watch(ref: AppRef, onChange: () => void): () => void;
   close(): Promise<void>;
 }
 
