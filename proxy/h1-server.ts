@@ -27,7 +27,11 @@ export interface ServerOptions {
   readonly maxHeaderBytes: number;
   /** A request body that buffers this much before its reader takes it pauses the socket. */
   readonly bodyHighWater?: number;
+  /** The clock for timeouts (ms); injected so tests run on fake time. */
+  readonly now?: () => number;
 }
+
+const monotonic = () => performance.now();
 
 /** A request head still arriving after this long is dropped (slowloris). */
 export const HEAD_TIMEOUT_MS = 15_000;
@@ -80,20 +84,24 @@ export class ServerConn implements ResponseSink {
   /** The listener is closing: finish what is in flight, then close. */
   private draining = false;
   closed = false;
-  lastActive = performance.now();
-  /** When the head being read started arriving (0 when none is). */
-  private headSince = 0;
+  lastActive: number;
+  /** When the head being read started arriving (-1 when none is). */
+  private headSince = -1;
   /** A request answered early whose body is still being read and dropped. */
   private discarding: Pending | null = null;
   private discarded = 0;
   /** Called once when the connection is gone. */
   onGone: () => void = () => {};
 
+  private readonly now: () => number;
+
   constructor(
     private readonly wire: ServerWire,
     private readonly peer: Peer,
     private readonly opts: ServerOptions,
   ) {
+    this.now = opts.now ?? monotonic;
+    this.lastActive = this.now();
     this.parser = new RequestParser(opts.maxHeaderBytes, {
       onHead: (h) => this.onHead(h),
       onBody: (b) => this.onBody(b),
@@ -105,13 +113,13 @@ export class ServerConn implements ResponseSink {
 
   onData(chunk: Buffer): void {
     if (this.closed) return;
-    const now = (this.lastActive = performance.now());
+    const now = (this.lastActive = this.now());
     if (this.noMoreRequests && this.discarding === null) return;
     const err = this.parser.execute(chunk);
     if (err) return this.refuse(err);
     if (!this.parser.inMessage && !this.parser.idle()) {
-      if (this.headSince === 0) this.headSince = now;
-    } else this.headSince = 0;
+      if (this.headSince < 0) this.headSince = now;
+    } else this.headSince = -1;
     if (this.parser.stopped) this.stopReading();
     if (this.queue.length > 1 && !this.queuePaused) {
       this.queuePaused = true;
@@ -120,7 +128,7 @@ export class ServerConn implements ResponseSink {
   }
 
   onDrain(): void {
-    this.lastActive = performance.now();
+    this.lastActive = this.now();
     const w = this.drainWaiter;
     this.drainWaiter = null;
     w?.();
@@ -140,7 +148,7 @@ export class ServerConn implements ResponseSink {
       }
     }
     this.noMoreRequests = true;
-    this.headSince = 0;
+    this.headSince = -1;
     if (this.queue.length === 0) this.end();
   }
 
@@ -160,7 +168,7 @@ export class ServerConn implements ResponseSink {
   /** Timeouts, checked by the listener's sweep: true when the connection was dropped. */
   sweep(now: number): boolean {
     if (this.closed) return true;
-    if (this.headSince !== 0 && now - this.headSince > HEAD_TIMEOUT_MS && this.queue.length === 0) {
+    if (this.headSince >= 0 && now - this.headSince > HEAD_TIMEOUT_MS && this.queue.length === 0) {
       this.wire.terminate();
       return true;
     }
@@ -197,7 +205,7 @@ export class ServerConn implements ResponseSink {
   private writeSome(buf: Uint8Array): Uint8Array | null {
     const n = this.closed ? -1 : this.wire.write(buf);
     if (n < 0) throw new Error("client connection closed");
-    if (n > 0) this.lastActive = performance.now();
+    if (n > 0) this.lastActive = this.now();
     return n >= buf.byteLength ? null : buf.subarray(n);
   }
 
@@ -237,7 +245,7 @@ export class ServerConn implements ResponseSink {
   private onBody(chunk: Uint8Array): void {
     const p = this.parsing;
     if (!p) return;
-    this.lastActive = performance.now();
+    this.lastActive = this.now();
     if (p.discard) {
       this.discarded += chunk.byteLength;
       if (this.discarded > DISCARD_MAX) this.end();
@@ -409,7 +417,7 @@ export class ServerConn implements ResponseSink {
 
   private stopReading(): void {
     this.noMoreRequests = true;
-    this.headSince = 0;
+    this.headSince = -1;
     if (!this.queuePaused) {
       this.queuePaused = true;
       this.syncPause();

@@ -1,0 +1,146 @@
+// The server connection on a fake wire and a fake clock: order of pipelined answers, backpressure
+// on the socket, early answers, half-close, and the head and idle timeouts.
+
+import { describe, expect, it } from "vitest";
+import { HEAD_TIMEOUT_MS, IDLE_TIMEOUT_MS, ServerConn, type ServerWire } from "./h1-server.ts";
+import type { Handler, Incoming } from "./incoming.ts";
+import { textResponse } from "./wire-response.ts";
+import { parseResponses } from "../test/raw-http.ts";
+
+class FakeWire implements ServerWire {
+  out: Buffer[] = [];
+  paused = false;
+  ended = false;
+  terminated = false;
+  write(data: Uint8Array): number {
+    if (this.ended || this.terminated) return -1;
+    this.out.push(Buffer.from(data));
+    return data.byteLength;
+  }
+  pause(): void {
+    this.paused = true;
+  }
+  resume(): void {
+    this.paused = false;
+  }
+  end(): void {
+    this.ended = true;
+  }
+  terminate(): void {
+    this.terminated = true;
+  }
+  text(): string {
+    return Buffer.concat(this.out).toString("latin1");
+  }
+}
+
+function setup(handler: Handler) {
+  let t = 0;
+  const wire = new FakeWire();
+  const conn = new ServerConn(wire, { address: "127.0.0.1", port: 1 }, { handler, maxHeaderBytes: 4096, now: () => t });
+  const send = (s: string) => conn.onData(Buffer.from(s, "latin1"));
+  return { wire, conn, send, advance: (ms: number) => (t += ms), now: () => t };
+}
+
+const tick = async () => {
+  for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
+};
+
+const get = (path: string, extra = "") => `GET ${path} HTTP/1.1\r\nhost: x\r\n${extra}\r\n`;
+
+describe("server connection", () => {
+  it("answers pipelined requests in order although the first one finishes last", async () => {
+    const release: (() => void)[] = [];
+    const { wire, send } = setup(
+      (req: Incoming) =>
+        new Promise((resolve) => {
+          const r = textResponse(req.target, { status: 200 });
+          if (req.target === "/slow") release.push(() => resolve(r));
+          else resolve(r);
+        }),
+    );
+    send(get("/slow") + get("/fast") + get("/third"));
+    await tick();
+    expect(wire.text()).toBe(""); // /fast is not answered before /slow
+    expect(wire.paused).toBe(true); // requests queue up: stop reading more
+    release[0]!();
+    await tick();
+    expect(parseResponses(Buffer.concat(wire.out)).map((r) => r.body)).toEqual(["/slow", "/fast", "/third"]);
+    expect(wire.paused).toBe(false);
+  });
+
+  it("hands a small body over whole, a large one as a stream that pauses the socket", async () => {
+    const seen: (string | number)[] = [];
+    const { wire, send } = setup(async (req) => {
+      if (req.body instanceof Uint8Array) seen.push(Buffer.from(req.body).toString());
+      else if (req.body) seen.push((await new Response(req.body).arrayBuffer()).byteLength);
+      return textResponse("ok", {});
+    });
+    send(`POST /a HTTP/1.1\r\ncontent-length: 5\r\n\r\nhel`);
+    await tick();
+    expect(seen).toEqual([]); // waits for the whole small body
+    send("lo");
+    await tick();
+    expect(seen).toEqual(["hello"]);
+    const big = 200 * 1024;
+    send(`POST /b HTTP/1.1\r\ncontent-length: ${big}\r\n\r\n`);
+    for (let i = 0; i < 100; i++) send("x".repeat(2048));
+    await tick();
+    expect(seen).toEqual(["hello", big]);
+    expect(parseResponses(Buffer.concat(wire.out)).map((r) => r.status)).toEqual([200, 200]);
+  });
+
+  it("drops a head that is still arriving after the head timeout, not an idle keep-alive connection", async () => {
+    const { wire, conn, send, advance } = setup(async () => textResponse("ok", {}));
+    send("GET / HTTP/1.1\r\nx-slow: ");
+    advance(HEAD_TIMEOUT_MS - 1);
+    conn.sweep(HEAD_TIMEOUT_MS - 1);
+    expect(wire.terminated).toBe(false);
+    send("a");
+    advance(2);
+    conn.sweep(HEAD_TIMEOUT_MS + 1);
+    expect(wire.terminated).toBe(true);
+
+    const idle = setup(async () => textResponse("ok", {}));
+    idle.send(get("/"));
+    await tick();
+    idle.advance(IDLE_TIMEOUT_MS - 1);
+    idle.conn.sweep(idle.now());
+    expect(idle.wire.ended).toBe(false);
+    idle.advance(2);
+    idle.conn.sweep(idle.now());
+    expect(idle.wire.ended).toBe(true);
+  });
+
+  it("answers what a half-closed client sent in full, then ends", async () => {
+    const { wire, conn, send } = setup(async (req) => textResponse(req.target, {}));
+    send(get("/one") + get("/two") + "GET /cut HTTP/1.1\r\n");
+    conn.onEnd();
+    await tick();
+    expect(parseResponses(Buffer.concat(wire.out)).map((r) => r.body)).toEqual(["/one", "/two"]);
+    expect(wire.ended).toBe(true);
+  });
+
+  it("answers a framing error after the requests before it, then closes", async () => {
+    const { wire, send } = setup(async (req) => textResponse(req.target, {}));
+    send(get("/ok") + "POST /bad HTTP/1.1\r\ncontent-length: 1\r\ntransfer-encoding: chunked\r\n\r\n");
+    await tick();
+    const rs = parseResponses(Buffer.concat(wire.out));
+    expect(rs.map((r) => [r.status, r.headers["meshlet-reason"] ?? null])).toEqual([
+      [200, null],
+      [400, "malformed_request"],
+    ]);
+    expect(wire.ended).toBe(true);
+  });
+
+  it("after an early answer reads and drops the rest of the body before it ends", async () => {
+    const { wire, send } = setup(async () => textResponse("too big", { status: 413 }));
+    send(`POST /up HTTP/1.1\r\ncontent-length: ${300 * 1024}\r\n\r\n`);
+    await tick();
+    expect(wire.text()).toContain("413");
+    expect(wire.ended).toBe(false); // still reading what the client sends
+    for (let i = 0; i < 150; i++) send("x".repeat(2048));
+    await tick();
+    expect(wire.ended).toBe(true);
+  });
+});
