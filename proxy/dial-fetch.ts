@@ -7,12 +7,12 @@ import { toAbortSignal } from "../resiliency/abort.ts";
 
 export function fetchDialer(): Dialer {
   return {
-    async dial(ep, req, signal) {
+    async dial(ep, req, ctx) {
       const init: RequestInit & { decompress?: boolean; duplex?: "half" } = {
         method: req.method,
         headers: req.headers.toHeaders(),
         body: req.body as BodyInit | null,
-        signal: toAbortSignal(signal),
+        signal: toAbortSignal(ctx.signal),
         redirect: "manual",
         decompress: false,
         keepalive: true,

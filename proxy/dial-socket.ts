@@ -62,7 +62,16 @@ class Pool {
   async connect(signal: CallSignal): Promise<H1Conn> {
     const data: SocketData = { conn: null };
     const connecting = Bun.connect<SocketData>({ hostname: this.ep.host, port: this.ep.port, data, socket: handlers });
-    const socket = await abortable(connecting, signal);
+    let socket: Awaited<typeof connecting>;
+    try {
+      socket = await abortable(connecting, signal);
+    } catch (e) {
+      // Typed where it is known: a refused connection provably carried nothing.
+      if ((e as { code?: string } | null)?.code === "ECONNREFUSED") {
+        throw new ConnectionError(`connection refused by ${this.ep.key}`, "ECONNREFUSED", true, true);
+      }
+      throw e;
+    }
     socket.setNoDelay(true);
     const conn = new H1Conn(socket, (c) => this.give(c));
     data.conn = conn;
@@ -124,7 +133,8 @@ export function socketDialer(): Dialer {
   }, 1_000);
   sweeper.unref();
   return {
-    async dial(ep, req, signal) {
+    async dial(ep, req, ctx) {
+      const signal = ctx.signal;
       let pool = pools.get(ep.key);
       if (!pool) pools.set(ep.key, (pool = new Pool(ep)));
       const reused = pool.take();

@@ -10,7 +10,7 @@ import { toAbortSignal } from "../resiliency/abort.ts";
 export function undiciDialer(opts: { connections?: number } = {}): Dialer {
   const agent = new Agent({ connections: opts.connections ?? 128, keepAliveTimeout: 30_000 });
   return {
-    async dial(ep, req, signal) {
+    async dial(ep, req, ctx) {
       // undici takes a flat [name, value, ...] list; repeated names stay separate lines.
       const headers: string[] = [];
       for (let i = 0; i < req.headers.size; i++) headers.push(req.headers.nameAt(i), req.headers.valueAt(i));
@@ -25,7 +25,7 @@ export function undiciDialer(opts: { connections?: number } = {}): Dialer {
             : req.body
               ? Readable.fromWeb(req.body as unknown as import("node:stream/web").ReadableStream)
               : null,
-        signal: toAbortSignal(signal),
+        signal: toAbortSignal(ctx.signal),
       });
       const h = new Headers();
       for (const [k, v] of Object.entries(res.headers)) {

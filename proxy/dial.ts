@@ -1,12 +1,18 @@
 // The seam between the forwarding core and a runtime's HTTP client: one Dialer sends one
 // request to one endpoint over a pooled keep-alive connection. mTLS will plug in here (certs/).
 
-import type { CallSignal, Endpoint, ProxyRequest } from "./types.ts";
+import type { CallContext, Endpoint, ProxyRequest } from "./types.ts";
 import { forwardResponseHeaders } from "./headers.ts";
 
+/** What a dialer learns of the call: its target and its abort signal (read when dialing). */
+export type DialContext = Pick<CallContext, "appId" | "namespace" | "signal">;
+
 export interface Dialer {
-  /** Sends `req` to `ep`; rejects with the runtime's transport error; never reads bodies whole. */
-  dial(ep: Endpoint, req: ProxyRequest, signal: CallSignal): Promise<Response>;
+  /**
+   * Sends `req` to `ep`; rejects with a ConnectionError (event-loop dialer) or the runtime's
+   * transport error; never reads bodies whole. `ctx.signal` aborts it.
+   */
+  dial(ep: Endpoint, req: ProxyRequest, ctx: DialContext): Promise<Response>;
   close(): Promise<void>;
 }
 

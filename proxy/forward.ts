@@ -4,6 +4,7 @@
 import type { Call, CallContext, Endpoint } from "./types.ts";
 import type { Dialer } from "./dial.ts";
 import { classifyDialError, invokeError, SidecarError } from "./errors.ts";
+import { ConnectionError } from "./h1-conn.ts";
 import { tooLarge } from "./body-limit.ts";
 import { PEER_TOKEN_HEADER } from "../certs/peer-secret.ts";
 
@@ -17,7 +18,10 @@ export function dialError(e: unknown, ctx: CallContext, target: "peer" | "app", 
   if (e instanceof SidecarError) return e;
   if (ctx.bodyTooLarge) return tooLarge(maxBody);
   const where = ctx.endpoint ? ctx.endpoint.key : "?";
-  switch (classifyDialError(e)) {
+  // The event-loop dialer says what happened as data; other runtimes' errors are classified.
+  const kind = e instanceof ConnectionError ? (e.code === "ECONNREFUSED" ? "refused" : "reset") : classifyDialError(e);
+  const neverSent = e instanceof ConnectionError && e.nothingSent;
+  switch (kind) {
     case "refused":
       return target === "peer"
         ? invokeError("peer_unreachable", ctx.appId, `connection refused by the sidecar at ${where}`, { cause: e, neverSent: true })
@@ -28,8 +32,8 @@ export function dialError(e: unknown, ctx: CallContext, target: "peer" | "app", 
     default: {
       const msg = e instanceof Error ? e.message : String(e);
       return target === "peer"
-        ? invokeError("upstream_reset", ctx.appId, `connection to the sidecar at ${where} failed: ${msg}`, { cause: e })
-        : invokeError("app_unreachable", ctx.appId, `app at ${where} failed: ${msg}`, { cause: e });
+        ? invokeError("upstream_reset", ctx.appId, `connection to the sidecar at ${where} failed: ${msg}`, { cause: e, neverSent })
+        : invokeError("app_unreachable", ctx.appId, `app at ${where} failed: ${msg}`, { cause: e, neverSent });
     }
   }
 }
@@ -46,7 +50,7 @@ export function toPeer(dialer: Dialer, self: SelfIdentity, maxBody: number, peer
     h.set("dapr-callee-namespace", ctx.namespace);
     if (peerSecret !== undefined) h.set(PEER_TOKEN_HEADER, peerSecret);
     try {
-      return await dialer.dial(ep, req, ctx.signal);
+      return await dialer.dial(ep, req, ctx);
     } catch (e) {
       throw dialError(e, ctx, "peer", maxBody);
     }
@@ -62,7 +66,7 @@ export function toApp(dialer: Dialer, app: Endpoint | null, maxBody: number, app
     ctx.endpoint = app;
     if (appApiToken) req.headers.set("dapr-api-token", appApiToken);
     try {
-      return await dialer.dial(app, req, ctx.signal);
+      return await dialer.dial(app, req, ctx);
     } catch (e) {
       throw dialError(e, ctx, "app", maxBody);
     }

@@ -31,7 +31,7 @@ const latin1 = (s: string) => Buffer.from(s, "latin1");
 export class ConnectionError extends Error {
   constructor(
     message: string,
-    readonly code: "ECONNRESET" | "EPIPE" | "HPE_INVALID",
+    readonly code: "ECONNREFUSED" | "ECONNRESET" | "EPIPE" | "HPE_INVALID",
     /** True when not one byte of the response arrived (a reused connection the server had closed). */
     readonly nothingReceived: boolean,
     /** True when not one byte of the request left (the connection was already closed). */

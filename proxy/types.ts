@@ -9,6 +9,11 @@ export interface Endpoint {
   readonly port: number;
   /** `host:port`, with IPv6 hosts bracketed; the key for pools, eviction and logs. */
   readonly key: string;
+  /**
+   * The identity the peer behind this address must prove (a SPIFFE id, once mTLS lands); a
+   * verifying dialer checks it and keeps separate pools per address and identity.
+   */
+  readonly identity?: string;
 }
 
 /** The request as it travels between layers: already routed, never buffered whole. */

@@ -24,6 +24,6 @@ await listenBun({
     const { path, query } = splitUrl(req.target);
     // The dialer writes host, content-length and framing itself and skips hop-by-hop headers.
     const preq: ProxyRequest = { method: req.method, path: path.startsWith(INVOKE) ? path.slice(INVOKE.length) : path, query, headers: req.headers, body: req.body };
-    return dialer.dial(upstream, preq, req.signal);
+    return dialer.dial(upstream, preq, { appId: "app", namespace: "default", signal: req.signal });
   },
 });
