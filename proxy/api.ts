@@ -12,6 +12,7 @@ import { ensureTraceparent } from "./trace.ts";
 import { takeBody, tooLarge } from "./body-limit.ts";
 import { type Incoming, readBody } from "./incoming.ts";
 import { responseHeaders, textResponse } from "./wire-response.ts";
+import { sameSecret } from "../certs/peer-secret.ts";
 
 /** All extended metadata values together (PUT /v1.0/metadata/<key>) stay within this many bytes. */
 export const METADATA_TOTAL_CAP = 1024 * 1024;
@@ -142,7 +143,7 @@ export function apiHandler(d: ApiDeps): Handler {
   return async (req) => {
     const r = route(req.method, req.target, req.headers, d.cfg.namespace);
     if (token && !(r.kind === "api" && (r.name === "healthz" || r.name === "healthz_outbound"))) {
-      if (req.headers.get("dapr-api-token") !== token) {
+      if (!sameSecret(req.headers.get("dapr-api-token"), token)) {
         return textResponse("invalid api token\n", {
           status: REASONS.api_token.status,
           headers: { "content-type": "text/plain; charset=utf-8", [REASON_HEADER]: "api_token" },

@@ -8,11 +8,11 @@ import { type Logger, throttledInfo } from "./log.ts";
 import { splitUrl, normalizeMethod } from "./route.ts";
 import { asSidecarError, errorResponse, invokeError, SidecarError } from "./errors.ts";
 import { PEER_TOKEN_HEADER, sameSecret } from "../certs/peer-secret.ts";
-
-const PEER_TOKEN_FILE_HINT = "$MESHLET_HOME/peer-secret, or MESHLET_PEER_SECRET_FILE";
 import { forwardRequestHeaders } from "./headers.ts";
 import { ensureTraceparent } from "./trace.ts";
 import { takeBody } from "./body-limit.ts";
+
+const PEER_TOKEN_FILE_HINT = "$MESHLET_HOME/peer-secret, or MESHLET_PEER_SECRET_FILE";
 
 export function inboundHandler(cfg: SidecarConfig, toApp: Call, log: Logger): Handler {
   const logFailure = throttledInfo(log);
