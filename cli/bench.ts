@@ -8,7 +8,7 @@ import autocannon from "autocannon";
 import { evenPacer } from "./pacer.mjs";
 import { quantile } from "./quantile.mjs";
 import { parseFlags } from "./flags.ts";
-import { readRuns } from "./runs.ts";
+import { readRuns } from "./run-table.ts";
 import { UsageError } from "./ui.ts";
 import { parseDuration } from "../config/units.ts";
 

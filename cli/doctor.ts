@@ -6,11 +6,11 @@ import makeMdns from "multicast-dns";
 import { loadConfiguration } from "../config/configuration.ts";
 import { selectResolver } from "../resolvers/select.ts";
 import { MdnsResolver, SERVICE } from "../resolvers/mdns.ts";
-import { chooseInterfaces, type Iface } from "../resolvers/interfaces.ts";
+import { chooseInterfaces, type Iface } from "../resolvers/net-interfaces.ts";
 import { readRegistry, LocalRegistry } from "../resolvers/local.ts";
-import { SidecarError } from "../proxy/errors.ts";
+import { SidecarError } from "../core/errors.ts";
 import { parseFlags } from "./flags.ts";
-import { readRuns } from "./runs.ts";
+import { readRuns } from "./run-table.ts";
 
 const OPTIONS = {
   config: { type: "string", short: "c" },

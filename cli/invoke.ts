@@ -3,7 +3,7 @@
 
 import fs from "node:fs";
 import { parseFlags } from "./flags.ts";
-import { readRuns } from "./runs.ts";
+import { readRuns } from "./run-table.ts";
 import { fail, ok, UsageError } from "./ui.ts";
 
 const OPTIONS = {

@@ -2,7 +2,7 @@
 // and JSON keys of `dapr list`.
 
 import { parseFlags } from "./flags.ts";
-import { readRuns, type RunRecord } from "./runs.ts";
+import { readRuns, type RunRecord } from "./run-table.ts";
 import { UsageError } from "./ui.ts";
 
 function age(ms: number): string {

@@ -7,9 +7,9 @@ import { loadPolicySet, resourceFiles } from "../resiliency/policy/load.ts";
 import { resolvePolicy } from "../resiliency/policy/resolve.ts";
 import { explainText } from "../proxy/stack.ts";
 import { parseAppId } from "../proxy/route.ts";
-import { SidecarError } from "../proxy/errors.ts";
+import { SidecarError } from "../core/errors.ts";
 import { parseFlags } from "./flags.ts";
-import { readRuns } from "./runs.ts";
+import { readRuns } from "./run-table.ts";
 import { fail, ok, UsageError } from "./ui.ts";
 import { parseArgs } from "node:util";
 

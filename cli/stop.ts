@@ -2,7 +2,7 @@
 // shut down (SIGTERM), as `dapr stop` does, and waits briefly for it to go.
 
 import { parseFlags } from "./flags.ts";
-import { readRuns } from "./runs.ts";
+import { readRuns } from "./run-table.ts";
 import { pidAlive } from "../resolvers/local.ts";
 import { fail, ok, UsageError } from "./ui.ts";
 import { parseArgs } from "node:util";

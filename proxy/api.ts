@@ -1,18 +1,18 @@
 // The Dapr HTTP API served on --dapr-http-port: invocation in its three addressing forms,
 // health, metadata and shutdown. It routes and shapes; forwarding is the target Calls' job.
 
-import type { Call, CallContext, ProxyRequest } from "./types.ts";
-import type { Handler } from "./listen.ts";
+import type { Call, CallContext, ProxyRequest } from "../core/call.ts";
+import type { Handler } from "../runtime/listen.ts";
 import type { SidecarConfig } from "./config.ts";
-import type { Logger, throttledInfo } from "./log.ts";
+import type { Logger, throttledInfo } from "../core/log.ts";
 import { parseAppId, route, type Route } from "./route.ts";
-import { asSidecarError, errorResponse, REASON_HEADER, REASONS, SidecarError } from "./errors.ts";
+import { asSidecarError, errorResponse, REASON_HEADER, REASONS, SidecarError } from "../core/errors.ts";
 import { forwardRequestHeaders, stampForwarded } from "./headers.ts";
 import { ensureTraceparent } from "./trace.ts";
 import { takeBody, tooLarge } from "./body-limit.ts";
-import { type Incoming, readBody } from "./incoming.ts";
-import { responseHeaders, textResponse } from "./wire-response.ts";
-import { sameSecret } from "../certs/peer-secret.ts";
+import { type Incoming, readBody } from "../core/incoming.ts";
+import { responseHeaders, textResponse } from "../core/wire-response.ts";
+import { sameSecret } from "../transport/peer-secret.ts";
 
 /** All extended metadata values together (PUT /v1.0/metadata/<key>) stay within this many bytes. */
 export const METADATA_TOTAL_CAP = 1024 * 1024;

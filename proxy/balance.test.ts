@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { balance } from "./balance.ts";
-import { endpoint, type Call, type CallContext, type Endpoint, type ProxyRequest } from "./types.ts";
-import { invokeError, SidecarError } from "./errors.ts";
+import { endpoint, type Call, type CallContext, type Endpoint, type ProxyRequest } from "../core/call.ts";
+import { invokeError, SidecarError } from "../core/errors.ts";
 import type { Resolver } from "../resolvers/types.ts";
-import { HeaderList } from "./header-list.ts";
+import { HeaderList } from "../core/header-list.ts";
 
 function fakeResolver(eps: Endpoint[]) {
   const evicted: string[] = [];

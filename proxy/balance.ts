@@ -3,11 +3,11 @@
 // when the request provably never reached it (connection refused, or a peer that is not the
 // target) evicts it and tries another. Retrying requests that reached a server is retry's job.
 
-import type { Endpoint, Layer } from "./types.ts";
+import type { Endpoint, Layer } from "../core/call.ts";
 import type { Resolver } from "../resolvers/types.ts";
-import { invokeError, REASON_HEADER, SidecarError } from "./errors.ts";
+import { invokeError, REASON_HEADER, SidecarError } from "../core/errors.ts";
 import { EndpointLoad } from "./p2c.ts";
-import { responseHeaders } from "./wire-response.ts";
+import { responseHeaders } from "../core/wire-response.ts";
 
 /** Told how long each resolution took (ms) and whether it found endpoints. */
 export type ResolveObserver = (appId: string, ms: number, ok: boolean) => void;

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { limitBody, takeBody } from "./body-limit.ts";
-import type { CallContext } from "./types.ts";
-import type { Incoming } from "./incoming.ts";
-import { HeaderList } from "./header-list.ts";
-import { SidecarError } from "./errors.ts";
+import type { CallContext } from "../core/call.ts";
+import type { Incoming } from "../core/incoming.ts";
+import { HeaderList } from "../core/header-list.ts";
+import { SidecarError } from "../core/errors.ts";
 
 const ctx = (): CallContext => ({ appId: "a", namespace: "default", signal: new AbortController().signal });
 const stream = (sizes: number[]) =>

@@ -2,9 +2,9 @@
 // whole: a declared Content-Length is checked up front, a chunked body is counted as it streams.
 // Small declared bodies arrive from the listener already read (replayable without a copy).
 
-import type { CallContext } from "./types.ts";
-import type { Incoming } from "./incoming.ts";
-import { SidecarError } from "./errors.ts";
+import type { CallContext } from "../core/call.ts";
+import type { Incoming } from "../core/incoming.ts";
+import { SidecarError } from "../core/errors.ts";
 
 export function tooLarge(max: number): SidecarError {
   return new SidecarError("body_too_large", `request body exceeds the maximum of ${max} bytes (--max-body-size)`);

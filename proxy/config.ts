@@ -1,7 +1,7 @@
 // The sidecar's resolved runtime settings: what `meshlet run` (or a test) hands to a Sidecar.
 // Flag parsing and YAML loading happen before this; here every value is final and typed.
 
-import type { Endpoint } from "./types.ts";
+import type { Endpoint } from "../core/call.ts";
 import type { PolicySet } from "../resiliency/policy/types.ts";
 
 export interface ComponentInfo {
@@ -33,7 +33,7 @@ export interface SidecarConfig {
   /** DAPR_API_TOKEN: required on API requests when set. */
   readonly apiToken?: string;
   /**
-   * The secret sidecars of this host send each other while mTLS is off (certs/peer-secret.ts);
+   * The secret sidecars of this host send each other while mTLS is off (transport/peer-secret.ts);
    * when set, the internal port refuses callers without it. Unset only in in-process tests.
    */
   readonly peerSecret?: string;

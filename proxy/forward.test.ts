@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { dialError } from "./forward.ts";
-import { ConnectionError } from "./h1-conn.ts";
-import { endpoint, type CallContext } from "./types.ts";
+import { ConnectionError } from "../http1/h1-conn.ts";
+import { endpoint, type CallContext } from "../core/call.ts";
 
 const ctx = (): CallContext => ({ appId: "orders", namespace: "default", signal: new AbortController().signal, endpoint: endpoint("127.0.0.1", 9) });
 

@@ -1,12 +1,12 @@
 // The innermost Calls: send the request to the chosen peer sidecar, or to the local app, and turn
 // transport failures into reason-coded SidecarErrors. No retries or endpoint choice happen here.
 
-import type { Call, CallContext, Endpoint } from "./types.ts";
-import type { Dialer } from "./dial.ts";
-import { classifyDialError, invokeError, SidecarError } from "./errors.ts";
-import { ConnectionError } from "./h1-conn.ts";
+import type { Call, CallContext, Endpoint } from "../core/call.ts";
+import type { Dialer } from "../runtime/dial.ts";
+import { classifyDialError, invokeError, SidecarError } from "../core/errors.ts";
+import { ConnectionError } from "../http1/h1-conn.ts";
 import { tooLarge } from "./body-limit.ts";
-import { PEER_TOKEN_HEADER } from "../certs/peer-secret.ts";
+import { PEER_TOKEN_HEADER } from "../transport/peer-secret.ts";
 
 export interface SelfIdentity {
   readonly appId: string;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { forwardRequestHeaders, forwardResponseHeaders, stampForwarded } from "./headers.ts";
-import { HeaderList } from "./header-list.ts";
+import { forwardRequestHeaders, stampForwarded } from "./headers.ts";
+import { forwardResponseHeaders } from "../core/hop-by-hop.ts";
+import { HeaderList } from "../core/header-list.ts";
 import { ensureTraceparent, isValidTraceparent, newTraceparent } from "./trace.ts";
 
 describe("request headers", () => {

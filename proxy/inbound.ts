@@ -1,13 +1,13 @@
 // The sidecar-to-sidecar listener's handler: a call from a peer sidecar arrives here and goes
 // to the local app. It checks the call is meant for this app-id; it never resolves or balances.
 
-import type { Call, CallContext, ProxyRequest } from "./types.ts";
-import type { Handler } from "./listen.ts";
+import type { Call, CallContext, ProxyRequest } from "../core/call.ts";
+import type { Handler } from "../runtime/listen.ts";
 import type { SidecarConfig } from "./config.ts";
-import { type Logger, throttledInfo } from "./log.ts";
+import { type Logger, throttledInfo } from "../core/log.ts";
 import { splitUrl, normalizeMethod } from "./route.ts";
-import { asSidecarError, errorResponse, invokeError, SidecarError } from "./errors.ts";
-import { PEER_TOKEN_HEADER, sameSecret } from "../certs/peer-secret.ts";
+import { asSidecarError, errorResponse, invokeError, SidecarError } from "../core/errors.ts";
+import { PEER_TOKEN_HEADER, sameSecret } from "../transport/peer-secret.ts";
 import { forwardRequestHeaders } from "./headers.ts";
 import { ensureTraceparent } from "./trace.ts";
 import { takeBody } from "./body-limit.ts";

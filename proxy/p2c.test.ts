@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { EndpointLoad } from "./p2c.ts";
-import { endpoint } from "./types.ts";
+import { endpoint } from "../core/call.ts";
 
 describe("power of two choices over outstanding x EWMA", () => {
   const fast = endpoint("10.0.0.1", 1);

@@ -2,7 +2,7 @@
 // score = (outstanding + 1) x EWMA of time-to-headers. A slow or busy instance gets less
 // traffic; a failed attempt counts as slow. Time is injected; nothing here does I/O.
 
-import type { Endpoint } from "./types.ts";
+import type { Endpoint } from "../core/call.ts";
 
 interface Stat {
   outstanding: number;

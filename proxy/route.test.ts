@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { normalizeMethod, parseAppId, route, splitUrl } from "./route.ts";
-import { SidecarError } from "./errors.ts";
+import { SidecarError } from "../core/errors.ts";
 
 const r = (method: string, url: string, headers: Record<string, string> = {}) => route(method, url, new Headers(headers), "default");
 

@@ -2,9 +2,9 @@
 // endpoints, or an invocation (target app-id, namespace, method path, raw query). It does not
 // resolve app-ids or touch bodies; the three addressing forms are checked in Dapr's order.
 
-import { invokeError, SidecarError } from "./errors.ts";
-import type { HeaderBag } from "./header-list.ts";
-import { quote } from "./log.ts";
+import { invokeError, SidecarError } from "../core/errors.ts";
+import type { HeaderBag } from "../core/header-list.ts";
+import { quote } from "../core/log.ts";
 
 export type ApiName = "healthz" | "healthz_outbound" | "metadata" | "metadata_put" | "shutdown" | "explain";
 

@@ -2,10 +2,10 @@
 // builds per-target Calls from these lists and `explain` prints the same lists, so the docs of
 // the stack and its behaviour cannot drift apart.
 
-import type { Call, Endpoint, Layer } from "./types.ts";
-import type { Dialer } from "./dial.ts";
+import type { Call, Endpoint, Layer } from "../core/call.ts";
+import type { Dialer } from "../runtime/dial.ts";
 import type { Resolver } from "../resolvers/types.ts";
-import type { Clock } from "../resiliency/clock.ts";
+import type { Clock } from "../core/clock.ts";
 import type { ResilienceEvents } from "../resiliency/events.ts";
 import { type EffectivePolicy, FALLBACK_TIMEOUT_NAME } from "../resiliency/policy/resolve.ts";
 import { balance } from "./balance.ts";
@@ -28,7 +28,7 @@ export interface StackDeps {
   readonly maxBodySize: number;
   readonly app: Endpoint | null;
   readonly appApiToken?: string;
-  /** Sent to peers while mTLS is off (certs/peer-secret.ts). */
+  /** Sent to peers while mTLS is off (transport/peer-secret.ts). */
   readonly peerSecret?: string;
   /** The sidecar's --app-timeout: the per-try wait when no policy names a timeout. */
   readonly tryTimeoutMs: number;

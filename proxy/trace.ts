@@ -1,7 +1,7 @@
 // W3C trace context at the edge of the mesh: a valid incoming `traceparent` is kept as sent, a
 // missing or invalid one is replaced by a fresh sampled one. Spans and exporters live elsewhere.
 
-import type { HeaderBag } from "./header-list.ts";
+import type { HeaderBag } from "../core/header-list.ts";
 
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 

@@ -2,13 +2,13 @@
 // circuitBreakerCacheSize. An open breaker fails fast with 503 `breaker_open`; every outcome
 // (app failure status, transport error) feeds the state machine. Breakers outlive reloads.
 
-import type { Layer } from "../proxy/types.ts";
-import { invokeError, SidecarError } from "../proxy/errors.ts";
+import type { Layer } from "../core/call.ts";
+import { invokeError, SidecarError } from "../core/errors.ts";
 import { CircuitBreaker } from "./breaker.ts";
 import type { BreakerPolicy } from "./policy/types.ts";
 import type { ResilienceEvents } from "./events.ts";
 import { isFailureStatus } from "./classify.ts";
-import { BoundedMap } from "../proxy/bounded-map.ts";
+import { BoundedMap } from "../core/bounded-map.ts";
 
 /** Holds breakers across policy reloads: same target, key and policy -> same breaker object. */
 export class BreakerRegistry {

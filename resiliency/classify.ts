@@ -2,11 +2,13 @@
 // policy; POST and PATCH only when the request never reached a server, carries an
 // Idempotency-Key, or the policy opts in; 4xx only when `matching` lists them.
 
-import { SidecarError } from "../proxy/errors.ts";
-import type { HeaderBag } from "../proxy/header-list.ts";
+import { SidecarError } from "../core/errors.ts";
+import type { HeaderBag } from "../core/header-list.ts";
+import { safeToRepeat } from "../core/idempotent.ts";
+
+export { safeToRepeat };
 import type { RetryPolicy } from "./policy/types.ts";
 
-const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"]);
 /** Without `matching`, meshlet retries server errors only (Dapr would retry every failure, 4xx too). */
 export const DEFAULT_RETRY_STATUSES: readonly (readonly [number, number])[] = [[500, 599]];
 
@@ -30,10 +32,6 @@ function statusMatches(status: number, p: RetryPolicy): boolean {
   return false;
 }
 
-/** An idempotent verb, or a request the client marked with an Idempotency-Key. */
-export function safeToRepeat(method: string, headers: HeaderBag): boolean {
-  return IDEMPOTENT.has(method) || headers.has("idempotency-key");
-}
 
 export function mayRepeat(method: string, headers: HeaderBag, p: RetryPolicy): boolean {
   return safeToRepeat(method, headers) || p.retryNonIdempotent;

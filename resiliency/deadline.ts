@@ -1,10 +1,10 @@
 // Overall deadline Layer (meshlet extension `deadline` on a target): one time budget for the
 // whole call, every retry and backoff included. Inner layers read `ctx.deadlineAt`.
 
-import type { Layer } from "../proxy/types.ts";
-import { invokeError } from "../proxy/errors.ts";
-import { type Clock, systemClock } from "./clock.ts";
-import { ChildSignal } from "./abort.ts";
+import type { Layer } from "../core/call.ts";
+import { invokeError } from "../core/errors.ts";
+import { type Clock, systemClock } from "../core/clock.ts";
+import { ChildSignal } from "../core/abort.ts";
 import { timerQueue } from "./timer-queue.ts";
 
 export function deadlineLayer(ms: number | null, clock: Clock = systemClock): Layer {

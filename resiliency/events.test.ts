@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { resilienceEvents } from "./events.ts";
-import { createLogger } from "../proxy/log.ts";
+import { createLogger } from "../core/log.ts";
 import { Metrics } from "../proxy/metrics.ts";
 
 describe("resilience events", () => {

@@ -2,7 +2,7 @@
 // once per event kind per target per window (then a summary of how many were folded), so an
 // outage produces a handful of lines instead of a flood.
 
-import { type Logger, throttledInfo } from "../proxy/log.ts";
+import { type Logger, throttledInfo } from "../core/log.ts";
 import type { Metrics } from "../proxy/metrics.ts";
 import type { BreakerState } from "./breaker.ts";
 import { STATE_GAUGE } from "./breaker.ts";

@@ -3,7 +3,7 @@
 // sleeps.
 
 import { describe, expect, it } from "vitest";
-import { fakeClock } from "./fake-clock.ts";
+import { fakeClock } from "../core/fake-clock.ts";
 import { retryLayer } from "./retry.ts";
 import { deadlineLayer } from "./deadline.ts";
 import { breakerLayer, BreakerRegistry } from "./breaker-layer.ts";
@@ -15,12 +15,12 @@ import { mergeDocs } from "./policy/load.ts";
 import { parseResiliencyText } from "./policy/parse.ts";
 import { resolvePolicy } from "./policy/resolve.ts";
 import { compose, OUTBOUND, type StackDeps } from "../proxy/stack.ts";
-import type { Call, CallContext, Endpoint, ProxyRequest } from "../proxy/types.ts";
-import { endpoint } from "../proxy/types.ts";
-import { HeaderList } from "../proxy/header-list.ts";
-import { invokeError, SidecarError } from "../proxy/errors.ts";
+import type { Call, CallContext, Endpoint, ProxyRequest } from "../core/call.ts";
+import { endpoint } from "../core/call.ts";
+import { HeaderList } from "../core/header-list.ts";
+import { invokeError, SidecarError } from "../core/errors.ts";
 import type { Resolver } from "../resolvers/types.ts";
-import type { Dialer } from "../proxy/dial.ts";
+import type { Dialer } from "../runtime/dial.ts";
 
 const events: ResilienceEvents & { log: string[] } = {
   log: [],

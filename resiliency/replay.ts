@@ -2,7 +2,7 @@
 // again; a larger or unknown-length body streams through untouched and the request is marked
 // not retryable. Nothing is ever buffered beyond the cap.
 
-import type { ProxyRequest } from "../proxy/types.ts";
+import type { ProxyRequest } from "../core/call.ts";
 
 export const DEFAULT_REPLAY_CAP = 64 * 1024;
 

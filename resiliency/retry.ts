@@ -2,11 +2,11 @@
 // and the call's deadline. Each attempt goes back through the breaker and endpoint choice, so it
 // re-resolves and avoids the endpoint that just failed. Inert when the policy cannot retry.
 
-import type { CallSignal, Layer } from "../proxy/types.ts";
-import { asSidecarError, REASON_HEADER, SidecarError } from "../proxy/errors.ts";
-import { responseHeaders } from "../proxy/wire-response.ts";
+import type { CallSignal, Layer } from "../core/call.ts";
+import { asSidecarError, REASON_HEADER, SidecarError } from "../core/errors.ts";
+import { responseHeaders } from "../core/wire-response.ts";
 import type { RetryPolicy } from "./policy/types.ts";
-import type { Clock } from "./clock.ts";
+import type { Clock } from "../core/clock.ts";
 import type { RetryBudget } from "./budget.ts";
 import type { ResilienceEvents } from "./events.ts";
 import { newBackoff, retryAfterMs } from "./backoff.ts";

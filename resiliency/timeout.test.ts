@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { timerQueue } from "./timer-queue.ts";
 import { headersTimeout } from "./timeout.ts";
-import { fakeClock } from "./fake-clock.ts";
-import type { Call, CallContext, ProxyRequest } from "../proxy/types.ts";
-import { SidecarError } from "../proxy/errors.ts";
-import { HeaderList } from "../proxy/header-list.ts";
+import { fakeClock } from "../core/fake-clock.ts";
+import type { Call, CallContext, ProxyRequest } from "../core/call.ts";
+import { SidecarError } from "../core/errors.ts";
+import { HeaderList } from "../core/header-list.ts";
 
 const req: ProxyRequest = { method: "GET", path: "/", query: "", headers: new HeaderList(), body: null };
 const ctx = (): CallContext => ({ appId: "a", namespace: "default", signal: new AbortController().signal });

@@ -2,11 +2,11 @@
 // stops; a streaming body may be guarded by an idle timeout instead (no byte for `ms` aborts
 // it), so long downloads are never cut while data flows.
 
-import type { Layer } from "../proxy/types.ts";
-import { invokeError } from "../proxy/errors.ts";
-import { responseHeaders, WireResponse } from "../proxy/wire-response.ts";
-import { type Clock, systemClock } from "./clock.ts";
-import { ChildSignal } from "./abort.ts";
+import type { Layer } from "../core/call.ts";
+import { invokeError } from "../core/errors.ts";
+import { responseHeaders, WireResponse } from "../core/wire-response.ts";
+import { type Clock, systemClock } from "../core/clock.ts";
+import { ChildSignal } from "../core/abort.ts";
 import { timerQueue } from "./timer-queue.ts";
 
 /** Bodies with a known length up to this size are not wrapped: they arrive with the headers. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { TimerQueue } from "./timer-queue.ts";
-import { fakeClock } from "./fake-clock.ts";
+import { fakeClock } from "../core/fake-clock.ts";
 
 describe("TimerQueue", () => {
   it("fires each entry exactly its duration after it was added, in order", () => {

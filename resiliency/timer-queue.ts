@@ -2,7 +2,7 @@
 // they were added, so each duration keeps a FIFO and one clock timer for its head. Cancelling
 // marks an entry; finished entries at the head are dropped at once, the rest when they surface.
 
-import type { Clock } from "./clock.ts";
+import type { Clock } from "../core/clock.ts";
 
 export interface TimerEntry {
   readonly due: number;

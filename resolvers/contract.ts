@@ -2,8 +2,8 @@
 // any case it skips with a reason. Behaviour only; each resolver tests its specifics beside it.
 
 import { afterEach, describe, expect, it } from "vitest";
-import { endpoint, type Endpoint } from "../proxy/types.ts";
-import { SidecarError } from "../proxy/errors.ts";
+import { endpoint, type Endpoint } from "../core/call.ts";
+import { SidecarError } from "../core/errors.ts";
 import type { Registration, Resolver } from "./types.ts";
 
 export interface ContractFixture {

@@ -1,7 +1,7 @@
 // Remembers endpoints that just failed so resolvers skip them for a while; shared by every
 // resolver. It does not probe endpoints: a fresh registration or the timeout re-admits them.
 
-import type { Endpoint } from "../proxy/types.ts";
+import type { Endpoint } from "../core/call.ts";
 
 export class Evictions {
   private readonly until = new Map<string, number>();

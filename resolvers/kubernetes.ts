@@ -4,9 +4,9 @@
 
 import { Resolver as DnsResolver } from "node:dns/promises";
 import fs from "node:fs";
-import { BoundedMap } from "../proxy/bounded-map.ts";
-import { endpoint, type Endpoint } from "../proxy/types.ts";
-import { invokeError } from "../proxy/errors.ts";
+import { BoundedMap } from "../core/bounded-map.ts";
+import { endpoint, type Endpoint } from "../core/call.ts";
+import { invokeError } from "../core/errors.ts";
 import { Evictions } from "./evictions.ts";
 import { type AppRef, notFound, type Resolver } from "./types.ts";
 

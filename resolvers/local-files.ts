@@ -1,12 +1,12 @@
-// The files behind the local registry (and the run table): private directories (0700) and files
-// (0600) written atomically, and reading entries back with the checks that keep another local
-// user from hijacking discovery: an entry counts only when this user owns it and it names a
-// loopback address. No caching or watching here (local.ts does that).
+// The files behind the local registry: reading entries back with the checks that keep another
+// local user from hijacking discovery (an entry counts only when this user owns it and it names
+// a loopback address); writing them privately is core/private-files.ts. No caching here.
 
 import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
 import type { Registration } from "./types.ts";
+export { ensurePrivateDir, writePrivateFile, writePrivateFileAsync } from "../core/private-files.ts";
 
 export interface LocalEntry extends Registration {
   readonly pid: number;
@@ -15,27 +15,6 @@ export interface LocalEntry extends Registration {
 }
 
 const myUid = typeof process.getuid === "function" ? process.getuid() : -1;
-
-/** Creates `dir` (and its parents) private to this user; tightens it when it is ours and wider. */
-export function ensurePrivateDir(dir: string): void {
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const st = fs.statSync(dir);
-  if (!st.isDirectory()) throw new Error(`${dir} is not a directory`);
-  if ((st.mode & 0o077) !== 0 && (myUid < 0 || st.uid === myUid)) fs.chmodSync(dir, 0o700);
-}
-
-/** Writes `text` to `file` readable by this user only, replacing it in one step. */
-export function writePrivateFile(file: string, text: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, text, { mode: 0o600 });
-  fs.renameSync(tmp, file);
-}
-
-export async function writePrivateFileAsync(file: string, text: string): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
-  await fsp.writeFile(tmp, text, { mode: 0o600 });
-  await fsp.rename(tmp, file);
-}
 
 /** Whether a process exists (EPERM: it does, owned by someone else). */
 export function pidAlive(pid: number): boolean {

@@ -6,14 +6,14 @@ import fs from "node:fs";
 import fsp from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { BoundedMap } from "../proxy/bounded-map.ts";
-import { endpoint, type Endpoint } from "../proxy/types.ts";
+import { BoundedMap } from "../core/bounded-map.ts";
+import { endpoint, type Endpoint } from "../core/call.ts";
 import { Evictions } from "./evictions.ts";
 import { ensurePrivateDir, entryNames, type LocalEntry, readEntries, writePrivateFileAsync } from "./local-files.ts";
 
 export { isLoopbackHost, type LocalEntry, pidAlive, readRegistry } from "./local-files.ts";
 import { type AppRef, notFound, type Registration, type Resolver } from "./types.ts";
-import type { SidecarError } from "../proxy/errors.ts";
+import type { SidecarError } from "../core/errors.ts";
 
 export interface LocalRegistryOptions {
   /** Registry directory; default `$MESHLET_REGISTRY_DIR` or `$MESHLET_HOME/registry`. */

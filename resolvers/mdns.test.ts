@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { runResolverContract } from "./contract.ts";
 import { MdnsResolver } from "./mdns.ts";
-import { chooseInterfaces, arrivalInterface } from "./interfaces.ts";
+import { chooseInterfaces, arrivalInterface } from "./net-interfaces.ts";
 import { canUseNetns, Netns } from "../test/netns.ts";
 
 const inside = process.env.MESHLET_MDNS_NETNS === "1";

@@ -8,11 +8,11 @@ import makeMdns from "multicast-dns";
 import type { ResponsePacket, QueryPacket } from "multicast-dns";
 import type { Answer, StringAnswer, SrvAnswer } from "dns-packet";
 import type { RemoteInfo } from "node:dgram";
-import { endpoint, type Endpoint } from "../proxy/types.ts";
-import { invokeError } from "../proxy/errors.ts";
-import { BoundedMap } from "../proxy/bounded-map.ts";
+import { endpoint, type Endpoint } from "../core/call.ts";
+import { invokeError } from "../core/errors.ts";
+import { BoundedMap } from "../core/bounded-map.ts";
 import { Evictions } from "./evictions.ts";
-import { arrivalInterface, chooseInterfaces, type Choice, type Iface } from "./interfaces.ts";
+import { arrivalInterface, chooseInterfaces, type Choice, type Iface } from "./net-interfaces.ts";
 import { type AppRef, notFound, type Registration, type Resolver } from "./types.ts";
 
 export const SERVICE = "_meshlet._tcp.local";

@@ -3,7 +3,7 @@
 
 import fs from "node:fs";
 import YAML from "yaml";
-import { endpoint, type Endpoint } from "../proxy/types.ts";
+import { endpoint, type Endpoint } from "../core/call.ts";
 import { Evictions } from "./evictions.ts";
 import { type AppRef, notFound, type Resolver } from "./types.ts";
 

@@ -2,8 +2,8 @@
 // to endpoints, register this sidecar, deregister, evict an endpoint that failed.
 // Resolvers know nothing about HTTP; the balancing layer decides which endpoint a call uses.
 
-import type { Endpoint } from "../proxy/types.ts";
-import { invokeError, type SidecarError } from "../proxy/errors.ts";
+import type { Endpoint } from "../core/call.ts";
+import { invokeError, type SidecarError } from "../core/errors.ts";
 
 export interface AppRef {
   readonly appId: string;

@@ -1,12 +1,12 @@
-// A bare HTTP forwarder on meshlet's own transport: meshlet's listener in (proxy/listen-bun.ts,
-// Bun.listen + h1-server.ts), meshlet's socket dialer out (proxy/dial-socket.ts), nothing else:
+// A bare HTTP forwarder on meshlet's own transport: meshlet's listener in (runtime/listen-bun.ts,
+// Bun.listen + h1-server.ts), meshlet's socket dialer out (runtime/dial-socket.ts), nothing else:
 // no routing by app-id, no policy layers, no header rules, no tracing. A benchmark peer only:
 // meshlet minus its features, so the report shows what the HTTP handling costs and what
 // meshlet adds on top.
 
-import { listenBun } from "../../proxy/listen-bun.ts";
-import { socketDialer } from "../../proxy/dial-socket.ts";
-import { endpoint, type ProxyRequest } from "../../proxy/types.ts";
+import { listenBun } from "../../runtime/listen-bun.ts";
+import { socketDialer } from "../../runtime/dial-socket.ts";
+import { endpoint, type ProxyRequest } from "../../core/call.ts";
 import { splitUrl } from "../../proxy/route.ts";
 
 const [listenPort, upstreamPort] = process.argv.slice(2).map(Number);

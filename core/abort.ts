@@ -4,7 +4,7 @@
 // instructions a request per sidecar (callgrind).
 // It does not dispatch Events (listeners get no argument) and knows nothing of timers.
 
-import type { CallSignal } from "../proxy/types.ts";
+import type { CallSignal } from "./call.ts";
 
 /** A signal that never aborts: the parent of a ChildSignal that only its owner aborts. */
 export const NEVER: CallSignal = {

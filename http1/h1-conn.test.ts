@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ConnectionError, H1Conn, type Wire } from "./h1-conn.ts";
-import type { ProxyRequest } from "./types.ts";
-import { HeaderList } from "./header-list.ts";
+import type { ProxyRequest } from "../core/call.ts";
+import { HeaderList } from "../core/header-list.ts";
 
 /** A socket stand-in: records what was written, accepts `budget` bytes per write when set. */
 class FakeWire implements Wire {

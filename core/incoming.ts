@@ -3,7 +3,7 @@
 // adapter builds one per request; nothing downstream sees the runtime's own request type.
 
 import type { HeaderList } from "./header-list.ts";
-import type { CallSignal } from "./types.ts";
+import type { CallSignal } from "./call.ts";
 
 /** Who is on the other end of the connection a request arrived on. */
 export interface Peer {

@@ -5,7 +5,7 @@
 // lenient where smuggling lives (0x and negative chunk sizes, folded lines, signed lengths).
 // It knows nothing of routing; the connection (h1-server.ts) decides what to do with requests.
 
-import { HeaderList } from "./header-list.ts";
+import { HeaderList } from "../core/header-list.ts";
 
 /** Why a request was refused, and so what the listener answers with. */
 export class FramingError extends Error {

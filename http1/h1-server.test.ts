@@ -3,8 +3,8 @@
 
 import { describe, expect, it } from "vitest";
 import { HEAD_TIMEOUT_MS, IDLE_TIMEOUT_MS, ServerConn, type ServerWire } from "./h1-server.ts";
-import type { Handler, Incoming } from "./incoming.ts";
-import { textResponse } from "./wire-response.ts";
+import type { Handler, Incoming } from "../core/incoming.ts";
+import { textResponse } from "../core/wire-response.ts";
 import { parseResponses } from "../test/raw-http.ts";
 
 class FakeWire implements ServerWire {

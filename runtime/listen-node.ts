@@ -7,12 +7,12 @@ import type { ReadableStream as NodeWebStream } from "node:stream/web";
 import type { Duplex } from "node:stream";
 import type { Listen, Runtime } from "./listen.ts";
 import { PortInUseError } from "./listen.ts";
-import { asSidecarError, errorResponse, REASON_HEADER, REASONS, SidecarError } from "./errors.ts";
-import { type Incoming, SMALL_BODY } from "./incoming.ts";
-import { HeaderList } from "./header-list.ts";
-import { WireResponse } from "./wire-response.ts";
-import type { CallSignal } from "./types.ts";
-import { ChildSignal, NEVER } from "../resiliency/abort.ts";
+import { asSidecarError, errorResponse, REASON_HEADER, REASONS, SidecarError } from "../core/errors.ts";
+import { type Incoming, SMALL_BODY } from "../core/incoming.ts";
+import { HeaderList } from "../core/header-list.ts";
+import { WireResponse } from "../core/wire-response.ts";
+import type { CallSignal } from "../core/call.ts";
+import { ChildSignal, NEVER } from "../core/abort.ts";
 import { undiciDialer } from "./dial-undici.ts";
 
 /** The runtime's request as the sidecar's Incoming: one pass over the raw headers. */

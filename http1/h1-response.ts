@@ -2,7 +2,7 @@
 // framed by the response's own Content-Length when it has one, else chunked (close-delimited for
 // HTTP/1.0). Bodies already in memory go out in one write; streams are pumped with backpressure.
 
-import { WireResponse } from "./wire-response.ts";
+import { WireResponse } from "../core/wire-response.ts";
 
 /** Where response bytes go: `write` returns a promise only when the socket pushed back. */
 export interface ResponseSink {

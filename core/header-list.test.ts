@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { HeaderList } from "./header-list.ts";
-import { forwardRequestHeaders } from "./headers.ts";
+import { forwardRequestHeaders } from "../proxy/headers.ts";
 
 describe("HeaderList", () => {
   it("reads like Headers: case-insensitive names, repeated values joined", () => {

@@ -3,10 +3,10 @@
 // Web Response. Runtime-neutral (any Wire); pooling and connecting live in dial-socket.ts.
 
 import { HTTPParser, type OnHeadersCompleteParser } from "http-parser-js";
-import type { CallSignal, ProxyRequest } from "./types.ts";
-import { hopByHopFilter } from "./headers.ts";
-import { HeaderList } from "./header-list.ts";
-import { WireResponse } from "./wire-response.ts";
+import type { CallSignal, ProxyRequest } from "../core/call.ts";
+import { hopByHopFilter } from "../core/hop-by-hop.ts";
+import { HeaderList } from "../core/header-list.ts";
+import { WireResponse } from "../core/wire-response.ts";
 
 type ParserInfo = Parameters<OnHeadersCompleteParser>[0];
 

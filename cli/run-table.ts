@@ -5,7 +5,7 @@ import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
 import { meshletHome, pidAlive } from "../resolvers/local.ts";
-import { ensurePrivateDir, writePrivateFile } from "../resolvers/local-files.ts";
+import { ensurePrivateDir, writePrivateFile } from "../core/private-files.ts";
 
 export interface RunRecord {
   appId: string;

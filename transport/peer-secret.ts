@@ -6,7 +6,7 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { ensurePrivateDir } from "../resolvers/local-files.ts";
+import { ensurePrivateDir } from "../core/private-files.ts";
 
 /** The header a calling sidecar puts the secret in; never forwarded to an app. */
 export const PEER_TOKEN_HEADER = "meshlet-peer-token";

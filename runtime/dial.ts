@@ -1,8 +1,8 @@
 // The seam between the forwarding core and a runtime's HTTP client: one Dialer sends one
-// request to one endpoint over a pooled keep-alive connection. mTLS will plug in here (certs/).
+// request to one endpoint over a pooled keep-alive connection. mTLS will plug in here (transport/).
 
-import type { CallContext, Endpoint, ProxyRequest } from "./types.ts";
-import { forwardResponseHeaders } from "./headers.ts";
+import type { CallContext, Endpoint, ProxyRequest } from "../core/call.ts";
+import { forwardResponseHeaders } from "../core/hop-by-hop.ts";
 
 /** What a dialer learns of the call: its target and its abort signal (read when dialing). */
 export type DialContext = Pick<CallContext, "appId" | "namespace" | "signal">;

@@ -2,8 +2,8 @@
 // are dialed. Today only plain HTTP/1.1 on loopback-or-cluster networks; the mTLS transport
 // (workload certificates, SPIFFE identities, hot-swapped contexts) will implement this interface.
 
-import type { Dialer } from "../proxy/dial.ts";
-import type { Listen, Runtime } from "../proxy/listen.ts";
+import type { Dialer } from "../runtime/dial.ts";
+import type { Listen, Runtime } from "../runtime/listen.ts";
 
 export interface InternalTransport {
   readonly name: "plain" | "mtls";

@@ -5,7 +5,7 @@ import { Readable } from "node:stream";
 import { Agent } from "undici";
 import type { Dialer } from "./dial.ts";
 import { relayResponse } from "./dial.ts";
-import { toAbortSignal } from "../resiliency/abort.ts";
+import { toAbortSignal } from "../core/abort.ts";
 
 export function undiciDialer(opts: { connections?: number } = {}): Dialer {
   const agent = new Agent({ connections: opts.connections ?? 128, keepAliveTimeout: 30_000 });

@@ -2,9 +2,9 @@
 // of Incoming requests on one address. Runtime specifics stay in listen-bun.ts / listen-node.ts.
 
 import type { Dialer } from "./dial.ts";
-import type { Handler } from "./incoming.ts";
+import type { Handler } from "../core/incoming.ts";
 
-export type { Handler } from "./incoming.ts";
+export type { Handler } from "../core/incoming.ts";
 
 /** Default largest request head (request line and header fields): Dapr's 4 KiB is too small for real tokens. */
 export const DEFAULT_MAX_HEADER_BYTES = 16 * 1024;

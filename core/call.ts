@@ -32,7 +32,7 @@ export interface ProxyRequest {
 
 /**
  * What the forwarding core needs of an abort signal: a Web AbortSignal has it, and so does the
- * timer layers' cheaper ChildSignal (resiliency/abort.ts). Listeners are called without an Event.
+ * timer layers' cheaper ChildSignal (core/abort.ts). Listeners are called without an Event.
  */
 export interface CallSignal {
   readonly aborted: boolean;

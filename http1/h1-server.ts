@@ -4,11 +4,11 @@
 // (any ServerWire); accepting sockets and timeouts over all connections live in the listener.
 
 import { FramingError, RequestParser, type RequestHead } from "./h1-request-parser.ts";
-import { type Handler, type Incoming, type Peer, SMALL_BODY } from "./incoming.ts";
-import { asSidecarError, errorResponse, SidecarError } from "./errors.ts";
-import { ChildSignal, NEVER } from "../resiliency/abort.ts";
+import { type Handler, type Incoming, type Peer, SMALL_BODY } from "../core/incoming.ts";
+import { asSidecarError, errorResponse, SidecarError } from "../core/errors.ts";
+import { ChildSignal, NEVER } from "../core/abort.ts";
 import { writeResponse, type ResponseSink } from "./h1-response.ts";
-import { WireResponse } from "./wire-response.ts";
+import { WireResponse } from "../core/wire-response.ts";
 
 /** The socket operations a server connection needs (Bun's Socket has them all). */
 export interface ServerWire {

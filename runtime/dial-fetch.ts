@@ -2,8 +2,8 @@
 // stream both ways, no redirects are followed and compressed bodies are relayed as sent.
 
 import type { Dialer } from "./dial.ts";
-import { stripHopByHop } from "./headers.ts";
-import { toAbortSignal } from "../resiliency/abort.ts";
+import { stripHopByHop } from "../core/hop-by-hop.ts";
+import { toAbortSignal } from "../core/abort.ts";
 
 export function fetchDialer(): Dialer {
   return {

@@ -3,9 +3,9 @@
 // sidecar's CPU at 1,000 req/s; see docs/decisions.md). No redirects, no decompression, no TLS yet.
 
 import type { Dialer } from "./dial.ts";
-import type { CallSignal, Endpoint, ProxyRequest } from "./types.ts";
-import { ConnectionError, H1Conn } from "./h1-conn.ts";
-import { safeToRepeat } from "../resiliency/classify.ts";
+import type { CallSignal, Endpoint, ProxyRequest } from "../core/call.ts";
+import { ConnectionError, H1Conn } from "../http1/h1-conn.ts";
+import { safeToRepeat } from "../core/idempotent.ts";
 
 /** Idle connections older than this are closed (servers commonly drop them at 5 s). */
 const IDLE_MS = 3_000;

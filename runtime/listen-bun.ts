@@ -5,7 +5,7 @@
 
 import type { Listen, Runtime } from "./listen.ts";
 import { PortInUseError } from "./listen.ts";
-import { ServerConn } from "./h1-server.ts";
+import { ServerConn } from "../http1/h1-server.ts";
 import { fetchDialer } from "./dial-fetch.ts";
 import { socketDialer } from "./dial-socket.ts";
 

@@ -1,0 +1,29 @@
+// Files and directories private to the user running meshlet: directories 0700 (tightened when
+// ours and wider), files 0600 written in one step. For state that other local users must not
+// read or change: the registry, the run table, the peer secret.
+
+import fs from "node:fs";
+import fsp from "node:fs/promises";
+
+const myUid = typeof process.getuid === "function" ? process.getuid() : -1;
+
+/** Creates `dir` (and its parents) private to this user; tightens it when it is ours and wider. */
+export function ensurePrivateDir(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const st = fs.statSync(dir);
+  if (!st.isDirectory()) throw new Error(`${dir} is not a directory`);
+  if ((st.mode & 0o077) !== 0 && (myUid < 0 || st.uid === myUid)) fs.chmodSync(dir, 0o700);
+}
+
+/** Writes `text` to `file` readable by this user only, replacing it in one step. */
+export function writePrivateFile(file: string, text: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, text, { mode: 0o600 });
+  fs.renameSync(tmp, file);
+}
+
+export async function writePrivateFileAsync(file: string, text: string): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  await fsp.writeFile(tmp, text, { mode: 0o600 });
+  await fsp.rename(tmp, file);
+}
