@@ -1,18 +1,14 @@
-// The Dapr HTTP API served on --dapr-http-port: invocation in its three addressing forms,
-// health, metadata and shutdown. It routes and shapes; forwarding is the target Calls' job.
+// The sidecar's own endpoints on the Dapr HTTP API port: health, metadata, shutdown and explain,
+// and what they need of the sidecar. Invocations pass these by (proxy/edge/api-steps.ts).
 
-import type { Call, CallContext, ProxyRequest } from "../core/call.ts";
-import type { Handler } from "../runtime/listen.ts";
+import type { Call } from "../core/call.ts";
 import type { SidecarConfig } from "./config.ts";
 import type { Logger, throttledInfo } from "../core/log.ts";
-import { parseAppId, route, type Route } from "./route.ts";
-import { asSidecarError, errorResponse, REASON_HEADER, REASONS, SidecarError } from "../core/errors.ts";
-import { forwardRequestHeaders, stampForwarded } from "./headers.ts";
-import { ensureTraceparent } from "./trace.ts";
-import { takeBody, tooLarge } from "./body-limit.ts";
+import { parseAppId, type Route } from "./route.ts";
+import { SidecarError } from "../core/errors.ts";
+import { tooLarge } from "./body-limit.ts";
 import { type Incoming, readBody } from "../core/incoming.ts";
-import { responseHeaders, textResponse } from "../core/wire-response.ts";
-import { sameSecret } from "../transport/peer-secret.ts";
+import { textResponse } from "../core/wire-response.ts";
 
 /** All extended metadata values together (PUT /v1.0/metadata/<key>) stay within this many bytes. */
 export const METADATA_TOTAL_CAP = 1024 * 1024;
@@ -79,7 +75,8 @@ async function putMetadata(key: string, req: Incoming, d: ApiDeps): Promise<void
   d.state.extended.set(key, value);
 }
 
-async function api(r: Extract<Route, { kind: "api" }>, req: Incoming, d: ApiDeps): Promise<Response> {
+/** Answers one of the sidecar's own endpoints (the api-endpoints step of the API listener). */
+export async function apiEndpoint(r: Extract<Route, { kind: "api" }>, req: Incoming, d: ApiDeps): Promise<Response> {
   switch (r.name) {
     case "healthz": {
       const want = new URLSearchParams(r.query).get("appid");
@@ -111,51 +108,4 @@ async function api(r: Extract<Route, { kind: "api" }>, req: Incoming, d: ApiDeps
       return textResponse(text, { headers: { "content-type": "text/plain; charset=utf-8" } });
     }
   }
-}
-
-async function invoke(r: Extract<Route, { kind: "invoke" }>, req: Incoming, d: ApiDeps): Promise<Response> {
-  const call = d.target(r.appId, r.namespace);
-  const headers = forwardRequestHeaders(req.headers, r.viaAuth);
-  const traceparent = ensureTraceparent(headers);
-  // As daprd: X-Forwarded-For / Forwarded carry this sidecar's host address, not the client's.
-  stampForwarded(headers, d.hostIp, d.hostname);
-  const ctx: CallContext = { appId: r.appId, namespace: r.namespace, signal: req.signal };
-  let res: Response;
-  try {
-    const body = takeBody(req, d.cfg.maxBodySize, ctx);
-    const preq: ProxyRequest = { method: req.method, path: r.path, query: r.query, headers, body };
-    res = await call(preq, ctx);
-  } catch (e) {
-    const err = asSidecarError(e);
-    if (err.reason !== "client_closed") {
-      d.logFailure(`${err.reason}\u0000${r.appId}`, "invoke failed", { reason: err.reason, target: r.appId, method: r.path, endpoint: ctx.endpoint?.key, error: err.message });
-    }
-    res = errorResponse(err);
-  }
-  const out = responseHeaders(res);
-  if (!out.has("traceparent")) out.set("traceparent", traceparent);
-  return res;
-}
-
-/** Builds the handler for the Dapr HTTP API listener. */
-export function apiHandler(d: ApiDeps): Handler {
-  const token = d.cfg.apiToken;
-  return async (req) => {
-    const r = route(req.method, req.target, req.headers, d.cfg.namespace);
-    if (token && !(r.kind === "api" && (r.name === "healthz" || r.name === "healthz_outbound"))) {
-      if (!sameSecret(req.headers.get("dapr-api-token"), token)) {
-        return textResponse("invalid api token\n", {
-          status: REASONS.api_token.status,
-          headers: { "content-type": "text/plain; charset=utf-8", [REASON_HEADER]: "api_token" },
-        });
-      }
-    }
-    try {
-      if (r.kind === "invoke") return await invoke(r, req, d);
-      if (r.kind === "error") throw r.error;
-      return await api(r, req, d);
-    } catch (e) {
-      return errorResponse(asSidecarError(e));
-    }
-  };
 }

@@ -13,9 +13,8 @@ import type { SidecarConfig } from "./config.ts";
 import { type Logger, throttledInfo } from "../core/log.ts";
 import type { Resolver } from "../resolvers/types.ts";
 import type { Dialer } from "../runtime/dial.ts";
-import { apiHandler, type SidecarState } from "./api.ts";
-import { inboundHandler } from "./inbound.ts";
-import { explainText, inboundAppCall, outboundCall, selfCall, type StackDeps, type TargetPlan } from "./stack.ts";
+import type { SidecarState } from "./api.ts";
+import { edgeHandler, explainText, inboundAppCall, inboundHandler, outboundCall, selfCall, type StackDeps, type TargetPlan } from "./stack.ts";
 import { type InternalTransport, plainTransport } from "../transport/transport.ts";
 import { Metrics } from "./metrics.ts";
 import { BoundedMap } from "../core/bounded-map.ts";
@@ -176,7 +175,7 @@ export class Sidecar {
   async start(): Promise<StartedSidecar> {
     const cfg = this.cfg;
     try {
-      const inbound = inboundHandler(cfg, inboundAppCall(this.deps), this.log);
+      const inbound = inboundHandler({ cfg, logFailure: throttledInfo(this.log), toApp: inboundAppCall(this.deps) });
       const maxHeaderBytes = cfg.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
       try {
         this.internal = await this.transport.listen({ host: cfg.internalHost, port: cfg.internalPort, handler: inbound, maxHeaderBytes });
@@ -185,7 +184,7 @@ export class Sidecar {
         if (cfg.internalHost !== "::" || e instanceof PortInUseError) throw e;
         this.internal = await this.transport.listen({ host: "0.0.0.0", port: cfg.internalPort, handler: inbound, maxHeaderBytes });
       }
-      const handler = apiHandler({
+      const handler = edgeHandler({
         cfg,
         state: this.state,
         log: this.log,

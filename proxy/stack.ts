@@ -1,6 +1,7 @@
-// The one place the layer order is written, with the reason for each position. Sidecar wiring
-// builds per-target Calls from these lists and `explain` prints the same lists, so the docs of
-// the stack and its behaviour cannot drift apart.
+// The one place the order of request-path behaviour is written, with the reason for each
+// position: the two listeners' lists (EDGE for the API port, INBOUND for the internal port) and
+// the per-target lists (OUTBOUND, SELF). Every step carries its own description, which `explain`
+// prints, so the docs of the stack and its behaviour cannot drift apart.
 
 import type { Call, Endpoint, Layer } from "../core/call.ts";
 import type { Dialer } from "../runtime/dial.ts";
@@ -17,6 +18,32 @@ import { breakerLayer, type BreakerRegistry } from "../resiliency/breaker-layer.
 import type { RetryBudget } from "../resiliency/budget.ts";
 import { describeBreaker, describeDeadline, describeRetry, describeTryTimeout, explainHeader, postVerdict } from "../resiliency/explain.ts";
 import type { PolicySet } from "../resiliency/policy/types.ts";
+import type { Handler } from "../core/incoming.ts";
+import type { ApiDeps } from "./api.ts";
+import { composeEdge, type EdgeStep } from "./edge/context.ts";
+import {
+  API_ENDPOINTS,
+  API_TOKEN,
+  BODY_LIMIT,
+  dispatchToTarget,
+  FORWARDED,
+  HEADER_HYGIENE,
+  RESPOND,
+  ROUTE,
+  TRACE_CONTEXT,
+} from "./edge/api-steps.ts";
+import {
+  BODY_LIMIT_INBOUND,
+  CALLEE_CHECK,
+  CALLER_STAMP,
+  dispatchToApp,
+  HEADER_HYGIENE_INBOUND,
+  type InboundDeps,
+  PEER_IDENTITY,
+  RESPOND_INBOUND,
+  ROUTE_INBOUND,
+  TRACE_CONTEXT_INBOUND,
+} from "./edge/inbound-steps.ts";
 
 export interface StackDeps {
   readonly self: SelfIdentity;
@@ -96,6 +123,35 @@ const TRY_TIMEOUT: StackStep = {
   describe: (p) => describeTryTimeout(p),
 };
 
+// === the listeners' lists: every request-path behaviour before the target's Call ===
+
+/** The Dapr HTTP API listener, outermost first; the last step hands over to the target's Call. */
+export const EDGE: readonly EdgeStep<ApiDeps>[] = [RESPOND, ROUTE, API_TOKEN, API_ENDPOINTS, HEADER_HYGIENE, TRACE_CONTEXT, FORWARDED, BODY_LIMIT];
+
+/** The internal (sidecar-to-sidecar) listener, outermost first; the last step calls the local app. */
+export const INBOUND: readonly EdgeStep<InboundDeps>[] = [
+  RESPOND_INBOUND,
+  PEER_IDENTITY,
+  CALLEE_CHECK,
+  ROUTE_INBOUND,
+  HEADER_HYGIENE_INBOUND,
+  CALLER_STAMP,
+  TRACE_CONTEXT_INBOUND,
+  BODY_LIMIT_INBOUND,
+];
+
+/** The API listener's handler: the EDGE steps over the target Calls. */
+export function edgeHandler(d: ApiDeps): Handler {
+  return composeEdge(EDGE, d, dispatchToTarget(d));
+}
+
+/** The internal listener's handler: the INBOUND steps over the call to the app. */
+export function inboundHandler(d: InboundDeps): Handler {
+  return composeEdge(INBOUND, d, dispatchToApp(d));
+}
+
+// === the target's lists: one Call per app-id, built on first use ===
+
 /** Calls to another app-id, outermost first. */
 export const OUTBOUND: readonly StackStep[] = [DEADLINE, RETRY, BREAKER, ENDPOINT, TRY_TIMEOUT];
 /** Calls to this sidecar's own app-id: the same policies, no endpoint choice. */
@@ -128,5 +184,16 @@ export function explainStack(isSelf: boolean, policy: EffectivePolicy, verb: str
 
 /** The whole explain text for one call: header, each step in stack order, the POST verdict. */
 export function explainText(set: PolicySet, policy: EffectivePolicy, isSelf: boolean, verb: string, method: string): string {
-  return [explainHeader(policy.appId, verb, method, isSelf, set.resources), ...explainStack(isSelf, policy, verb, method), postVerdict(policy)].join("\n") + "\n";
+  const listeners = [
+    `before it, on this sidecar's API port: ${EDGE.map((s) => s.name).join(" -> ")}`,
+    ...(isSelf ? [] : [`after it, on the callee's internal port: ${INBOUND.map((s) => s.name).join(" -> ")} -> its app`]),
+  ];
+  return [explainHeader(policy.appId, verb, method, isSelf, set.resources), ...explainStack(isSelf, policy, verb, method), ...listeners, postVerdict(policy)].join("\n") + "\n";
+}
+
+/** Every step of both listeners with what it does and why it sits where it does. */
+export function explainListeners(): string {
+  const list = (title: string, steps: readonly { name: string; describe: string; why: string }[]) =>
+    [title, ...steps.map((s, i) => `${i + 1}. ${s.name}: ${s.describe}\n   why here: ${s.why}`)].join("\n");
+  return `${list("API port (--dapr-http-port), outermost first:", EDGE)}\n\n${list("internal port (sidecar to sidecar), outermost first:", INBOUND)}\n`;
 }

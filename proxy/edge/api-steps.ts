@@ -1,0 +1,145 @@
+// The steps of the Dapr HTTP API listener, each one behaviour: answering errors, routing, the API
+// token, the sidecar's own endpoints, header hygiene, trace context, forwarding headers, the body
+// limit and the hand-over to the target's Call. Their order is written in proxy/stack.ts.
+
+import { asSidecarError, errorResponse, REASON_HEADER, REASONS } from "../../core/errors.ts";
+import { responseHeaders, textResponse } from "../../core/wire-response.ts";
+import { sameSecret } from "../../transport/peer-secret.ts";
+import { apiEndpoint, type ApiDeps } from "../api.ts";
+import { takeBody } from "../body-limit.ts";
+import { forwardRequestHeaders, stampForwarded } from "../headers.ts";
+import { route } from "../route.ts";
+import { ensureTraceparent } from "../trace.ts";
+import type { EdgeCall, EdgeStep } from "./context.ts";
+
+/** The traceparent of the call goes on every answer that does not carry one. */
+export function stampTrace(res: Response, traceparent: string | null): Response {
+  if (traceparent === null) return res;
+  const h = responseHeaders(res);
+  if (!h.has("traceparent")) h.set("traceparent", traceparent);
+  return res;
+}
+
+export const RESPOND: EdgeStep<ApiDeps> = {
+  name: "respond",
+  why: "outermost: the one place a sidecar error becomes Dapr's JSON answer with its reason (and a log line)",
+  describe: "errors -> Dapr JSON with meshlet-reason; the call's traceparent on every answer",
+  layer: (d) => (next) => async (req, ctx) => {
+    try {
+      return stampTrace(await next(req, ctx), ctx.traceparent);
+    } catch (e) {
+      const err = asSidecarError(e);
+      const r = ctx.route;
+      if (r?.kind === "invoke" && err.reason !== "client_closed") {
+        d.logFailure(`${err.reason}\u0000${r.appId}`, "invoke failed", {
+          reason: err.reason,
+          target: r.appId,
+          method: r.path,
+          endpoint: ctx.call?.endpoint?.key,
+          error: err.message,
+        });
+      }
+      return stampTrace(errorResponse(err), ctx.traceparent);
+    }
+  },
+};
+
+export const ROUTE: EdgeStep<ApiDeps> = {
+  name: "route",
+  why: "before any check: the request-target as sent decides between an API endpoint and an invocation (dot segments never move it)",
+  describe: "URL, dapr-app-id header or Basic-auth user -> app-id, namespace, method path",
+  layer: (d) => (next) => (req, ctx) => {
+    const r = route(req.method, req.target, req.headers, d.cfg.namespace);
+    ctx.route = r;
+    if (r.kind === "invoke") {
+      ctx.path = r.path;
+      ctx.query = r.query;
+      ctx.call = { appId: r.appId, namespace: r.namespace, signal: req.signal };
+    }
+    return next(req, ctx);
+  },
+};
+
+const HEALTH = new Set(["healthz", "healthz_outbound"]);
+
+export const API_TOKEN: EdgeStep<ApiDeps> = {
+  name: "api-token",
+  why: "after routing (health endpoints are exempt, as in daprd), before anything is served or forwarded",
+  describe: "DAPR_API_TOKEN, when set, required in dapr-api-token (401 plain text, as daprd)",
+  layer: (d) => {
+    const token = d.cfg.apiToken;
+    if (!token) return (next) => next;
+    return (next) => (req, ctx) => {
+      const r = ctx.route!;
+      if ((r.kind !== "api" || !HEALTH.has(r.name)) && !sameSecret(req.headers.get("dapr-api-token"), token)) {
+        return Promise.resolve(
+          textResponse("invalid api token\n", {
+            status: REASONS.api_token.status,
+            headers: { "content-type": "text/plain; charset=utf-8", [REASON_HEADER]: "api_token" },
+          }),
+        );
+      }
+      return next(req, ctx);
+    };
+  },
+};
+
+export const API_ENDPOINTS: EdgeStep<ApiDeps> = {
+  name: "api-endpoints",
+  why: "the sidecar's own endpoints (health, metadata, shutdown, explain) and routing errors end here; only invocations go on",
+  describe: "healthz, healthz/outbound, metadata, shutdown, explain",
+  layer: (d) => (next) => (req, ctx) => {
+    const r = ctx.route!;
+    if (r.kind === "api") return apiEndpoint(r, req, d);
+    if (r.kind === "error") return Promise.reject(r.error);
+    return next(req, ctx);
+  },
+};
+
+export const HEADER_HYGIENE: EdgeStep<ApiDeps> = {
+  name: "header-hygiene",
+  why: "before anything is stamped: hop-by-hop headers, -bin keys and headers only sidecars may set are dropped",
+  describe: "drops hop-by-hop, Connection-listed, -bin and dapr-* stamped headers (and Authorization when it carried the app-id)",
+  layer: () => (next) => (req, ctx) => {
+    ctx.out = forwardRequestHeaders(req.headers, ctx.route!.kind === "invoke" && ctx.route!.viaAuth);
+    return next(req, ctx);
+  },
+};
+
+export const TRACE_CONTEXT: EdgeStep<ApiDeps> = {
+  name: "trace-context",
+  why: "once the outgoing headers exist: a valid traceparent is kept, a missing one created; respond puts it on the answer",
+  describe: "W3C traceparent kept when valid, else a new sampled one (tracestate dropped with it)",
+  layer: () => (next) => (req, ctx) => {
+    ctx.traceparent = ensureTraceparent(ctx.out!);
+    return next(req, ctx);
+  },
+};
+
+export const FORWARDED: EdgeStep<ApiDeps> = {
+  name: "forwarded-headers",
+  why: "as daprd, on the caller's side only: X-Forwarded-For / Forwarded carry this sidecar's host",
+  describe: "X-Forwarded-For, X-Forwarded-Host, Forwarded appended",
+  layer: (d) => (next) => (req, ctx) => {
+    stampForwarded(ctx.out!, d.hostIp, d.hostname);
+    return next(req, ctx);
+  },
+};
+
+export const BODY_LIMIT: EdgeStep<ApiDeps> = {
+  name: "body-limit",
+  why: "last before the target: a declared excess is refused before a byte is read; chunked bodies are counted as they stream",
+  describe: "--max-body-size: 413 body_too_large",
+  layer: (d) => (next) => (req, ctx) => {
+    ctx.body = takeBody(req, d.cfg.maxBodySize, ctx.call!);
+    return next(req, ctx);
+  },
+};
+
+/** The end of the API list: the target's Call (its own stack: deadline, retry, breaker...). */
+export function dispatchToTarget(d: ApiDeps): EdgeCall {
+  return (req, ctx) => {
+    const call = ctx.call!;
+    return d.target(call.appId, call.namespace)({ method: req.method, path: ctx.path, query: ctx.query, headers: ctx.out!, body: ctx.body }, call);
+  };
+}

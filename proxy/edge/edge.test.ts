@@ -1,0 +1,113 @@
+// The listeners' real step lists from proxy/stack.ts, composed in-process over a scripted
+// target: what each step does shows in what reaches the target and what the client gets back.
+
+import { describe, expect, it } from "vitest";
+import { EDGE, explainListeners, INBOUND } from "../stack.ts";
+import { composeEdge } from "./context.ts";
+import { dispatchToTarget } from "./api-steps.ts";
+import { dispatchToApp } from "./inbound-steps.ts";
+import type { ApiDeps } from "../api.ts";
+import type { SidecarConfig } from "../config.ts";
+import type { Call, ProxyRequest } from "../../core/call.ts";
+import { HeaderList } from "../../core/header-list.ts";
+import type { Incoming } from "../../core/incoming.ts";
+import { silentLogger, throttledInfo } from "../../core/log.ts";
+import { invokeError } from "../../core/errors.ts";
+import { EMPTY_POLICY_SET } from "../../resiliency/policy/types.ts";
+
+const cfg: SidecarConfig = {
+  appId: "me",
+  namespace: "default",
+  listenAddresses: ["127.0.0.1"],
+  httpPort: 0,
+  internalHost: "127.0.0.1",
+  internalPort: 0,
+  app: null,
+  appProtocol: "http",
+  maxBodySize: 10,
+  tryTimeoutMs: 1000,
+  apiToken: "tok",
+  peerSecret: "s".repeat(64),
+  gracefulShutdownMs: 0,
+  components: [],
+  policies: EMPTY_POLICY_SET,
+  resourcesPaths: [],
+  metricsPort: null,
+  runtimeVersion: "test",
+};
+
+function incoming(target: string, headers: Record<string, string>, body: Uint8Array | null = null, method = "POST"): Incoming {
+  return { method, target, headers: HeaderList.of(headers), body, contentLength: body ? body.byteLength : null, chunked: false, signal: new AbortController().signal, peer: { address: "127.0.0.1", port: 1 } };
+}
+
+function apiDeps(target: Call): ApiDeps {
+  return {
+    cfg,
+    state: { ready: true, outboundReady: true, shuttingDown: false, notReady: null, extended: new Map() },
+    log: silentLogger,
+    logFailure: throttledInfo(silentLogger),
+    hostname: "host",
+    hostIp: "10.9.9.9",
+    target: () => target,
+    shutdown: () => {},
+    explain: () => "",
+  };
+}
+
+describe("the EDGE list (API port)", () => {
+  it("checks the token before routing errors, serves API endpoints itself, and hands a cleaned request to the target", async () => {
+    const seen: ProxyRequest[] = [];
+    const d = apiDeps(async (req) => {
+      seen.push(req);
+      return new Response("from app", { status: 201 });
+    });
+    const handle = composeEdge(EDGE, d, dispatchToTarget(d));
+    // No token: 401 even for a request that would be a routing error.
+    expect((await handle(incoming("/v1.0/invoke/a.b.c/method/x", {}))).status).toBe(401);
+    // Health is exempt and answered by the sidecar, not the target.
+    expect((await handle(incoming("/v1.0/healthz", {}, null, "GET"))).status).toBe(204);
+    const res = await handle(
+      incoming("/v1.0/invoke/orders/method/a/../b?q=1", { "dapr-api-token": "tok", "dapr-caller-app-id": "forged", connection: "x-secret", "x-secret": "1", "x-keep": "yes" }, new Uint8Array(3)),
+    );
+    expect(res.status).toBe(201);
+    const sent = seen[0]!;
+    expect([sent.path, sent.query]).toEqual(["/b", "?q=1"]);
+    expect(sent.headers.get("dapr-caller-app-id")).toBeNull();
+    expect(sent.headers.get("x-secret")).toBeNull();
+    expect(sent.headers.get("x-keep")).toBe("yes");
+    expect(sent.headers.get("x-forwarded-for")).toBe("10.9.9.9");
+    expect(res.headers.get("traceparent")).toBe(sent.headers.get("traceparent"));
+  });
+
+  it("turns every failure into Dapr's JSON with a reason and the call's traceparent", async () => {
+    const d = apiDeps(() => Promise.reject(invokeError("app_id_not_found", "orders", "couldn't find service: orders")));
+    const handle = composeEdge(EDGE, d, dispatchToTarget(d));
+    const res = await handle(incoming("/v1.0/invoke/orders/method/x", { "dapr-api-token": "tok" }));
+    expect([res.status, res.headers.get("meshlet-reason")]).toEqual([500, "app_id_not_found"]);
+    expect(res.headers.get("traceparent")).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    const big = await handle(incoming("/v1.0/invoke/orders/method/x", { "dapr-api-token": "tok" }, new Uint8Array(11)));
+    expect(big.headers.get("meshlet-reason")).toBe("body_too_large");
+  });
+});
+
+describe("the INBOUND list (internal port)", () => {
+  it("refuses callers without the peer secret first, then calls for another app, and stamps the caller for the app", async () => {
+    const seen: ProxyRequest[] = [];
+    const d = { cfg, logFailure: throttledInfo(silentLogger), toApp: (async (req) => (seen.push(req), new Response("ok"))) as Call };
+    const handle = composeEdge(INBOUND, d, dispatchToApp(d));
+    const token = { "meshlet-peer-token": "s".repeat(64) };
+    expect((await handle(incoming("/x", { "dapr-callee-app-id": "other" }))).headers.get("meshlet-reason")).toBe("peer_unauthenticated");
+    expect((await handle(incoming("/x", { ...token, "dapr-callee-app-id": "other" }))).headers.get("meshlet-reason")).toBe("wrong_target");
+    expect((await handle(incoming("/../x", { ...token, "dapr-callee-app-id": "me" }))).headers.get("meshlet-reason")).toBe("invalid_method");
+    const ok = await handle(incoming("/x", { ...token, "dapr-callee-app-id": "me", "dapr-caller-app-id": "checkout", "dapr-caller-namespace": "default" }));
+    expect(ok.status).toBe(200);
+    const h = seen[0]!.headers;
+    expect([h.get("dapr-caller-app-id"), h.get("dapr-callee-app-id"), h.get("meshlet-peer-token")]).toEqual(["checkout", "me", null]);
+    expect(h.get("traceparent")).not.toBeNull();
+  });
+
+  it("explains both lists with each step's own words", () => {
+    const text = explainListeners();
+    for (const s of [...EDGE, ...INBOUND]) expect(text).toContain(`${s.name}: ${s.describe}`);
+  });
+});

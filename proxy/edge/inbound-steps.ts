@@ -1,0 +1,143 @@
+// The steps of the internal (sidecar-to-sidecar) listener, each one behaviour: answering errors,
+// proving the caller is a sidecar, checking the call is for this app, routing the method path,
+// header hygiene, stamping caller and callee, trace context and the body limit, before the call
+// to the local app. Their order is written in proxy/stack.ts.
+
+import { asSidecarError, errorResponse, invokeError, SidecarError } from "../../core/errors.ts";
+import type { Call } from "../../core/call.ts";
+import type { throttledInfo } from "../../core/log.ts";
+import { PEER_TOKEN_HEADER, sameSecret } from "../../transport/peer-secret.ts";
+import type { SidecarConfig } from "../config.ts";
+import { takeBody } from "../body-limit.ts";
+import { forwardRequestHeaders } from "../headers.ts";
+import { normalizeMethod, splitUrl } from "../route.ts";
+import { ensureTraceparent } from "../trace.ts";
+import type { EdgeCall, EdgeStep } from "./context.ts";
+
+export interface InboundDeps {
+  readonly cfg: SidecarConfig;
+  /** Failure lines, at most one per reason per 10 s. */
+  readonly logFailure: ReturnType<typeof throttledInfo>;
+  /** The call to the local app (bounded by --app-timeout). */
+  readonly toApp: Call;
+}
+
+const PEER_TOKEN_FILE_HINT = "$MESHLET_HOME/peer-secret, or MESHLET_PEER_SECRET_FILE";
+
+export const RESPOND_INBOUND: EdgeStep<InboundDeps> = {
+  name: "respond",
+  why: "outermost: the one place a sidecar error becomes Dapr's JSON answer with its reason, which the calling sidecar relays",
+  describe: "errors -> Dapr JSON with meshlet-reason",
+  layer: (d) => (next) => async (req, ctx) => {
+    try {
+      return await next(req, ctx);
+    } catch (e) {
+      const err = asSidecarError(e);
+      if (err.reason !== "client_closed") d.logFailure(err.reason, "delivery to app failed", { reason: err.reason, method: ctx.path, error: err.message });
+      return errorResponse(err);
+    }
+  },
+};
+
+export const PEER_IDENTITY: EdgeStep<InboundDeps> = {
+  name: "peer-identity",
+  why: "before anything else is read: only sidecars may call this port (the peer secret until mTLS, then the certificate)",
+  describe: "meshlet-peer-token must carry this host's peer secret: 403 peer_unauthenticated otherwise",
+  layer: (d) => {
+    const secret = d.cfg.peerSecret;
+    return (next) => (req, ctx) => {
+      if (secret !== undefined && !sameSecret(req.headers.get(PEER_TOKEN_HEADER), secret)) {
+        return Promise.reject(
+          new SidecarError(
+            "peer_unauthenticated",
+            `the caller did not prove it is a sidecar of this host: it sent no valid peer secret (give every host the same ${PEER_TOKEN_FILE_HINT})`,
+          ),
+        );
+      }
+      // Who calls is what the calling sidecar says: informational until a certificate proves it.
+      const appId = req.headers.get("dapr-caller-app-id");
+      if (appId) ctx.caller = { appId, namespace: req.headers.get("dapr-caller-namespace") ?? "", verified: false };
+      return next(req, ctx);
+    };
+  },
+};
+
+export const CALLEE_CHECK: EdgeStep<InboundDeps> = {
+  name: "callee-check",
+  why: "a call meant for another app-id (an address reused after a restart) is refused, so the caller evicts the stale endpoint",
+  describe: "dapr-callee-app-id and namespace must be this sidecar's: 500 wrong_target otherwise",
+  layer: (d) => (next) => (req, ctx) => {
+    const { appId, namespace } = d.cfg;
+    const calleeId = req.headers.get("dapr-callee-app-id");
+    const calleeNs = req.headers.get("dapr-callee-namespace") ?? namespace;
+    if (calleeId !== appId || calleeNs !== namespace) {
+      return Promise.reject(invokeError("wrong_target", calleeId ?? "?", `this sidecar serves ${appId}.${namespace}, not ${calleeId}.${calleeNs}`));
+    }
+    return next(req, ctx);
+  },
+};
+
+export const ROUTE_INBOUND: EdgeStep<InboundDeps> = {
+  name: "route",
+  why: "the method path is checked again on this side: it never climbs above the app's root",
+  describe: "dot segments resolved or refused (invalid_method)",
+  layer: (d) => (next) => (req, ctx) => {
+    const { path: raw, query } = splitUrl(req.target);
+    const path = normalizeMethod(raw);
+    if (path === null) return Promise.reject(invokeError("invalid_method", d.cfg.appId, `invalid method: ${raw}`));
+    ctx.path = path;
+    ctx.query = query;
+    ctx.call = { appId: d.cfg.appId, namespace: d.cfg.namespace, signal: req.signal };
+    return next(req, ctx);
+  },
+};
+
+export const HEADER_HYGIENE_INBOUND: EdgeStep<InboundDeps> = {
+  name: "header-hygiene",
+  why: "before stamping: hop-by-hop headers and the headers only sidecars set (the peer secret among them) never reach the app",
+  describe: "drops hop-by-hop, Connection-listed, -bin and dapr-* stamped headers and meshlet-peer-token",
+  layer: () => (next) => (req, ctx) => {
+    ctx.out = forwardRequestHeaders(req.headers);
+    return next(req, ctx);
+  },
+};
+
+export const CALLER_STAMP: EdgeStep<InboundDeps> = {
+  name: "caller-stamp",
+  why: "after hygiene: the app learns who called from what peer-identity established, and that the call is for it",
+  describe: "dapr-caller-app-id, dapr-caller-namespace, dapr-callee-app-id",
+  layer: (d) => (next) => (req, ctx) => {
+    const h = ctx.out!;
+    if (ctx.caller) {
+      h.set("dapr-caller-app-id", ctx.caller.appId);
+      if (ctx.caller.namespace) h.set("dapr-caller-namespace", ctx.caller.namespace);
+    }
+    h.set("dapr-callee-app-id", d.cfg.appId);
+    return next(req, ctx);
+  },
+};
+
+export const TRACE_CONTEXT_INBOUND: EdgeStep<InboundDeps> = {
+  name: "trace-context",
+  why: "the app always gets a valid traceparent (the caller's, continued)",
+  describe: "W3C traceparent kept when valid, else a new sampled one",
+  layer: () => (next) => (req, ctx) => {
+    ensureTraceparent(ctx.out!);
+    return next(req, ctx);
+  },
+};
+
+export const BODY_LIMIT_INBOUND: EdgeStep<InboundDeps> = {
+  name: "body-limit",
+  why: "this sidecar's own --max-body-size holds for its app, whatever the caller's is",
+  describe: "--max-body-size: 413 body_too_large",
+  layer: (d) => (next) => (req, ctx) => {
+    ctx.body = takeBody(req, d.cfg.maxBodySize, ctx.call!);
+    return next(req, ctx);
+  },
+};
+
+/** The end of the inbound list: the call to the local app. */
+export function dispatchToApp(d: InboundDeps): EdgeCall {
+  return (req, ctx) => d.toApp({ method: req.method, path: ctx.path, query: ctx.query, headers: ctx.out!, body: ctx.body }, ctx.call!);
+}
