@@ -139,18 +139,7 @@ export class Sidecar {
     // An app-id the resolver knows to be absent builds no per-target state: a flood of unknown
     // ids then costs neither memory nor the garbage of building and evicting targets.
     if (!this.isSelf(appId, namespace) && this.resolver.absent?.({ appId, namespace })) return this.absentCall;
-    if (this.isSelf(appId, namespace)) {
-      const toApp = selfCall(this.deps, this.plan(appId));
-      const self = this.cfg;
-      call = (req, ctx) => {
-        req.headers.set("dapr-caller-app-id", self.appId);
-        req.headers.set("dapr-caller-namespace", self.namespace);
-        req.headers.set("dapr-callee-app-id", self.appId);
-        return toApp(req, ctx);
-      };
-    } else {
-      call = outboundCall(this.deps, this.plan(appId));
-    }
+    call = this.isSelf(appId, namespace) ? selfCall(this.deps, this.plan(appId)) : outboundCall(this.deps, this.plan(appId));
     this.targets.set(key, call);
     return call;
   }

@@ -77,7 +77,7 @@ export interface TargetPlan {
 }
 
 export interface StackStep {
-  readonly name: "deadline" | "retry" | "circuit-breaker" | "endpoint" | "try-timeout";
+  readonly name: "deadline" | "retry" | "circuit-breaker" | "endpoint" | "try-timeout" | "caller-stamp";
   readonly why: string;
   readonly layer: (d: StackDeps, t: TargetPlan) => Layer;
   /** What this step does for a call under `policy`, for `explain`: written beside the layer, so the two cannot drift. */
@@ -155,7 +155,20 @@ export function inboundHandler(d: InboundDeps): Handler {
 /** Calls to another app-id, outermost first. */
 export const OUTBOUND: readonly StackStep[] = [DEADLINE, RETRY, BREAKER, ENDPOINT, TRY_TIMEOUT];
 /** Calls to this sidecar's own app-id: the same policies, no endpoint choice. */
-export const SELF: readonly StackStep[] = [DEADLINE, RETRY, BREAKER, TRY_TIMEOUT];
+const CALLER_STAMP_SELF: StackStep = {
+  name: "caller-stamp",
+  why: "innermost: a call to this sidecar's own app carries what a peer's INBOUND caller-stamp would set",
+  layer: (d) => (next) => (req, ctx) => {
+    const h = req.headers;
+    h.set("dapr-caller-app-id", d.self.appId);
+    h.set("dapr-caller-namespace", d.self.namespace);
+    h.set("dapr-callee-app-id", d.self.appId);
+    return next(req, ctx);
+  },
+  describe: () => "dapr-caller-app-id, dapr-caller-namespace and dapr-callee-app-id: this sidecar's own  [built-in]",
+};
+
+export const SELF: readonly StackStep[] = [DEADLINE, RETRY, BREAKER, TRY_TIMEOUT, CALLER_STAMP_SELF];
 
 export function compose(steps: readonly StackStep[], d: StackDeps, t: TargetPlan, terminal: Call): Call {
   let call = terminal;

@@ -23,7 +23,7 @@ runResolverContract("kubernetes", {
       bySvc.get(svc)!.push({ ip: r.host, port: r.port });
     }
     for (const [svc, pods] of bySvc) dns.headless(svc, pods);
-    return new KubernetesResolver({ clusterDomain: DOMAIN, servers: [dns.address], evictMs: opts.evictMs });
+    return new KubernetesResolver({ clusterDomain: DOMAIN, servers: [dns.address], evictMs: opts.evictMs, now: opts.now });
   },
 });
 
@@ -45,11 +45,13 @@ describe("kubernetes resolver specifics", () => {
     dns.records = [];
     const svc = `ttl-dapr.default.svc.${DOMAIN}`;
     dns.headless(svc, [{ ip: "10.2.0.1", port: 50002 }], 1);
-    const r = new KubernetesResolver({ clusterDomain: DOMAIN, servers: [dns.address] });
+    let t = 0;
+    const r = new KubernetesResolver({ clusterDomain: DOMAIN, servers: [dns.address], now: () => t });
     expect((await r.resolve({ appId: "ttl", namespace: "default" })).map((e) => e.key)).toEqual(["10.2.0.1:50002"]);
     dns.headless(svc, [{ ip: "10.2.0.9", port: 50002 }], 1);
+    t = 999;
     expect((await r.resolve({ appId: "ttl", namespace: "default" })).map((e) => e.key)).toEqual(["10.2.0.1:50002"]);
-    await new Promise((res) => setTimeout(res, 1100));
+    t = 1001;
     expect((await r.resolve({ appId: "ttl", namespace: "default" })).map((e) => e.key)).toEqual(["10.2.0.9:50002"]);
   });
 

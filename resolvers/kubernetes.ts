@@ -24,6 +24,8 @@ export interface KubernetesOptions {
   /** Cap on how long an answer is reused, whatever its TTL (ms). */
   maxTtlMs?: number;
   evictMs?: number;
+  /** The clock (ms) for record TTLs and evictions; injected by tests. */
+  now?: () => number;
   resolvConf?: string;
 }
 
@@ -56,11 +58,12 @@ export class KubernetesResolver implements Resolver {
   readonly name = "kubernetes";
   readonly clusterDomain: string;
   private readonly dns = new DnsResolver({ timeout: 1000, tries: 2 });
-  private readonly cache = new BoundedMap<string, Cached>(4096, 5 * 60_000, Date.now);
+  private readonly cache = new BoundedMap<string, Cached>(4096, 5 * 60_000, () => this.now());
   private readonly inflight = new Map<string, Promise<Endpoint[]>>();
   private readonly evicted: Evictions;
   private readonly port: number;
   private readonly maxTtlMs: number;
+  private readonly now: () => number;
 
   constructor(private readonly o: KubernetesOptions = {}) {
     let resolv = "";
@@ -73,7 +76,8 @@ export class KubernetesResolver implements Resolver {
     if (o.servers?.length) this.dns.setServers(o.servers);
     this.port = o.port ?? 50002;
     this.maxTtlMs = o.maxTtlMs ?? 30_000;
-    this.evicted = new Evictions(o.evictMs ?? 5_000);
+    this.evicted = new Evictions(o.evictMs ?? 5_000, o.now);
+    this.now = o.now ?? Date.now;
   }
 
   serviceName(ref: AppRef): string {
@@ -84,7 +88,7 @@ export class KubernetesResolver implements Resolver {
     const key = `${ref.namespace}/${ref.appId}`;
     const hit = this.cache.get(key);
     let eps: Endpoint[];
-    if (hit && hit.expires > Date.now()) eps = hit.eps;
+    if (hit && hit.expires > this.now()) eps = hit.eps;
     else {
       let p = this.inflight.get(key);
       if (!p) {
@@ -124,7 +128,7 @@ export class KubernetesResolver implements Resolver {
     if (eps.length === 0) throw notFound(ref, this.name, `no DNS records for ${host}`);
     const ttlMs = Math.min(this.maxTtlMs, Math.max(0, Math.min(...eps.map((e) => e.ttl))) * 1000);
     const list = eps.map((e) => e.ep);
-    this.cache.set(key, { eps: list, expires: Date.now() + ttlMs });
+    this.cache.set(key, { eps: list, expires: this.now() + ttlMs });
     return list;
   }
 

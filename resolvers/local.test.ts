@@ -21,7 +21,7 @@ runResolverContract("local", {
     const dir = tempDir();
     // One registry object per registration, as separate sidecars would have.
     for (const r of regs) await new LocalRegistry({ dir }).register(r);
-    return new LocalRegistry({ dir, evictMs: opts.evictMs });
+    return new LocalRegistry({ dir, evictMs: opts.evictMs, now: opts.now });
   },
 });
 
@@ -30,10 +30,12 @@ describe("local registry specifics", () => {
     const dir = tempDir();
     const me = new LocalRegistry({ dir });
     await me.register({ appId: "a", namespace: "default", host: "127.0.0.1", port: 1234 });
-    const peer = new LocalRegistry({ dir });
+    let t = 0;
+    const peer = new LocalRegistry({ dir, now: () => t });
     expect((await peer.resolve({ appId: "a", namespace: "default" })).length).toBe(1);
     await me.deregister();
-    await new Promise((r) => setTimeout(r, 50));
+    // Past the cache's lifetime: the next lookup reads the directory again.
+    t += 1000;
     await expect(peer.resolve({ appId: "a", namespace: "default" })).rejects.toThrow(/couldn't find service: a/);
   });
 

@@ -26,6 +26,8 @@ export interface LocalRegistryOptions {
   cacheMs?: number;
   /** How long an evicted endpoint is skipped unless its file is rewritten (ms). */
   evictMs?: number;
+  /** The clock (ms) for caches and evictions; injected by tests (file mtimes stay wall time). */
+  now?: () => number;
 }
 
 /** meshlet's per-user state directory: `$MESHLET_HOME`, else `~/.meshlet`. */
@@ -58,8 +60,9 @@ export class LocalRegistry implements Resolver {
   private readonly heartbeatMs: number;
   private readonly staleMs: number;
   private readonly cacheMs: number;
+  private readonly now: () => number;
   /** Lookups, by file-name prefix: bounded, since callers may ask for any app-id. */
-  private readonly cache = new BoundedMap<string, { eps: Endpoint[]; at: number; gen: number }>(4096, 60_000, Date.now);
+  private readonly cache = new BoundedMap<string, { eps: Endpoint[]; at: number; gen: number }>(4096, 60_000, () => this.now());
   private readonly inflight = new Map<string, Promise<Endpoint[]>>();
   private readonly evicted: Evictions;
   private generation = 0;
@@ -74,7 +77,8 @@ export class LocalRegistry implements Resolver {
     this.heartbeatMs = opts.heartbeatMs ?? 2_000;
     this.staleMs = opts.staleMs ?? 15_000;
     this.cacheMs = opts.cacheMs ?? 1_000;
-    this.evicted = new Evictions(opts.evictMs ?? 5_000);
+    this.evicted = new Evictions(opts.evictMs ?? 5_000, opts.now);
+    this.now = opts.now ?? Date.now;
   }
 
   private ensureWatch(): void {
@@ -102,7 +106,7 @@ export class LocalRegistry implements Resolver {
   /** File names in the registry directory (one readdir per generation and cacheMs). */
   private names(): Promise<string[]> | string[] {
     const l = this.listing;
-    if (l && l.gen === this.generation && Date.now() - l.at < this.cacheMs) return l.names;
+    if (l && l.gen === this.generation && this.now() - l.at < this.cacheMs) return l.names;
     if (this.listingInflight) return this.listingInflight;
     const gen = this.generation;
     const p = fsp.readdir(this.dir).then(
@@ -116,7 +120,7 @@ export class LocalRegistry implements Resolver {
     this.listingInflight = p;
     return p.then((names) => {
       this.listingInflight = null;
-      this.listing = { names, at: Date.now(), gen };
+      this.listing = { names, at: this.now(), gen };
       return names;
     });
   }
@@ -135,7 +139,7 @@ export class LocalRegistry implements Resolver {
 
   absent(ref: AppRef): boolean {
     const l = this.listing;
-    if (!l || l.gen !== this.generation || Date.now() - l.at >= this.cacheMs) return false;
+    if (!l || l.gen !== this.generation || this.now() - l.at >= this.cacheMs) return false;
     // Not through the prefix cache: unknown app-ids must not fill it.
     const prefix = this.prefixes.get(`${ref.namespace}\u0000${ref.appId}`) ?? prefixOf(ref);
     return !l.names.some((n) => n.startsWith(prefix) && n.endsWith(".json"));
@@ -147,7 +151,7 @@ export class LocalRegistry implements Resolver {
 
   peek(ref: AppRef): readonly Endpoint[] | null {
     const hit = this.cache.get(this.prefix(ref));
-    if (!hit || hit.gen !== this.generation || Date.now() - hit.at >= this.cacheMs) return null;
+    if (!hit || hit.gen !== this.generation || this.now() - hit.at >= this.cacheMs) return null;
     const live = this.evicted.filter(hit.eps);
     return live.length ? live : null;
   }
@@ -155,7 +159,7 @@ export class LocalRegistry implements Resolver {
   async resolve(ref: AppRef): Promise<readonly Endpoint[]> {
     this.ensureWatch();
     const key = this.prefix(ref);
-    const now = Date.now();
+    const now = this.now();
     const hit = this.cache.get(key);
     let eps: Endpoint[];
     if (hit && hit.gen === this.generation && now - hit.at < this.cacheMs) {
@@ -172,7 +176,7 @@ export class LocalRegistry implements Resolver {
           })
           .then((entries: LocalEntry[]) => {
             const list = entries.map((e) => endpoint(e.host, e.port));
-            this.cache.set(key, { eps: list, at: Date.now(), gen });
+            this.cache.set(key, { eps: list, at: this.now(), gen });
             return list;
           });
         p.finally(() => this.inflight.delete(key)).catch(() => {});

@@ -21,7 +21,7 @@ if (inside) {
         open.push(m);
         await m.register(r);
       }
-      const reader = new MdnsResolver({ interfaces: ["lo"], evictMs: opts.evictMs, queryTimeoutMs: 300 });
+      const reader = new MdnsResolver({ interfaces: ["lo"], evictMs: opts.evictMs, now: opts.now, queryTimeoutMs: 300 });
       open.push(reader);
       return reader;
     },

@@ -30,6 +30,8 @@ export interface MdnsOptions {
   ttlSeconds?: number;
   port?: number;
   evictMs?: number;
+  /** The clock (ms) for evictions; injected by tests. */
+  now?: () => number;
 }
 
 interface Entry {
@@ -51,7 +53,7 @@ export class MdnsResolver implements Resolver {
   /** Other meshlet instances heard from lately (target -> last seen), to explain failures. */
   private readonly seen = new BoundedMap<string, number>(4096, 10 * 60_000, Date.now);
   private readonly evicted: Evictions;
-  private readonly o: Required<Omit<MdnsOptions, "interfaces">> & { interfaces?: string[] };
+  private readonly o: Required<Omit<MdnsOptions, "interfaces" | "now">> & { interfaces?: string[] };
   private self: { reg: Registration; name: string; target: string } | null = null;
   private started = false;
 
@@ -66,7 +68,7 @@ export class MdnsResolver implements Resolver {
       evictMs: opts.evictMs ?? 5_000,
     };
     this.choice = chooseInterfaces(opts.interfaces, { ipv6: this.o.ipv6 });
-    this.evicted = new Evictions(this.o.evictMs);
+    this.evicted = new Evictions(this.o.evictMs, opts.now);
   }
 
   /** Opens one socket per chosen interface (lazily: a sidecar that never resolves still answers). */

@@ -43,9 +43,9 @@ export class StaticResolver implements Resolver {
   private readonly evicted: Evictions;
   constructor(
     private readonly map: Map<string, Endpoint[]>,
-    opts: { evictMs?: number } = {},
+    opts: { evictMs?: number; now?: () => number } = {},
   ) {
-    this.evicted = new Evictions(opts.evictMs ?? 5_000);
+    this.evicted = new Evictions(opts.evictMs ?? 5_000, opts.now);
   }
 
   peek(ref: AppRef): readonly Endpoint[] | null {
