@@ -33,7 +33,6 @@ import {
   TRACE_CONTEXT,
 } from "./edge/api-steps.ts";
 import {
-  BODY_LIMIT_INBOUND,
   CALLEE_CHECK,
   CALLER_STAMP,
   dispatchToApp,
@@ -137,7 +136,7 @@ export const INBOUND: readonly EdgeStep<InboundDeps>[] = [
   HEADER_HYGIENE_INBOUND,
   CALLER_STAMP,
   TRACE_CONTEXT_INBOUND,
-  BODY_LIMIT_INBOUND,
+  BODY_LIMIT,
 ];
 
 /** The API listener's handler: the EDGE steps over the target Calls. */

@@ -11,6 +11,7 @@ import { forwardRequestHeaders, stampForwarded } from "../headers.ts";
 import { route } from "../route.ts";
 import { ensureTraceparent } from "../trace.ts";
 import type { EdgeCall, EdgeStep } from "./context.ts";
+import type { SidecarConfig } from "../config.ts";
 
 /** The traceparent of the call goes on every answer that does not carry one. */
 export function stampTrace(res: Response, traceparent: string | null): Response {
@@ -126,9 +127,10 @@ export const FORWARDED: EdgeStep<ApiDeps> = {
   },
 };
 
-export const BODY_LIMIT: EdgeStep<ApiDeps> = {
+/** Shared by both listeners: each sidecar's own --max-body-size holds for what passes it. */
+export const BODY_LIMIT: EdgeStep<{ readonly cfg: SidecarConfig }> = {
   name: "body-limit",
-  why: "last before the target: a declared excess is refused before a byte is read; chunked bodies are counted as they stream",
+  why: "last before the call leaves: a declared excess is refused before a byte is read, chunked bodies are counted as they stream; on the internal port this sidecar's limit holds for its app whatever the caller's was",
   describe: "--max-body-size: 413 body_too_large",
   layer: (d) => (next) => (req, ctx) => {
     ctx.body = takeBody(req, d.cfg.maxBodySize, ctx.call!);

@@ -8,7 +8,6 @@ import type { Call } from "../../core/call.ts";
 import type { throttledInfo } from "../../core/log.ts";
 import { PEER_TOKEN_HEADER, sameSecret } from "../../transport/peer-secret.ts";
 import type { SidecarConfig } from "../config.ts";
-import { takeBody } from "../body-limit.ts";
 import { forwardRequestHeaders } from "../headers.ts";
 import { normalizeMethod, splitUrl } from "../route.ts";
 import { ensureTraceparent } from "../trace.ts";
@@ -123,16 +122,6 @@ export const TRACE_CONTEXT_INBOUND: EdgeStep<InboundDeps> = {
   describe: "W3C traceparent kept when valid, else a new sampled one",
   layer: () => (next) => (req, ctx) => {
     ensureTraceparent(ctx.out!);
-    return next(req, ctx);
-  },
-};
-
-export const BODY_LIMIT_INBOUND: EdgeStep<InboundDeps> = {
-  name: "body-limit",
-  why: "this sidecar's own --max-body-size holds for its app, whatever the caller's is",
-  describe: "--max-body-size: 413 body_too_large",
-  layer: (d) => (next) => (req, ctx) => {
-    ctx.body = takeBody(req, d.cfg.maxBodySize, ctx.call!);
     return next(req, ctx);
   },
 };
