@@ -153,7 +153,6 @@ export function inboundHandler(d: InboundDeps): Handler {
 
 /** Calls to another app-id, outermost first. */
 export const OUTBOUND: readonly StackStep[] = [DEADLINE, RETRY, BREAKER, ENDPOINT, TRY_TIMEOUT];
-/** Calls to this sidecar's own app-id: the same policies, no endpoint choice. */
 const CALLER_STAMP_SELF: StackStep = {
   name: "caller-stamp",
   why: "innermost: a call to this sidecar's own app carries what a peer's INBOUND caller-stamp would set",
@@ -167,6 +166,7 @@ const CALLER_STAMP_SELF: StackStep = {
   describe: () => "dapr-caller-app-id, dapr-caller-namespace and dapr-callee-app-id: this sidecar's own  [built-in]",
 };
 
+/** Calls to this sidecar's own app-id: the same policies, no endpoint choice, stamped as a peer's would be. */
 export const SELF: readonly StackStep[] = [DEADLINE, RETRY, BREAKER, TRY_TIMEOUT, CALLER_STAMP_SELF];
 
 export function compose(steps: readonly StackStep[], d: StackDeps, t: TargetPlan, terminal: Call): Call {
