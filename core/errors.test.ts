@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { asSidecarError, classifyDialError, errorResponse, invokeError, REASONS } from "./errors.ts";
+import { asSidecarError, errorResponse, invokeError, REASONS } from "./errors.ts";
 
 describe("errors to the wire", () => {
   it("uses Dapr's JSON shape with the reason header", async () => {
@@ -19,15 +19,6 @@ describe("errors to the wire", () => {
   });
 });
 
-describe("classifyDialError", () => {
-  it("recognises Bun's and undici's refused, reset and abort errors", () => {
-    expect(classifyDialError(Object.assign(new Error("Unable to connect. Is the computer able to access the url?"), { code: "ConnectionRefused" }))).toBe("refused");
-    expect(classifyDialError(new TypeError("fetch failed", { cause: Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }) }))).toBe("refused");
-    expect(classifyDialError(Object.assign(new Error("other side closed"), { code: "UND_ERR_SOCKET" }))).toBe("reset");
-    expect(classifyDialError(new DOMException("The operation was aborted.", "AbortError"))).toBe("aborted");
-    expect(classifyDialError(new Error("weird"))).toBe("other");
-  });
-});
 
 describe("the README's reason table", () => {
   it("lists exactly the reasons the code has, with the same status and error code", async () => {

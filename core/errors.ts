@@ -84,25 +84,3 @@ export function asSidecarError(e: unknown): SidecarError {
   const message = e instanceof Error ? e.message : String(e);
   return new SidecarError("internal", `internal error: ${message}`, { cause: e });
 }
-
-export type DialFailure = "refused" | "reset" | "aborted" | "timeout" | "other";
-
-/**
- * Classifies a transport error from fetch (Bun) or undici (Node). `refused` means the request
- * never reached a server, so any method may safely go to another endpoint.
- */
-export function classifyDialError(e: unknown): DialFailure {
-  const parts: string[] = [];
-  let cur: unknown = e;
-  for (let i = 0; i < 4 && cur; i++) {
-    const o = cur as { code?: unknown; name?: unknown; message?: unknown; cause?: unknown };
-    parts.push(String(o.code ?? ""), String(o.name ?? ""), String(o.message ?? ""));
-    cur = o.cause;
-  }
-  const s = parts.join(" ");
-  if (/ConnectionRefused|ECONNREFUSED|FailedToOpenSocket|Unable to connect/i.test(s)) return "refused";
-  if (/TimeoutError/.test(s)) return "timeout";
-  if (/AbortError|aborted/i.test(s)) return "aborted";
-  if (/ECONNRESET|ConnectionClosed|socket hang up|UND_ERR_SOCKET|EPIPE|closed unexpectedly/i.test(s)) return "reset";
-  return "other";
-}

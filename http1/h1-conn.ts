@@ -6,7 +6,10 @@ import { HTTPParser, type OnHeadersCompleteParser } from "http-parser-js";
 import type { CallSignal, ProxyRequest } from "../core/call.ts";
 import { hopByHopFilter } from "../core/hop-by-hop.ts";
 import { HeaderList } from "../core/header-list.ts";
+import { ConnectionError } from "../core/connection-error.ts";
 import { WireResponse } from "../core/wire-response.ts";
+
+export { ConnectionError };
 
 type ParserInfo = Parameters<OnHeadersCompleteParser>[0];
 
@@ -27,19 +30,6 @@ const STREAM_HWM = 64 * 1024;
 const COALESCE_MAX = 16 * 1024;
 const nullBody = (status: number, method: string) => method === "HEAD" || status === 204 || status === 304;
 const latin1 = (s: string) => Buffer.from(s, "latin1");
-
-export class ConnectionError extends Error {
-  constructor(
-    message: string,
-    readonly code: "ECONNREFUSED" | "ECONNRESET" | "EPIPE" | "HPE_INVALID",
-    /** True when not one byte of the response arrived (a reused connection the server had closed). */
-    readonly nothingReceived: boolean,
-    /** True when not one byte of the request left (the connection was already closed). */
-    readonly nothingSent = false,
-  ) {
-    super(message);
-  }
-}
 
 interface Exchange {
   readonly method: string;

@@ -3,8 +3,8 @@
 
 import type { Call, CallContext, Endpoint } from "../core/call.ts";
 import type { Dialer } from "../runtime/dial.ts";
-import { classifyDialError, invokeError, SidecarError } from "../core/errors.ts";
-import { ConnectionError } from "../http1/h1-conn.ts";
+import { invokeError, SidecarError } from "../core/errors.ts";
+import { ConnectionError } from "../core/connection-error.ts";
 import { tooLarge } from "./body-limit.ts";
 import { PEER_TOKEN_HEADER } from "../transport/peer-secret.ts";
 
@@ -13,13 +13,18 @@ export interface SelfIdentity {
   readonly namespace: string;
 }
 
+/** Every dialer says what happened as data (ConnectionError); anything else is an abort or unknown. */
+function failureKind(e: unknown): "refused" | "reset" | "aborted" | "other" {
+  if (e instanceof ConnectionError) return e.code === "ECONNREFUSED" ? "refused" : "reset";
+  return (e as { name?: unknown } | null)?.name === "AbortError" ? "aborted" : "other";
+}
+
 /** Maps a transport error on the way to `target` to a SidecarError with a stable reason. */
 export function dialError(e: unknown, ctx: CallContext, target: "peer" | "app", maxBody: number): SidecarError {
   if (e instanceof SidecarError) return e;
   if (ctx.bodyTooLarge) return tooLarge(maxBody);
   const where = ctx.endpoint ? ctx.endpoint.key : "?";
-  // The event-loop dialer says what happened as data; other runtimes' errors are classified.
-  const kind = e instanceof ConnectionError ? (e.code === "ECONNREFUSED" ? "refused" : "reset") : classifyDialError(e);
+  const kind = failureKind(e);
   const neverSent = e instanceof ConnectionError && e.nothingSent;
   switch (kind) {
     case "refused":

@@ -4,6 +4,7 @@
 import type { Dialer } from "./dial.ts";
 import { stripHopByHop } from "../core/hop-by-hop.ts";
 import { toAbortSignal } from "../core/abort.ts";
+import { asConnectionError } from "../core/connection-error.ts";
 
 export function fetchDialer(): Dialer {
   return {
@@ -18,7 +19,12 @@ export function fetchDialer(): Dialer {
         keepalive: true,
       };
       if (req.body && !(req.body instanceof Uint8Array)) init.duplex = "half";
-      const res = await fetch(`http://${ep.key}${req.path}${req.query}`, init);
+      let res: Response;
+      try {
+        res = await fetch(`http://${ep.key}${req.path}${req.query}`, init);
+      } catch (e) {
+        throw asConnectionError(e);
+      }
       // Hand Bun's own Response on (headers edited in place): touching `res.body` would turn the
       // native body into a JS stream and cost ~15% CPU per request.
       stripHopByHop(res.headers);

@@ -6,6 +6,7 @@ import { Agent } from "undici";
 import type { Dialer } from "./dial.ts";
 import { relayResponse } from "./dial.ts";
 import { toAbortSignal } from "../core/abort.ts";
+import { asConnectionError } from "../core/connection-error.ts";
 
 export function undiciDialer(opts: { connections?: number } = {}): Dialer {
   const agent = new Agent({ connections: opts.connections ?? 128, keepAliveTimeout: 30_000 });
@@ -14,19 +15,14 @@ export function undiciDialer(opts: { connections?: number } = {}): Dialer {
       // undici takes a flat [name, value, ...] list; repeated names stay separate lines.
       const headers: string[] = [];
       for (let i = 0; i < req.headers.size; i++) headers.push(req.headers.nameAt(i), req.headers.valueAt(i));
-      const res = await agent.request({
-        origin: `http://${ep.key}`,
-        path: req.path + req.query,
-        method: req.method as "GET",
-        headers,
-        body:
-          req.body instanceof Uint8Array
-            ? req.body
-            : req.body
-              ? Readable.fromWeb(req.body as unknown as import("node:stream/web").ReadableStream)
-              : null,
-        signal: toAbortSignal(ctx.signal),
-      });
+      const reqBody =
+        req.body instanceof Uint8Array ? req.body : req.body ? Readable.fromWeb(req.body as unknown as import("node:stream/web").ReadableStream) : null;
+      let res: Awaited<ReturnType<typeof agent.request>>;
+      try {
+        res = await agent.request({ origin: `http://${ep.key}`, path: req.path + req.query, method: req.method as "GET", headers, body: reqBody, signal: toAbortSignal(ctx.signal) });
+      } catch (e) {
+        throw asConnectionError(e);
+      }
       const h = new Headers();
       for (const [k, v] of Object.entries(res.headers)) {
         if (v === undefined) continue;

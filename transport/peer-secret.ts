@@ -18,20 +18,23 @@ export function peerSecretFile(home: string): string {
 
 /**
  * The secret in `file`, created (32 random bytes, hex, mode 0600) when it does not exist yet.
- * Two sidecars starting at once agree: the file is created exclusively and the loser reads it.
+ * Sidecars starting at once agree: the secret is written to a file of this process's own and
+ * linked into place, which fails for all but the first, so nobody ever reads a half-written one.
  */
 export function loadPeerSecret(file: string): string {
   if (!fs.existsSync(file)) {
     ensurePrivateDir(path.dirname(file));
+    const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString("hex")}.tmp`;
+    fs.writeFileSync(tmp, crypto.randomBytes(32).toString("hex") + "\n", { mode: 0o600, flag: "wx" });
     try {
-      fs.writeFileSync(file, crypto.randomBytes(32).toString("hex") + "\n", { mode: 0o600, flag: "wx" });
+      fs.linkSync(tmp, file);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    } finally {
+      fs.rmSync(tmp, { force: true });
     }
   }
-  const secret = fs.readFileSync(file, "utf8").trim();
-  // Another writer may still be writing: a short read means "not yet", so read once more.
-  const value = secret.length >= 32 ? secret : fs.readFileSync(file, "utf8").trim();
+  const value = fs.readFileSync(file, "utf8").trim();
   if (value.length < 32) throw new Error(`${file}: the peer secret must be at least 32 characters`);
   if (/[^\x21-\x7e]/.test(value)) throw new Error(`${file}: the peer secret must be printable ASCII without spaces`);
   return value;

@@ -1,0 +1,44 @@
+// Transport failures as data: what a dialer knows when a request could not be delivered (was it
+// refused, did any byte leave, did any come back), so the request path decides by facts, never
+// by reading error messages. Dialers on other runtimes' clients translate into it by error code.
+
+/** A request that could not be delivered, or whose answer broke off. */
+export class ConnectionError extends Error {
+  constructor(
+    message: string,
+    readonly code: "ECONNREFUSED" | "ECONNRESET" | "EPIPE" | "HPE_INVALID",
+    /** True when not one byte of the response arrived (a reused connection the server had closed). */
+    readonly nothingReceived: boolean,
+    /** True when not one byte of the request left (the connection was already closed). */
+    readonly nothingSent = false,
+  ) {
+    super(message);
+  }
+}
+
+/** The `code` of an error or of one of its causes (undici and fetch nest them). */
+function codes(e: unknown): string[] {
+  const out: string[] = [];
+  let cur: unknown = e;
+  for (let i = 0; i < 4 && cur !== null && typeof cur === "object"; i++) {
+    const code = (cur as { code?: unknown }).code;
+    if (typeof code === "string") out.push(code);
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return out;
+}
+
+const REFUSED = new Set(["ECONNREFUSED", "ConnectionRefused"]);
+
+/**
+ * A runtime client's error as a ConnectionError, by its error codes: a refused connection carried
+ * nothing; anything else is a broken exchange. Aborts (the caller's signal) pass through as they are.
+ */
+export function asConnectionError(e: unknown): unknown {
+  if (e instanceof ConnectionError) return e;
+  const name = (e as { name?: unknown } | null)?.name;
+  if (name === "AbortError" || name === "TimeoutError") return e;
+  const message = e instanceof Error ? e.message : String(e);
+  if (codes(e).some((c) => REFUSED.has(c))) return new ConnectionError(message, "ECONNREFUSED", true, true);
+  return new ConnectionError(message, "ECONNRESET", false, false);
+}
