@@ -164,7 +164,7 @@ export class Sidecar {
   async start(): Promise<StartedSidecar> {
     const cfg = this.cfg;
     try {
-      const inbound = inboundHandler({ cfg, logFailure: throttledInfo(this.log), toApp: inboundAppCall(this.deps) });
+      const inbound = inboundHandler({ cfg, logFailure: throttledInfo(this.log), toApp: inboundAppCall(this.deps, this.plan(cfg.appId)) });
       const maxHeaderBytes = cfg.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
       try {
         this.internal = await this.transport.listen({ host: cfg.internalHost, port: cfg.internalPort, handler: inbound, maxHeaderBytes });

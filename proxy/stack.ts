@@ -183,9 +183,19 @@ export function selfCall(d: StackDeps, t: TargetPlan): Call {
   return compose(SELF, d, t, toApp(d.dialer, d.app, d.maxBodySize, d.appApiToken));
 }
 
-/** Calls arriving from peers, to the local app: bounded by this sidecar's --app-timeout only. */
-export function inboundAppCall(d: StackDeps): Call {
-  return headersTimeout(d.tryTimeoutMs, d.clock)(toApp(d.dialer, d.app, d.maxBodySize, d.appApiToken));
+const APP_TIMEOUT: StackStep = {
+  name: "try-timeout",
+  why: "the only step between a peer's call and the app: the caller's policies already ran on its side, so only this sidecar's --app-timeout bounds the wait for headers",
+  layer: (d) => headersTimeout(d.tryTimeoutMs, d.clock),
+  describe: (p) => describeTryTimeout(p),
+};
+
+/** Calls arriving from peers (after the INBOUND list), to the local app. */
+export const TO_APP: readonly StackStep[] = [APP_TIMEOUT];
+
+/** The Call the INBOUND list hands over to: TO_APP over the app. */
+export function inboundAppCall(d: StackDeps, t: TargetPlan): Call {
+  return compose(TO_APP, d, t, toApp(d.dialer, d.app, d.maxBodySize, d.appApiToken));
 }
 
 /** The stack for a call, step by step, as `explain` prints it. */

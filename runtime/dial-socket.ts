@@ -135,8 +135,10 @@ export function socketDialer(): Dialer {
   return {
     async dial(ep, req, ctx) {
       const signal = ctx.signal;
-      let pool = pools.get(ep.key);
-      if (!pool) pools.set(ep.key, (pool = new Pool(ep)));
+      // A connection proven for one identity is never reused for another at the same address.
+      const key = ep.identity === undefined ? ep.key : `${ep.key} ${ep.identity}`;
+      let pool = pools.get(key);
+      if (!pool) pools.set(key, (pool = new Pool(ep)));
       const reused = pool.take();
       if (reused) {
         try {
