@@ -1,8 +1,15 @@
 // Dapr's `kind: Configuration` (from --config) and `kind: Component` documents, reduced to what
 // meshlet acts on today: name resolution and the component list for /v1.0/metadata.
 
-import type { ComponentInfo } from "../proxy/config.ts";
 import { ConfigError, readYamlFile, type YamlDoc } from "./yaml.ts";
+
+/** A `kind: Component` document as /v1.0/metadata lists it. */
+export interface ComponentInfo {
+  readonly name: string;
+  readonly type: string;
+  readonly version: string;
+  readonly capabilities: readonly string[];
+}
 
 export interface NameResolutionSpec {
   readonly component: string;

@@ -3,13 +3,9 @@
 
 import type { Endpoint } from "../core/call.ts";
 import type { PolicySet } from "../resiliency/policy/types.ts";
+import type { ComponentInfo } from "../config/configuration.ts";
 
-export interface ComponentInfo {
-  readonly name: string;
-  readonly type: string;
-  readonly version: string;
-  readonly capabilities: readonly string[];
-}
+export type { ComponentInfo };
 
 export interface SidecarConfig {
   readonly appId: string;

@@ -16,7 +16,7 @@ import type { Dialer } from "../runtime/dial.ts";
 import type { SidecarState } from "./api.ts";
 import { edgeHandler, explainText, inboundAppCall, inboundHandler, outboundCall, selfCall, type StackDeps, type TargetPlan } from "./stack.ts";
 import { type InternalTransport, plainTransport } from "../transport/transport.ts";
-import { Metrics } from "./metrics.ts";
+import { Metrics } from "../core/metrics.ts";
 import { BoundedMap } from "../core/bounded-map.ts";
 import { systemClock } from "../core/clock.ts";
 import { resilienceEvents } from "../resiliency/events.ts";

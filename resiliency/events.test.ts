@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { resilienceEvents } from "./events.ts";
 import { createLogger } from "../core/log.ts";
-import { Metrics } from "../proxy/metrics.ts";
+import { Metrics } from "../core/metrics.ts";
 
 describe("resilience events", () => {
   it("counts every event but logs each kind once per target per window, then says how many were folded", async () => {

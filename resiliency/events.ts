@@ -3,7 +3,7 @@
 // outage produces a handful of lines instead of a flood.
 
 import { type Logger, throttledInfo } from "../core/log.ts";
-import type { Metrics } from "../proxy/metrics.ts";
+import type { Metrics } from "../core/metrics.ts";
 import type { BreakerState } from "./breaker.ts";
 import { STATE_GAUGE } from "./breaker.ts";
 

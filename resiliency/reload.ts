@@ -7,7 +7,7 @@ import fs from "node:fs";
 import { Worker } from "node:worker_threads";
 import { resourceFiles as listResourceFiles } from "../config/yaml.ts";
 import type { Logger } from "../core/log.ts";
-import type { Metrics } from "../proxy/metrics.ts";
+import type { Metrics } from "../core/metrics.ts";
 import { loadPolicySet, resourceFiles } from "./policy/load.ts";
 import { ResiliencyError } from "./policy/parse.ts";
 import { fromData, toData } from "./policy/transfer.ts";
