@@ -24,24 +24,20 @@ import { composeEdge, type EdgeStep } from "./edge/context.ts";
 import {
   API_ENDPOINTS,
   API_TOKEN,
-  BODY_LIMIT,
   dispatchToTarget,
   FORWARDED,
-  HEADER_HYGIENE,
   RESPOND,
   ROUTE,
-  TRACE_CONTEXT,
 } from "./edge/api-steps.ts";
+import { BODY_LIMIT, HEADER_HYGIENE, TRACE_CONTEXT } from "./edge/shared-steps.ts";
 import {
   CALLEE_CHECK,
   CALLER_STAMP,
   dispatchToApp,
-  HEADER_HYGIENE_INBOUND,
   type InboundDeps,
   PEER_IDENTITY,
   RESPOND_INBOUND,
   ROUTE_INBOUND,
-  TRACE_CONTEXT_INBOUND,
 } from "./edge/inbound-steps.ts";
 
 export interface StackDeps {
@@ -133,9 +129,9 @@ export const INBOUND: readonly EdgeStep<InboundDeps>[] = [
   PEER_IDENTITY,
   CALLEE_CHECK,
   ROUTE_INBOUND,
-  HEADER_HYGIENE_INBOUND,
+  HEADER_HYGIENE,
   CALLER_STAMP,
-  TRACE_CONTEXT_INBOUND,
+  TRACE_CONTEXT,
   BODY_LIMIT,
 ];
 

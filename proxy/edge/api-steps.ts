@@ -1,17 +1,14 @@
 // The steps of the Dapr HTTP API listener, each one behaviour: answering errors, routing, the API
-// token, the sidecar's own endpoints, header hygiene, trace context, forwarding headers, the body
-// limit and the hand-over to the target's Call. Their order is written in proxy/stack.ts.
+// token, the sidecar's own endpoints, forwarding headers and the hand-over to the target's Call
+// (steps both listeners share are in shared-steps.ts). Their order is written in proxy/stack.ts.
 
 import { asSidecarError, errorResponse, REASON_HEADER, REASONS } from "../../core/errors.ts";
 import { responseHeaders, textResponse } from "../../core/wire-response.ts";
 import { sameSecret } from "../../transport/peer-secret.ts";
 import { apiEndpoint, type ApiDeps } from "../api.ts";
-import { takeBody } from "../body-limit.ts";
-import { forwardRequestHeaders, stampForwarded } from "../headers.ts";
+import { stampForwarded } from "../headers.ts";
 import { route } from "../route.ts";
-import { ensureTraceparent } from "../trace.ts";
 import type { EdgeCall, EdgeStep } from "./context.ts";
-import type { SidecarConfig } from "../config.ts";
 
 /** The traceparent of the call goes on every answer that does not carry one. */
 export function stampTrace(res: Response, traceparent: string | null): Response {
@@ -97,43 +94,12 @@ export const API_ENDPOINTS: EdgeStep<ApiDeps> = {
   },
 };
 
-export const HEADER_HYGIENE: EdgeStep<ApiDeps> = {
-  name: "header-hygiene",
-  why: "before anything is stamped: hop-by-hop headers, -bin keys and headers only sidecars may set are dropped",
-  describe: "drops hop-by-hop, Connection-listed, -bin and dapr-* stamped headers (and Authorization when it carried the app-id)",
-  layer: () => (next) => (req, ctx) => {
-    ctx.out = forwardRequestHeaders(req.headers, ctx.route!.kind === "invoke" && ctx.route!.viaAuth);
-    return next(req, ctx);
-  },
-};
-
-export const TRACE_CONTEXT: EdgeStep<ApiDeps> = {
-  name: "trace-context",
-  why: "once the outgoing headers exist: a valid traceparent is kept, a missing one created; respond puts it on the answer",
-  describe: "W3C traceparent kept when valid, else a new sampled one (tracestate dropped with it)",
-  layer: () => (next) => (req, ctx) => {
-    ctx.traceparent = ensureTraceparent(ctx.out!);
-    return next(req, ctx);
-  },
-};
-
 export const FORWARDED: EdgeStep<ApiDeps> = {
   name: "forwarded-headers",
   why: "as daprd, on the caller's side only: X-Forwarded-For / Forwarded carry this sidecar's host",
   describe: "X-Forwarded-For, X-Forwarded-Host, Forwarded appended",
   layer: (d) => (next) => (req, ctx) => {
     stampForwarded(ctx.out!, d.hostIp, d.hostname);
-    return next(req, ctx);
-  },
-};
-
-/** Shared by both listeners: each sidecar's own --max-body-size holds for what passes it. */
-export const BODY_LIMIT: EdgeStep<{ readonly cfg: SidecarConfig }> = {
-  name: "body-limit",
-  why: "last before the call leaves: a declared excess is refused before a byte is read, chunked bodies are counted as they stream; on the internal port this sidecar's limit holds for its app whatever the caller's was",
-  describe: "--max-body-size: 413 body_too_large",
-  layer: (d) => (next) => (req, ctx) => {
-    ctx.body = takeBody(req, d.cfg.maxBodySize, ctx.call!);
     return next(req, ctx);
   },
 };

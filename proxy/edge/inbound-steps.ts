@@ -1,16 +1,14 @@
 // The steps of the internal (sidecar-to-sidecar) listener, each one behaviour: answering errors,
 // proving the caller is a sidecar, checking the call is for this app, routing the method path,
-// header hygiene, stamping caller and callee, trace context and the body limit, before the call
-// to the local app. Their order is written in proxy/stack.ts.
+// and stamping caller and callee, before the call to the local app (steps both listeners share
+// are in shared-steps.ts). Their order is written in proxy/stack.ts.
 
 import { asSidecarError, errorResponse, invokeError, SidecarError } from "../../core/errors.ts";
 import type { Call } from "../../core/call.ts";
 import type { throttledInfo } from "../../core/log.ts";
 import { PEER_TOKEN_HEADER, sameSecret } from "../../transport/peer-secret.ts";
 import type { SidecarConfig } from "../config.ts";
-import { forwardRequestHeaders } from "../headers.ts";
 import { normalizeMethod, splitUrl } from "../route.ts";
-import { ensureTraceparent } from "../trace.ts";
 import type { EdgeCall, EdgeStep } from "./context.ts";
 
 export interface InboundDeps {
@@ -91,16 +89,6 @@ export const ROUTE_INBOUND: EdgeStep<InboundDeps> = {
   },
 };
 
-export const HEADER_HYGIENE_INBOUND: EdgeStep<InboundDeps> = {
-  name: "header-hygiene",
-  why: "before stamping: hop-by-hop headers and the headers only sidecars set (the peer secret among them) never reach the app",
-  describe: "drops hop-by-hop, Connection-listed, -bin and dapr-* stamped headers and meshlet-peer-token",
-  layer: () => (next) => (req, ctx) => {
-    ctx.out = forwardRequestHeaders(req.headers);
-    return next(req, ctx);
-  },
-};
-
 export const CALLER_STAMP: EdgeStep<InboundDeps> = {
   name: "caller-stamp",
   why: "after hygiene: the app learns who called from what peer-identity established, and that the call is for it",
@@ -112,16 +100,6 @@ export const CALLER_STAMP: EdgeStep<InboundDeps> = {
       if (ctx.caller.namespace) h.set("dapr-caller-namespace", ctx.caller.namespace);
     }
     h.set("dapr-callee-app-id", d.cfg.appId);
-    return next(req, ctx);
-  },
-};
-
-export const TRACE_CONTEXT_INBOUND: EdgeStep<InboundDeps> = {
-  name: "trace-context",
-  why: "the app always gets a valid traceparent (the caller's, continued)",
-  describe: "W3C traceparent kept when valid, else a new sampled one",
-  layer: () => (next) => (req, ctx) => {
-    ensureTraceparent(ctx.out!);
     return next(req, ctx);
   },
 };
