@@ -7,7 +7,8 @@ import type { ReadableStream as NodeWebStream } from "node:stream/web";
 import type { Duplex } from "node:stream";
 import type { Listen, Runtime } from "./listen.ts";
 import { PortInUseError } from "./listen.ts";
-import { asSidecarError, errorResponse, REASON_HEADER, REASONS, SidecarError } from "../core/errors.ts";
+import { asSidecarError, errorResponse, SidecarError } from "../core/errors.ts";
+import { writeResponse as writeWire } from "../http1/h1-response.ts";
 import { type Incoming, SMALL_BODY } from "../core/incoming.ts";
 import { HeaderList } from "../core/header-list.ts";
 import { WireResponse } from "../core/wire-response.ts";
@@ -43,15 +44,13 @@ async function toIncoming(req: http.IncomingMessage, signal: CallSignal): Promis
   };
 }
 
-/** A sidecar error written straight onto a socket the runtime's server gave up on. */
+/** A sidecar error written straight onto a socket the runtime's server gave up on, then closed. */
 function refuse(socket: Duplex, err: SidecarError): void {
   if (!socket.writable) return void socket.destroy();
-  const spec = REASONS[err.reason];
-  const body = JSON.stringify({ errorCode: spec.errorCode, message: err.message });
-  socket.end(
-    `HTTP/1.1 ${spec.status} ${http.STATUS_CODES[spec.status] ?? ""}\r\ncontent-type: application/json\r\n${REASON_HEADER}: ${err.reason}\r\n` +
-      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-  );
+  // The same wire form as every other sidecar error: errorResponse, written by the HTTP/1.1 writer.
+  const written = writeWire({ write: (d) => void socket.write(d) }, errorResponse(err), "GET", false, true);
+  if (written instanceof Promise) void written.finally(() => socket.end());
+  else socket.end();
 }
 
 async function writeResponse(res: http.ServerResponse, r: Response): Promise<void> {
