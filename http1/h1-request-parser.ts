@@ -45,7 +45,6 @@ const METHODS = new Set([
 ]);
 /** method SP request-target SP HTTP-version, the target in visible ASCII only. */
 const REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) ([\u0021-\u007e]+) HTTP\/(\d)\.(\d)$/;
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** Field values: visible characters, spaces, tabs and obs-text; no other control characters. */
 const BAD_VALUE = /[\u0000-\u0008\u000a-\u001f\u007f]/;
 /** The same over a whole head: CR and LF only as CRLF line ends. */
@@ -331,7 +330,7 @@ export class RequestParser {
         if (this.trailerBytes > this.maxHeaderBytes) throw tooLarge();
         // Trailer fields are checked like header fields and not forwarded.
         const colon = line.indexOf(":");
-        if (colon <= 0 || !TOKEN.test(line.slice(0, colon)) || BAD_VALUE.test(line.slice(colon + 1))) throw malformed("invalid trailer field");
+        if (colon <= 0 || fieldName(line.slice(0, colon)) === null || BAD_VALUE.test(line.slice(colon + 1))) throw malformed("invalid trailer field");
         return;
       }
     }

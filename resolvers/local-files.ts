@@ -6,7 +6,6 @@ import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
 import type { Registration } from "./types.ts";
-export { ensurePrivateDir, writePrivateFile, writePrivateFileAsync } from "../core/private-files.ts";
 
 export interface LocalEntry extends Registration {
   readonly pid: number;
@@ -78,7 +77,14 @@ export async function readRegistry(dir: string, staleMs = 15_000, prefix = ""): 
   return readEntries(dir, entryNames(names, prefix), staleMs);
 }
 
+const isEntry = (name: string, prefix: string) => name.endsWith(".json") && name.startsWith(prefix);
+
 /** The registry entry files among a directory listing, for one prefix. */
 export function entryNames(names: readonly string[], prefix: string): string[] {
-  return names.filter((n) => n.endsWith(".json") && n.startsWith(prefix));
+  return names.filter((n) => isEntry(n, prefix));
+}
+
+/** Whether a directory listing holds any entry for the prefix (no array made). */
+export function hasEntry(names: readonly string[], prefix: string): boolean {
+  return names.some((n) => isEntry(n, prefix));
 }

@@ -9,7 +9,8 @@ import path from "node:path";
 import { BoundedMap } from "../core/bounded-map.ts";
 import { endpoint, type Endpoint } from "../core/call.ts";
 import { Evictions } from "./evictions.ts";
-import { ensurePrivateDir, entryNames, type LocalEntry, readEntries, writePrivateFileAsync } from "./local-files.ts";
+import { entryNames, hasEntry, type LocalEntry, readEntries } from "./local-files.ts";
+import { ensurePrivateDir, writePrivateFileAsync } from "../core/private-files.ts";
 
 export { isLoopbackHost, type LocalEntry, pidAlive, readRegistry } from "./local-files.ts";
 import { type AppRef, notFound, type Registration, type Resolver } from "./types.ts";
@@ -142,7 +143,7 @@ export class LocalRegistry implements Resolver {
     if (!l || l.gen !== this.generation || this.now() - l.at >= this.cacheMs) return false;
     // Not through the prefix cache: unknown app-ids must not fill it.
     const prefix = this.prefixes.get(`${ref.namespace}\u0000${ref.appId}`) ?? prefixOf(ref);
-    return !l.names.some((n) => n.startsWith(prefix) && n.endsWith(".json"));
+    return !hasEntry(l.names, prefix);
   }
 
   absentError(ref: AppRef): SidecarError {
