@@ -35,6 +35,9 @@ export const RUN_OPTIONS = {
   "scheduler-host-address": { type: "string" },
   "dapr-graceful-shutdown-seconds": { type: "string" },
   "log-as-json": { type: "boolean" },
+  "enable-mtls": { type: "boolean" },
+  "sentry-address": { type: "string" },
+  "cert-dir": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const satisfies Options;
 

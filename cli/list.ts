@@ -34,6 +34,7 @@ function toJson(r: RunRecord, now: number) {
     appPid: r.appPid ?? 0,
     internalPort: r.internalPort,
     maxRequestBodySize: r.maxRequestBodySize,
+    mtls: r.mtls ? { enabled: true, identity: r.mtls.id, source: r.mtls.source } : { enabled: false },
   };
 }
 
@@ -51,12 +52,13 @@ export async function listCommand(args: string[]): Promise<number> {
     process.stdout.write("No meshlet instances found.\n");
     return 0;
   }
-  const head = ["APP ID", "HTTP PORT", "GRPC PORT", "APP PORT", "COMMAND", "AGE", "CREATED", "PID", "APP PID"];
+  const head = ["APP ID", "HTTP PORT", "GRPC PORT", "APP PORT", "MTLS", "COMMAND", "AGE", "CREATED", "PID", "APP PID"];
   const table = rows.map((r) => [
     r.appId,
     String(r.httpPort),
     String(r.grpcPort),
     String(r.appPort),
+    r.mtls.enabled ? "on" : "off",
     r.command.length > 20 ? r.command.slice(0, 17) + "..." : r.command,
     r.age,
     r.created,

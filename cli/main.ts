@@ -2,6 +2,7 @@
 // line and a non-zero exit. Each subcommand lives in its own file.
 
 import { ConfigError } from "../config/errors.ts";
+import { CertError } from "../security/errors.ts";
 import { ResiliencyError } from "../resiliency/policy/errors.ts";
 import { RUN_USAGE } from "./usage.ts";
 import { fail, UsageError } from "./ui.ts";
@@ -50,7 +51,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     return await run(rest);
   } catch (e) {
-    if (e instanceof UsageError || e instanceof ConfigError) {
+    if (e instanceof UsageError || e instanceof ConfigError || e instanceof CertError) {
       fail(e.message);
       return 1;
     }

@@ -21,6 +21,8 @@ export interface RunRecord {
   resourcesPaths: string[];
   configFile: string | null;
   maxRequestBodySize: number;
+  /** The internal port's mTLS identity and where it comes from; null: plain (mTLS off). Absent in records of older versions. */
+  mtls?: { id: string; source: string } | null;
 }
 
 export const runsDir = () => path.join(meshletHome(), "runs");

@@ -3,7 +3,11 @@
 
 import { spawn, type ChildProcess } from "node:child_process";
 import { parseDuration, parseSize } from "../config/units.ts";
-import type { NameResolutionSpec } from "../config/configuration.ts";
+import type { MeshConfiguration, NameResolutionSpec } from "../config/configuration.ts";
+import { DEFAULT_MTLS, type MtlsSpec } from "../config/mtls-spec.ts";
+import type { AccessControl } from "../security/acl/policy.ts";
+import type { Mtls } from "../security/setup.ts";
+import { DEFAULT_TRUST_DOMAIN } from "../security/spiffe.ts";
 import { EMPTY_POLICY_SET } from "../resiliency/policy/types.ts";
 import { createLogger, LEVELS, type Level } from "../core/log.ts";
 import { MESHLET_VERSION, type SidecarConfig } from "../proxy/config.ts";
@@ -46,6 +50,10 @@ interface RunPlan {
   resourcesPaths: string[];
   level: Level;
   nameResolution: NameResolutionSpec | null;
+  mtls: MtlsSpec;
+  trustDomain: string;
+  sentryAddress: string | null;
+  certDir: string | null;
 }
 
 async function plan(args: string[]): Promise<RunPlan> {
@@ -98,7 +106,12 @@ async function plan(args: string[]): Promise<RunPlan> {
 
   const configFile = v.config ?? null;
   // YAML, CEL and their parsers are loaded only when there is YAML to read.
-  const conf = configFile ? (await import("../config/configuration.ts")).loadConfiguration(configFile) : { nameResolution: null };
+  const conf: Pick<MeshConfiguration, "nameResolution" | "mtls" | "accessControl" | "trustDomain"> = configFile
+    ? (await import("../config/configuration.ts")).loadConfiguration(configFile)
+    : { nameResolution: null, mtls: DEFAULT_MTLS, accessControl: null as AccessControl | null, trustDomain: DEFAULT_TRUST_DOMAIN };
+  const sentryAddress = v["sentry-address"] ?? conf.mtls.sentryAddress;
+  const certDir = v["cert-dir"] ?? (process.env.MESHLET_CERT_DIR || null);
+  if (v["enable-mtls"] && !conf.mtls.enabled) throw new UsageError(`--enable-mtls: the Configuration ${configFile} sets spec.mtls.enabled: false`);
   const resourcesPaths = [...(v["resources-path"] ?? []), ...(v["components-path"] ?? [])];
   let components: SidecarConfig["components"] = [];
   let policies = EMPTY_POLICY_SET;
@@ -116,11 +129,14 @@ async function plan(args: string[]): Promise<RunPlan> {
   const inCluster = Boolean(process.env.KUBERNETES_SERVICE_HOST);
   const crossHost = ["mdns", "static", "kubernetes"].includes(conf.nameResolution?.component.toLowerCase() ?? "");
 
-  let peerSecret: string;
-  try {
-    peerSecret = loadPeerSecret(peerSecretFile(meshletHome()));
-  } catch (e) {
-    throw new UsageError(`peer secret: ${(e as Error).message}`);
+  // Without mTLS, sidecars of one host prove themselves to each other with the peer secret.
+  let peerSecret: string | undefined;
+  if (!conf.mtls.enabled) {
+    try {
+      peerSecret = loadPeerSecret(peerSecretFile(meshletHome()));
+    } catch (e) {
+      throw new UsageError(`peer secret: ${(e as Error).message}`);
+    }
   }
 
   const cfg: SidecarConfig = {
@@ -143,10 +159,27 @@ async function plan(args: string[]): Promise<RunPlan> {
     components,
     policies,
     resourcesPaths,
+    accessControl: conf.accessControl,
+    configFile,
     metricsPort,
     runtimeVersion: `meshlet-${MESHLET_VERSION}`,
   };
-  return { cfg, httpPort, grpcPort, metricsPort, metricsDefaulted: metricsFlag === null, command, configFile, resourcesPaths, level, nameResolution: conf.nameResolution };
+  return {
+    cfg,
+    httpPort,
+    grpcPort,
+    metricsPort,
+    metricsDefaulted: metricsFlag === null,
+    command,
+    configFile,
+    resourcesPaths,
+    level,
+    nameResolution: conf.nameResolution,
+    mtls: conf.mtls,
+    trustDomain: conf.trustDomain,
+    sentryAddress,
+    certDir,
+  };
 }
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
@@ -162,6 +195,27 @@ export async function runCommand(args: string[]): Promise<number> {
   const p = await plan(args);
   const log = createLogger(p.level, { app_id: p.cfg.appId, scope: "meshlet" });
   const { resolver, why } = await selectResolver(p.nameResolution);
+  // The workload identity comes first: without it the internal port cannot serve anyone.
+  let mtls: Mtls | null = null;
+  if (p.mtls.enabled) {
+    const { startMtls } = await import("../security/setup.ts");
+    try {
+      mtls = await startMtls({
+        id: { trustDomain: p.trustDomain, namespace: p.cfg.namespace, appId: p.cfg.appId },
+        ttlMs: p.mtls.workloadCertTtlMs,
+        skewMs: p.mtls.allowedClockSkewMs,
+        sentryAddress: p.sentryAddress,
+        controlPlaneTrustDomain: p.mtls.controlPlaneTrustDomain,
+        certDir: p.certDir,
+        home: meshletHome(),
+        env: process.env,
+        log,
+      });
+    } catch (e) {
+      await resolver.close().catch(() => {});
+      throw e;
+    }
+  }
 
   // Dapr's default API port is 3500; a port the user left out that turns out to be taken (two
   // `meshlet run` starting together) is replaced by a free one instead of failing.
@@ -174,7 +228,7 @@ export async function runCommand(args: string[]): Promise<number> {
   let sidecar: Sidecar;
   let ports: Awaited<ReturnType<Sidecar["start"]>>;
   for (;;) {
-    sidecar = new Sidecar(cfg, bunRuntime, resolver, log);
+    sidecar = new Sidecar(cfg, bunRuntime, resolver, log, mtls?.transport);
     try {
       ports = await sidecar.start();
       break;
@@ -193,6 +247,7 @@ export async function runCommand(args: string[]): Promise<number> {
     }
   }
   const metricsPort = ports.metricsPort ?? p.metricsPort;
+  mtls?.observe(sidecar.metrics);
   info(`Starting meshlet with id ${cfg.appId}. HTTP Port: ${ports.httpPort}. gRPC Port: ${p.grpcPort}`);
   log.info(`name resolution: ${resolver.name}: ${why}`);
   log.info("listening", {
@@ -202,7 +257,8 @@ export async function runCommand(args: string[]): Promise<number> {
     max_body_size: cfg.maxBodySize,
     metrics: ports.metricsPort ? `${cfg.listenAddresses[0]}:${ports.metricsPort}/metrics` : "off",
     resiliency: cfg.policies.resources.join("; ") || "none",
-    internal_transport: "plain",
+    internal_transport: mtls ? `mtls as ${mtls.identity.spiffeId} (${mtls.identity.source})` : "plain (spec.mtls.enabled: false)",
+    access_control: cfg.accessControl ? `${cfg.accessControl.policies.size} policies, default ${cfg.accessControl.defaultAction}` : "none",
   });
 
   let exitCode = 0;
@@ -223,6 +279,7 @@ export async function runCommand(args: string[]): Promise<number> {
         ok("Exited App successfully");
       }
       await sidecar.stop(force);
+      mtls?.stop();
       ok("Exited meshlet successfully");
       removeRun();
       resolveDone();
@@ -279,6 +336,7 @@ export async function runCommand(args: string[]): Promise<number> {
       resourcesPaths: p.resourcesPaths,
       configFile: p.configFile,
       maxRequestBodySize: cfg.maxBodySize,
+      mtls: mtls ? { id: mtls.identity.spiffeId, source: mtls.identity.source } : null,
     });
   });
   await done;

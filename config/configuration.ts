@@ -1,7 +1,15 @@
 // Dapr's `kind: Configuration` (from --config) and `kind: Component` documents, reduced to what
-// meshlet acts on today: name resolution and the component list for /v1.0/metadata.
+// meshlet acts on today: name resolution, mTLS, access control, and the component list for /v1.0/metadata.
 
-import { ConfigError, readYamlFile, type YamlDoc } from "./yaml.ts";
+import { isMap, LineCounter, parseAllDocuments, type Node, type YAMLMap } from "yaml";
+import { ConfigError, readResourceText, type YamlDoc } from "./yaml.ts";
+import { Reader } from "./yaml-reader.ts";
+import { parseAccessControl } from "../security/acl/parse.ts";
+import type { AccessControl } from "../security/acl/policy.ts";
+import { DEFAULT_TRUST_DOMAIN } from "../security/spiffe.ts";
+import { DEFAULT_MTLS, type MtlsSpec } from "./mtls-spec.ts";
+
+export { DEFAULT_MTLS, type MtlsSpec };
 
 /** A `kind: Component` document as /v1.0/metadata lists it. */
 export interface ComponentInfo {
@@ -20,29 +28,80 @@ export interface NameResolutionSpec {
 
 export interface MeshConfiguration {
   readonly nameResolution: NameResolutionSpec | null;
+  readonly mtls: MtlsSpec;
+  /** null: no accessControl section (every caller allowed). */
+  readonly accessControl: AccessControl | null;
+  /** The app's trust domain: accessControl.trustDomain, else `public`. */
+  readonly trustDomain: string;
 }
 
-export function loadConfiguration(file: string): MeshConfiguration {
-  const docs = readYamlFile(file).filter((d) => d.kind === "Configuration");
-  if (docs.length === 0) throw new ConfigError(`${file}: no document with kind: Configuration`);
-  const d = docs[0]!;
-  const spec = (d.data.spec ?? {}) as Record<string, unknown>;
-  const nr = spec.nameResolution as Record<string, unknown> | undefined;
-  if (nr === undefined || nr === null) return { nameResolution: null };
-  if (typeof nr !== "object" || typeof nr.component !== "string" || nr.component === "") {
-    throw new ConfigError(`${d.file}:${d.line}: spec.nameResolution.component must be a string`);
-  }
-  const conf = nr.configuration ?? {};
-  if (typeof conf !== "object" || Array.isArray(conf)) {
-    throw new ConfigError(`${d.file}:${d.line}: spec.nameResolution.configuration must be a mapping`);
-  }
+export const EMPTY_CONFIGURATION: MeshConfiguration = Object.freeze({
+  nameResolution: null,
+  mtls: DEFAULT_MTLS,
+  accessControl: null,
+  trustDomain: DEFAULT_TRUST_DOMAIN,
+});
+
+function mtlsSpec(r: Reader, node: Node | null): MtlsSpec {
+  const v: Record<string, Node | null> = {};
+  const known = ["enabled", "workloadCertTTL", "allowedClockSkew", "sentryAddress", "controlPlaneTrustDomain", "tokenValidators"];
+  for (const [k, val] of r.entries(node, "spec.mtls", known)) v[k] = val;
+  const d = DEFAULT_MTLS;
+  const ttl = v.workloadCertTTL !== undefined ? r.duration(v.workloadCertTTL, "spec.mtls.workloadCertTTL", false) : d.workloadCertTtlMs;
+  if (ttl !== undefined && ttl < 60_000) r.fail(v.workloadCertTTL!, "spec.mtls.workloadCertTTL", "must be at least 1m");
   return {
-    nameResolution: {
-      component: nr.component,
-      configuration: conf as Record<string, unknown>,
-      source: `${d.file} (spec.nameResolution)`,
-    },
+    enabled: v.enabled !== undefined ? (r.bool(v.enabled, "spec.mtls.enabled") ?? true) : d.enabled,
+    workloadCertTtlMs: ttl ?? d.workloadCertTtlMs,
+    allowedClockSkewMs: (v.allowedClockSkew !== undefined ? r.duration(v.allowedClockSkew, "spec.mtls.allowedClockSkew", false) : undefined) ?? d.allowedClockSkewMs,
+    sentryAddress: v.sentryAddress !== undefined ? (r.str(v.sentryAddress, "spec.mtls.sentryAddress") ?? null) : null,
+    controlPlaneTrustDomain: (v.controlPlaneTrustDomain !== undefined ? r.str(v.controlPlaneTrustDomain, "spec.mtls.controlPlaneTrustDomain") : undefined) ?? d.controlPlaneTrustDomain,
   };
+}
+
+/**
+ * The first `kind: Configuration` document of `file`: nameResolution, mtls and accessControl are
+ * validated in full (every problem reported with file:line); other sections are left to their
+ * features. Throws a ConfigError listing the problems.
+ */
+export function loadConfiguration(file: string): MeshConfiguration {
+  const text = readResourceText(file);
+  const lc = new LineCounter();
+  const r = new Reader(file, lc);
+  let root: YAMLMap | null = null;
+  for (const doc of parseAllDocuments(text, { lineCounter: lc, uniqueKeys: false })) {
+    if (doc.errors.length) {
+      const err = doc.errors[0]!;
+      throw new ConfigError(`${file}:${err.linePos?.[0]?.line ?? 0}: invalid YAML: ${err.message.split("\n")[0]}`);
+    }
+    const c = doc.contents;
+    if (c && isMap(c) && (c.get("kind") as unknown) === "Configuration") {
+      root = c;
+      break;
+    }
+  }
+  if (!root) throw new ConfigError(`${file}: no document with kind: Configuration`);
+  const spec = (root.get("spec", true) as Node | undefined) ?? null;
+  const v: Record<string, Node | null> = {};
+  for (const [k, val] of r.entries(spec, "spec", null)) v[k] = val;
+  const nameResolution = v.nameResolution ? nameResolutionSpec(r, v.nameResolution, file) : null;
+  const mtls = mtlsSpec(r, v.mtls ?? null);
+  const accessControl = parseAccessControl(r, v.accessControl ?? null);
+  if (r.problems.length) throw new ConfigError(r.problems.join("\n"));
+  return Object.freeze({ nameResolution, mtls, accessControl, trustDomain: accessControl?.trustDomain ?? DEFAULT_TRUST_DOMAIN });
+}
+
+function nameResolutionSpec(r: Reader, node: Node, file: string): NameResolutionSpec | null {
+  const v: Record<string, Node | null> = {};
+  for (const [k, val] of r.entries(node, "spec.nameResolution", ["component", "version", "configuration"])) v[k] = val;
+  const component = v.component !== undefined ? r.str(v.component, "spec.nameResolution.component") : undefined;
+  if (v.component === undefined) r.fail(node, "spec.nameResolution.component", "must be a string");
+  const conf = v.configuration ? (v.configuration as { toJSON(): unknown }).toJSON() : {};
+  if (conf === null || typeof conf !== "object" || Array.isArray(conf)) {
+    r.fail(v.configuration ?? node, "spec.nameResolution.configuration", "must be a mapping");
+    return null;
+  }
+  if (!component) return null;
+  return { component, configuration: conf as Record<string, unknown>, source: `${file} (spec.nameResolution)` };
 }
 
 /** Components in scope for `appId`, as /v1.0/metadata lists them. */

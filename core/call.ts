@@ -56,6 +56,11 @@ export interface CallContext {
   avoid?: Set<string>;
   /** Absolute time (Clock.now) by which the whole call must finish, when a deadline applies. */
   deadlineAt?: number;
+  /**
+   * Set by a dialer that opened a new connection for this attempt: how long connecting (and the
+   * TLS handshake) took, in ms. The balancer leaves it out of the instance's latency estimate.
+   */
+  connectMs?: number;
 }
 
 export type Call = (req: ProxyRequest, ctx: CallContext) => Promise<Response>;

@@ -6,7 +6,11 @@
 export class ConnectionError extends Error {
   constructor(
     message: string,
-    readonly code: "ECONNREFUSED" | "ECONNRESET" | "EPIPE" | "HPE_INVALID",
+    /**
+     * EPEERUNTRUSTED: the TLS handshake failed on trust (unknown root, expired, refused by the
+     * peer); EPEERIDENTITY: the peer proved an identity other than the target's.
+     */
+    readonly code: "ECONNREFUSED" | "ECONNRESET" | "EPIPE" | "HPE_INVALID" | "EPEERUNTRUSTED" | "EPEERIDENTITY",
     /** True when not one byte of the response arrived (a reused connection the server had closed). */
     readonly nothingReceived: boolean,
     /** True when not one byte of the request left (the connection was already closed). */

@@ -5,13 +5,20 @@
 import type { HeaderList } from "./header-list.ts";
 import type { CallSignal } from "./call.ts";
 
+/** A workload identity read from a verified certificate (its SPIFFE id's parts). */
+export interface PeerIdentity {
+  readonly trustDomain: string;
+  readonly namespace: string;
+  readonly appId: string;
+}
+
 /** Who is on the other end of the connection a request arrived on. */
 export interface Peer {
   /** Remote IP address as the socket reports it. */
   readonly address: string;
   readonly port: number;
-  /** The identity the peer proved (mTLS certificate), when it proved one. */
-  readonly identity?: string;
+  /** The identity the peer proved with a verified certificate (mTLS), when it proved one. */
+  readonly identity?: PeerIdentity;
 }
 
 export interface Incoming {

@@ -59,4 +59,48 @@ export class Metrics {
     buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],
   });
+  /** Dapr's access-control counters: which level decided (app policy or global default) and how. */
+  readonly aclAppAllowed = new Counter({
+    name: "dapr_runtime_acl_app_policy_action_allowed_total",
+    help: "Calls allowed by an app-level access control policy",
+    labelNames: ["app_id", "trustDomain", "namespace", "httpverb"],
+    registers: [this.registry],
+  });
+  readonly aclAppBlocked = new Counter({
+    name: "dapr_runtime_acl_app_policy_action_blocked_total",
+    help: "Calls blocked by an app-level access control policy",
+    labelNames: ["app_id", "trustDomain", "namespace", "httpverb"],
+    registers: [this.registry],
+  });
+  readonly aclGlobalAllowed = new Counter({
+    name: "dapr_runtime_acl_global_policy_action_allowed_total",
+    help: "Calls allowed by the global access control default",
+    labelNames: ["app_id", "trustDomain", "namespace", "httpverb"],
+    registers: [this.registry],
+  });
+  readonly aclGlobalBlocked = new Counter({
+    name: "dapr_runtime_acl_global_policy_action_blocked_total",
+    help: "Calls blocked by the global access control default",
+    labelNames: ["app_id", "trustDomain", "namespace", "httpverb"],
+    registers: [this.registry],
+  });
+  /** Seconds until the workload certificate, its issuer and the earliest trust anchor expire. */
+  readonly certExpiry = new Gauge({
+    name: "meshlet_mtls_cert_expiry_seconds",
+    help: "Seconds until expiry of the workload certificate, its issuer and the earliest root of the trust bundle",
+    labelNames: ["cert"],
+    registers: [this.registry],
+  });
+  readonly certRenewals = new Counter({
+    name: "meshlet_mtls_cert_renewals_total",
+    help: "Workload certificate renewals by result (renewed, failed)",
+    labelNames: ["result"],
+    registers: [this.registry],
+  });
+  readonly handshakesRefused = new Counter({
+    name: "meshlet_mtls_handshakes_refused_total",
+    help: "TLS connections the internal port refused, by the verification error",
+    labelNames: ["error"],
+    registers: [this.registry],
+  });
 }

@@ -47,6 +47,7 @@ export function balance(
       load.retain(eps);
       const ep = load.pick(pool);
       ctx.endpoint = ep;
+      ctx.connectMs = 0;
       const startedAt = load.start(ep);
       let ok = false;
       try {
@@ -68,7 +69,8 @@ export function balance(
         (tried ??= new Set()).add(ep.key);
         lastError = e;
       } finally {
-        load.finish(ep, startedAt, ok);
+        // Opening a connection (a TLS handshake) is a one-off, not how fast the instance answers.
+        load.finish(ep, startedAt + (ctx.connectMs ?? 0), ok);
       }
     }
   };

@@ -4,6 +4,7 @@
 import type { Endpoint } from "../core/call.ts";
 import type { PolicySet } from "../resiliency/policy/types.ts";
 import type { ComponentInfo } from "../config/configuration.ts";
+import type { AccessControl } from "../security/acl/policy.ts";
 
 export type { ComponentInfo };
 
@@ -41,6 +42,10 @@ export interface SidecarConfig {
   readonly policies: PolicySet;
   /** Paths watched for resiliency changes (hot reload); empty = no watching. */
   readonly resourcesPaths: readonly string[];
+  /** Configuration `spec.accessControl` at start; null or absent: every caller allowed. */
+  readonly accessControl?: AccessControl | null;
+  /** The Configuration file (--config), watched for access-control changes; null: none. */
+  readonly configFile?: string | null;
   /** Port for Prometheus metrics (`/metrics`); null = not served. */
   readonly metricsPort: number | null;
   readonly runtimeVersion: string;

@@ -14,8 +14,12 @@ export interface SelfIdentity {
 }
 
 /** Every dialer says what happened as data (ConnectionError); anything else is an abort or unknown. */
-function failureKind(e: unknown): "refused" | "reset" | "aborted" | "other" {
-  if (e instanceof ConnectionError) return e.code === "ECONNREFUSED" ? "refused" : "reset";
+function failureKind(e: unknown): "refused" | "untrusted" | "mismatch" | "reset" | "aborted" | "other" {
+  if (e instanceof ConnectionError) {
+    if (e.code === "ECONNREFUSED") return "refused";
+    if (e.code === "EPEERUNTRUSTED") return "untrusted";
+    return e.code === "EPEERIDENTITY" ? "mismatch" : "reset";
+  }
   return (e as { name?: unknown } | null)?.name === "AbortError" ? "aborted" : "other";
 }
 
@@ -31,6 +35,10 @@ export function dialError(e: unknown, ctx: CallContext, target: "peer" | "app", 
       return target === "peer"
         ? invokeError("peer_unreachable", ctx.appId, `connection refused by the sidecar at ${where}`, { cause: e, neverSent: true })
         : invokeError("app_unreachable", ctx.appId, `app not reachable at ${where}: connection refused`, { cause: e, neverSent: true });
+    case "untrusted":
+      return invokeError("peer_untrusted", ctx.appId, (e as Error).message, { cause: e, neverSent: true });
+    case "mismatch":
+      return invokeError("peer_identity_mismatch", ctx.appId, (e as Error).message, { cause: e, neverSent: true });
     case "aborted":
       if (ctx.signal.aborted) return new SidecarError("client_closed", "client closed the request", { cause: e });
       return invokeError("upstream_reset", ctx.appId, `request to ${where} was aborted`, { cause: e });

@@ -25,6 +25,8 @@ import { DEFAULT_BUDGET, RetryBudget } from "../resiliency/budget.ts";
 import { DEFAULT_REPLAY_CAP } from "../resiliency/replay.ts";
 import { resolvePolicy } from "../resiliency/policy/resolve.ts";
 import type { PolicySet } from "../resiliency/policy/types.ts";
+import type { AccessControl, Decision } from "../security/acl/policy.ts";
+import type { Caller } from "./edge/context.ts";
 
 /** Targets (app-ids) with built Calls and retry budgets kept at once; the least recently used go. */
 const TARGETS_MAX = 1024;
@@ -79,6 +81,9 @@ export class Sidecar {
   private metricsListener: Listener | null = null;
   private probeTimer: ReturnType<typeof setTimeout> | null = null;
   private reloader: { stop(): void; reloadNow(): Promise<boolean> } | null = null;
+  private configWatch: { stop(): void } | null = null;
+  /** The access control in force; a Configuration reload replaces this one reference. */
+  private acl: AccessControl | null;
   private stopping: Promise<void> | null = null;
   private readonly deps: StackDeps;
   private readonly absentCall: Call = (_req, ctx) =>
@@ -97,6 +102,7 @@ export class Sidecar {
     this.dialer = runtime.dialer();
     this.peerDialer = this.transport.dialer();
     this.policies = cfg.policies;
+    this.acl = cfg.accessControl ?? null;
     this.deps = {
       self: { appId: cfg.appId, namespace: cfg.namespace },
       dialer: this.dialer,
@@ -151,6 +157,22 @@ export class Sidecar {
     this.recordLoaded();
   }
 
+  /** Swaps the access control in force (a validated Configuration reload). */
+  applyAccessControl(acl: AccessControl | null): void {
+    this.acl = acl;
+  }
+
+  /** Whether the internal port runs mTLS, for metadata, list and doctor. */
+  get mtls(): boolean {
+    return this.transport.name === "mtls";
+  }
+
+  private countAccess(d: Decision, caller: Caller | null, verb: string): void {
+    const m = this.metrics;
+    const family = d.level === "app" ? (d.allowed ? m.aclAppAllowed : m.aclAppBlocked) : d.allowed ? m.aclGlobalAllowed : m.aclGlobalBlocked;
+    family.inc({ app_id: caller?.appId ?? "", trustDomain: caller?.trustDomain ?? "", namespace: caller?.namespace ?? "", httpverb: verb });
+  }
+
   private recordLoaded(): void {
     this.metrics.loaded.reset();
     for (const r of this.policies.resources) this.metrics.loaded.set({ app_id: this.cfg.appId, name: r.split(" ")[0]!, namespace: this.cfg.namespace }, 1);
@@ -164,7 +186,14 @@ export class Sidecar {
   async start(): Promise<StartedSidecar> {
     const cfg = this.cfg;
     try {
-      const inbound = inboundHandler({ cfg, logFailure: throttledInfo(this.log), toApp: inboundAppCall(this.deps, this.plan(cfg.appId)) });
+      const inbound = inboundHandler({
+        cfg,
+        mtls: this.transport.name === "mtls",
+        acl: () => this.acl,
+        onAccess: (d, caller, verb) => this.countAccess(d, caller, verb),
+        logFailure: throttledInfo(this.log),
+        toApp: inboundAppCall(this.deps, this.plan(cfg.appId)),
+      });
       const maxHeaderBytes = cfg.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
       try {
         this.internal = await this.transport.listen({ host: cfg.internalHost, port: cfg.internalPort, handler: inbound, maxHeaderBytes });
@@ -210,6 +239,10 @@ export class Sidecar {
           metrics: this.metrics,
           apply: (set) => this.applyPolicies(set),
         });
+      }
+      if (cfg.configFile) {
+        const { watchConfiguration } = await import("../config/watch-configuration.ts");
+        this.configWatch = watchConfiguration(cfg.configFile, this.log, (c) => this.applyAccessControl(c.accessControl));
       }
       this.state.outboundReady = true;
       this.sweeper = setInterval(() => this.sweep(), SWEEP_MS);
@@ -289,6 +322,7 @@ export class Sidecar {
       if (this.probeTimer) clearTimeout(this.probeTimer);
       if (this.sweeper) clearInterval(this.sweeper);
       this.reloader?.stop();
+      this.configWatch?.stop();
       await this.resolver.deregister().catch(() => {});
       const grace = force ? 0 : this.cfg.gracefulShutdownMs;
       const graceful = this.closeListeners(false);

@@ -31,6 +31,7 @@ import {
 } from "./edge/api-steps.ts";
 import { BODY_LIMIT, HEADER_HYGIENE, TRACE_CONTEXT } from "./edge/shared-steps.ts";
 import {
+  ACCESS_CONTROL,
   CALLEE_CHECK,
   CALLER_STAMP,
   dispatchToApp,
@@ -129,6 +130,7 @@ export const INBOUND: readonly EdgeStep<InboundDeps>[] = [
   PEER_IDENTITY,
   CALLEE_CHECK,
   ROUTE_INBOUND,
+  ACCESS_CONTROL,
   HEADER_HYGIENE,
   CALLER_STAMP,
   TRACE_CONTEXT,

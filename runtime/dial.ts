@@ -4,8 +4,8 @@
 import type { CallContext, Endpoint, ProxyRequest } from "../core/call.ts";
 import { forwardResponseHeaders } from "../core/hop-by-hop.ts";
 
-/** What a dialer learns of the call: its target and its abort signal (read when dialing). */
-export type DialContext = Pick<CallContext, "appId" | "namespace" | "signal">;
+/** What a dialer learns of the call (its target, its abort signal) and tells back (connectMs). */
+export type DialContext = Pick<CallContext, "appId" | "namespace" | "signal" | "connectMs">;
 
 export interface Dialer {
   /**

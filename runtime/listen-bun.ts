@@ -6,6 +6,7 @@
 import type { Listen, Runtime } from "./listen.ts";
 import { PortInUseError } from "./listen.ts";
 import { ServerConn } from "../http1/h1-server.ts";
+import { ServerConns } from "../http1/server-conns.ts";
 import { fetchDialer } from "./dial-fetch.ts";
 import { socketDialer } from "./dial-socket.ts";
 
@@ -13,11 +14,8 @@ interface SocketData {
   conn: ServerConn | null;
 }
 
-/** How often idle and stalled connections are looked for. */
-const SWEEP_MS = 1_000;
-
 export const listenBun: Listen = async ({ host, port, handler, maxHeaderBytes }) => {
-  const conns = new Set<ServerConn>();
+  const conns = new ServerConns();
   const opts = { handler, maxHeaderBytes };
   let listener: Bun.TCPSocketListener<SocketData>;
   try {
@@ -31,7 +29,6 @@ export const listenBun: Listen = async ({ host, port, handler, maxHeaderBytes })
         open(s) {
           s.setNoDelay(true);
           const conn = new ServerConn(s, { address: s.remoteAddress, port: s.remotePort }, opts);
-          conn.onGone = () => conns.delete(conn);
           conns.add(conn);
           s.data = { conn };
         },
@@ -53,39 +50,17 @@ export const listenBun: Listen = async ({ host, port, handler, maxHeaderBytes })
       },
     });
   } catch (e) {
+    void conns.close(true);
     const code = (e as { code?: string }).code;
     if (code === "EADDRINUSE" || /in use|EADDRINUSE/i.test(String((e as Error).message))) throw new PortInUseError(host, port);
     throw e;
   }
-  const sweeper = setInterval(() => {
-    const now = performance.now();
-    for (const c of conns) c.sweep(now);
-  }, SWEEP_MS);
-  sweeper.unref();
-  let waiters: (() => void)[] = [];
-  const settle = () => {
-    if (conns.size > 0) return;
-    const w = waiters;
-    waiters = [];
-    for (const fn of w) fn();
-  };
   return {
     host,
     port: listener.port,
     async close(force) {
-      clearInterval(sweeper);
       listener.stop(force);
-      for (const c of conns) {
-        const gone = c.onGone;
-        c.onGone = () => {
-          gone();
-          settle();
-        };
-        if (force) c.terminate();
-        else c.drain();
-      }
-      // Forced: sockets are gone once terminated; graceful: wait for the last answer.
-      if (!force && conns.size > 0) await new Promise<void>((r) => waiters.push(r));
+      await conns.close(force);
     },
   };
 };

@@ -2,6 +2,7 @@
 // (dot segments, pipelining, bad framing), and a parser for the answers that came back.
 
 import net from "node:net";
+import tls from "node:tls";
 import { HTTPParser } from "http-parser-js";
 
 export interface RawResponse {
@@ -16,6 +17,8 @@ export interface Exchange {
   /** True when the server closed the connection. */
   closed: boolean;
   raw: string;
+  /** The socket's error (a TLS alert, a reset), when one ended the exchange. */
+  error?: string;
 }
 
 /**
@@ -26,17 +29,19 @@ export interface Exchange {
 export function exchange(
   port: number,
   parts: (string | Buffer)[],
-  o: { expect?: number; timeoutMs?: number; gapMs?: number; halfClose?: boolean; methods?: string[] } = {},
+  o: { expect?: number; timeoutMs?: number; gapMs?: number; halfClose?: boolean; methods?: string[]; tls?: tls.ConnectionOptions } = {},
 ): Promise<Exchange> {
   return new Promise((resolve, reject) => {
-    const s = net.connect({ host: "127.0.0.1", port });
+    // With `tls`, the parts go out once the handshake is done (the server's certificate is not checked).
+    const s: net.Socket = o.tls ? tls.connect({ host: "127.0.0.1", port, rejectUnauthorized: false, ...o.tls }) : net.connect({ host: "127.0.0.1", port });
     const chunks: Buffer[] = [];
     let closed = false;
+    let error: string | undefined;
     const finish = () => {
       clearTimeout(timer);
       s.destroy();
       const raw = Buffer.concat(chunks);
-      resolve({ responses: parseResponses(raw, o.methods), closed, raw: raw.toString("latin1") });
+      resolve({ responses: parseResponses(raw, o.methods), closed, raw: raw.toString("latin1"), error });
     };
     const timer = setTimeout(finish, o.timeoutMs ?? 3000);
     s.on("data", (d) => {
@@ -49,10 +54,14 @@ export function exchange(
     });
     s.on("error", (e) => {
       if ((e as NodeJS.ErrnoException).code === "ECONNRESET") return;
+      if (o.tls) {
+        error = (e as NodeJS.ErrnoException).code ?? e.message;
+        return;
+      }
       clearTimeout(timer);
       reject(e);
     });
-    s.on("connect", async () => {
+    s.on(o.tls ? "secureConnect" : "connect", async () => {
       for (const [i, p] of parts.entries()) {
         if (i > 0 && o.gapMs) await new Promise((r) => setTimeout(r, o.gapMs));
         s.write(p);

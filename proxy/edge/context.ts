@@ -11,6 +11,8 @@ import type { Route } from "../route.ts";
 export interface Caller {
   readonly appId: string;
   readonly namespace: string;
+  /** From the certificate; empty when unverified. */
+  readonly trustDomain: string;
   /** True only when proven (a verified certificate); headers alone never verify a caller. */
   readonly verified: boolean;
 }

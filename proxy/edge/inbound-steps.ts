@@ -9,10 +9,18 @@ import type { throttledInfo } from "../../core/log.ts";
 import { PEER_TOKEN_HEADER, sameSecret } from "../../transport/peer-secret.ts";
 import type { SidecarConfig } from "../config.ts";
 import { normalizeMethod, splitUrl } from "../route.ts";
-import type { EdgeCall, EdgeStep } from "./context.ts";
+import type { Caller, EdgeCall, EdgeStep } from "./context.ts";
+import { type AccessControl, type Decision, decide } from "../../security/acl/policy.ts";
+import { formatSpiffe } from "../../security/spiffe.ts";
 
 export interface InboundDeps {
   readonly cfg: SidecarConfig;
+  /** True when the internal port is mTLS: the caller is who its verified certificate says. */
+  readonly mtls: boolean;
+  /** The access control in force (one reference, swapped on reload). */
+  readonly acl: () => AccessControl | null;
+  /** Told every access decision (metrics; denials are logged by `respond`). */
+  readonly onAccess?: (d: Decision, caller: Caller | null, verb: string) => void;
   /** Failure lines, at most one per reason per 10 s. */
   readonly logFailure: ReturnType<typeof throttledInfo>;
   /** The call to the local app (bounded by --app-timeout). */
@@ -38,9 +46,20 @@ export const RESPOND_INBOUND: EdgeStep<InboundDeps> = {
 
 export const PEER_IDENTITY: EdgeStep<InboundDeps> = {
   name: "peer-identity",
-  why: "before anything else is read: only sidecars may call this port (the peer secret until mTLS, then the certificate)",
-  describe: "meshlet-peer-token must carry this host's peer secret: 403 peer_unauthenticated otherwise",
+  why: "before anything else is read: only sidecars may call this port, and who calls comes from what they proved, never from a header",
+  describe:
+    "mTLS: the caller is the SPIFFE id of its verified certificate (the listener already refused untrusted or certificate-less clients); without mTLS, meshlet-peer-token must carry this host's peer secret: 403 peer_unauthenticated otherwise",
   layer: (d) => {
+    if (d.mtls) {
+      return (next) => (req, ctx) => {
+        const id = req.peer.identity;
+        if (!id) {
+          return Promise.reject(new SidecarError("peer_unauthenticated", "the caller's certificate is trusted but names no SPIFFE id (spiffe://<trust-domain>/ns/<namespace>/<app-id>)"));
+        }
+        ctx.caller = { appId: id.appId, namespace: id.namespace, trustDomain: id.trustDomain, verified: true };
+        return next(req, ctx);
+      };
+    }
     const secret = d.cfg.peerSecret;
     return (next) => (req, ctx) => {
       if (secret !== undefined && !sameSecret(req.headers.get(PEER_TOKEN_HEADER), secret)) {
@@ -53,7 +72,7 @@ export const PEER_IDENTITY: EdgeStep<InboundDeps> = {
       }
       // Who calls is what the calling sidecar says: informational until a certificate proves it.
       const appId = req.headers.get("dapr-caller-app-id");
-      if (appId) ctx.caller = { appId, namespace: req.headers.get("dapr-caller-namespace") ?? "", verified: false };
+      if (appId) ctx.caller = { appId, namespace: req.headers.get("dapr-caller-namespace") ?? "", trustDomain: "", verified: false };
       return next(req, ctx);
     };
   },
@@ -84,8 +103,30 @@ export const ROUTE_INBOUND: EdgeStep<InboundDeps> = {
     if (path === null) return Promise.reject(invokeError("invalid_method", d.cfg.appId, `invalid method: ${raw}`));
     ctx.path = path;
     ctx.query = query;
-    ctx.call = { appId: d.cfg.appId, namespace: d.cfg.namespace, signal: req.signal };
+    ctx.call = { appId: d.cfg.appId, namespace: d.cfg.namespace, signal: req.signal, connectMs: 0 };
     return next(req, ctx);
+  },
+};
+
+export const ACCESS_CONTROL: EdgeStep<InboundDeps> = {
+  name: "access-control",
+  why: "after routing (it matches the method path as the app will see it) and before any byte reaches the app",
+  describe: "spec.accessControl on the verified caller, verb and method (without mTLS only the global defaultAction counts): 403 access_denied",
+  layer: (d) => (next) => (req, ctx) => {
+    const acl = d.acl();
+    if (acl === null) return next(req, ctx);
+    const caller = ctx.caller?.verified ? ctx.caller : null;
+    const decision = decide(acl, caller, req.method, ctx.path);
+    d.onAccess?.(decision, caller, req.method);
+    if (decision.allowed) return next(req, ctx);
+    const who = caller ? formatSpiffe(caller) : "an unverified caller";
+    return Promise.reject(
+      invokeError(
+        "access_denied",
+        d.cfg.appId,
+        `rpc error: code = PermissionDenied desc = access control policy has denied access to id: ${who} operation: ${ctx.path.replace(/^\//, "")} verb: ${req.method} (decided by ${decision.rule})`,
+      ),
+    );
   },
 };
 

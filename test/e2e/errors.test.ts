@@ -76,8 +76,9 @@ describe("sidecar-made errors", () => {
     expect(m).toContain("connection refused");
   });
 
-  it("a peer that serves another app-id: wrong_target", async () => {
-    await expectError(fetch(`${caller.url}/v1.0/invoke/ghost/method/x`), 500, "wrong_target");
+  it("a peer that proves another app-id (a stale address, an impostor): peer_identity_mismatch, nothing delivered", async () => {
+    const m = await expectError(fetch(`${caller.url}/v1.0/invoke/ghost/method/x`), 500, "peer_identity_mismatch");
+    expect(m).toContain("is not ghost.default: its certificate names spiffe://public/ns/default/orders");
   });
 
   it("app slower than the callee's timeout: app_timeout from the callee", async () => {

@@ -3,10 +3,10 @@
 // Each case comes from a failure found against an earlier listener (issue 11).
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import fs from "node:fs";
 import path from "node:path";
 import { killAll, runRecord, startSidecar, tempHome, waitFor, type Sidecar } from "../helpers.ts";
 import { exchange, type RawResponse } from "../raw-http.ts";
+import { testCa } from "../certs.ts";
 
 const TOKEN = "s3cret";
 let home: string;
@@ -209,37 +209,67 @@ describe("HTTP/1.1 framing", () => {
   });
 });
 
-describe("the internal port accepts only sidecars", () => {
-  const forged = (extra: string, body = "") =>
-    `POST /flaky?key=${extra.length}x${Date.now()} HTTP/1.1\r\nhost: x\r\ndapr-callee-app-id: echo\r\ndapr-caller-app-id: front\r\n${extra}content-length: ${body.length}\r\n\r\n${body}`;
+describe("the internal port accepts only sidecars (mTLS, on by default)", () => {
+  const forged = (extra: string, key: string, body = "") =>
+    `POST /flaky?key=${key} HTTP/1.1\r\nhost: x\r\ndapr-callee-app-id: echo\r\ndapr-caller-app-id: admin\r\ndapr-caller-namespace: kube-system\r\n${extra}content-length: ${body.length}\r\n\r\n${body}`;
+  const internal = () => runRecord(home, "echo").internalPort;
+  const sidecarCa = () => testCa({ dir: path.join(home, "certs") });
 
-  it("refuses a caller without this host's peer secret, before anything reaches the app", async () => {
-    const internal = runRecord(home, "echo").internalPort;
-    for (const extra of ["", "meshlet-peer-token: wrong\r\n", `meshlet-peer-token: ${"0".repeat(64)}\r\n`]) {
-      const x = await exchange(internal, [forged(extra)], { expect: 1 });
-      daprError(x.responses[0]!, 403, "peer_unauthenticated");
-    }
-    const k = `forged${Date.now()}`;
-    await exchange(internal, [forged("").replace(/key=[^ ]+/, `key=${k}`)], { expect: 1 });
+  it("refuses plaintext and certificate-less connections; nothing reaches the app", async () => {
+    const k = `plain${Date.now()}`;
+    const plain = await exchange(internal(), [forged("", k)], { timeoutMs: 2000 });
+    expect(plain.responses).toEqual([]);
+    expect(plain.closed).toBe(true);
+    const anon = await exchange(internal(), [forged("", k)], { tls: { ca: (await sidecarCa()).trustPem }, timeoutMs: 2000 });
+    expect(anon.responses).toEqual([]);
+    expect(anon.error ?? "closed").toMatch(/CERTIFICATE_REQUIRED|closed|ECONNRESET|socket/i);
     expect(await deliveries(k)).toBe(0);
   });
 
-  it("keeps the secret private: mode 0600, never forwarded to an app", async () => {
-    const file = path.join(home, "peer-secret");
-    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
-    const r = await fetch(`${front.url}/v1.0/invoke/echo/method/h`, { headers: { "dapr-api-token": TOKEN } });
-    const seen = (await r.json()) as { headers: Record<string, string> };
-    expect(Object.keys(seen.headers)).not.toContain("meshlet-peer-token");
-    expect(JSON.stringify(seen.headers)).not.toContain(fs.readFileSync(file, "utf8").trim());
+  it("refuses a client certificate from a self-made CA 100 times out of 100", async () => {
+    const rogue = await (await testCa()).issue("front");
+    const k = `rogue${Date.now()}`;
+    let answered = 0;
+    for (let i = 0; i < 100; i++) {
+      const x = await exchange(internal(), [forged("", k)], { tls: { cert: rogue.chainPem, key: rogue.keyPem }, timeoutMs: 2000 });
+      answered += x.responses.length;
+    }
+    expect(answered).toBe(0);
+    expect(await deliveries(k)).toBe(0);
   });
 
-  it("a call with the secret still passes the callee's own checks: dot segments and --max-body-size", async () => {
-    const internal = runRecord(home, "echo").internalPort;
-    const token = `meshlet-peer-token: ${fs.readFileSync(path.join(home, "peer-secret"), "utf8").trim()}\r\n`;
-    const climb = await exchange(internal, [`GET /../../x HTTP/1.1\r\nhost: x\r\ndapr-callee-app-id: echo\r\n${token}\r\n`], { expect: 1 });
+  it("refuses expired and not-yet-valid certificates from the right CA", async () => {
+    const ca = await sidecarCa();
+    const hour = 3_600_000;
+    const k = `dates${Date.now()}`;
+    for (const dates of [{ from: Date.now() - 3 * hour, ttlMs: hour }, { from: Date.now() + 2 * hour, ttlMs: hour }]) {
+      const c = await ca.issue("front", dates);
+      const x = await exchange(internal(), [forged("", k)], { tls: { cert: c.chainPem, key: c.keyPem }, timeoutMs: 2000 });
+      expect(x.responses).toEqual([]);
+    }
+    expect(await deliveries(k)).toBe(0);
+  });
+
+  it("stamps the caller from the certificate: a spoofed dapr-caller-app-id never reaches the app", async () => {
+    const c = await (await sidecarCa()).issue("front");
+    const x = await exchange(internal(), [`GET /h HTTP/1.1\r\nhost: x\r\ndapr-callee-app-id: echo\r\ndapr-caller-app-id: admin\r\ndapr-caller-namespace: kube-system\r\n\r\n`], {
+      tls: { cert: c.chainPem, key: c.keyPem },
+      expect: 1,
+    });
+    expect(x.responses[0]?.status).toBe(200);
+    const seen = JSON.parse(x.responses[0]!.body) as { headers: Record<string, string> };
+    expect(seen.headers["dapr-caller-app-id"]).toBe("front");
+    expect(seen.headers["dapr-caller-namespace"]).toBe("default");
+    expect(JSON.stringify(seen.headers)).not.toContain("admin");
+  });
+
+  it("a call with a valid certificate still passes the callee's own checks: dot segments and --max-body-size", async () => {
+    const c = await (await sidecarCa()).issue("front");
+    const tls = { cert: c.chainPem, key: c.keyPem };
+    const climb = await exchange(internal(), [`GET /../../x HTTP/1.1\r\nhost: x\r\ndapr-callee-app-id: echo\r\n\r\n`], { expect: 1, tls });
     daprError(climb.responses[0]!, 500, "invalid_method");
     const big = "x".repeat(5 * 1024 * 1024);
-    const x = await exchange(internal, [forged(token, big)], { expect: 1, timeoutMs: 10_000 });
+    const x = await exchange(internal(), [forged("", `big${Date.now()}`, big)], { expect: 1, timeoutMs: 10_000, tls });
     daprError(x.responses[0]!, 413, "body_too_large");
   });
 });

@@ -4,7 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fs from "node:fs";
 import path from "node:path";
-import { freePort, killAll, sharedPeerSecret, startSidecar, tempHome, type Sidecar } from "../helpers.ts";
+import { testCa } from "../certs.ts";
+import { freePort, killAll, startSidecar, tempHome, type Sidecar } from "../helpers.ts";
 import { TestDnsServer } from "../dns-server.ts";
 
 let dns: TestDnsServer;
@@ -14,11 +15,11 @@ const pods: Array<{ port: number; side: Sidecar }> = [];
 beforeAll(async () => {
   dns = await new TestDnsServer().start();
   const home = tempHome();
-  // Pods have homes of their own; the peer secret comes from one file, as from a mounted Secret.
-  const secret = sharedPeerSecret();
+  // Pods have homes of their own; they share the trust anchors and issuer (Dapr's variables).
+  const trust = (await testCa()).env;
   for (let i = 0; i < 3; i++) {
     const port = await freePort();
-    const side = await startSidecar({ appId: "inventory", home: tempHome(), echo: true, args: ["-I", String(port)], env: { NAMESPACE: "shop", MESHLET_PEER_SECRET_FILE: secret } });
+    const side = await startSidecar({ appId: "inventory", home: tempHome(), echo: true, args: ["-I", String(port)], env: { NAMESPACE: "shop", ...trust } });
     pods.push({ port, side });
   }
   dns.headless(
@@ -31,7 +32,7 @@ beforeAll(async () => {
     cfg,
     `apiVersion: dapr.io/v1alpha1\nkind: Configuration\nmetadata: {name: k8s}\nspec:\n  nameResolution:\n    component: kubernetes\n    configuration:\n      clusterDomain: corp.internal\n      servers: ["${dns.address}"]\n`,
   );
-  caller = await startSidecar({ appId: "shop-ui", home, args: ["-c", cfg], env: { NAMESPACE: "shop", MESHLET_PEER_SECRET_FILE: secret } });
+  caller = await startSidecar({ appId: "shop-ui", home, args: ["-c", cfg], env: { NAMESPACE: "shop", ...trust } });
 });
 afterAll(async () => {
   await killAll();

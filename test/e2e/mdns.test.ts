@@ -5,7 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fs from "node:fs";
 import path from "node:path";
-import { ECHO_APP, killAll, MESHLET, sleep, sharedPeerSecret, spawnProc, tempHome, trackPid, waitFor, type Proc } from "../helpers.ts";
+import { testCa } from "../certs.ts";
+import { ECHO_APP, killAll, MESHLET, sleep, spawnProc, tempHome, trackPid, waitFor, type Proc } from "../helpers.ts";
 import { canUseNetns, Netns } from "../netns.ts";
 
 const can = canUseNetns();
@@ -14,13 +15,14 @@ let A = "";
 let B = "";
 let C = "";
 let config = "";
-// Each sidecar has its own MESHLET_HOME (its own "host"): they share the peer secret file.
-const secret = sharedPeerSecret();
+// Each sidecar has its own MESHLET_HOME (its own "host"): they share one CA's trust anchors and
+// issuer through Dapr's variables, as Dapr's self-hosted mTLS guide exports them.
+const trust = (await testCa()).env;
 
 function sidecar(ns: string, appId: string, args: string[], appPort?: number): Proc {
   const cmd = ["netns", "exec", ns, MESHLET, "run", "-a", appId, "-c", config, "--log-level", "debug", ...args];
   if (appPort) cmd.push("-p", String(appPort), "--", "node", ECHO_APP);
-  return spawnProc("ip", cmd, { MESHLET_HOME: tempHome(), APP_ID: appId, MESHLET_PEER_SECRET_FILE: secret });
+  return spawnProc("ip", cmd, { MESHLET_HOME: tempHome(), APP_ID: appId, ...trust });
 }
 
 function curl(ns: string, url: string): { status: number; reason: string | null; body: string } {
@@ -134,7 +136,7 @@ describe.skipIf(!can.ok)(`mDNS across network namespaces${can.ok ? "" : ` (skipp
     const at = (ns: string, appId: string, args: string[], appPort?: number) => {
       const cmd = ["netns", "exec", ns, MESHLET, "run", "-a", appId, "-c", v6, ...args];
       if (appPort) cmd.push("-p", String(appPort), "--", "node", ECHO_APP);
-      return spawnProc("ip", cmd, { MESHLET_HOME: tempHome(), APP_ID: appId, MESHLET_PEER_SECRET_FILE: secret });
+      return spawnProc("ip", cmd, { MESHLET_HOME: tempHome(), APP_ID: appId, ...trust });
     };
     at(G, "sixer", ["-H", "3500", "-I", "50002"], 3006);
     at(F, "caller6", ["-H", "3500"]);

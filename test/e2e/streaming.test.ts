@@ -15,9 +15,10 @@ beforeAll(async () => {
 afterAll(killAll);
 
 describe("streaming", () => {
-  it("relays a 300 MB response through two sidecars with under 40 MB RSS growth in each", async () => {
-    // The bound is allocator/GC slack for the per-read buffers the event-loop dialer hands on
-    // (~20-25 MB, the same at 100 MB and at 1 GB); a buffered body would show as hundreds of MB.
+  it("relays a 300 MB response through two sidecars (mTLS between them) with under 64 MB RSS growth in each", async () => {
+    // The bound is allocator/GC slack for the per-read buffers the connections hand on, not
+    // buffering: over mTLS growth was ~40 MB at 300 MB, 49-56 MB at 1 GB and 52-55 MB at 3 GB (a
+    // plateau; plain HTTP was ~20-25 MB). A buffered body would show as hundreds of MB.
     // Warm both sidecars up so the baseline includes pools and JIT, then measure.
     await (await fetch(`${client.url}/v1.0/invoke/files/method/big?mb=1`)).arrayBuffer();
     await sleep(200);
@@ -29,8 +30,7 @@ describe("streaming", () => {
     }, 20);
     const res = await fetch(`${client.url}/v1.0/invoke/files/method/big?mb=300`);
     expect(res.status).toBe(200);
-    // Bun.serve re-frames a streamed body as chunked and drops Content-Length (oven-sh/bun#10507);
-    // see docs/decisions.md. The bytes themselves must all arrive.
+    // Every byte must arrive.
     let total = 0;
     const reader = res.body!.getReader();
     for (;;) {
@@ -42,8 +42,8 @@ describe("streaming", () => {
     expect(total).toBe(300 * 1024 * 1024);
     const growthMb = { client: (peak.client - base.client) / 2 ** 20, server: (peak.server - base.server) / 2 ** 20 };
     console.log(`RSS growth during 300 MB: caller sidecar ${growthMb.client.toFixed(1)} MB, callee sidecar ${growthMb.server.toFixed(1)} MB`);
-    expect(growthMb.client).toBeLessThan(40);
-    expect(growthMb.server).toBeLessThan(40);
+    expect(growthMb.client).toBeLessThan(64);
+    expect(growthMb.server).toBeLessThan(64);
   });
 
   it("aborts the upstream request when the client disconnects mid-body", async () => {
