@@ -12,11 +12,13 @@ import { parseArgs } from "node:util";
 import { freePort, Harness, hasCommand, ROOT, waitHttp } from "./harness.ts";
 
 const BUN_EXE = path.join(ROOT, "node_modules", "bun", "bin", "bun.exe");
-const PATHS = ["caller", "callee", "one", "forwarder"] as const;
+const PATHS = ["caller", "callee", "caller-plain", "callee-plain", "one", "forwarder"] as const;
 type PathName = (typeof PATHS)[number];
 const WHAT: Record<PathName, string> = {
-  caller: "caller sidecar of two (client -> caller -> callee -> app)",
-  callee: "callee sidecar of two",
+  caller: "caller sidecar of two, mTLS between them (client -> caller -> callee -> app)",
+  callee: "callee sidecar of two, mTLS",
+  "caller-plain": "caller sidecar of two, mTLS off (peer secret)",
+  "callee-plain": "callee sidecar of two, mTLS off",
   one: "one sidecar (client -> sidecar -> its own app)",
   forwarder: "bun http forwarder peer (meshlet's listener and dialer, no features)",
 };
@@ -76,7 +78,9 @@ async function measure(name: PathName): Promise<{ path: PathName; what: string; 
   const app = h.spawn(`app-${name}`, [BUN_EXE, path.join(ROOT, "bench", "app.ts"), String(appPort)], null);
   const home = path.join(h.logDir, `home-${name}`);
   const cli = path.join(ROOT, "cli", "main.ts");
-  const run = (id: string, port: number, withApp: boolean) => [cli, "run", "-a", id, "-H", String(port), "--log-level", "warn", ...(withApp ? ["-p", String(appPort)] : [])];
+  // The -plain paths run both sidecars with a Configuration that turns mTLS off.
+  const plain = name.endsWith("-plain") ? ["-c", path.join(ROOT, "bench", "plain-config.yaml")] : [];
+  const run = (id: string, port: number, withApp: boolean) => [cli, "run", "-a", id, "-H", String(port), "--log-level", "warn", ...plain, ...(withApp ? ["-p", String(appPort)] : [])];
   const port = await freePort();
   let measured: { child: ChildProcess; outPrefix: string };
   const others: ChildProcess[] = [app];
@@ -84,7 +88,7 @@ async function measure(name: PathName): Promise<{ path: PathName; what: string; 
     measured = underCallgrind(name, [path.join(ROOT, "bench", "peers", "bun-forwarder.ts"), String(port), String(appPort)], {});
   } else if (name === "one") {
     measured = underCallgrind(name, run("app", port, true), { MESHLET_HOME: home });
-  } else if (name === "caller") {
+  } else if (name === "caller" || name === "caller-plain") {
     others.push(h.spawn(`callee-${name}`, [BUN_EXE, ...run("app", await freePort(), true)], null, { MESHLET_HOME: home }));
     measured = underCallgrind(name, run("client", port, false), { MESHLET_HOME: home });
   } else {

@@ -10,7 +10,27 @@ import { chooseInterfaces, type Iface } from "../resolvers/net-interfaces.ts";
 import { readRegistry, LocalRegistry } from "../resolvers/local.ts";
 import { SidecarError } from "../core/errors.ts";
 import { parseFlags } from "./flags.ts";
-import { readRuns } from "./run-table.ts";
+import { readRuns, type RunRecord } from "./run-table.ts";
+import { caSummary } from "./certs.ts";
+import { certsDir } from "../security/ca.ts";
+import { meshletHome } from "../resolvers/local.ts";
+
+const DAY_S = 86_400;
+const WARN_DAYS = 30;
+
+const human = (s: number) => (s >= 2 * DAY_S ? `${Math.floor(s / DAY_S)}d` : s >= 7200 ? `${Math.floor(s / 3600)}h` : `${Math.max(0, Math.floor(s / 60))}m`);
+
+/** Seconds to expiry of a running sidecar's certificates, read from its own metrics. */
+async function expiries(r: RunRecord): Promise<Record<string, number> | null> {
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${r.metricsPort}/metrics`, { signal: AbortSignal.timeout(1000) })).text();
+    const out: Record<string, number> = {};
+    for (const m of text.matchAll(/^meshlet_mtls_cert_expiry_seconds\{cert="(\w+)"\} (\S+)$/gm)) out[m[1]!] = Number(m[2]);
+    return Object.keys(out).length ? out : null;
+  } catch {
+    return null;
+  }
+}
 
 const OPTIONS = {
   config: { type: "string", short: "c" },
@@ -84,8 +104,33 @@ export async function doctorCommand(args: string[]): Promise<number> {
     }
   }
 
+  const runs = await readRuns();
+  const mtlsOn = "mtls" in conf ? conf.mtls.enabled : true;
+  out.push(`mtls: ${mtlsOn ? "on" : "off (spec.mtls.enabled: false)"} for sidecars started with this configuration`);
+  const ca = caSummary(certsDir(meshletHome()));
+  if (ca) for (const l of ca) out.push(`  ${l}`);
+  for (const l of ca ?? []) {
+    if (/EXPIRED|WARNING: expires/.test(l)) {
+      problems.push(`a CA certificate is expired or expires within ${WARN_DAYS} days`);
+      fixes.push("make a new issuer under the same root (meshlet certs renew-issuer); running sidecars pick it up without a restart");
+    }
+  }
+  for (const r of runs) {
+    if (!r.mtls) {
+      out.push(`  - ${r.appId}: mTLS off (peer secret between sidecars of this host)`);
+      continue;
+    }
+    const e = await expiries(r);
+    const when = e ? `certificate expires in ${human(e.workload ?? 0)}, issuer in ${human(e.issuer ?? 0)}, earliest root in ${human(e.root ?? 0)}` : "expiry unknown (metrics not reachable)";
+    out.push(`  - ${r.appId}: ${r.mtls.id} from the ${r.mtls.source}; ${when}`);
+    if (e && ((e.issuer ?? Infinity) < WARN_DAYS * DAY_S || (e.root ?? Infinity) < WARN_DAYS * DAY_S)) {
+      problems.push(`${r.appId}'s issuer or root expires within ${WARN_DAYS} days`);
+      fixes.push("renew the issuer (meshlet certs renew-issuer) or publish a new root beside the old one (meshlet certs import), then drop the old one");
+    }
+  }
+
   const ids = new Set<string>(v["app-id"] ?? []);
-  for (const r of await readRuns()) ids.add(r.appId);
+  for (const r of runs) ids.add(r.appId);
   if (ids.size) out.push("app-ids:");
   for (const id of ids) {
     const [appId, ns] = id.split(".");

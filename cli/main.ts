@@ -17,7 +17,10 @@ usage: meshlet <command> [flags]
   stop      stop a running app and its sidecar
   resiliency explain|validate   show the effective policy for a call; check YAML files
   bench     load-test <app-id>/<method> through the local sidecar (autocannon)
-  doctor    check discovery: resolver choice, multicast per interface, each app-id
+  doctor    check discovery: resolver choice, multicast per interface, each app-id; mTLS identity
+  certs     init|show|export|import|renew-issuer: the local CA and trust bundle
+  sentry    run a CA service for several hosts; sentry token create: join tokens
+  acl       explain --from APP --to APP --verb V --method M: what the access control decides
   version   print the version
 
 ${RUN_USAGE}`;
@@ -31,6 +34,9 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   resiliency: async (args) => (await import("./resiliency.ts")).resiliencyCommand(args),
   bench: async (args) => (await import("./bench.ts")).benchCommand(args),
   doctor: async (args) => (await import("./doctor.ts")).doctorCommand(args),
+  certs: async (args) => (await import("./certs.ts")).certsCommand(args),
+  sentry: async (args) => (await import("./sentry.ts")).sentryCommand(args),
+  acl: async (args) => (await import("./acl.ts")).aclCommand(args),
   version: async () => {
     process.stdout.write(`meshlet ${MESHLET_VERSION} (runtime: ${typeof Bun !== "undefined" ? `bun ${Bun.version}` : `node ${process.version}`})\n`);
     return 0;

@@ -9,7 +9,10 @@ export const RUN_USAGE = `usage: meshlet run [flags] [-- command args...]
   -M, --metrics-port N            reported as DAPR_METRICS_PORT (free port by default)
   -P, --app-protocol P            http (default)
       --app-channel-address A     where the app listens (default 127.0.0.1)
-  -c, --config FILE               a Dapr Configuration (name resolution)
+  -c, --config FILE               a Dapr Configuration (name resolution, mtls, accessControl)
+      --enable-mtls               accepted (mTLS is on unless the Configuration sets spec.mtls.enabled: false)
+      --sentry-address HOST:PORT  get the workload certificate from \`meshlet sentry\` (token: DAPR_SENTRY_TOKEN_FILE)
+      --cert-dir DIR              use certificates someone else writes and renews (cert-manager, SPIRE); watched
       --resources-path DIR        Dapr resources (Components); repeatable; -d/--components-path too
       --max-body-size SIZE        request body limit (default 4Mi)
       --read-buffer-size SIZE     largest request head, 431 above it (default 16Ki; a bare number is KiB)

@@ -48,7 +48,7 @@ function mtlsSpec(r: Reader, node: Node | null): MtlsSpec {
   for (const [k, val] of r.entries(node, "spec.mtls", known)) v[k] = val;
   const d = DEFAULT_MTLS;
   const ttl = v.workloadCertTTL !== undefined ? r.duration(v.workloadCertTTL, "spec.mtls.workloadCertTTL", false) : d.workloadCertTtlMs;
-  if (ttl !== undefined && ttl < 60_000) r.fail(v.workloadCertTTL!, "spec.mtls.workloadCertTTL", "must be at least 1m");
+  if (ttl !== undefined && ttl < 10_000) r.fail(v.workloadCertTTL!, "spec.mtls.workloadCertTTL", "must be at least 10s");
   return {
     enabled: v.enabled !== undefined ? (r.bool(v.enabled, "spec.mtls.enabled") ?? true) : d.enabled,
     workloadCertTtlMs: ttl ?? d.workloadCertTtlMs,

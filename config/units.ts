@@ -46,3 +46,12 @@ export function parseDuration(s: string): number {
   if (end !== rest.length) throw new Error(`invalid duration "${s}" (examples: 500ms, 5s, 1m30s)`);
   return sign * total;
 }
+
+/** A certificate lifetime: `1y`, `90d`, or a Go duration (`720h`). */
+export function parseLifetime(s: string): number {
+  const m = /^(\d+)(y|d)$/.exec(s.trim());
+  if (m) return Number(m[1]) * (m[2] === "y" ? 365 : 1) * 86_400_000;
+  const ms = parseDuration(s);
+  if (/^\d+$/.test(s.trim())) throw new Error(`invalid lifetime "${s}": give a unit (1y, 90d, 720h)`);
+  return ms;
+}

@@ -146,7 +146,8 @@ export async function startSentry(o: SentryOptions): Promise<RunningSentry> {
       const status = e instanceof Refused ? e.status : 500;
       const message = e instanceof Refused ? e.message : `internal error: ${(e as Error).message}`;
       counts.refused++;
-      logRefusal(`sentry:${status}`, "refused a certificate request", {
+      // Throttled per distinct refusal: a flood of one mistake logs once per window, each new mistake at once.
+      logRefusal(`sentry:${status}:${message}`, "refused a certificate request", {
         status,
         reason: message,
         asked_for: r ? `${r.appId}.${r.namespace} (${r.trustDomain})` : "?",
