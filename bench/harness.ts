@@ -3,6 +3,7 @@
 
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 
@@ -53,11 +54,13 @@ export class Harness {
     return c;
   }
 
-  async haproxy(name: string, config: string, port: number): Promise<ChildProcess> {
+  /** haproxy on `config`; `tlsOnly` when its port speaks TLS (readiness is then a TCP connect). */
+  async haproxy(name: string, config: string, port: number, tlsOnly = false): Promise<ChildProcess> {
     const file = path.join(this.logDir, `${name}.cfg`);
     fs.writeFileSync(file, config);
     const c = this.spawn(name, ["haproxy", "-db", "-f", file], 1);
-    await waitHttp(`http://127.0.0.1:${port}/method/x`, 200);
+    if (tlsOnly) await waitTcp(port);
+    else await waitHttp(`http://127.0.0.1:${port}/method/x`, 200);
     return c;
   }
 
@@ -156,4 +159,21 @@ export async function waitHttp(url: string, status: number, timeoutMs = 20_000, 
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`${url} did not answer ${status} within ${timeoutMs} ms`);
+}
+
+/** Waits until 127.0.0.1:`port` accepts a TCP connection. */
+export async function waitTcp(port: number, timeoutMs = 20_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const open = await new Promise<boolean>((resolve) => {
+      const s = net.connect({ host: "127.0.0.1", port }, () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on("error", () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`127.0.0.1:${port} did not accept a connection within ${timeoutMs} ms`);
 }

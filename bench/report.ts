@@ -2,7 +2,7 @@
 // added over direct, CPU in vCPU and peak RSS per proxy process, and throughput ratios.
 
 import type { LoadResult, Pace } from "./harness.ts";
-import { BUN_FORWARDER_TWO_PROCESSES, HAPROXY_TWO_PROCESSES, TCP_RELAY_TWO_PROCESSES } from "./scenarios.ts";
+import { BUN_FORWARDER_TWO_PROCESSES, HAPROXY_TWO_PROCESSES, HAPROXY_TWO_PROCESSES_TLS, TCP_RELAY_TWO_PROCESSES, TWO_SIDECARS, TWO_SIDECARS_PLAIN } from "./scenarios.ts";
 
 export interface PathResult {
   name: string;
@@ -16,6 +16,8 @@ export interface PathResult {
   rounds?: number[];
   /** Fixed-rate runs: p99 of each round, to show how much this VM drifted during the run. */
   roundP99?: number[];
+  /** mTLS paths: TLS handshakes the caller made while measured (reuse = 1 - handshakes / requests). */
+  handshakes?: number;
 }
 
 export interface ScaleResult {
@@ -75,7 +77,7 @@ export function targets(r: Report): Target[] {
   const out: Target[] = [];
   const pace = r.settings.paces[0]!;
   const d = at(pace, "direct")?.load;
-  const two = at(pace, "meshlet: two sidecars");
+  const two = at(pace, TWO_SIDECARS);
   const peers = [at(pace, HAPROXY_TWO_PROCESSES), at(pace, TCP_RELAY_TWO_PROCESSES), at(pace, BUN_FORWARDER_TWO_PROCESSES)].filter((x) => x !== undefined);
   const peerFigures = (fig: (x: PathResult) => string) => peers.map((x) => `${x.name.split(":")[0]} ${fig(x)}`).join("; ") || "-";
   if (d && two && d.p50 !== null && two.load.p50 !== null && d.p99 !== null && two.load.p99 !== null) {
@@ -88,6 +90,7 @@ export function targets(r: Report): Target[] {
     const mem = (x: PathResult) => x.peakRssMb.map((m) => f(m, 0)).join(" + ") + " MB";
     out.push({ goal: `each sidecar <= 60 MB RSS (${pace})`, met: two.peakRssMb.every((m) => m <= 60), measured: mem(two), peers: peerFigures(mem) });
   }
+  out.push(...mtlsTargets(r, pace));
   const one = r.max.find((x) => x.name.startsWith("meshlet"));
   const hap = r.max.find((x) => x.name.startsWith("haproxy"));
   if (one && hap) {
@@ -97,6 +100,37 @@ export function targets(r: Report): Target[] {
   if (r.scale) {
     const g = r.scale.rssMbAt1000Connections / r.scale.rssMbAt10Connections - 1;
     out.push({ goal: "RSS at 1,000 connections within 10 % of 10", met: g <= 0.1, measured: `${g >= 0 ? "+" : ""}${f(g * 100, 1)} %`, peers: "-" });
+  }
+  return out;
+}
+
+/** What mTLS costs over plain meshlet in the same run, beside what it costs haproxy. */
+export function mtlsTargets(r: Report, pace: Pace): Target[] {
+  const at = (name: string) => r.fixed.find((x) => x.load.pace === pace && x.name === name);
+  const [tls, plain, hapTls, hap] = [at(TWO_SIDECARS), at(TWO_SIDECARS_PLAIN), at(HAPROXY_TWO_PROCESSES_TLS), at(HAPROXY_TWO_PROCESSES)];
+  if (!tls || !plain || tls.load.p50 === null || plain.load.p50 === null) return [];
+  const out: Target[] = [];
+  const added = tls.load.p50 - plain.load.p50;
+  const hapAdded = hapTls && hap && hapTls.load.p50 !== null && hap.load.p50 !== null ? hapTls.load.p50 - hap.load.p50 : null;
+  const hapText = hapAdded === null ? "-" : `haproxy +${f(hapAdded, 3)} ms`;
+  out.push({ goal: `mTLS adds <= 0.1 ms p50 over plain meshlet (${pace})`, met: added <= 0.1, measured: `+${f(added, 3)} ms`, peers: hapText });
+  const cpuUp = tls.vcpu.map((c, i) => c / plain.vcpu[i]! - 1);
+  const hapCpu = hapTls && hap ? hapTls.vcpu.map((c, i) => `${f((c / hap.vcpu[i]! - 1) * 100, 0)} %`).join(" + ") : "-";
+  out.push({ goal: `mTLS adds <= 10 % CPU per sidecar (${pace})`, met: cpuUp.every((x) => x <= 0.1), measured: cpuUp.map((x) => `${x >= 0 ? "+" : ""}${f(x * 100, 0)} %`).join(" + "), peers: `haproxy ${hapCpu}` });
+  if (hapAdded !== null) {
+    // A floor of 0.02 ms: below it both are within this VM's timer noise.
+    out.push({ goal: `mTLS's added p50 <= 1.25x haproxy's (${pace})`, met: added <= 1.25 * Math.max(hapAdded, 0.02), measured: `${f(added / Math.max(hapAdded, 0.02), 2)}x`, peers: hapText });
+  }
+  if (tls.handshakes !== undefined) {
+    // Per pooled connection: at most one per client connection of the load (the pool's size) in
+    // each round (a pool idle between rounds may be closed and reopened).
+    const reuse = 1 - tls.handshakes / Math.max(1, tls.load.requests);
+    out.push({
+      goal: "handshakes per pooled connection, not per request",
+      met: tls.handshakes <= r.settings.connections * (r.settings.rounds ?? 1),
+      measured: `${tls.handshakes} handshakes for ${tls.load.requests} requests on ${r.settings.connections} connections (reuse ${f(reuse * 100, 2)} %)`,
+      peers: "-",
+    });
   }
   return out;
 }

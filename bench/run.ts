@@ -58,13 +58,15 @@ async function measure(p: Path, ratePerS: number | undefined, seconds: number, c
     peakAnon = m.map((x, i) => Math.max(peakAnon[i]!, x.anonMb));
   };
   const sampler = setInterval(sample, 200);
+  const hs0 = p.handshakes ? await p.handshakes() : 0;
   const { latencies, ...r } = await load({ url: p.url, rate: ratePerS, pace, duration: seconds, connections: conns, bodyBytes, raw: true });
   clearInterval(sampler);
+  const handshakes = p.handshakes ? (await p.handshakes()) - hs0 : undefined;
   // CPU over the seconds load flowed: the load generator's start-up (~0.5 s of node) is idle time.
   const secs = r.seconds ?? (performance.now() - t0) / 1000;
   const vcpu = p.pids.map((pid, i) => (cpuSeconds(pid) - cpu0[i]!) / secs);
   sample();
-  return { name: p.name, load: r, vcpu, peakRssMb: peak, peakPrivateMb: peakAnon, seconds: secs, latencies: latencies ?? [] };
+  return { name: p.name, load: r, vcpu, peakRssMb: peak, peakPrivateMb: peakAnon, seconds: secs, latencies: latencies ?? [], ...(handshakes !== undefined ? { handshakes } : {}) };
 }
 
 async function main(): Promise<void> {
@@ -78,6 +80,7 @@ async function main(): Promise<void> {
       () => direct(h, appPort, app),
       () => oneSidecar(h, appPort),
       () => twoSidecars(h, appPort),
+      () => twoSidecars(h, appPort, false),
       ...(v["no-peers"] ? [] : [...(await haproxyPaths(h, appPort)), ...(await httpProxyPaths(h, appPort)), ...bunFloorPaths(h, appPort)]),
     ];
     const fixed: PathResult[] = [];

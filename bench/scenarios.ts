@@ -3,6 +3,7 @@
 // whose CPU and memory are charged to it.
 
 import type { ChildProcess } from "node:child_process";
+import fs from "node:fs";
 import path from "node:path";
 import { freePort, hasCommand, type Harness } from "./harness.ts";
 
@@ -12,6 +13,8 @@ export interface Path {
   /** Processes charged for CPU and memory (the proxies; the app for `direct`). */
   readonly pids: number[];
   readonly stop: () => Promise<void>;
+  /** mTLS paths: handshakes completed so far by the calling side (connections it opened). */
+  readonly handshakes?: () => Promise<number>;
 }
 
 const HAPROXY = (frontends: Array<{ port: number; to: string }>) => `global
@@ -51,12 +54,28 @@ export async function oneSidecar(h: Harness, appPort: number): Promise<Path> {
   return { name: "meshlet: one sidecar", url: `http://127.0.0.1:${port}/v1.0/invoke/app/method/x`, pids: [s.pid!], stop: stopping(h, s) };
 }
 
-export async function twoSidecars(h: Harness, appPort: number): Promise<Path> {
-  const home = path.join(h.logDir, "home-two");
-  const callee = await h.sidecar("app", await freePort(), appPort, [], home);
+export const TWO_SIDECARS = "meshlet: two sidecars";
+export const TWO_SIDECARS_PLAIN = "meshlet: two sidecars, mTLS off";
+
+/** Two sidecars as users run them (mTLS on), or with a Configuration that turns mTLS off. */
+export async function twoSidecars(h: Harness, appPort: number, mtls = true): Promise<Path> {
+  const home = path.join(h.logDir, mtls ? "home-two" : "home-two-plain");
+  const extra = mtls ? [] : ["-c", path.join(import.meta.dirname, "plain-config.yaml")];
+  const callee = await h.sidecar("app", await freePort(), appPort, extra, home);
   const port = await freePort();
-  const caller = await h.sidecar("client", port, null, [], home);
-  return { name: "meshlet: two sidecars", url: `http://127.0.0.1:${port}/v1.0/invoke/app/method/x`, pids: [caller.pid!, callee.pid!], stop: stopping(h, caller, callee) };
+  const metrics = await freePort();
+  const caller = await h.sidecar("client", port, null, [...extra, "-M", String(metrics)], home);
+  const handshakes = async () => {
+    const text = await (await fetch(`http://127.0.0.1:${metrics}/metrics`)).text();
+    return Number(/^meshlet_mtls_handshakes_total\{side="client"\} (\d+)/m.exec(text)?.[1] ?? 0);
+  };
+  return {
+    name: mtls ? TWO_SIDECARS : TWO_SIDECARS_PLAIN,
+    url: `http://127.0.0.1:${port}/v1.0/invoke/app/method/x`,
+    pids: [caller.pid!, callee.pid!],
+    stop: stopping(h, caller, callee),
+    ...(mtls ? { handshakes } : {}),
+  };
 }
 
 export async function haproxyPaths(h: Harness, appPort: number): Promise<Array<() => Promise<Path>>> {
@@ -88,10 +107,47 @@ export async function haproxyPaths(h: Harness, appPort: number): Promise<Array<(
     const co = await h.haproxy("haproxy-outer", HAPROXY([{ port: outer, to: `127.0.0.1:${inner}` }]), outer);
     return { name: HAPROXY_TWO_PROCESSES, url: `http://127.0.0.1:${outer}/method/x`, pids: [co.pid!, ci.pid!], stop: stopping(h, co, ci) };
   };
-  return [one, two, twoProcesses];
+  // The same again with mTLS between the two: the outer presents a client certificate, the inner
+  // demands one that chains to the CA, and the outer verifies the inner's (meshlet's hop, in haproxy).
+  const twoProcessesTls = async (): Promise<Path> => {
+    const t = await haproxyCerts(h);
+    const inner = await freePort();
+    const ci = await h.haproxy(
+      "haproxy-inner-tls",
+      HAPROXY([{ port: inner, to: `127.0.0.1:${appPort}` }]).replace(`bind 127.0.0.1:${inner}`, `bind 127.0.0.1:${inner} ssl crt ${t.inner} ca-file ${t.ca} verify required`),
+      inner,
+      true,
+    );
+    const outer = await freePort();
+    const co = await h.haproxy(
+      "haproxy-outer-tls",
+      HAPROXY([{ port: outer, to: `127.0.0.1:${inner}` }]).replace(`server s 127.0.0.1:${inner}`, `server s 127.0.0.1:${inner} ssl crt ${t.outer} ca-file ${t.ca} verify required`),
+      outer,
+    );
+    return { name: HAPROXY_TWO_PROCESSES_TLS, url: `http://127.0.0.1:${outer}/method/x`, pids: [co.pid!, ci.pid!], stop: stopping(h, co, ci) };
+  };
+  return [one, two, twoProcesses, twoProcessesTls];
+}
+
+/** A CA and a certificate (chain and key in one PEM, as haproxy reads them) for each haproxy hop. */
+async function haproxyCerts(h: Harness): Promise<{ ca: string; inner: string; outer: string }> {
+  const { initCa, issueWorkload, loadIssuer } = await import("../security/ca.ts");
+  const { newWorkloadKey } = await import("../security/pem.ts");
+  const dir = path.join(h.logDir, "haproxy-ca");
+  if (!fs.existsSync(dir)) await initCa(dir);
+  const issuer = await loadIssuer(dir);
+  const pem = async (appId: string) => {
+    const key = newWorkloadKey();
+    const { chainPem } = await issueWorkload(issuer, key.spkiPem, { trustDomain: "public", namespace: "default", appId }, { ttlMs: 86_400_000, skewMs: 300_000, now: Date.now() });
+    const file = path.join(dir, `${appId}.pem`);
+    fs.writeFileSync(file, chainPem + key.keyPem, { mode: 0o600 });
+    return file;
+  };
+  return { ca: path.join(dir, "ca.crt"), inner: await pem("haproxy-inner"), outer: await pem("haproxy-outer") };
 }
 
 export const HAPROXY_TWO_PROCESSES = "haproxy: two processes";
+export const HAPROXY_TWO_PROCESSES_TLS = "haproxy: two processes, mTLS";
 export const TCP_RELAY_TWO_PROCESSES = "bun tcp relay: two processes";
 export const BUN_FORWARDER_TWO_PROCESSES = "bun http forwarder: two processes";
 

@@ -97,6 +97,12 @@ export class Metrics {
     labelNames: ["result"],
     registers: [this.registry],
   });
+  readonly handshakes = new Counter({
+    name: "meshlet_mtls_handshakes_total",
+    help: "TLS handshakes completed on the internal transport: side=client (connections this sidecar opened to peers) or server",
+    labelNames: ["side"],
+    registers: [this.registry],
+  });
   readonly handshakesRefused = new Counter({
     name: "meshlet_mtls_handshakes_refused_total",
     help: "TLS connections the internal port refused, by the verification error",

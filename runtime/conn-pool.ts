@@ -9,9 +9,9 @@ import { safeToRepeat } from "../core/idempotent.ts";
 
 /** Idle connections older than this are closed (servers commonly drop them at 5 s). */
 const IDLE_MS = 3_000;
+/** A pool unused this long is dropped (endpoints come and go as instances restart). */
 /** Idle connections kept per endpoint; more are closed when released. */
 const MAX_IDLE = 256;
-/** A pool unused this long is dropped (endpoints come and go as instances restart). */
 const POOL_TTL_MS = 60_000;
 
 /**
@@ -34,6 +34,7 @@ class Pool {
   constructor(
     private readonly ep: Endpoint,
     private readonly connector: Connector,
+    private readonly idleMs: number,
   ) {}
 
   take(): H1Conn | null {
@@ -52,7 +53,7 @@ class Pool {
   sweep(now: number): void {
     let keep = 0;
     for (const c of this.idle) {
-      if (c.alive && now - c.idleSince < IDLE_MS) this.idle[keep++] = c;
+      if (c.alive && now - c.idleSince < this.idleMs) this.idle[keep++] = c;
       else c.destroy();
     }
     this.idle.length = keep;
@@ -79,7 +80,12 @@ export interface PooledDialer extends Dialer {
  * A Dialer over `connector`. `keyOf` names the pool a request uses: a connection proven for one
  * identity is never reused for another at the same address.
  */
-export function pooledDialer(connector: Connector, keyOf: (ep: Endpoint, appId: string, namespace: string) => string): PooledDialer {
+export function pooledDialer(
+  connector: Connector,
+  keyOf: (ep: Endpoint, appId: string, namespace: string) => string,
+  /** How long an idle connection is kept: short for apps (they close at ~5 s), longer for peer sidecars (255 s). */
+  idleMs = IDLE_MS,
+): PooledDialer {
   const pools = new Map<string, Pool>();
   const sweeper = setInterval(() => {
     const now = performance.now();
@@ -97,7 +103,7 @@ export function pooledDialer(connector: Connector, keyOf: (ep: Endpoint, appId: 
       const signal = ctx.signal;
       const key = keyOf(ep, ctx.appId, ctx.namespace);
       let pool = pools.get(key);
-      if (!pool) pools.set(key, (pool = new Pool(ep, connector)));
+      if (!pool) pools.set(key, (pool = new Pool(ep, connector, idleMs)));
       const reused = pool.take();
       if (reused) {
         try {

@@ -57,8 +57,10 @@ export class WorkloadIdentity implements TlsCredentials {
   private busy = false;
   private stopped = false;
   private readonly listeners = new Set<(m: TlsMaterial) => void>();
-  /** Renewals that worked, for tests and metrics. */
+  /** Renewals that worked, for tests. */
   renewals = 0;
+  /** Told the outcome of every renewal (metrics). */
+  onRenewal: (ok: boolean) => void = () => {};
 
   constructor(private readonly o: IdentityOptions) {}
 
@@ -126,10 +128,12 @@ export class WorkloadIdentity implements TlsCredentials {
       this.install(next);
       this.failures = 0;
       this.renewals++;
+      this.onRenewal(true);
       this.o.log.info("workload certificate renewed", { id: this.spiffeId, why, expires: new Date(next.notAfter).toISOString() });
       return true;
     } catch (e) {
       this.failures++;
+      this.onRenewal(false);
       const left = (this.issued?.notAfter ?? 0) - this.o.clock.now();
       this.o.log.error("workload certificate renewal failed; the current one stays in force", {
         source: this.o.source.describe,

@@ -58,23 +58,28 @@ export async function startMtls(s: MtlsSettings): Promise<Mtls> {
   const identity = new WorkloadIdentity({ id: s.id, source, ttlMs: s.ttlMs, skewMs: s.skewMs, clock, log: s.log });
   await identity.start();
   const refusedLog = throttledInfo(s.log);
-  let refused: Metrics["handshakesRefused"] | null = null;
-  const transport = mtlsTransport(identity, (address, why) => {
-    refused?.inc({ error: why });
-    refusedLog(`tls:${why}`, "refused a TLS connection on the internal port", { peer: address, error: why });
-  });
+  let metrics: Metrics | null = null;
+  const transport = mtlsTransport(
+    identity,
+    (address, why) => {
+      metrics?.handshakesRefused.inc({ error: why });
+      refusedLog(`tls:${why}`, "refused a TLS connection on the internal port", { peer: address, error: why });
+    },
+    (side) => metrics?.handshakes.inc({ side }),
+  );
   let gauges: ReturnType<typeof setInterval> | null = null;
   return {
     identity,
     transport,
-    observe(metrics) {
-      refused = metrics.handshakesRefused;
+    observe(m) {
+      metrics = m;
+      identity.onRenewal = (ok) => m.certRenewals.inc({ result: ok ? "renewed" : "failed" });
       const update = () => {
         const st = identity.status();
         const now = clock.now();
-        metrics.certExpiry.set({ cert: "workload" }, (st.notAfter - now) / 1000);
-        metrics.certExpiry.set({ cert: "issuer" }, (st.issuerNotAfter - now) / 1000);
-        metrics.certExpiry.set({ cert: "root" }, (st.rootsNotAfter - now) / 1000);
+        m.certExpiry.set({ cert: "workload" }, (st.notAfter - now) / 1000);
+        m.certExpiry.set({ cert: "issuer" }, (st.issuerNotAfter - now) / 1000);
+        m.certExpiry.set({ cert: "root" }, (st.rootsNotAfter - now) / 1000);
       };
       update();
       gauges = setInterval(update, 5_000);

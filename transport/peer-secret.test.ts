@@ -19,7 +19,8 @@ describe("peer secret", () => {
   it("is agreed on by processes that start at the same moment: none reads a half-written file", async () => {
     for (let round = 0; round < 10; round++) {
       const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "meshlet-secret-")), "peer-secret");
-      const script = `import { loadPeerSecret } from ${JSON.stringify(path.join(ROOT, "transport", "peer-secret.ts"))}; process.stdout.write(loadPeerSecret(${JSON.stringify(file)}));`;
+      // Bun.write to stdout is awaited: a process.stdout.write to a pipe was once lost at exit.
+      const script = `import { loadPeerSecret } from ${JSON.stringify(path.join(ROOT, "transport", "peer-secret.ts"))}; await Bun.write(Bun.stdout, loadPeerSecret(${JSON.stringify(file)}));`;
       const runs = Array.from({ length: 6 }, () =>
         new Promise<string>((resolve, reject) => {
           const p = spawn(path.join(ROOT, "node_modules", ".bin", "bun"), ["-e", script]);

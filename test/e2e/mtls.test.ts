@@ -5,10 +5,13 @@
 
 import { afterAll, describe, expect, it } from "vitest";
 import autocannon from "autocannon";
+import crypto from "node:crypto";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
+import tls from "node:tls";
 import { execFileSync } from "node:child_process";
-import { killAll, MESHLET, runRecord, sleep, startSidecar, tempFile, tempHome, waitFor, type Sidecar } from "../helpers.ts";
+import { freePort, killAll, MESHLET, runRecord, sleep, startSidecar, tempFile, tempHome, waitFor, type Sidecar } from "../helpers.ts";
 import { testCa } from "../certs.ts";
 
 afterAll(killAll);
@@ -68,6 +71,45 @@ describe("certificate rotation without a failed request", () => {
     const after = await fetch(`${caller.url}/v1.0/invoke/ledger/method/entries`);
     expect(after.status).toBe(200);
   }, 90_000);
+});
+
+describe("certificates someone else writes (--cert-dir)", () => {
+  it("serves cert-manager's files and swaps them live when a Secret mount updates", async () => {
+    const ca = await testCa();
+    // A Secret volume as the kubelet writes it: files are symlinks into ..data, swapped in one rename.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "meshlet-certdir-"));
+    const publish = async (gen: number) => {
+      const c = await ca.issue("warehouse");
+      const data = path.join(dir, `..gen${gen}`);
+      fs.mkdirSync(data);
+      fs.writeFileSync(path.join(data, "tls.crt"), c.chainPem);
+      fs.writeFileSync(path.join(data, "tls.key"), c.keyPem, { mode: 0o600 });
+      fs.writeFileSync(path.join(data, "ca.crt"), ca.trustPem);
+      fs.symlinkSync(`..gen${gen}`, path.join(dir, "..data_tmp"));
+      fs.renameSync(path.join(dir, "..data_tmp"), path.join(dir, "..data"));
+      for (const f of ["tls.crt", "tls.key", "ca.crt"]) if (!fs.existsSync(path.join(dir, f))) fs.symlinkSync(`..data/${f}`, path.join(dir, f));
+      return new crypto.X509Certificate(c.chainPem).serialNumber;
+    };
+    await publish(1);
+    const internal = await freePort();
+    const callee = await startSidecar({ appId: "warehouse", home: tempHome(), echo: true, args: ["--cert-dir", dir, "-I", String(internal)] });
+    expect(callee.output()).toContain(`cert-manager files in ${dir}`);
+    const cfg = tempFile("static.yaml", `kind: Configuration\nspec:\n  nameResolution:\n    component: static\n    configuration:\n      apps:\n        warehouse: ["127.0.0.1:${internal}"]\n`);
+    const caller = await startSidecar({ appId: "shop", home: tempHome(), args: ["-c", cfg], env: ca.env });
+    expect((await fetch(`${caller.url}/v1.0/invoke/warehouse/method/a`)).status).toBe(200);
+    const serial = await publish(2);
+    await waitFor("the callee to swap its certificate", async () => renewals(callee, "source files changed") >= 1, 10_000);
+    const probe = await ca.issue("probe");
+    const seen = await new Promise<string>((resolve, reject) => {
+      const s = tls.connect({ host: "127.0.0.1", port: internal, cert: probe.chainPem, key: probe.keyPem, ca: ca.trustPem, checkServerIdentity: () => undefined }, () => {
+        resolve(s.getPeerCertificate().serialNumber);
+        s.destroy();
+      });
+      s.on("error", reject);
+    });
+    expect(seen).toBe(serial);
+    expect((await fetch(`${caller.url}/v1.0/invoke/warehouse/method/b`)).status).toBe(200);
+  });
 });
 
 describe("trust", () => {

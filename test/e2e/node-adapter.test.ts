@@ -15,11 +15,32 @@ import { EMPTY_POLICY_SET } from "../../resiliency/policy/types.ts";
 import { ECHO_APP, freePort, killAll, spawnProc, waitFor } from "../helpers.ts";
 import { runSmoke } from "../smoke.ts";
 import { exchange } from "../raw-http.ts";
+import { startMtls } from "../../security/setup.ts";
+import type { InternalTransport } from "../../transport/transport.ts";
 
 const sidecars: Sidecar[] = [];
 const urls: Record<string, string> = {};
 
-async function startNodeSidecar(appId: string, dir: string): Promise<void> {
+const stops: (() => void)[] = [];
+
+/** In-process mTLS for a Node sidecar: the local CA in `home` (made on first use), node:tls both ways. */
+async function nodeMtls(appId: string, home: string): Promise<InternalTransport> {
+  const m = await startMtls({
+    id: { trustDomain: "public", namespace: "default", appId },
+    ttlMs: 3_600_000,
+    skewMs: 60_000,
+    sentryAddress: null,
+    certDir: null,
+    controlPlaneTrustDomain: "cluster.local",
+    home,
+    env: {},
+    log: silentLogger,
+  });
+  stops.push(() => m.stop());
+  return m.transport;
+}
+
+async function startNodeSidecar(appId: string, dir: string, transport?: InternalTransport): Promise<void> {
   const appPort = await freePort();
   spawnProc("node", [ECHO_APP], { APP_PORT: String(appPort), APP_ID: appId });
   const cfg: SidecarConfig = {
@@ -41,7 +62,7 @@ async function startNodeSidecar(appId: string, dir: string): Promise<void> {
     metricsPort: null,
     runtimeVersion: "meshlet-test",
   };
-  const s = new Sidecar(cfg, nodeRuntime, new LocalRegistry({ dir }), silentLogger);
+  const s = new Sidecar(cfg, nodeRuntime, new LocalRegistry({ dir }), silentLogger, transport);
   const { httpPort } = await s.start();
   sidecars.push(s);
   urls[appId] = `http://127.0.0.1:${httpPort}`;
@@ -52,9 +73,15 @@ beforeAll(async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "meshlet-node-"));
   await startNodeSidecar("orders", dir);
   await startNodeSidecar("checkout", dir);
+  // A second pair with mTLS between them, on Node's own TLS in both directions.
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), "meshlet-node-tls-"));
+  const tlsDir = path.join(home, "registry");
+  await startNodeSidecar("payments", tlsDir, await nodeMtls("payments", home));
+  await startNodeSidecar("shipping", tlsDir, await nodeMtls("shipping", home));
 });
 afterAll(async () => {
   await Promise.all(sidecars.map((s) => s.stop(true)));
+  for (const stop of stops) stop();
   await killAll();
 });
 
@@ -62,6 +89,11 @@ describe("Node adapter", () => {
   it("passes the smoke checks in both directions", async () => {
     await runSmoke(urls.checkout!, "orders", "checkout");
     await runSmoke(urls.orders!, "checkout", "orders");
+  });
+
+  it("passes them with mTLS between the sidecars too (node:tls listener and dialer)", async () => {
+    await runSmoke(urls.shipping!, "payments", "shipping");
+    await runSmoke(urls.payments!, "shipping", "payments");
   });
 
   it("keeps Content-Length on a streamed response and relays a 20 MB body", async () => {
