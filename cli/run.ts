@@ -248,6 +248,12 @@ export async function runCommand(args: string[]): Promise<number> {
   }
   const metricsPort = ports.metricsPort ?? p.metricsPort;
   mtls?.observe(sidecar.metrics);
+  if (mtls) {
+    // Never present an expired certificate to peers: out of discovery until renewal works again.
+    const s = sidecar;
+    mtls.identity.onExpired = (why) => void s.suspend(why);
+    mtls.identity.onRecovered = () => s.resume();
+  }
   info(`Starting meshlet with id ${cfg.appId}. HTTP Port: ${ports.httpPort}. gRPC Port: ${p.grpcPort}`);
   log.info(`name resolution: ${resolver.name}: ${why}`);
   log.info("listening", {

@@ -314,6 +314,27 @@ export class Sidecar {
   }
 
 
+  /**
+   * Takes this sidecar out of discovery and reports it not ready, saying why (its workload
+   * certificate expired while renewal kept failing): peers stop dialing a certificate they would
+   * refuse. `resume` registers it again.
+   */
+  async suspend(why: string): Promise<void> {
+    if (this.state.shuttingDown) return;
+    this.state.ready = false;
+    this.state.notReady = why;
+    if (this.probeTimer) clearTimeout(this.probeTimer);
+    this.probeTimer = null;
+    this.log.error("sidecar taken out of discovery", { why });
+    await this.resolver.deregister().catch(() => {});
+  }
+
+  resume(): void {
+    if (this.state.shuttingDown || this.state.notReady === null) return;
+    this.log.info("sidecar back in discovery");
+    void this.becomeReady();
+  }
+
   /** Deregisters first (no new callers), then drains for up to the graceful period. */
   stop(force = false): Promise<void> {
     this.stopping ??= (async () => {

@@ -135,4 +135,45 @@ describe("workload identity renewal", () => {
     const wi2 = new WorkloadIdentity({ id: ID, source: bad as IdentitySource, ttlMs: HOUR, skewMs: 0, clock: fakeClock().clock, log });
     await expect(wi2.start()).rejects.toThrow("the token expired");
   });
+
+  it("announces an expiry renewal could not prevent, and the recovery, so the sidecar leaves discovery meanwhile", async () => {
+    const fc = fakeClock();
+    const src = source();
+    const { log } = recordingLog();
+    const wi = new WorkloadIdentity({ id: ID, source: src as IdentitySource, ttlMs: HOUR, skewMs: 0, clock: fc.clock, log, pollMs: 3_600_000 });
+    const events: string[] = [];
+    wi.onExpired = (why) => events.push(`expired: ${why}`);
+    wi.onRecovered = () => events.push("recovered");
+    await wi.start();
+    src.fail = new Error("sentry down");
+    fc.advance(HOUR - 1);
+    await settle();
+    expect(events).toEqual([]);
+    fc.advance(1);
+    await settle();
+    expect(events).toHaveLength(1);
+    expect(events[0]).toContain("expired at");
+    expect(events[0]).toContain("renewal from the test source keeps failing");
+    src.fail = null;
+    fc.advance(30_000);
+    await settle();
+    expect(events[1]).toBe("recovered");
+    expect(wi.current().chainPem).toBe("chain2");
+    wi.stop();
+  });
+
+  it("waits out certificates longer than a runtime timer can (60 days) instead of renewing at once", async () => {
+    const fc = fakeClock();
+    const src = source();
+    const { log } = recordingLog();
+    const wi = new WorkloadIdentity({ id: ID, source: src as IdentitySource, ttlMs: 60 * 24 * HOUR, skewMs: 0, clock: fc.clock, log, pollMs: 3_600_000 });
+    await wi.start();
+    fc.advance(41 * 24 * HOUR);
+    await settle();
+    expect(src.calls).toBe(1);
+    fc.advance(2 * 24 * HOUR);
+    await settle();
+    expect(src.calls).toBe(2);
+    wi.stop();
+  });
 });

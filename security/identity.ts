@@ -35,6 +35,8 @@ export interface IdentityOptions {
 }
 
 const RETRY_MIN_MS = 500;
+/** Longest single timer: runtimes fire longer ones at once (2^31 - 1 ms overflows). */
+const MAX_TIMER_MS = 24 * 3_600_000;
 const RETRY_MAX_MS = 30_000;
 
 const human = (ms: number) => {
@@ -61,6 +63,11 @@ export class WorkloadIdentity implements TlsCredentials {
   renewals = 0;
   /** Told the outcome of every renewal (metrics). */
   onRenewal: (ok: boolean) => void = () => {};
+  /** Told when the certificate in force expired unrenewed, and when a new one ended that. */
+  onExpired: (why: string) => void = () => {};
+  onRecovered: () => void = () => {};
+  private expiryTimer: unknown = null;
+  private expired = false;
 
   constructor(private readonly o: IdentityOptions) {}
 
@@ -114,9 +121,8 @@ export class WorkloadIdentity implements TlsCredentials {
 
   stop(): void {
     this.stopped = true;
-    if (this.timer !== null) this.o.clock.clearTimeout(this.timer);
-    if (this.poller !== null) this.o.clock.clearTimeout(this.poller);
-    this.timer = this.poller = null;
+    for (const t of [this.timer, this.poller, this.expiryTimer]) if (t !== null) this.o.clock.clearTimeout(t);
+    this.timer = this.poller = this.expiryTimer = null;
   }
 
   /** Renews now (also what the timer and a changed file call); false when it failed. */
@@ -156,6 +162,23 @@ export class WorkloadIdentity implements TlsCredentials {
     this.issuedAt = this.o.clock.now();
     this.material = { chainPem: next.chainPem, keyPem: next.keyPem, trustPem: next.trustPem, generation: ++this.generation };
     if (this.generation > 1) for (const fn of this.listeners) fn(this.material);
+    if (this.expired) {
+      this.expired = false;
+      this.onRecovered();
+    }
+    // Should renewal fail until then, the expiry is announced the moment it happens.
+    if (this.expiryTimer !== null) this.o.clock.clearTimeout(this.expiryTimer);
+    const arm = () => {
+      this.expiryTimer = this.o.clock.setTimeout(() => {
+        this.expiryTimer = null;
+        if (this.stopped || this.issued !== next) return;
+        if (this.o.clock.now() < next.notAfter) return arm();
+        this.expired = true;
+        this.o.log.error("the workload certificate expired and could not be renewed", { id: this.spiffeId, source: this.o.source.describe });
+        this.onExpired(`the workload certificate ${this.spiffeId} expired at ${new Date(next.notAfter).toISOString()} and renewal from the ${this.o.source.describe} keeps failing`);
+      }, Math.min(MAX_TIMER_MS, Math.max(0, next.notAfter - this.o.clock.now())));
+    };
+    arm();
   }
 
   /** At `renewAt` of the life left when issued; after failures, sooner, with backoff, never past expiry. */
@@ -173,10 +196,13 @@ export class WorkloadIdentity implements TlsCredentials {
       const left = s.notAfter - now;
       if (left > 0) wait = Math.min(wait, Math.max(RETRY_MIN_MS, left / 4));
     }
+    const due = now + Math.max(0, wait);
     this.timer = this.o.clock.setTimeout(() => {
       this.timer = null;
+      // A long wait is taken in steps of at most a day.
+      if (this.o.clock.now() < due) return this.scheduleRenewal();
       void this.renew("scheduled");
-    }, Math.max(0, wait));
+    }, Math.min(MAX_TIMER_MS, Math.max(0, wait)));
   }
 
   private startPolling(): void {

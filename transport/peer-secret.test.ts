@@ -19,8 +19,7 @@ describe("peer secret", () => {
   it("is agreed on by processes that start at the same moment: none reads a half-written file", async () => {
     for (let round = 0; round < 10; round++) {
       const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "meshlet-secret-")), "peer-secret");
-      // Bun.write to stdout is awaited: a process.stdout.write to a pipe was once lost at exit.
-      const script = `import { loadPeerSecret } from ${JSON.stringify(path.join(ROOT, "transport", "peer-secret.ts"))}; await Bun.write(Bun.stdout, loadPeerSecret(${JSON.stringify(file)}));`;
+      const script = `import { loadPeerSecret } from ${JSON.stringify(path.join(ROOT, "transport", "peer-secret.ts"))}; process.stdout.write(loadPeerSecret(${JSON.stringify(file)}));`;
       const runs = Array.from({ length: 6 }, () =>
         new Promise<string>((resolve, reject) => {
           const p = spawn(path.join(ROOT, "node_modules", ".bin", "bun"), ["-e", script]);
@@ -28,7 +27,8 @@ describe("peer secret", () => {
           let err = "";
           p.stdout.on("data", (d) => (out += d));
           p.stderr.on("data", (d) => (err += d));
-          p.on("exit", (code) => (code === 0 ? resolve(out) : reject(new Error(err))));
+          // 'close', not 'exit': 'exit' can come before the last of stdout has been read.
+          p.on("close", (code) => (code === 0 ? resolve(out) : reject(new Error(err))));
         }),
       );
       const secrets = await Promise.all(runs);

@@ -11,6 +11,7 @@ import { execFileSync } from "node:child_process";
 import { ECHO_APP, freePort, killAll, MESHLET, spawnProc, startSidecar, tempFile, tempHome, waitFor, type Proc } from "../helpers.ts";
 
 let ca: string;
+let sentry: Proc | null = null;
 let sentryPort: number;
 let trust: string;
 const cli = (args: string[]) => execFileSync(MESHLET, args, { encoding: "utf8", env: { ...process.env, MESHLET_HOME: tempHome() } });
@@ -43,8 +44,9 @@ describe("meshlet sentry for several hosts", () => {
     const args = ["run", "-a", "inventory", "-H", String(port), "-I", String(internal), "-p", String(appPort), "-c", corp, "--sentry-address", `127.0.0.1:${sentryPort}`, "--", "node", ECHO_APP];
     const early = spawnProc(MESHLET, args, { MESHLET_HOME: tempHome(), ...env });
     await waitFor("the sidecar to report the sentry down", async () => early.output().includes(`cannot reach the sentry at 127.0.0.1:${sentryPort}`));
-    const sentry = startSentry();
-    await waitFor("the sentry to listen", async () => sentry.output().includes("meshlet sentry on"));
+    const running = startSentry();
+    sentry = running;
+    await waitFor("the sentry to listen", async () => running.output().includes("meshlet sentry on"));
     await waitFor("the sidecar to become healthy", async () => (await fetch(`http://127.0.0.1:${port}/v1.0/healthz`).catch(() => null))?.status === 204, 30_000);
     expect(early.output()).toContain("mtls as spiffe://corp/ns/shop/inventory (sentry at 127.0.0.1:");
 
@@ -55,7 +57,7 @@ describe("meshlet sentry for several hosts", () => {
     expect(r.status, await r.clone().text()).toBe(200);
     const seen = (await r.json()) as { headers: Record<string, string> };
     expect([seen.headers["dapr-caller-app-id"], seen.headers["dapr-caller-namespace"]]).toEqual(["storefront", "shop"]);
-    expect(sentry.output()).toContain("signed a workload certificate");
+    expect(running.output()).toContain("signed a workload certificate");
   }, 60_000);
 
   it("refuses a sidecar whose token is for another namespace: one line, exit 1", async () => {
@@ -68,6 +70,28 @@ describe("meshlet sentry for several hosts", () => {
     expect(lines[0]).toContain("refused to sign spiffe://corp/ns/shop/intruder (403): the token admits namespace prod, not shop");
     expect(p.output()).not.toMatch(/\n\s+at /);
   });
+
+  it("leaves discovery when its certificate expires with the sentry gone, and comes back when it returns", async () => {
+    const short = tempFile("short.yaml", fs.readFileSync(corp, "utf8") + "  mtls:\n    workloadCertTTL: 10s\n");
+    const env = { NAMESPACE: "shop", DAPR_TRUST_ANCHORS: trust, DAPR_SENTRY_TOKEN_FILE: token("shop") };
+    const s = await startSidecar({ appId: "ephemeral", home: tempHome(), echo: true, args: ["-c", short, "--sentry-address", `127.0.0.1:${sentryPort}`], env });
+    const old = sentry!;
+    process.kill(old.pid, "SIGTERM");
+    await new Promise((r) => old.child.once("exit", r));
+    const health = async () => {
+      const r = await fetch(`${s.url}/v1.0/healthz`);
+      return { status: r.status, body: await r.text() };
+    };
+    const down = await waitFor("the expired sidecar to report not ready", async () => {
+      const h = await health();
+      return h.status !== 204 ? h : null;
+    }, 20_000);
+    expect(down.body).toContain("expired at");
+    expect(s.output()).toContain("sidecar taken out of discovery");
+    sentry = startSentry();
+    await waitFor("the sidecar to recover", async () => (await health()).status === 204, 40_000);
+    expect(s.output()).toContain("sidecar back in discovery");
+  }, 90_000);
 
   it("meshlet certs show, export and import move the trust bundle", () => {
     const show = cli(["certs", "show", "--dir", ca]);
