@@ -30,6 +30,21 @@ describe("power of two choices over outstanding x EWMA", () => {
     expect(picks.slow).toBeGreaterThan(0); // still probed now and then
   });
 
+  it("does not judge an instance by its first answer (a cold start), only from the second on", () => {
+    let now = 0;
+    const lb = new EndpointLoad(() => now, () => 0.5);
+    lb.finish(slow, lb.start(slow), true);
+    now = 1;
+    let at = lb.start(fast);
+    now = 200; // the first answer took 199 ms: TLS verification, JIT, the app's first request
+    lb.finish(fast, at, true);
+    expect(lb.score(fast)).toBeLessThanOrEqual(lb.score(slow));
+    at = lb.start(fast);
+    now = 400; // the second one counts
+    lb.finish(fast, at, true);
+    expect(lb.score(fast)).toBeGreaterThan(lb.score(slow));
+  });
+
   it("treats a failure as slow, so the next pick prefers the other instance", () => {
     let now = 0;
     const lb = new EndpointLoad(() => now, () => 0.5);

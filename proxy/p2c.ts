@@ -6,6 +6,8 @@ import type { Endpoint } from "../core/call.ts";
 
 interface Stat {
   outstanding: number;
+  /** Successful answers seen; the first is a cold start (JIT, TLS verification, the app's first request) and not counted. */
+  answered: number;
   /** EWMA of latency in ms; starts optimistic so new instances get tried. */
   ewma: number;
   lastAt: number;
@@ -25,7 +27,7 @@ export class EndpointLoad {
 
   private stat(key: string): Stat {
     let s = this.stats.get(key);
-    if (!s) this.stats.set(key, (s = { outstanding: 0, ewma: INITIAL_MS, lastAt: this.now() }));
+    if (!s) this.stats.set(key, (s = { outstanding: 0, answered: 0, ewma: INITIAL_MS, lastAt: this.now() }));
     return s;
   }
 
@@ -55,6 +57,12 @@ export class EndpointLoad {
     const s = this.stat(ep.key);
     s.outstanding = Math.max(0, s.outstanding - 1);
     const t = this.now();
+    // An instance's first answer pays its cold start (first connection's TLS verification, JIT,
+    // the app's first request): a peak from it would starve the instance for many seconds.
+    if (ok && s.answered++ === 0) {
+      s.lastAt = t;
+      return;
+    }
     const rtt = ok ? Math.max(0.001, t - startedAt) : FAILURE_PENALTY_MS;
     const w = Math.exp(-(t - s.lastAt) / TAU);
     // Peak-EWMA: a sample above the average replaces it at once, lower ones decay in.
