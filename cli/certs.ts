@@ -119,6 +119,12 @@ async function importCa(args: string[]): Promise<number> {
   }
   const incoming = parseCerts(text, bundleFile);
   if (incoming.some((c) => !c.ca)) throw new CertError(`${bundleFile}: holds a certificate that is not a CA; a trust bundle holds roots only`);
+  const withIssuer = isDir && fs.existsSync(path.join(from, CA_FILES.issuer));
+  // Checked before anything is written: an import either happens whole or not at all.
+  const issuerHere = path.join(dir, CA_FILES.issuer);
+  if (withIssuer && fs.existsSync(issuerHere) && fs.readFileSync(issuerHere, "utf8") !== fs.readFileSync(path.join(from, CA_FILES.issuer), "utf8")) {
+    throw new CertError(`${issuerHere} already holds another issuer; it is never overwritten: move it away first`);
+  }
   ensurePrivateDir(dir);
   const trustFile = path.join(dir, CA_FILES.trust);
   const have = fs.existsSync(trustFile) ? fs.readFileSync(trustFile, "utf8") : "";
@@ -130,11 +136,8 @@ async function importCa(args: string[]): Promise<number> {
   fs.writeFileSync(tmp, merged, { mode: 0o644 });
   fs.renameSync(tmp, trustFile);
   ok(`${trustFile}: ${added.length} root(s) added, ${known.size} kept`);
-  if (isDir && fs.existsSync(path.join(from, CA_FILES.issuer))) {
+  if (withIssuer) {
     const issuerFile = path.join(dir, CA_FILES.issuer);
-    if (fs.existsSync(issuerFile) && fs.readFileSync(issuerFile, "utf8") !== fs.readFileSync(path.join(from, CA_FILES.issuer), "utf8")) {
-      throw new CertError(`${issuerFile} already holds another issuer; it is never overwritten: move it away first`);
-    }
     fs.copyFileSync(path.join(from, CA_FILES.issuer), issuerFile);
     fs.writeFileSync(path.join(dir, CA_FILES.issuerKey), fs.readFileSync(path.join(from, CA_FILES.issuerKey)), { mode: 0o600 });
     await loadIssuer(dir);
