@@ -70,6 +70,13 @@ export class Harness {
     return c;
   }
 
+  /** A Zipkin receiver on `port`, on the load's core (a collector runs beside, not on, the sidecars' core). */
+  async zipkinSink(name: string, port: number): Promise<ChildProcess> {
+    const c = this.spawn(name, [BUN, path.join(ROOT, "bench", "peers", "zipkin-sink.ts"), String(port)], 0);
+    await waitHttp(`http://127.0.0.1:${port}/`, 200);
+    return c;
+  }
+
   /** A Bun peer from bench/peers/ (tcp-relay.ts, bun-forwarder.ts) listening on `port`. */
   async bunPeer(script: string, name: string, port: number, upstreamPort: number): Promise<ChildProcess> {
     const c = this.spawn(name, [BUN, path.join(ROOT, "bench", "peers", script), String(port), String(upstreamPort)], 1, SIDECAR_RUNTIME_ENV);

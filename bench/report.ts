@@ -2,7 +2,16 @@
 // added over direct, CPU in vCPU and peak RSS per proxy process, and throughput ratios.
 
 import type { LoadResult, Pace } from "./harness.ts";
-import { BUN_FORWARDER_TWO_PROCESSES, HAPROXY_TWO_PROCESSES, HAPROXY_TWO_PROCESSES_TLS, TCP_RELAY_TWO_PROCESSES, TWO_SIDECARS, TWO_SIDECARS_PLAIN } from "./scenarios.ts";
+import {
+  BUN_FORWARDER_TWO_PROCESSES,
+  HAPROXY_TWO_PROCESSES,
+  HAPROXY_TWO_PROCESSES_TLS,
+  TCP_RELAY_TWO_PROCESSES,
+  TWO_SIDECARS,
+  TWO_SIDECARS_PLAIN,
+  TWO_SIDECARS_TRACED,
+  TWO_SIDECARS_TRACED_DEFAULT,
+} from "./scenarios.ts";
 
 export interface PathResult {
   name: string;
@@ -91,6 +100,7 @@ export function targets(r: Report): Target[] {
     out.push({ goal: `each sidecar <= 60 MB RSS (${pace})`, met: two.peakRssMb.every((m) => m <= 60), measured: mem(two), peers: peerFigures(mem) });
   }
   out.push(...mtlsTargets(r, pace));
+  out.push(...tracingTargets(r, pace));
   const one = r.max.find((x) => x.name.startsWith("meshlet"));
   const hap = r.max.find((x) => x.name.startsWith("haproxy"));
   if (one && hap) {
@@ -131,6 +141,25 @@ export function mtlsTargets(r: Report, pace: Pace): Target[] {
       measured: `${tls.handshakes} handshakes for ${tls.load.requests} requests on ${r.settings.connections} connections (reuse ${f(reuse * 100, 2)} %)`,
       peers: "-",
     });
+  }
+  return out;
+}
+
+/** What tracing costs over the same two sidecars without it, in the same run. */
+export function tracingTargets(r: Report, pace: Pace): Target[] {
+  const at = (name: string) => r.fixed.find((x) => x.load.pace === pace && x.name === name);
+  const [plain, all, dflt] = [at(TWO_SIDECARS), at(TWO_SIDECARS_TRACED), at(TWO_SIDECARS_TRACED_DEFAULT)];
+  if (!plain || plain.load.p50 === null) return [];
+  const out: Target[] = [];
+  const cost = (x: PathResult) => ({ p50: x.load.p50! - plain.load.p50!, cpu: x.vcpu.map((c, i) => c / plain.vcpu[i]! - 1) });
+  const pct = (xs: number[]) => xs.map((x) => `${x >= 0 ? "+" : ""}${f(x * 100, 0)} %`).join(" + ");
+  if (all && all.load.p50 !== null) {
+    const c = cost(all);
+    out.push({ goal: `tracing at rate 1 adds <= 0.1 ms p50 and <= 15 % CPU per sidecar (${pace})`, met: c.p50 <= 0.1 && c.cpu.every((x) => x <= 0.15), measured: `+${f(c.p50, 3)} ms, ${pct(c.cpu)}`, peers: "-" });
+  }
+  if (dflt && dflt.load.p50 !== null) {
+    const c = cost(dflt);
+    out.push({ goal: `tracing at 0.0001 within noise of none (${pace})`, met: null, measured: `+${f(c.p50, 3)} ms, ${pct(c.cpu)}`, peers: "-" });
   }
   return out;
 }

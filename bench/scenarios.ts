@@ -55,6 +55,26 @@ export async function oneSidecar(h: Harness, appPort: number): Promise<Path> {
 }
 
 export const TWO_SIDECARS = "meshlet: two sidecars";
+export const TWO_SIDECARS_TRACED = "meshlet: two sidecars, tracing rate 1";
+export const TWO_SIDECARS_TRACED_DEFAULT = "meshlet: two sidecars, tracing rate 0.0001";
+
+/** Two sidecars exporting every span (or Dapr's default share) to a Zipkin receiver on loopback. */
+export async function tracedSidecars(h: Harness, appPort: number, rate: string): Promise<Path> {
+  const sinkPort = await freePort();
+  const sink = await h.zipkinSink(`zipkin-sink-${rate}`, sinkPort);
+  const config = path.join(h.logDir, `tracing-${rate}.yaml`);
+  fs.writeFileSync(config, `apiVersion: dapr.io/v1alpha1\nkind: Configuration\nmetadata: {name: t}\nspec:\n  tracing:\n    samplingRate: "${rate}"\n    zipkin:\n      endpointAddress: "http://127.0.0.1:${sinkPort}/api/v2/spans"\n`);
+  const home = path.join(h.logDir, `home-traced-${rate}`);
+  const callee = await h.sidecar("app", await freePort(), appPort, ["-c", config], home);
+  const port = await freePort();
+  const caller = await h.sidecar("client", port, null, ["-c", config], home);
+  return {
+    name: rate === "1" ? TWO_SIDECARS_TRACED : TWO_SIDECARS_TRACED_DEFAULT,
+    url: `http://127.0.0.1:${port}/v1.0/invoke/app/method/x`,
+    pids: [caller.pid!, callee.pid!],
+    stop: stopping(h, caller, callee, sink),
+  };
+}
 export const TWO_SIDECARS_PLAIN = "meshlet: two sidecars, mTLS off";
 
 /** Two sidecars as users run them (mTLS on), or with a Configuration that turns mTLS off. */

@@ -7,6 +7,8 @@ import type { MeshConfiguration, NameResolutionSpec } from "../config/configurat
 import { DEFAULT_MTLS, type MtlsSpec } from "../config/mtls-spec.ts";
 import type { AccessControl } from "../security/acl/policy.ts";
 import type { Mtls } from "../security/setup.ts";
+import type { TracingSpec } from "../config/tracing-spec.ts";
+import { NO_TRACING, type Tracing } from "../observability/tracing.ts";
 import { DEFAULT_TRUST_DOMAIN } from "../security/spiffe.ts";
 import { EMPTY_POLICY_SET } from "../resiliency/policy/types.ts";
 import { createLogger, LEVELS, type Level } from "../core/log.ts";
@@ -51,6 +53,7 @@ interface RunPlan {
   level: Level;
   nameResolution: NameResolutionSpec | null;
   mtls: MtlsSpec;
+  tracing: TracingSpec | null;
   trustDomain: string;
   sentryAddress: string | null;
   certDir: string | null;
@@ -106,9 +109,9 @@ async function plan(args: string[]): Promise<RunPlan> {
 
   const configFile = v.config ?? null;
   // YAML, CEL and their parsers are loaded only when there is YAML to read.
-  const conf: Pick<MeshConfiguration, "nameResolution" | "mtls" | "accessControl" | "trustDomain"> = configFile
+  const conf: Pick<MeshConfiguration, "nameResolution" | "mtls" | "accessControl" | "trustDomain" | "tracing"> = configFile
     ? (await import("../config/configuration.ts")).loadConfiguration(configFile)
-    : { nameResolution: null, mtls: DEFAULT_MTLS, accessControl: null as AccessControl | null, trustDomain: DEFAULT_TRUST_DOMAIN };
+    : { nameResolution: null, mtls: DEFAULT_MTLS, accessControl: null as AccessControl | null, trustDomain: DEFAULT_TRUST_DOMAIN, tracing: null };
   const sentryAddress = v["sentry-address"] ?? conf.mtls.sentryAddress;
   const certDir = v["cert-dir"] ?? (process.env.MESHLET_CERT_DIR || null);
   if (v["enable-mtls"] && !conf.mtls.enabled) throw new UsageError(`--enable-mtls: the Configuration ${configFile} sets spec.mtls.enabled: false`);
@@ -176,6 +179,7 @@ async function plan(args: string[]): Promise<RunPlan> {
     level,
     nameResolution: conf.nameResolution,
     mtls: conf.mtls,
+    tracing: conf.tracing,
     trustDomain: conf.trustDomain,
     sentryAddress,
     certDir,
@@ -217,6 +221,15 @@ export async function runCommand(args: string[]): Promise<number> {
     }
   }
 
+  // Tracing loads the OpenTelemetry SDK only when an exporter is configured.
+  let tracing: Tracing = NO_TRACING;
+  let spansLost = 0;
+  const t = p.tracing;
+  if (t && (t.zipkinUrl || t.otel || t.stdout)) {
+    const { startOtel } = await import("../observability/otel.ts");
+    tracing = await startOtel(t, p.cfg.appId, log, (n) => (spansLost += n));
+  }
+
   // Dapr's default API port is 3500; a port the user left out that turns out to be taken (two
   // `meshlet run` starting together) is replaced by a free one instead of failing.
   let child: ChildProcess | null = null;
@@ -228,7 +241,7 @@ export async function runCommand(args: string[]): Promise<number> {
   let sidecar: Sidecar;
   let ports: Awaited<ReturnType<Sidecar["start"]>>;
   for (;;) {
-    sidecar = new Sidecar(cfg, bunRuntime, resolver, log, mtls?.transport);
+    sidecar = new Sidecar(cfg, bunRuntime, resolver, log, mtls?.transport, tracing);
     try {
       ports = await sidecar.start();
       break;
@@ -248,6 +261,14 @@ export async function runCommand(args: string[]): Promise<number> {
   }
   const metricsPort = ports.metricsPort ?? p.metricsPort;
   mtls?.observe(sidecar.metrics);
+  if (tracing.on) {
+    const m = sidecar.metrics.spansLost;
+    let counted = 0;
+    setInterval(() => {
+      m.inc(spansLost - counted);
+      counted = spansLost;
+    }, 5_000).unref();
+  }
   if (mtls) {
     // Never present an expired certificate to peers: out of discovery until renewal works again.
     const s = sidecar;

@@ -8,6 +8,7 @@ import { parseAccessControl } from "../security/acl/parse.ts";
 import type { AccessControl } from "../security/acl/policy.ts";
 import { DEFAULT_TRUST_DOMAIN } from "../security/spiffe.ts";
 import { DEFAULT_MTLS, type MtlsSpec } from "./mtls-spec.ts";
+import { parseTracing, type TracingSpec } from "./tracing-spec.ts";
 
 export { DEFAULT_MTLS, type MtlsSpec };
 
@@ -33,6 +34,8 @@ export interface MeshConfiguration {
   readonly accessControl: AccessControl | null;
   /** The app's trust domain: accessControl.trustDomain, else `public`. */
   readonly trustDomain: string;
+  /** spec.tracing; null: no section (trace context is propagated, nothing is exported). */
+  readonly tracing: TracingSpec | null;
 }
 
 export const EMPTY_CONFIGURATION: MeshConfiguration = Object.freeze({
@@ -40,6 +43,7 @@ export const EMPTY_CONFIGURATION: MeshConfiguration = Object.freeze({
   mtls: DEFAULT_MTLS,
   accessControl: null,
   trustDomain: DEFAULT_TRUST_DOMAIN,
+  tracing: null,
 });
 
 function mtlsSpec(r: Reader, node: Node | null): MtlsSpec {
@@ -86,8 +90,9 @@ export function loadConfiguration(file: string): MeshConfiguration {
   const nameResolution = v.nameResolution ? nameResolutionSpec(r, v.nameResolution, file) : null;
   const mtls = mtlsSpec(r, v.mtls ?? null);
   const accessControl = parseAccessControl(r, v.accessControl ?? null);
+  const tracing = parseTracing(r, v.tracing ?? null);
   if (r.problems.length) throw new ConfigError(r.problems.join("\n"));
-  return Object.freeze({ nameResolution, mtls, accessControl, trustDomain: accessControl?.trustDomain ?? DEFAULT_TRUST_DOMAIN });
+  return Object.freeze({ nameResolution, mtls, accessControl, trustDomain: accessControl?.trustDomain ?? DEFAULT_TRUST_DOMAIN, tracing });
 }
 
 function nameResolutionSpec(r: Reader, node: Node, file: string): NameResolutionSpec | null {

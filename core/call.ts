@@ -61,6 +61,11 @@ export interface CallContext {
    * TLS handshake) took, in ms. The balancer leaves it out of the instance's latency estimate.
    */
   connectMs?: number;
+  /** Set by the listener's trace-context step: the traceparent of the span this call runs under. */
+  traceparent?: string | null;
+  /** Set by the attempt-span step: attempts so far, and how the last one ended (the next one's retry reason). */
+  attempt?: number;
+  lastOutcome?: string | null;
 }
 
 export type Call = (req: ProxyRequest, ctx: CallContext) => Promise<Response>;

@@ -109,4 +109,9 @@ export class Metrics {
     labelNames: ["error"],
     registers: [this.registry],
   });
+  readonly spansLost = new Counter({
+    name: "meshlet_trace_spans_dropped_total",
+    help: "Spans not exported: the export queue was full or the collector failed (calls are never affected)",
+    registers: [this.registry],
+  });
 }

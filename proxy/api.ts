@@ -2,6 +2,7 @@
 // and what they need of the sidecar. Invocations pass these by (proxy/edge/api-steps.ts).
 
 import type { Call } from "../core/call.ts";
+import type { Tracing } from "../observability/tracing.ts";
 import type { SidecarConfig } from "./config.ts";
 import type { Logger, throttledInfo } from "../core/log.ts";
 import { parseAppId, type Route } from "./route.ts";
@@ -24,6 +25,8 @@ export interface SidecarState {
 
 export interface ApiDeps {
   readonly cfg: SidecarConfig;
+  /** Spans and export (NO_TRACING when off). */
+  readonly tracing: Tracing;
   readonly state: SidecarState;
   readonly log: Logger;
   /** Failure lines, at most one per reason and target per 10 s (throttledInfo). */

@@ -3,14 +3,14 @@
 // when the request provably never reached it (connection refused, or a peer that is not the
 // target) evicts it and tries another. Retrying requests that reached a server is retry's job.
 
-import type { Endpoint, Layer } from "../core/call.ts";
+import type { CallContext, Endpoint, Layer } from "../core/call.ts";
 import type { Resolver } from "../resolvers/types.ts";
 import { invokeError, REASON_HEADER, SidecarError } from "../core/errors.ts";
 import { EndpointLoad } from "./p2c.ts";
 import { responseHeaders } from "../core/wire-response.ts";
 
-/** Told how long each resolution took (ms) and whether it found endpoints. */
-export type ResolveObserver = (appId: string, ms: number, ok: boolean) => void;
+/** Told how long each resolution took (ms), whether it found endpoints, and for which call. */
+export type ResolveObserver = (appId: string, ms: number, ok: boolean, ctx: CallContext) => void;
 
 export function balance(
   resolver: Resolver,
@@ -32,9 +32,9 @@ export function balance(
         const t0 = now();
         try {
           eps = await resolver.resolve(ref);
-          observe(ref.appId, now() - t0, true);
+          observe(ref.appId, now() - t0, true, ctx);
         } catch (e) {
-          observe(ref.appId, now() - t0, false);
+          observe(ref.appId, now() - t0, false, ctx);
           throw lastError ?? e;
         }
       }

@@ -27,6 +27,7 @@ import { resolvePolicy } from "../resiliency/policy/resolve.ts";
 import type { PolicySet } from "../resiliency/policy/types.ts";
 import type { AccessControl, Decision } from "../security/acl/policy.ts";
 import type { Caller } from "./edge/context.ts";
+import { NO_TRACING, sampledFlag, type Tracing } from "../observability/tracing.ts";
 
 /** Targets (app-ids) with built Calls and retry budgets kept at once; the least recently used go. */
 const TARGETS_MAX = 1024;
@@ -97,6 +98,8 @@ export class Sidecar {
     readonly resolver: Resolver,
     private readonly log: Logger,
     transport?: InternalTransport,
+    /** Spans and export; NO_TRACING (the default) when spec.tracing names no exporter. */
+    private readonly tracing: Tracing = NO_TRACING,
   ) {
     this.transport = transport ?? plainTransport(runtime);
     this.dialer = runtime.dialer();
@@ -118,8 +121,14 @@ export class Sidecar {
       events: resilienceEvents({ appId: cfg.appId, namespace: cfg.namespace, log, metrics: this.metrics }),
       breakers: new BreakerRegistry(() => systemClock.now()),
       replayCap: DEFAULT_REPLAY_CAP,
-      observeResolve: (appId, ms, ok) => {
+      tracing,
+      observeResolve: (appId, ms, ok, ctx) => {
         this.metrics.resolution.observe({ resolver: resolver.name, outcome: ok ? "found" : "failed" }, ms / 1000);
+        // Its own span, under the call's server span: how long finding the instances took.
+        if (tracing.on && ctx.traceparent && sampledFlag(ctx.traceparent)) {
+          const end = Date.now();
+          tracing.record(`resolve ${appId}`, ctx.traceparent, end - ms, end, { "meshlet.resolver": resolver.name, "meshlet.found": ok, "meshlet.cache_hit": false, "net.peer.name": appId });
+        }
         if (ms > 1 && log.enabled("debug")) log.debug("name resolution", { target: appId, resolver: resolver.name, ms: ms.toFixed(2), found: ok });
       },
     };
@@ -188,6 +197,7 @@ export class Sidecar {
     try {
       const inbound = inboundHandler({
         cfg,
+        tracing: this.tracing,
         mtls: this.transport.name === "mtls",
         acl: () => this.acl,
         onAccess: (d, caller, verb) => this.countAccess(d, caller, verb),
@@ -204,6 +214,7 @@ export class Sidecar {
       }
       const handler = edgeHandler({
         cfg,
+        tracing: this.tracing,
         state: this.state,
         log: this.log,
         logFailure: throttledInfo(this.log),
@@ -353,6 +364,7 @@ export class Sidecar {
       await this.closeListeners(true);
       await this.resolver.close().catch(() => {});
       await Promise.all([this.dialer.close(), this.peerDialer.close()]).catch(() => {});
+      await this.tracing.shutdown();
     })();
     return this.stopping;
   }

@@ -9,7 +9,9 @@ import type { Resolver } from "../resolvers/types.ts";
 import type { Clock } from "../core/clock.ts";
 import type { ResilienceEvents } from "../resiliency/events.ts";
 import { type EffectivePolicy, FALLBACK_TIMEOUT_NAME } from "../resiliency/policy/resolve.ts";
-import { balance } from "./balance.ts";
+import { balance, type ResolveObserver } from "./balance.ts";
+import type { Tracing } from "../observability/tracing.ts";
+import { attemptSpan } from "./trace-spans.ts";
 import { toApp, toPeer, type SelfIdentity } from "./forward.ts";
 import { headersTimeout } from "../resiliency/timeout.ts";
 import { deadlineLayer } from "../resiliency/deadline.ts";
@@ -61,8 +63,10 @@ export interface StackDeps {
   readonly breakers: BreakerRegistry;
   /** Largest request body held for replay (bytes). */
   readonly replayCap: number;
-  /** Told the duration of every name resolution (metric + debug log). */
-  readonly observeResolve: (appId: string, ms: number, ok: boolean) => void;
+  /** Told the duration of every name resolution (metric + debug log + span). */
+  readonly observeResolve: ResolveObserver;
+  /** Spans and export (NO_TRACING when off). */
+  readonly tracing: Tracing;
 }
 
 /** Everything decided once per target: its effective policy and its retry budget. */
@@ -73,7 +77,7 @@ export interface TargetPlan {
 }
 
 export interface StackStep {
-  readonly name: "deadline" | "retry" | "circuit-breaker" | "endpoint" | "try-timeout" | "caller-stamp";
+  readonly name: "deadline" | "retry" | "circuit-breaker" | "endpoint" | "attempt-span" | "try-timeout" | "caller-stamp";
   readonly why: string;
   readonly layer: (d: StackDeps, t: TargetPlan) => Layer;
   /** What this step does for a call under `policy`, for `explain`: written beside the layer, so the two cannot drift. */
@@ -107,6 +111,12 @@ const ENDPOINT: StackStep = {
   layer: (d) => balance(d.resolver, d.random, d.clock.now, d.observeResolve),
   describe: () =>
     "resolved per attempt; power of two choices over (outstanding + 1) x peak-EWMA time to headers; an instance that failed in this call is avoided, and a request that never reached one is moved to another  [built-in]",
+};
+const ATTEMPT_SPAN: StackStep = {
+  name: "attempt-span",
+  why: "inside the endpoint choice, outside the per-try wait: one client span per attempt, naming the instance it went to and why the one before it failed",
+  layer: (d) => (d.tracing.on ? attemptSpan(d.tracing, "/dapr.proto.internals.v1.ServiceInvocation/CallLocal") : (next) => next),
+  describe: () => "with spec.tracing: a client span per attempt (attempt number, endpoint, retry reason, status, meshlet-reason); its context goes to the peer  [built-in]",
 };
 const TRY_TIMEOUT: StackStep = {
   name: "try-timeout",
@@ -150,7 +160,7 @@ export function inboundHandler(d: InboundDeps): Handler {
 // === the target's lists: one Call per app-id, built on first use ===
 
 /** Calls to another app-id, outermost first. */
-export const OUTBOUND: readonly StackStep[] = [DEADLINE, RETRY, BREAKER, ENDPOINT, TRY_TIMEOUT];
+export const OUTBOUND: readonly StackStep[] = [DEADLINE, RETRY, BREAKER, ENDPOINT, ATTEMPT_SPAN, TRY_TIMEOUT];
 const CALLER_STAMP_SELF: StackStep = {
   name: "caller-stamp",
   why: "innermost: a call to this sidecar's own app carries what a peer's INBOUND caller-stamp would set",
@@ -165,7 +175,7 @@ const CALLER_STAMP_SELF: StackStep = {
 };
 
 /** Calls to this sidecar's own app-id: the same policies, no endpoint choice, stamped as a peer's would be. */
-export const SELF: readonly StackStep[] = [DEADLINE, RETRY, BREAKER, TRY_TIMEOUT, CALLER_STAMP_SELF];
+export const SELF: readonly StackStep[] = [DEADLINE, RETRY, BREAKER, ATTEMPT_SPAN, TRY_TIMEOUT, CALLER_STAMP_SELF];
 
 export function compose(steps: readonly StackStep[], d: StackDeps, t: TargetPlan, terminal: Call): Call {
   let call = terminal;
@@ -188,8 +198,15 @@ const APP_TIMEOUT: StackStep = {
   describe: (p) => describeTryTimeout(p),
 };
 
+const APP_SPAN: StackStep = {
+  name: "attempt-span",
+  why: "around the call to the app: the callee's client span, so a slow app shows apart from the sidecars",
+  layer: (d) => (d.tracing.on ? attemptSpan(d.tracing, "app") : (next) => next),
+  describe: () => "with spec.tracing: a client span for the call to the app; its context goes to the app  [built-in]",
+};
+
 /** Calls arriving from peers (after the INBOUND list), to the local app. */
-export const TO_APP: readonly StackStep[] = [APP_TIMEOUT];
+export const TO_APP: readonly StackStep[] = [APP_SPAN, APP_TIMEOUT];
 
 /** The Call the INBOUND list hands over to: TO_APP over the app. */
 export function inboundAppCall(d: StackDeps, t: TargetPlan): Call {

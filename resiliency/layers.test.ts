@@ -21,6 +21,7 @@ import { HeaderList } from "../core/header-list.ts";
 import { invokeError, SidecarError } from "../core/errors.ts";
 import type { Resolver } from "../resolvers/types.ts";
 import type { Dialer } from "../runtime/dial.ts";
+import { NO_TRACING } from "../observability/tracing.ts";
 
 const events: ResilienceEvents & { log: string[] } = {
   log: [],
@@ -175,6 +176,7 @@ spec:
     const dialer: Dialer = { dial: () => Promise.reject(new Error("unused")), close: async () => {} };
     return {
       self: { appId: "me", namespace: "default" },
+      tracing: NO_TRACING,
       dialer,
       peerDialer: dialer,
       resolver,

@@ -1,6 +1,7 @@
 // The listeners' real step lists from proxy/stack.ts, composed in-process over a scripted
 // target: what each step does shows in what reaches the target and what the client gets back.
 
+import { NO_TRACING } from "../../observability/tracing.ts";
 import { describe, expect, it } from "vitest";
 import { EDGE, explainListeners, INBOUND } from "../stack.ts";
 import { composeEdge } from "./context.ts";
@@ -43,6 +44,7 @@ function incoming(target: string, headers: Record<string, string>, body: Uint8Ar
 function apiDeps(target: Call): ApiDeps {
   return {
     cfg,
+    tracing: NO_TRACING,
     state: { ready: true, outboundReady: true, shuttingDown: false, notReady: null, extended: new Map() },
     log: silentLogger,
     logFailure: throttledInfo(silentLogger),
@@ -93,7 +95,7 @@ describe("the EDGE list (API port)", () => {
 describe("the INBOUND list (internal port)", () => {
   it("refuses callers without the peer secret first, then calls for another app, and stamps the caller for the app", async () => {
     const seen: ProxyRequest[] = [];
-    const d = { cfg, mtls: false, acl: () => null, logFailure: throttledInfo(silentLogger), toApp: (async (req) => (seen.push(req), new Response("ok"))) as Call };
+    const d = { cfg, tracing: NO_TRACING, mtls: false, acl: () => null, logFailure: throttledInfo(silentLogger), toApp: (async (req) => (seen.push(req), new Response("ok"))) as Call };
     const handle = composeEdge(INBOUND, d, dispatchToApp(d));
     const token = { "meshlet-peer-token": "s".repeat(64) };
     expect((await handle(incoming("/x", { "dapr-callee-app-id": "other" }))).headers.get("meshlet-reason")).toBe("peer_unauthenticated");

@@ -8,6 +8,7 @@ import type { Call } from "../../core/call.ts";
 import type { throttledInfo } from "../../core/log.ts";
 import { PEER_TOKEN_HEADER, sameSecret } from "../../transport/peer-secret.ts";
 import type { SidecarConfig } from "../config.ts";
+import type { Tracing } from "../../observability/tracing.ts";
 import { normalizeMethod, splitUrl } from "../route.ts";
 import type { Caller, EdgeCall, EdgeStep } from "./context.ts";
 import { type AccessControl, type Decision, decide } from "../../security/acl/policy.ts";
@@ -15,6 +16,8 @@ import { formatSpiffe } from "../../security/spiffe.ts";
 
 export interface InboundDeps {
   readonly cfg: SidecarConfig;
+  /** Spans and export (NO_TRACING when off). */
+  readonly tracing: Tracing;
   /** True when the internal port is mTLS: the caller is who its verified certificate says. */
   readonly mtls: boolean;
   /** The access control in force (one reference, swapped on reload). */
@@ -103,7 +106,7 @@ export const ROUTE_INBOUND: EdgeStep<InboundDeps> = {
     if (path === null) return Promise.reject(invokeError("invalid_method", d.cfg.appId, `invalid method: ${raw}`));
     ctx.path = path;
     ctx.query = query;
-    ctx.call = { appId: d.cfg.appId, namespace: d.cfg.namespace, signal: req.signal, connectMs: 0 };
+    ctx.call = { appId: d.cfg.appId, namespace: d.cfg.namespace, signal: req.signal, connectMs: 0, traceparent: null, attempt: 0, lastOutcome: null };
     return next(req, ctx);
   },
 };

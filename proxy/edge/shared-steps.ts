@@ -4,12 +4,17 @@
 import type { SidecarConfig } from "../config.ts";
 import { takeBody } from "../body-limit.ts";
 import { forwardRequestHeaders } from "../headers.ts";
-import { ensureTraceparent } from "../trace.ts";
+import { ensureTraceparent, isValidTraceparent } from "../trace.ts";
+import type { Tracing } from "../../observability/tracing.ts";
+import { asSidecarError, REASON_HEADER, REASONS } from "../../core/errors.ts";
+import { responseHeaders } from "../../core/wire-response.ts";
 import type { EdgeStep } from "./context.ts";
 
 /** What every listener's deps have. */
 interface ListenerDeps {
   readonly cfg: SidecarConfig;
+  /** Spans and export; NO_TRACING when spec.tracing names no exporter. */
+  readonly tracing: Tracing;
 }
 
 export const HEADER_HYGIENE: EdgeStep<ListenerDeps> = {
@@ -26,11 +31,59 @@ export const HEADER_HYGIENE: EdgeStep<ListenerDeps> = {
 
 export const TRACE_CONTEXT: EdgeStep<ListenerDeps> = {
   name: "trace-context",
-  why: "once the outgoing headers exist: a valid traceparent (the caller's) is continued, a missing one created; the API port's respond puts it on the answer",
-  describe: "W3C traceparent kept when valid, else a new sampled one (tracestate dropped with it)",
-  layer: () => (next) => (req, ctx) => {
-    ctx.traceparent = ensureTraceparent(ctx.out!);
-    return next(req, ctx);
+  why: "once the outgoing headers exist: a valid traceparent (the caller's) is continued, never replaced, a missing one created; the API port's respond puts it on the answer",
+  describe:
+    "W3C traceparent kept when valid, else a new one (tracestate dropped with it); with spec.tracing, this sidecar's server span (CallLocal/<app-id>/<method>) under it, its context sent on",
+  layer: (d) => {
+    const t = d.tracing;
+    if (!t.on) {
+      return (next) => (req, ctx) => {
+        ctx.traceparent = ensureTraceparent(ctx.out!);
+        return next(req, ctx);
+      };
+    }
+    return (next) => async (req, ctx) => {
+      const out = ctx.out!;
+      const incoming = out.get("traceparent");
+      const valid = isValidTraceparent(incoming);
+      const call = ctx.call!;
+      const span = t.start(`CallLocal/${call.appId}${ctx.path}`, "server", valid ? incoming.trim() : null, valid ? out.get("tracestate") : null);
+      out.set("traceparent", span.traceparent);
+      if (!valid) out.delete("tracestate");
+      ctx.traceparent = span.traceparent;
+      call.traceparent = span.traceparent;
+      if (span.sampled) {
+        const r = ctx.route;
+        span.set("dapr.api", r !== null && r.kind === "invoke" ? `${req.method} /v1.0/invoke/${call.appId}/method${ctx.path}` : `${req.method} ${ctx.path}`);
+        span.set("dapr.protocol", "http");
+        span.set("rpc.service", "ServiceInvocation");
+        span.set("net.peer.name", r !== null && r.kind === "invoke" ? call.appId : (ctx.caller?.appId ?? ""));
+        span.set("http.request.method", req.method);
+        span.set("url.full", req.target);
+        span.set("meshlet.app_id", d.cfg.appId);
+        if (ctx.caller) span.set("dapr.caller_app_id", ctx.caller.appId);
+      }
+      try {
+        const res = await next(req, ctx);
+        if (span.sampled) {
+          span.set("dapr.status_code", res.status);
+          const reason = responseHeaders(res).get(REASON_HEADER);
+          if (reason) span.set("meshlet.reason", reason);
+          if (res.status >= 500) span.fail(`status ${res.status}`);
+        }
+        return res;
+      } catch (e) {
+        if (span.sampled) {
+          const err = asSidecarError(e);
+          span.set("dapr.status_code", REASONS[err.reason].status);
+          span.set("meshlet.reason", err.reason);
+          span.fail(err.message);
+        }
+        throw e;
+      } finally {
+        span.end();
+      }
+    };
   },
 };
 

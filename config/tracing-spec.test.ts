@@ -1,0 +1,34 @@
+// spec.tracing as Dapr writes it: defaults, the OTLP URL, and a clear file:line for each mistake.
+
+import { describe, expect, it } from "vitest";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { loadConfiguration } from "./configuration.ts";
+
+function load(tracing: string) {
+  const f = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "tracing-")), "c.yaml");
+  fs.writeFileSync(f, `kind: Configuration\nspec:\n  tracing:\n${tracing}`);
+  return { f, conf: () => loadConfiguration(f).tracing };
+}
+
+describe("spec.tracing", () => {
+  it("reads Dapr's fields: sampling as a string, zipkin, OTLP over HTTP with its path added", () => {
+    const t = load(`    samplingRate: "0.5"\n    zipkin: {endpointAddress: "http://z:9411/api/v2/spans"}\n    otel: {endpointAddress: "collector:4318", isSecure: false, protocol: http, headers: [{name: x-key, value: s}]}\n`).conf()!;
+    expect(t).toEqual({ samplingRate: 0.5, zipkinUrl: "http://z:9411/api/v2/spans", otel: { url: "http://collector:4318/v1/traces", headers: { "x-key": "s" }, timeoutMs: 10_000 }, stdout: false });
+    expect(load(`    stdout: true\n`).conf()!.samplingRate).toBe(0.0001);
+  });
+
+  it("refuses a non-numeric rate, an unknown exporter field and gRPC OTLP, each with file:line", () => {
+    const { f, conf } = load(`    samplingRate: "often"\n    zipkin: {endpoint: "http://z"}\n    otel: {endpointAddress: "c:4317", protocol: grpc}\n`);
+    let msg = "";
+    try {
+      conf();
+    } catch (e) {
+      msg = (e as Error).message;
+    }
+    expect(msg).toContain(`${f}:4: spec.tracing.samplingRate: "often" is not a number between 0 and 1`);
+    expect(msg).toContain(`${f}:5: spec.tracing.zipkin.endpoint: unknown field`);
+    expect(msg).toContain(`spec.tracing.otel.protocol: "grpc": meshlet exports OTLP over HTTP only`);
+  });
+});

@@ -1,0 +1,43 @@
+// The client span around one attempt (to a peer sidecar, or to the app): which attempt it is,
+// the endpoint it went to, why the attempt before it failed, and how it ended. Its context goes
+// out in the request's traceparent, so the next hop's span is its child.
+
+import type { Layer } from "../core/call.ts";
+import { asSidecarError, REASON_HEADER } from "../core/errors.ts";
+import { responseHeaders } from "../core/wire-response.ts";
+import { sampledFlag, type Tracing } from "../observability/tracing.ts";
+
+export function attemptSpan(tracing: Tracing, name: string): Layer {
+  return (next) => async (req, ctx) => {
+    const parent = ctx.traceparent;
+    if (!parent || !sampledFlag(parent)) return next(req, ctx);
+    const attempt = (ctx.attempt ?? 0) + 1;
+    ctx.attempt = attempt;
+    const span = tracing.start(name === "app" ? `app ${req.method} ${req.path}` : name, "client", parent);
+    req.headers.set("traceparent", span.traceparent);
+    span.set("meshlet.attempt", attempt);
+    span.set("net.peer.name", ctx.appId);
+    span.set("http.request.method", req.method);
+    span.set("url.path", req.path);
+    if (ctx.lastOutcome) span.set("meshlet.retry_reason", ctx.lastOutcome);
+    try {
+      const res = await next(req, ctx);
+      if (ctx.endpoint) span.set("net.sock.peer.addr", ctx.endpoint.key);
+      span.set("http.response.status_code", res.status);
+      const reason = responseHeaders(res).get(REASON_HEADER);
+      if (reason) span.set("meshlet.reason", reason);
+      if (res.status >= 500) span.fail(`status ${res.status}${reason ? ` (${reason})` : ""}`);
+      ctx.lastOutcome = reason ? `status ${res.status} (${reason})` : `status ${res.status}`;
+      return res;
+    } catch (e) {
+      const err = asSidecarError(e);
+      if (ctx.endpoint) span.set("net.sock.peer.addr", ctx.endpoint.key);
+      span.set("meshlet.reason", err.reason);
+      span.fail(err.message);
+      ctx.lastOutcome = err.reason;
+      throw e;
+    } finally {
+      span.end();
+    }
+  };
+}

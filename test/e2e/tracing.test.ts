@@ -1,0 +1,160 @@
+// Tracing end to end: two sidecars with spec.tracing export to a Zipkin v2 receiver and an OTLP/HTTP
+// receiver on loopback. One call with a client traceparent yields, in that trace: the caller's
+// server span, one client span per attempt (retries included), the name-resolution span, the
+// callee's server span and its call to the app, linked parent to child. A dead collector neither
+// slows nor fails a call.
+
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import http from "node:http";
+import net from "node:net";
+import { killAll, startSidecar, tempFile, tempHome, type Sidecar } from "../helpers.ts";
+
+interface ZSpan {
+  traceId: string;
+  id: string;
+  parentId?: string;
+  name: string;
+  kind?: string;
+  localEndpoint?: { serviceName?: string };
+  tags?: Record<string, string>;
+}
+
+/** A receiver for Zipkin v2 JSON and OTLP/HTTP JSON: spans as they arrive. */
+function receiver(): Promise<{ port: number; zipkin: ZSpan[]; otlp: { traceId: string; spanId: string; parentSpanId?: string; name: string }[]; close(): void }> {
+  const zipkin: ZSpan[] = [];
+  const otlp: { traceId: string; spanId: string; parentSpanId?: string; name: string }[] = [];
+  const srv = http.createServer((req, res) => {
+    let body = "";
+    req.setEncoding("utf8");
+    req.on("data", (d: string) => (body += d));
+    req.on("end", () => {
+      if (req.url === "/api/v2/spans") zipkin.push(...(JSON.parse(body) as ZSpan[]));
+      if (req.url === "/v1/traces") {
+        const j = JSON.parse(body) as { resourceSpans: { scopeSpans: { spans: { traceId: string; spanId: string; parentSpanId?: string; name: string }[] }[] }[] };
+        for (const rs of j.resourceSpans) for (const ss of rs.scopeSpans) otlp.push(...ss.spans);
+      }
+      res.writeHead(req.url === "/v1/traces" ? 200 : 202);
+      res.end("{}");
+    });
+  });
+  return new Promise((resolve) =>
+    srv.listen(0, "127.0.0.1", () => resolve({ port: (srv.address() as net.AddressInfo).port, zipkin, otlp, close: () => srv.close() })),
+  );
+}
+
+let rx: Awaited<ReturnType<typeof receiver>>;
+let caller: Sidecar;
+
+const TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
+
+beforeAll(async () => {
+  rx = await receiver();
+  const home = tempHome();
+  const config = tempFile(
+    "tracing.yaml",
+    `apiVersion: dapr.io/v1alpha1
+kind: Configuration
+metadata: {name: tracing}
+spec:
+  tracing:
+    samplingRate: "1"
+    zipkin:
+      endpointAddress: "http://127.0.0.1:${rx.port}/api/v2/spans"
+    otel:
+      endpointAddress: "127.0.0.1:${rx.port}"
+      isSecure: false
+      protocol: http
+`,
+  );
+  const resiliency = tempFile(
+    "r.yaml",
+    "apiVersion: dapr.io/v1alpha1\nkind: Resiliency\nmetadata: {name: r}\nspec:\n  policies:\n    retries:\n      twice: {policy: constant, duration: 10ms, maxRetries: 2}\n  targets:\n    apps:\n      inventory: {retry: twice}\n",
+  );
+  await startSidecar({ appId: "inventory", home, echo: true, args: ["-c", config] });
+  caller = await startSidecar({ appId: "storefront", home, args: ["-c", config, "--resources-path", resiliency] });
+});
+afterAll(async () => {
+  rx.close();
+  await killAll();
+});
+
+async function spansOf(traceId: string, want: number, from: () => { traceId: string }[]): Promise<void> {
+  for (let i = 0; i < 100 && from().filter((s) => s.traceId === traceId).length < want; i++) await new Promise((r) => setTimeout(r, 100));
+}
+
+describe("tracing", () => {
+  it("continues the client's trace through both sidecars, one span per attempt, linked parent to child", async () => {
+    const parent = `00-${TRACE}-00f067aa0ba902b7-01`;
+    const r = await fetch(`${caller.url}/v1.0/invoke/inventory/method/flaky?key=t${Date.now()}&fail=1`, { headers: { traceparent: parent } });
+    expect(r.status).toBe(200);
+    // The client's trace is kept, never replaced; the answer names this sidecar's span in it.
+    expect(r.headers.get("traceparent")).toMatch(new RegExp(`^00-${TRACE}-[0-9a-f]{16}-01$`));
+    // caller server + resolution + 2 attempts + 2 callee servers + 2 app calls
+    await spansOf(TRACE, 8, () => rx.zipkin);
+    const spans = rx.zipkin.filter((s) => s.traceId === TRACE);
+    const byId = new Map(spans.map((s) => [s.id, s]));
+    const server = spans.filter((s) => s.kind === "SERVER" && s.localEndpoint?.serviceName === "storefront");
+    expect(server).toHaveLength(1);
+    expect(server[0]!.name.toLowerCase()).toBe("calllocal/inventory/flaky");
+    expect(server[0]!.parentId).toBe("00f067aa0ba902b7");
+    expect(server[0]!.tags?.["dapr.api"]).toMatch(/^GET \/v1\.0\/invoke\/inventory\/method\/flaky/);
+    const attempts = spans.filter((s) => s.kind === "CLIENT" && s.localEndpoint?.serviceName === "storefront").sort((a, b) => Number(a.tags?.["meshlet.attempt"]) - Number(b.tags?.["meshlet.attempt"]));
+    expect(attempts.map((a) => a.tags?.["meshlet.attempt"])).toEqual(["1", "2"]);
+    for (const a of attempts) expect(a.parentId).toBe(server[0]!.id);
+    expect(attempts[0]!.tags?.["http.response.status_code"]).toBe("503");
+    expect(attempts[1]!.tags?.["meshlet.retry_reason"]).toBe("status 503");
+    expect(attempts[1]!.tags?.["net.sock.peer.addr"]).toMatch(/^127\.0\.0\.1:\d+$/);
+    const resolve = spans.find((s) => s.name === "resolve inventory");
+    expect(resolve?.parentId).toBe(server[0]!.id);
+    expect(resolve?.tags?.["meshlet.resolver"]).toBe("local");
+    const calleeServers = spans.filter((s) => s.kind === "SERVER" && s.localEndpoint?.serviceName === "inventory");
+    expect(calleeServers).toHaveLength(2);
+    for (const c of calleeServers) expect(byId.get(c.parentId!)?.kind).toBe("CLIENT");
+    const appCalls = spans.filter((s) => s.kind === "CLIENT" && s.localEndpoint?.serviceName === "inventory");
+    expect(appCalls).toHaveLength(2);
+    for (const a of appCalls) expect(byId.get(a.parentId!)?.localEndpoint?.serviceName).toBe("inventory");
+  });
+
+  it("exports the same trace over OTLP/HTTP", async () => {
+    await spansOf(TRACE, 8, () => rx.otlp);
+    const spans = rx.otlp.filter((s) => s.traceId === TRACE);
+    expect(spans.length).toBeGreaterThanOrEqual(8);
+    const ids = new Set(spans.map((s) => s.spanId));
+    // Every span but the caller's server span has its parent in the trace.
+    expect(spans.filter((s) => s.parentSpanId && !ids.has(s.parentSpanId)).map((s) => s.parentSpanId)).toEqual(["00f067aa0ba902b7"]);
+  });
+
+  it("starts a new trace for a malformed traceparent", async () => {
+    const r = await fetch(`${caller.url}/v1.0/invoke/inventory/method/x`, { headers: { traceparent: "00-zz-yy-01" } });
+    expect(r.status).toBe(200);
+    expect(r.headers.get("traceparent")).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/);
+  });
+});
+
+describe("a dead collector", () => {
+  it("adds no latency and fails no call", async () => {
+    const dead = await new Promise<number>((resolve) => {
+      const s = net.createServer();
+      s.listen(0, "127.0.0.1", () => {
+        const port = (s.address() as net.AddressInfo).port;
+        s.close(() => resolve(port));
+      });
+    });
+    const home = tempHome();
+    const config = tempFile("dead.yaml", `kind: Configuration\nspec:\n  tracing:\n    samplingRate: "1"\n    zipkin:\n      endpointAddress: "http://127.0.0.1:${dead}/api/v2/spans"\n`);
+    const s = await startSidecar({ appId: "lonely", home, echo: true, args: ["-c", config] });
+    const times: number[] = [];
+    for (let i = 0; i < 300; i++) {
+      const t0 = performance.now();
+      const r = await fetch(`${s.url}/v1.0/invoke/lonely/method/x`);
+      await r.arrayBuffer();
+      expect(r.status).toBe(200);
+      times.push(performance.now() - t0);
+    }
+    times.sort((a, b) => a - b);
+    // Export is batched off the request path: even while it fails, a call stays a local round trip.
+    expect(times[Math.floor(times.length / 2)]!).toBeLessThan(20);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(s.output()).toContain("trace export failed; spans dropped (calls are not affected)");
+  });
+});
