@@ -14,6 +14,7 @@ usage: meshlet <command> [flags]
   run       start a sidecar (and your app after --)
   invoke    call a method on a running app
   list      list running sidecars on this host
+  logs      show a sidecar's log (-f to follow, --tail N), running or stopped
   stop      stop a running app and its sidecar
   resiliency explain|validate   show the effective policy for a call; check YAML files
   bench     load-test <app-id>/<method> through the local sidecar (autocannon)
@@ -34,6 +35,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   resiliency: async (args) => (await import("./resiliency.ts")).resiliencyCommand(args),
   bench: async (args) => (await import("./bench.ts")).benchCommand(args),
   doctor: async (args) => (await import("./doctor.ts")).doctorCommand(args),
+  logs: async (args) => (await import("./logs.ts")).logsCommand(args),
   certs: async (args) => (await import("./certs.ts")).certsCommand(args),
   sentry: async (args) => (await import("./sentry.ts")).sentryCommand(args),
   acl: async (args) => (await import("./acl.ts")).aclCommand(args),

@@ -2,6 +2,7 @@
 // passes the app's output through, and stops both together. Flags follow `dapr run`.
 
 import { spawn, type ChildProcess } from "node:child_process";
+import os from "node:os";
 import { parseDuration, parseSize } from "../config/units.ts";
 import type { MeshConfiguration, NameResolutionSpec } from "../config/configuration.ts";
 import { DEFAULT_MTLS, type MtlsSpec } from "../config/mtls-spec.ts";
@@ -19,6 +20,7 @@ import { bunRuntime } from "../runtime/listen-bun.ts";
 import { endpoint } from "../core/call.ts";
 import { selectResolver } from "../resolvers/select.ts";
 import { meshletHome } from "../resolvers/local.ts";
+import { logFile, openLogFile } from "../core/log-file.ts";
 import { loadPeerSecret, peerSecretFile } from "../transport/peer-secret.ts";
 import { parseFlags, portFlag, RUN_OPTIONS, splitCommand } from "./flags.ts";
 import { freePort } from "./ports.ts";
@@ -51,6 +53,7 @@ interface RunPlan {
   configFile: string | null;
   resourcesPaths: string[];
   level: Level;
+  json: boolean;
   nameResolution: NameResolutionSpec | null;
   mtls: MtlsSpec;
   tracing: TracingSpec | null;
@@ -109,9 +112,17 @@ async function plan(args: string[]): Promise<RunPlan> {
 
   const configFile = v.config ?? null;
   // YAML, CEL and their parsers are loaded only when there is YAML to read.
-  const conf: Pick<MeshConfiguration, "nameResolution" | "mtls" | "accessControl" | "trustDomain" | "tracing"> = configFile
+  const conf: Pick<MeshConfiguration, "nameResolution" | "mtls" | "accessControl" | "trustDomain" | "tracing" | "apiLogging"> = configFile
     ? (await import("../config/configuration.ts")).loadConfiguration(configFile)
-    : { nameResolution: null, mtls: DEFAULT_MTLS, accessControl: null as AccessControl | null, trustDomain: DEFAULT_TRUST_DOMAIN, tracing: null };
+    : {
+        nameResolution: null,
+        mtls: DEFAULT_MTLS,
+        accessControl: null as AccessControl | null,
+        trustDomain: DEFAULT_TRUST_DOMAIN,
+        tracing: null,
+        apiLogging: { enabled: false, obfuscateURLs: false, omitHealthChecks: false },
+      };
+  const apiLogging = v["enable-api-logging"] || conf.apiLogging.enabled ? conf.apiLogging : null;
   const sentryAddress = v["sentry-address"] ?? conf.mtls.sentryAddress;
   const certDir = v["cert-dir"] ?? (process.env.MESHLET_CERT_DIR || null);
   if (v["enable-mtls"] && !conf.mtls.enabled) throw new UsageError(`--enable-mtls: the Configuration ${configFile} sets spec.mtls.enabled: false`);
@@ -163,6 +174,7 @@ async function plan(args: string[]): Promise<RunPlan> {
     policies,
     resourcesPaths,
     accessControl: conf.accessControl,
+    apiLogging,
     configFile,
     metricsPort,
     runtimeVersion: `meshlet-${MESHLET_VERSION}`,
@@ -177,6 +189,7 @@ async function plan(args: string[]): Promise<RunPlan> {
     configFile,
     resourcesPaths,
     level,
+    json: Boolean(v["log-as-json"]),
     nameResolution: conf.nameResolution,
     mtls: conf.mtls,
     tracing: conf.tracing,
@@ -197,7 +210,13 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 
 export async function runCommand(args: string[]): Promise<number> {
   const p = await plan(args);
-  const log = createLogger(p.level, { app_id: p.cfg.appId, scope: "meshlet" });
+  // Every log line also goes to $MESHLET_HOME/logs/<app-id>.log, for `meshlet logs`.
+  const file = openLogFile(logFile(meshletHome(), p.cfg.appId));
+  const write = (line: string) => {
+    process.stderr.write(line + "\n");
+    file.write(line);
+  };
+  const log = createLogger(p.level, { app_id: p.cfg.appId, scope: "meshlet", ...(p.json ? { instance: os.hostname(), ver: MESHLET_VERSION } : {}) }, write, p.json);
   const { resolver, why } = await selectResolver(p.nameResolution);
   // The workload identity comes first: without it the internal port cannot serve anyone.
   let mtls: Mtls | null = null;
@@ -308,6 +327,7 @@ export async function runCommand(args: string[]): Promise<number> {
       await sidecar.stop(force);
       mtls?.stop();
       ok("Exited meshlet successfully");
+      file.close();
       removeRun();
       resolveDone();
     };

@@ -18,4 +18,6 @@ export const RUN_USAGE = `usage: meshlet run [flags] [-- command args...]
       --read-buffer-size SIZE     largest request head, 431 above it (default 16Ki; a bare number is KiB)
       --dapr-listen-addresses A   comma-separated API listen addresses (default 127.0.0.1)
       --app-timeout DUR           meshlet: max wait for response headers per try (default 60s, 0 = none)
-      --log-level L               debug|info|warn|error|fatal (default info)`;
+      --log-level L               debug|info|warn|error|fatal (default info)
+      --log-as-json               one JSON object per log line (Dapr's keys: time, level, msg, scope, app_id, instance, type, ver)
+      --enable-api-logging        one info line per API call (also the Configuration's logging.apiLogging)`;

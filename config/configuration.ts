@@ -36,6 +36,21 @@ export interface MeshConfiguration {
   readonly trustDomain: string;
   /** spec.tracing; null: no section (trace context is propagated, nothing is exported). */
   readonly tracing: TracingSpec | null;
+  /** spec.logging.apiLogging. */
+  readonly apiLogging: { readonly enabled: boolean; readonly obfuscateURLs: boolean; readonly omitHealthChecks: boolean };
+}
+
+export const NO_API_LOGGING = Object.freeze({ enabled: false, obfuscateURLs: false, omitHealthChecks: false });
+
+function apiLoggingSpec(r: Reader, node: Node | null): MeshConfiguration["apiLogging"] {
+  const out: { enabled: boolean; obfuscateURLs: boolean; omitHealthChecks: boolean } = { ...NO_API_LOGGING };
+  for (const [k, v] of r.entries(node, "spec.logging", ["apiLogging"])) {
+    if (k !== "apiLogging") continue;
+    for (const [f, val] of r.entries(v, "spec.logging.apiLogging", ["enabled", "obfuscateURLs", "omitHealthChecks"])) {
+      out[f as keyof typeof out] = r.bool(val, `spec.logging.apiLogging.${f}`) ?? false;
+    }
+  }
+  return Object.freeze(out);
 }
 
 export const EMPTY_CONFIGURATION: MeshConfiguration = Object.freeze({
@@ -44,6 +59,7 @@ export const EMPTY_CONFIGURATION: MeshConfiguration = Object.freeze({
   accessControl: null,
   trustDomain: DEFAULT_TRUST_DOMAIN,
   tracing: null,
+  apiLogging: NO_API_LOGGING,
 });
 
 function mtlsSpec(r: Reader, node: Node | null): MtlsSpec {
@@ -91,8 +107,9 @@ export function loadConfiguration(file: string): MeshConfiguration {
   const mtls = mtlsSpec(r, v.mtls ?? null);
   const accessControl = parseAccessControl(r, v.accessControl ?? null);
   const tracing = parseTracing(r, v.tracing ?? null);
+  const apiLogging = apiLoggingSpec(r, v.logging ?? null);
   if (r.problems.length) throw new ConfigError(r.problems.join("\n"));
-  return Object.freeze({ nameResolution, mtls, accessControl, trustDomain: accessControl?.trustDomain ?? DEFAULT_TRUST_DOMAIN, tracing });
+  return Object.freeze({ nameResolution, mtls, accessControl, trustDomain: accessControl?.trustDomain ?? DEFAULT_TRUST_DOMAIN, tracing, apiLogging });
 }
 
 function nameResolutionSpec(r: Reader, node: Node, file: string): NameResolutionSpec | null {

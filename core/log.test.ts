@@ -57,3 +57,19 @@ describe("throttledInfo under a flood of distinct keys", () => {
     expect(lines[6]).toContain("target=late");
   });
 });
+
+describe("JSON lines (--log-as-json)", () => {
+  it("writes one JSON object per line with Dapr's keys first and client text escaped", () => {
+    const lines: string[] = [];
+    const log = createLogger("info", { app_id: "orders", scope: "meshlet", instance: "host-1", ver: "0.1.0" }, (l) => lines.push(l), true);
+    log.info("invoke failed", { reason: "app_id_not_found", target: "evil\u202e\u0007id", trace_id: "4bf92f3577b34da6a3ce929d0e0e4736" });
+    log.debug("hidden");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).not.toContain("\u202e");
+    const o = JSON.parse(lines[0]!) as Record<string, string>;
+    expect(Object.keys(o).slice(0, 4)).toEqual(["time", "level", "msg", "type"]);
+    expect(o).toMatchObject({ level: "info", msg: "invoke failed", type: "log", app_id: "orders", scope: "meshlet", instance: "host-1", ver: "0.1.0", reason: "app_id_not_found", trace_id: "4bf92f3577b34da6a3ce929d0e0e4736" });
+    expect(o.target).toBe("evil\u202e\u0007id");
+    expect(Number.isNaN(Date.parse(o.time!))).toBe(false);
+  });
+});

@@ -28,14 +28,25 @@ function fmt(v: unknown): string {
   return /^[\w.:/@+,;%~!*()[\]{}-]+$/.test(s) ? s : quote(s);
 }
 
+/** One JSON object per line, Dapr's keys first (`time`, `level`, `msg`, `type`...), then the fields. */
+function jsonLine(lv: Level, msg: string, fields: Record<string, unknown>): string {
+  const o: Record<string, unknown> = { time: new Date().toISOString(), level: lv, msg, type: "log" };
+  // Fields may say what kind of line it is (`type: "request"` for API logging), never rewrite the rest.
+  for (const [k, v] of Object.entries(fields)) if (v !== undefined && k !== "time" && k !== "level" && k !== "msg") o[k] = v;
+  return JSON.stringify(o).replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
 export function createLogger(
   level: Level,
   base: Record<string, unknown> = {},
   write: (line: string) => void = (l) => process.stderr.write(l + "\n"),
+  /** --log-as-json: one JSON object per line, as daprd writes them. */
+  json = false,
 ): Logger {
   const min = ORDER[level];
   const emit = (lv: Level, msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[lv] < min) return;
+    if (json) return write(jsonLine(lv, msg, { ...base, ...fields }));
     let line = `time="${new Date().toISOString()}" level=${lv} msg=${quote(msg)}`;
     for (const [k, v] of Object.entries({ ...base, ...fields })) if (v !== undefined) line += ` ${k}=${fmt(v)}`;
     write(line);

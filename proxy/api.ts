@@ -23,10 +23,17 @@ export interface SidecarState {
   readonly extended: Map<string, string>;
 }
 
+export interface ApiLogging {
+  readonly obfuscateURLs: boolean;
+  readonly omitHealthChecks: boolean;
+}
+
 export interface ApiDeps {
   readonly cfg: SidecarConfig;
   /** Spans and export (NO_TRACING when off). */
   readonly tracing: Tracing;
+  /** API logging (--enable-api-logging, logging.apiLogging); null: off. */
+  readonly apiLogging: ApiLogging | null;
   readonly state: SidecarState;
   readonly log: Logger;
   /** Failure lines, at most one per reason and target per 10 s (throttledInfo). */

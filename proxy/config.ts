@@ -5,6 +5,7 @@ import type { Endpoint } from "../core/call.ts";
 import type { PolicySet } from "../resiliency/policy/types.ts";
 import type { ComponentInfo } from "../config/configuration.ts";
 import type { AccessControl } from "../security/acl/policy.ts";
+import type { ApiLogging } from "./api.ts";
 
 export type { ComponentInfo };
 
@@ -46,6 +47,8 @@ export interface SidecarConfig {
   readonly accessControl?: AccessControl | null;
   /** The Configuration file (--config), watched for access-control changes; null: none. */
   readonly configFile?: string | null;
+  /** API logging (--enable-api-logging or the Configuration's logging.apiLogging); null or absent: off. */
+  readonly apiLogging?: ApiLogging | null;
   /** Port for Prometheus metrics (`/metrics`); null = not served. */
   readonly metricsPort: number | null;
   readonly runtimeVersion: string;

@@ -215,6 +215,7 @@ export class Sidecar {
       const handler = edgeHandler({
         cfg,
         tracing: this.tracing,
+        apiLogging: cfg.apiLogging ?? null,
         state: this.state,
         log: this.log,
         logFailure: throttledInfo(this.log),

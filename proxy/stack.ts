@@ -24,6 +24,7 @@ import type { Handler } from "../core/incoming.ts";
 import type { ApiDeps } from "./api.ts";
 import { composeEdge, type EdgeStep } from "./edge/context.ts";
 import {
+  API_LOG,
   API_ENDPOINTS,
   API_TOKEN,
   dispatchToTarget,
@@ -132,7 +133,7 @@ const TRY_TIMEOUT: StackStep = {
 // === the listeners' lists: every request-path behaviour before the target's Call ===
 
 /** The Dapr HTTP API listener, outermost first; the last step hands over to the target's Call. */
-export const EDGE: readonly EdgeStep<ApiDeps>[] = [RESPOND, ROUTE, API_TOKEN, API_ENDPOINTS, HEADER_HYGIENE, TRACE_CONTEXT, FORWARDED, BODY_LIMIT];
+export const EDGE: readonly EdgeStep<ApiDeps>[] = [API_LOG, RESPOND, ROUTE, API_TOKEN, API_ENDPOINTS, HEADER_HYGIENE, TRACE_CONTEXT, FORWARDED, BODY_LIMIT];
 
 /** The internal (sidecar-to-sidecar) listener, outermost first; the last step calls the local app. */
 export const INBOUND: readonly EdgeStep<InboundDeps>[] = [

@@ -18,6 +18,41 @@ export function stampTrace(res: Response, traceparent: string | null): Response 
   return res;
 }
 
+export const API_LOG: EdgeStep<ApiDeps> = {
+  name: "api-log",
+  why: "outermost: it logs the answer the client got, sidecar errors included, and how long the whole call took",
+  describe: "--enable-api-logging / logging.apiLogging: one info line per API call (method, path or route, status, duration, reason, trace id)",
+  layer: (d) => {
+    const o = d.apiLogging;
+    if (!o) return (next) => next;
+    return (next) => async (req, ctx) => {
+      const t0 = performance.now();
+      const res = await next(req, ctx);
+      const r = ctx.route;
+      if (o.omitHealthChecks && r?.kind === "api" && (r.name === "healthz" || r.name === "healthz_outbound")) return res;
+      const path = !o.obfuscateURLs
+        ? req.target
+        : r?.kind === "invoke"
+          ? "/v1.0/invoke/{id}/method/{method}"
+          : r?.kind === "api"
+            ? `{${r.name}}`
+            : "{unknown}";
+      const h = responseHeaders(res);
+      const tp = ctx.traceparent ?? h.get("traceparent");
+      d.log.info("HTTP API Called", {
+        method: req.method,
+        path,
+        code: res.status,
+        duration_ms: Math.round((performance.now() - t0) * 1000) / 1000,
+        reason: h.get(REASON_HEADER) ?? undefined,
+        trace_id: tp ? tp.slice(3, 35) : undefined,
+        type: "request",
+      });
+      return res;
+    };
+  },
+};
+
 export const RESPOND: EdgeStep<ApiDeps> = {
   name: "respond",
   why: "outermost: the one place a sidecar error becomes Dapr's JSON answer with its reason (and a log line)",

@@ -45,6 +45,7 @@ function apiDeps(target: Call): ApiDeps {
   return {
     cfg,
     tracing: NO_TRACING,
+    apiLogging: null,
     state: { ready: true, outboundReady: true, shuttingDown: false, notReady: null, extended: new Map() },
     log: silentLogger,
     logFailure: throttledInfo(silentLogger),
