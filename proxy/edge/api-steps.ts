@@ -70,6 +70,7 @@ export const RESPOND: EdgeStep<ApiDeps> = {
           method: r.path,
           endpoint: ctx.call?.endpoint?.key,
           error: err.message,
+          trace_id: ctx.traceparent?.slice(3, 35),
         });
       }
       return stampTrace(errorResponse(err), ctx.traceparent);

@@ -41,7 +41,13 @@ export const RESPOND_INBOUND: EdgeStep<InboundDeps> = {
       return await next(req, ctx);
     } catch (e) {
       const err = asSidecarError(e);
-      if (err.reason !== "client_closed") d.logFailure(err.reason, "call not delivered to the app", { reason: err.reason, caller: ctx.caller?.appId ?? "?", method: ctx.path, error: err.message });
+      if (err.reason !== "client_closed") d.logFailure(err.reason, "call not delivered to the app", {
+          reason: err.reason,
+          caller: ctx.caller?.appId ?? "?",
+          method: ctx.path,
+          error: err.message,
+          trace_id: ctx.traceparent?.slice(3, 35),
+        });
       return errorResponse(err);
     }
   },

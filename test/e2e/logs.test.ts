@@ -28,6 +28,9 @@ describe("logs", () => {
     expect(typeof line.instance).toBe("string");
     const failed = await waitFor("the failed call's line", async () => jsonLines(s.output()).find((o) => o.msg === "HTTP API Called" && String(o.path).includes("/nobody/")));
     expect(failed).toMatchObject({ code: 500, reason: "app_id_not_found" });
+    // The sidecar's own failure line carries the same trace id as the API line.
+    const failure = jsonLines(s.output()).find((o) => o.msg === "invoke failed" && o.target === "nobody");
+    expect(failure).toMatchObject({ reason: "app_id_not_found", trace_id: failed.trace_id });
     // Every line the sidecar wrote to its log is JSON (the CLI's own status lines go to stdout with an icon).
     const logLines = s.output().split("\n").filter((l) => l.startsWith("{") || l.startsWith("time="));
     expect(logLines.length).toBeGreaterThan(3);
