@@ -5,9 +5,8 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { parseFlags } from "./flags.ts";
+import { lifetimeFlag, parseFlags } from "./flags.ts";
 import { ok, UsageError, warn } from "./ui.ts";
-import { parseLifetime } from "../config/units.ts";
 import { meshletHome } from "../resolvers/local.ts";
 import { CA_FILES, certsDir, CertError, DEFAULT_ISSUER_TTL_MS, initCa, loadIssuer, parseCerts } from "../security/ca.ts";
 import { readCerts } from "../security/pem.ts";
@@ -57,14 +56,7 @@ export function caSummary(dir: string, now = Date.now()): string[] | null {
 async function init(args: string[]): Promise<number> {
   const v = parseFlags(args, { dir: { type: "string" }, "trust-domain": { type: "string" }, ttl: { type: "string" } } as const);
   const dir = v.dir ?? certsDir(meshletHome());
-  let ttl = DEFAULT_ISSUER_TTL_MS;
-  if (v.ttl !== undefined) {
-    try {
-      ttl = parseLifetime(v.ttl);
-    } catch (e) {
-      throw new UsageError(`--ttl: ${(e as Error).message}`);
-    }
-  }
+  const ttl = v.ttl !== undefined ? await lifetimeFlag("ttl", v.ttl) : DEFAULT_ISSUER_TTL_MS;
   await initCa(dir, { trustDomain: v["trust-domain"], issuerTtlMs: ttl });
   ok(`created a CA in ${dir}`);
   for (const l of caSummary(dir) ?? []) process.stdout.write(l + "\n");
@@ -151,7 +143,7 @@ async function renewIssuer(args: string[]): Promise<number> {
   const dir = v.dir ?? certsDir(meshletHome());
   const rootKeyFile = path.join(dir, CA_FILES.rootKey);
   if (!fs.existsSync(rootKeyFile)) throw new CertError(`${rootKeyFile} does not exist: only a CA made by meshlet certs init keeps its root key`);
-  const ttl = v.ttl ? parseLifetime(v.ttl) : DEFAULT_ISSUER_TTL_MS;
+  const ttl = v.ttl ? await lifetimeFlag("ttl", v.ttl) : DEFAULT_ISSUER_TTL_MS;
   const roots = parseCerts(fs.readFileSync(path.join(dir, CA_FILES.trust), "utf8"), path.join(dir, CA_FILES.trust));
   const x = await import("../security/x509.ts");
   const rootKey = await x.importPrivateKey(fs.readFileSync(rootKeyFile, "utf8"));

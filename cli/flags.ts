@@ -74,3 +74,13 @@ export function portFlag(name: string, v: string | undefined): number | null {
   if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 65535) throw new UsageError(`--${name}: "${v}" is not a valid port (1-65535, or -1 for a free one)`);
   return Number(v);
 }
+
+/** A lifetime flag (`1y`, `90d`, `720h`) in ms; a bad value is a one-line UsageError. */
+export async function lifetimeFlag(name: string, v: string): Promise<number> {
+  const { parseLifetime } = await import("../config/units.ts");
+  try {
+    return parseLifetime(v);
+  } catch (e) {
+    throw new UsageError(`--${name}: ${(e as Error).message}`);
+  }
+}

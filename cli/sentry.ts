@@ -1,9 +1,8 @@
 // `meshlet sentry`: runs the CA service sidecars on other hosts get their certificates from, and
 // `meshlet sentry token create` makes the join tokens they present.
 
-import { parseFlags, portFlag } from "./flags.ts";
+import { lifetimeFlag, parseFlags, portFlag } from "./flags.ts";
 import { info, ok, UsageError } from "./ui.ts";
-import { parseDuration, parseLifetime } from "../config/units.ts";
 import { createLogger, LEVELS, type Level } from "../core/log.ts";
 import { meshletHome } from "../resolvers/local.ts";
 import { certsDir } from "../security/ca.ts";
@@ -29,7 +28,7 @@ async function tokenCreate(args: string[]): Promise<number> {
     "issuer-credentials": { type: "string" },
   } as const);
   if (!v.namespace) throw new UsageError("--namespace is required (a token admits one namespace)");
-  const ttlMs = parseLifetime(v.ttl ?? "24h");
+  const ttlMs = await lifetimeFlag("ttl", v.ttl ?? "24h");
   const { createToken, tokenKey } = await import("../security/sentry/token.ts");
   const key = tokenKey(v["issuer-credentials"] ?? certsDir(meshletHome()), true);
   process.stdout.write(createToken(key, { ns: v.namespace, app: v["app-id"] ?? "*", exp: Math.floor((Date.now() + ttlMs) / 1000) }) + "\n");
@@ -68,7 +67,7 @@ export async function sentryCommand(args: string[]): Promise<number> {
     port: portFlag("port", v.port) ?? DEFAULT_SENTRY_PORT,
     trustDomain: v["trust-domain"] ?? issuer.trustDomain,
     controlPlaneTrustDomain: v["control-plane-trust-domain"] ?? "cluster.local",
-    maxTtlMs: parseDuration(v["max-workload-cert-ttl"] ?? "24h"),
+    maxTtlMs: await lifetimeFlag("max-workload-cert-ttl", v["max-workload-cert-ttl"] ?? "24h"),
     log,
   });
   info(`meshlet sentry on ${v["listen-address"] ?? "0.0.0.0"}:${sentry.port}, issuer in ${dir}, trust domain ${v["trust-domain"] ?? issuer.trustDomain}`);

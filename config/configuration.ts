@@ -40,7 +40,7 @@ export interface MeshConfiguration {
   readonly apiLogging: { readonly enabled: boolean; readonly obfuscateURLs: boolean; readonly omitHealthChecks: boolean };
 }
 
-export const NO_API_LOGGING = Object.freeze({ enabled: false, obfuscateURLs: false, omitHealthChecks: false });
+const NO_API_LOGGING = Object.freeze({ enabled: false, obfuscateURLs: false, omitHealthChecks: false });
 
 function apiLoggingSpec(r: Reader, node: Node | null): MeshConfiguration["apiLogging"] {
   const out: { enabled: boolean; obfuscateURLs: boolean; omitHealthChecks: boolean } = { ...NO_API_LOGGING };
@@ -52,15 +52,6 @@ function apiLoggingSpec(r: Reader, node: Node | null): MeshConfiguration["apiLog
   }
   return Object.freeze(out);
 }
-
-export const EMPTY_CONFIGURATION: MeshConfiguration = Object.freeze({
-  nameResolution: null,
-  mtls: DEFAULT_MTLS,
-  accessControl: null,
-  trustDomain: DEFAULT_TRUST_DOMAIN,
-  tracing: null,
-  apiLogging: NO_API_LOGGING,
-});
 
 function mtlsSpec(r: Reader, node: Node | null): MtlsSpec {
   const v: Record<string, Node | null> = {};
@@ -79,15 +70,16 @@ function mtlsSpec(r: Reader, node: Node | null): MtlsSpec {
 }
 
 /**
- * The first `kind: Configuration` document of `file`: nameResolution, mtls and accessControl are
- * validated in full (every problem reported with file:line); other sections are left to their
- * features. Throws a ConfigError listing the problems.
+ * The first `kind: Configuration` document of `file`: nameResolution, mtls, accessControl, tracing
+ * and logging are validated in full (every problem reported with file:line); other sections are
+ * left to their features. Throws a ConfigError listing the problems.
  */
 export function loadConfiguration(file: string): MeshConfiguration {
   const text = readResourceText(file);
   const lc = new LineCounter();
   const r = new Reader(file, lc);
   let root: YAMLMap | null = null;
+  let js: { spec?: { nameResolution?: { configuration?: unknown } } } = {};
   for (const doc of parseAllDocuments(text, { lineCounter: lc, uniqueKeys: false })) {
     if (doc.errors.length) {
       const err = doc.errors[0]!;
@@ -96,6 +88,12 @@ export function loadConfiguration(file: string): MeshConfiguration {
     const c = doc.contents;
     if (c && isMap(c) && (c.get("kind") as unknown) === "Configuration") {
       root = c;
+      try {
+        // Aliases are expanded here, bounded: the yaml package refuses excessive expansion (a YAML bomb).
+        js = (doc.toJS({ maxAliasCount: 100 }) ?? {}) as typeof js;
+      } catch (e) {
+        throw new ConfigError(`${file}:${lc.linePos(c.range?.[0] ?? 0).line}: invalid YAML: ${(e as Error).message}`);
+      }
       break;
     }
   }
@@ -103,7 +101,7 @@ export function loadConfiguration(file: string): MeshConfiguration {
   const spec = (root.get("spec", true) as Node | undefined) ?? null;
   const v: Record<string, Node | null> = {};
   for (const [k, val] of r.entries(spec, "spec", null)) v[k] = val;
-  const nameResolution = v.nameResolution ? nameResolutionSpec(r, v.nameResolution, file) : null;
+  const nameResolution = v.nameResolution ? nameResolutionSpec(r, v.nameResolution, js.spec?.nameResolution?.configuration, file) : null;
   const mtls = mtlsSpec(r, v.mtls ?? null);
   const accessControl = parseAccessControl(r, v.accessControl ?? null);
   const tracing = parseTracing(r, v.tracing ?? null);
@@ -112,12 +110,12 @@ export function loadConfiguration(file: string): MeshConfiguration {
   return Object.freeze({ nameResolution, mtls, accessControl, trustDomain: accessControl?.trustDomain ?? DEFAULT_TRUST_DOMAIN, tracing, apiLogging });
 }
 
-function nameResolutionSpec(r: Reader, node: Node, file: string): NameResolutionSpec | null {
+function nameResolutionSpec(r: Reader, node: Node, configuration: unknown, file: string): NameResolutionSpec | null {
   const v: Record<string, Node | null> = {};
   for (const [k, val] of r.entries(node, "spec.nameResolution", ["component", "version", "configuration"])) v[k] = val;
   const component = v.component !== undefined ? r.str(v.component, "spec.nameResolution.component") : undefined;
   if (v.component === undefined) r.fail(node, "spec.nameResolution.component", "must be a string");
-  const conf = v.configuration ? (v.configuration as { toJSON(): unknown }).toJSON() : {};
+  const conf = configuration ?? {};
   if (conf === null || typeof conf !== "object" || Array.isArray(conf)) {
     r.fail(v.configuration ?? node, "spec.nameResolution.configuration", "must be a mapping");
     return null;

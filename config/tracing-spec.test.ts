@@ -32,3 +32,13 @@ describe("spec.tracing", () => {
     expect(msg).toContain(`spec.tracing.otel.protocol: "grpc": meshlet exports OTLP over HTTP only`);
   });
 });
+
+describe("the Configuration file", () => {
+  it("refuses an alias bomb with file:line instead of expanding it", () => {
+    const f = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "bomb-")), "c.yaml");
+    const levels = ["a: &a [x, x, x, x, x, x, x, x, x, x]"];
+    for (let i = 1; i < 9; i++) levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill(`*${String.fromCharCode(96 + i)}`).join(", ")}]`);
+    fs.writeFileSync(f, `kind: Configuration\nspec:\n  nameResolution:\n    component: static\n    configuration:\n      ${levels.join("\n      ")}\n`);
+    expect(() => loadConfiguration(f)).toThrow(new RegExp(`^${f.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}:1: invalid YAML: .*alias`, "i"));
+  });
+});

@@ -51,7 +51,13 @@ export function parseDuration(s: string): number {
 export function parseLifetime(s: string): number {
   const m = /^(\d+)(y|d)$/.exec(s.trim());
   if (m) return Number(m[1]) * (m[2] === "y" ? 365 : 1) * 86_400_000;
-  const ms = parseDuration(s);
   if (/^\d+$/.test(s.trim())) throw new Error(`invalid lifetime "${s}": give a unit (1y, 90d, 720h)`);
+  let ms: number;
+  try {
+    ms = parseDuration(s);
+  } catch {
+    throw new Error(`invalid lifetime "${s}" (examples: 1y, 90d, 720h)`);
+  }
+  if (!(ms > 0)) throw new Error(`invalid lifetime "${s}": it must be positive`);
   return ms;
 }

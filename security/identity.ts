@@ -212,7 +212,8 @@ export class WorkloadIdentity implements TlsCredentials {
       this.poller = null;
       if (this.stopped) return;
       const now = stamp.call(this.o.source);
-      if (now !== this.lastStamp) {
+      // While a renewal is in flight the change is left for the next look: it may have read the old files.
+      if (now !== this.lastStamp && !this.busy) {
         this.lastStamp = now;
         void this.renew("source files changed");
       }
