@@ -63,7 +63,8 @@ export function parseFlags<O extends Options>(args: string[], options: O) {
   try {
     return parseArgs({ args, options, strict: true, allowPositionals: true }).values;
   } catch (e) {
-    const msg = (e as Error).message.replace(/\. To specify a positional argument.*$/s, "");
+    // One line: Node's multi-line hints are joined, the positional-argument hint dropped.
+    const msg = (e as Error).message.replace(/\. To specify a positional argument.*$/s, "").replace(/\s*\n\s*/g, " ");
     throw new UsageError(msg);
   }
 }
