@@ -66,6 +66,8 @@ export interface CallContext {
   /** Set by the attempt-span step: attempts so far, and how the last one ended (the next one's retry reason). */
   attempt?: number;
   lastOutcome?: string | null;
+  /** Set by the circuit-breaker step when a breaker applies: its state as this attempt was admitted. */
+  breakerState?: string | null;
 }
 
 export type Call = (req: ProxyRequest, ctx: CallContext) => Promise<Response>;

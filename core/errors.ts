@@ -32,6 +32,8 @@ export const REASONS = {
   health_appid_mismatch: { status: 500, errorCode: "ERR_HEALTH_APPID_NOT_MATCH" },
   malformed_request: { status: 400, errorCode: "ERR_MALFORMED_REQUEST" },
   headers_too_large: { status: 431, errorCode: "ERR_MALFORMED_REQUEST" },
+  /** Like daprd, answered in plain text. */
+  invalid_baggage: { status: 400, errorCode: "ERR_MALFORMED_REQUEST" },
   /** daprd answers a missing token in plain text, not JSON; the reason header still names it. */
   api_token: { status: 401, errorCode: "ERR_API_TOKEN" },
   internal: { status: 500, errorCode: "ERR_INTERNAL" },

@@ -20,6 +20,7 @@ export function attemptSpan(tracing: Tracing, name: string): Layer {
     span.set("http.request.method", req.method);
     span.set("url.path", req.path);
     if (ctx.lastOutcome) span.set("meshlet.retry_reason", ctx.lastOutcome);
+    if (ctx.breakerState) span.set("meshlet.breaker_state", ctx.breakerState);
     try {
       const res = await next(req, ctx);
       if (ctx.endpoint) span.set("net.sock.peer.addr", ctx.endpoint.key);

@@ -49,6 +49,8 @@ export function breakerLayer(target: string, policy: BreakerPolicy, cacheSize: n
     const key = `${target}:${req.path.slice(1)}`;
     const breaker = registry.get(target, key, policy, cacheSize, events);
     const admission = breaker.admit();
+    // For the attempt's span: what the breaker said as it let this attempt through.
+    if (ctx.traceparent) ctx.breakerState = breaker.current();
     if (!admission.ok) {
       throw admission.why === "open"
         ? invokeError("breaker_open", target, "circuit breaker is open")

@@ -88,7 +88,7 @@ export const ROUTE: EdgeStep<ApiDeps> = {
     if (r.kind === "invoke") {
       ctx.path = r.path;
       ctx.query = r.query;
-      ctx.call = { appId: r.appId, namespace: r.namespace, signal: req.signal, connectMs: 0, traceparent: null, attempt: 0, lastOutcome: null };
+      ctx.call = { appId: r.appId, namespace: r.namespace, signal: req.signal, connectMs: 0, traceparent: null, attempt: 0, lastOutcome: null, breakerState: null };
     }
     return next(req, ctx);
   },

@@ -112,7 +112,7 @@ export const ROUTE_INBOUND: EdgeStep<InboundDeps> = {
     if (path === null) return Promise.reject(invokeError("invalid_method", d.cfg.appId, `invalid method: ${raw}`));
     ctx.path = path;
     ctx.query = query;
-    ctx.call = { appId: d.cfg.appId, namespace: d.cfg.namespace, signal: req.signal, connectMs: 0, traceparent: null, attempt: 0, lastOutcome: null };
+    ctx.call = { appId: d.cfg.appId, namespace: d.cfg.namespace, signal: req.signal, connectMs: 0, traceparent: null, attempt: 0, lastOutcome: null, breakerState: null };
     return next(req, ctx);
   },
 };

@@ -4,10 +4,11 @@
 import type { SidecarConfig } from "../config.ts";
 import { takeBody } from "../body-limit.ts";
 import { forwardRequestHeaders } from "../headers.ts";
-import { ensureTraceparent, isValidTraceparent } from "../trace.ts";
+import { ensureTraceparent, isValidBaggage, isValidTraceparent } from "../trace.ts";
+import type { HeaderList } from "../../core/header-list.ts";
 import type { Tracing } from "../../observability/tracing.ts";
 import { asSidecarError, REASON_HEADER, REASONS } from "../../core/errors.ts";
-import { responseHeaders } from "../../core/wire-response.ts";
+import { responseHeaders, textResponse } from "../../core/wire-response.ts";
 import type { EdgeStep } from "./context.ts";
 
 /** What every listener's deps have. */
@@ -29,21 +30,32 @@ export const HEADER_HYGIENE: EdgeStep<ListenerDeps> = {
   },
 };
 
+/** Dapr's answer to an invalid `baggage` header: 400 in plain text. */
+function badBaggage(h: HeaderList): Response | null {
+  const b = h.get("baggage");
+  if (b === null || isValidBaggage(b)) return null;
+  return textResponse("invalid baggage header\n", { status: REASONS.invalid_baggage.status, headers: { "content-type": "text/plain; charset=utf-8", [REASON_HEADER]: "invalid_baggage" } });
+}
+
 export const TRACE_CONTEXT: EdgeStep<ListenerDeps> = {
   name: "trace-context",
   why: "once the outgoing headers exist: a valid traceparent (the caller's) is continued, never replaced, a missing one created; the API port's respond puts it on the answer",
   describe:
-    "W3C traceparent kept when valid, else a new one (tracestate dropped with it); with spec.tracing, this sidecar's server span (CallLocal/<app-id>/<method>) under it, its context sent on",
+    "an invalid baggage header is 400 invalid_baggage (plain text, as daprd); W3C traceparent kept when valid, else a new one (tracestate dropped with it); with spec.tracing, this sidecar's server span (CallLocal/<app-id>/<method>) under it, its context sent on",
   layer: (d) => {
     const t = d.tracing;
     if (!t.on) {
       return (next) => (req, ctx) => {
+        const bad = badBaggage(ctx.out!);
+        if (bad) return Promise.resolve(bad);
         ctx.traceparent = ensureTraceparent(ctx.out!);
         return next(req, ctx);
       };
     }
     return (next) => async (req, ctx) => {
       const out = ctx.out!;
+      const bad = badBaggage(out);
+      if (bad) return bad;
       const incoming = out.get("traceparent");
       const valid = isValidTraceparent(incoming);
       const call = ctx.call!;

@@ -68,7 +68,7 @@ spec:
   );
   const resiliency = tempFile(
     "r.yaml",
-    "apiVersion: dapr.io/v1alpha1\nkind: Resiliency\nmetadata: {name: r}\nspec:\n  policies:\n    retries:\n      twice: {policy: constant, duration: 10ms, maxRetries: 2}\n  targets:\n    apps:\n      inventory: {retry: twice}\n",
+    "apiVersion: dapr.io/v1alpha1\nkind: Resiliency\nmetadata: {name: r}\nspec:\n  policies:\n    retries:\n      twice: {policy: constant, duration: 10ms, maxRetries: 2}\n    circuitBreakers:\n      cb: {maxRequests: 1, timeout: 1s, trip: consecutiveFailures > 5}\n  targets:\n    apps:\n      inventory: {retry: twice, circuitBreaker: cb}\n",
   );
   await startSidecar({ appId: "inventory", home, echo: true, args: ["-c", config] });
   caller = await startSidecar({ appId: "storefront", home, args: ["-c", config, "--resources-path", resiliency] });
@@ -104,6 +104,7 @@ describe("tracing", () => {
     expect(attempts[0]!.tags?.["http.response.status_code"]).toBe("503");
     expect(attempts[1]!.tags?.["meshlet.retry_reason"]).toBe("status 503");
     expect(attempts[1]!.tags?.["net.sock.peer.addr"]).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(attempts.map((a) => a.tags?.["meshlet.breaker_state"])).toEqual(["closed", "closed"]);
     const resolve = spans.find((s) => s.name === "resolve inventory");
     expect(resolve?.parentId).toBe(server[0]!.id);
     expect(resolve?.tags?.["meshlet.resolver"]).toBe("local");
@@ -122,6 +123,14 @@ describe("tracing", () => {
     const ids = new Set(spans.map((s) => s.spanId));
     // Every span but the caller's server span has its parent in the trace.
     expect(spans.filter((s) => s.parentSpanId && !ids.has(s.parentSpanId)).map((s) => s.parentSpanId)).toEqual(["00f067aa0ba902b7"]);
+  });
+
+  it("answers an invalid baggage header with Dapr's 400 in plain text, and passes a valid one on", async () => {
+    const bad = await fetch(`${caller.url}/v1.0/invoke/inventory/method/x`, { headers: { baggage: "no-equals-sign" } });
+    expect([bad.status, bad.headers.get("meshlet-reason"), await bad.text()]).toEqual([400, "invalid_baggage", "invalid baggage header\n"]);
+    const good = await fetch(`${caller.url}/v1.0/invoke/inventory/method/x`, { headers: { baggage: "userId=alice,serverNode=DF%2028;ttl=5" } });
+    expect(good.status).toBe(200);
+    expect(((await good.json()) as { headers: Record<string, string> }).headers.baggage).toBe("userId=alice,serverNode=DF%2028;ttl=5");
   });
 
   it("starts a new trace for a malformed traceparent", async () => {
