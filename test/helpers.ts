@@ -2,7 +2,6 @@
 // with real apps, waits for readiness over HTTP, and kills every process it started.
 
 import { spawn, type ChildProcess } from "node:child_process";
-import crypto from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
@@ -55,16 +54,6 @@ export function spawnProc(cmd: string, args: string[], env: NodeJS.ProcessEnv = 
     }),
   );
   return { child, pid: child.pid!, output: () => out, exited };
-}
-
-/**
- * One peer secret file for sidecars that do not share a MESHLET_HOME (other "hosts"), passed as
- * MESHLET_PEER_SECRET_FILE, as a cluster would mount a Secret.
- */
-export function sharedPeerSecret(): string {
-  const f = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "meshlet-secret-")), "peer-secret");
-  fs.writeFileSync(f, crypto.randomBytes(32).toString("hex"), { mode: 0o600 });
-  return f;
 }
 
 /** A fresh MESHLET_HOME per test file, so registries of parallel runs never mix. */
