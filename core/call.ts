@@ -70,6 +70,14 @@ export interface CallContext {
   breakerState?: string | null;
 }
 
+/**
+ * A call's context as a listener starts it: every field the layers fill in is present from the
+ * start, so all contexts share one shape.
+ */
+export function newCallContext(appId: string, namespace: string, signal: CallSignal): CallContext {
+  return { appId, namespace, signal, connectMs: 0, traceparent: null, attempt: 0, lastOutcome: null, breakerState: null };
+}
+
 export type Call = (req: ProxyRequest, ctx: CallContext) => Promise<Response>;
 export type Layer = (next: Call) => Call;
 

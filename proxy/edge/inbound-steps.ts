@@ -4,7 +4,7 @@
 // are in shared-steps.ts). Their order is written in proxy/stack.ts.
 
 import { asSidecarError, errorResponse, invokeError, SidecarError } from "../../core/errors.ts";
-import type { Call } from "../../core/call.ts";
+import { type Call, newCallContext } from "../../core/call.ts";
 import type { throttledInfo } from "../../core/log.ts";
 import { PEER_TOKEN_HEADER, sameSecret } from "../../transport/peer-secret.ts";
 import type { SidecarConfig } from "../config.ts";
@@ -112,7 +112,7 @@ export const ROUTE_INBOUND: EdgeStep<InboundDeps> = {
     if (path === null) return Promise.reject(invokeError("invalid_method", d.cfg.appId, `invalid method: ${raw}`));
     ctx.path = path;
     ctx.query = query;
-    ctx.call = { appId: d.cfg.appId, namespace: d.cfg.namespace, signal: req.signal, connectMs: 0, traceparent: null, attempt: 0, lastOutcome: null, breakerState: null };
+    ctx.call = newCallContext(d.cfg.appId, d.cfg.namespace, req.signal);
     return next(req, ctx);
   },
 };
