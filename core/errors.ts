@@ -83,6 +83,14 @@ export function errorResponse(err: SidecarError): Response {
   });
 }
 
+/** The answers daprd gives in plain text, not JSON (a bad API token, invalid baggage), with the reason header. */
+export function plainErrorResponse(reason: Reason, text: string): Response {
+  return textResponse(`${text}\n`, {
+    status: REASONS[reason].status,
+    headers: { "content-type": "text/plain; charset=utf-8", [REASON_HEADER]: reason },
+  });
+}
+
 /** Anything thrown on the request path becomes a SidecarError; unknown errors are `internal`. */
 export function asSidecarError(e: unknown): SidecarError {
   if (e instanceof SidecarError) return e;

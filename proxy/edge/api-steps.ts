@@ -2,8 +2,9 @@
 // token, the sidecar's own endpoints, forwarding headers and the hand-over to the target's Call
 // (steps both listeners share are in shared-steps.ts). Their order is written in proxy/stack.ts.
 
-import { asSidecarError, errorResponse, REASON_HEADER, REASONS } from "../../core/errors.ts";
-import { responseHeaders, textResponse } from "../../core/wire-response.ts";
+import { asSidecarError, errorResponse, plainErrorResponse, REASON_HEADER } from "../../core/errors.ts";
+import { newCallContext } from "../../core/call.ts";
+import { responseHeaders } from "../../core/wire-response.ts";
 import { sameSecret } from "../../transport/peer-secret.ts";
 import { apiEndpoint, type ApiDeps } from "../api.ts";
 import { stampForwarded } from "../headers.ts";
@@ -88,7 +89,7 @@ export const ROUTE: EdgeStep<ApiDeps> = {
     if (r.kind === "invoke") {
       ctx.path = r.path;
       ctx.query = r.query;
-      ctx.call = { appId: r.appId, namespace: r.namespace, signal: req.signal, connectMs: 0, traceparent: null, attempt: 0, lastOutcome: null, breakerState: null };
+      ctx.call = newCallContext(r.appId, r.namespace, req.signal);
     }
     return next(req, ctx);
   },
@@ -106,12 +107,7 @@ export const API_TOKEN: EdgeStep<ApiDeps> = {
     return (next) => (req, ctx) => {
       const r = ctx.route!;
       if ((r.kind !== "api" || !HEALTH.has(r.name)) && !sameSecret(req.headers.get("dapr-api-token"), token)) {
-        return Promise.resolve(
-          textResponse("invalid api token\n", {
-            status: REASONS.api_token.status,
-            headers: { "content-type": "text/plain; charset=utf-8", [REASON_HEADER]: "api_token" },
-          }),
-        );
+        return Promise.resolve(plainErrorResponse("api_token", "invalid api token"));
       }
       return next(req, ctx);
     };

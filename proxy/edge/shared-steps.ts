@@ -7,8 +7,8 @@ import { forwardRequestHeaders } from "../headers.ts";
 import { ensureTraceparent, isValidBaggage, isValidTraceparent } from "../trace.ts";
 import type { HeaderList } from "../../core/header-list.ts";
 import type { Tracing } from "../../observability/tracing.ts";
-import { asSidecarError, REASON_HEADER, REASONS } from "../../core/errors.ts";
-import { responseHeaders, textResponse } from "../../core/wire-response.ts";
+import { asSidecarError, plainErrorResponse, REASON_HEADER, REASONS } from "../../core/errors.ts";
+import { responseHeaders } from "../../core/wire-response.ts";
 import type { EdgeStep } from "./context.ts";
 
 /** What every listener's deps have. */
@@ -34,7 +34,7 @@ export const HEADER_HYGIENE: EdgeStep<ListenerDeps> = {
 function badBaggage(h: HeaderList): Response | null {
   const b = h.get("baggage");
   if (b === null || isValidBaggage(b)) return null;
-  return textResponse("invalid baggage header\n", { status: REASONS.invalid_baggage.status, headers: { "content-type": "text/plain; charset=utf-8", [REASON_HEADER]: "invalid_baggage" } });
+  return plainErrorResponse("invalid_baggage", "invalid baggage header");
 }
 
 export const TRACE_CONTEXT: EdgeStep<ListenerDeps> = {
