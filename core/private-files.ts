@@ -2,7 +2,9 @@
 // ours and wider), files 0600 written in one step. For state that other local users must not
 // read or change: the registry, the run table, the peer secret.
 
+import crypto from "node:crypto";
 import fs from "node:fs";
+import path from "node:path";
 import fsp from "node:fs/promises";
 
 const myUid = typeof process.getuid === "function" ? process.getuid() : -1;
@@ -26,4 +28,25 @@ export async function writePrivateFileAsync(file: string, text: string): Promise
   const tmp = `${file}.${process.pid}.tmp`;
   await fsp.writeFile(tmp, text, { mode: 0o600 });
   await fsp.rename(tmp, file);
+}
+
+/**
+ * The text of `file`, created with `make()` (mode 0600, its directory private) when it does not
+ * exist yet. Processes starting at once agree: the text is written to a file of this process's
+ * own and linked into place, which fails for all but the first, so nobody reads a half-written one.
+ */
+export function ensureSecretFile(file: string, make: () => string): string {
+  if (!fs.existsSync(file)) {
+    ensurePrivateDir(path.dirname(file));
+    const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString("hex")}.tmp`;
+    fs.writeFileSync(tmp, make(), { mode: 0o600, flag: "wx" });
+    try {
+      fs.linkSync(tmp, file);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    } finally {
+      fs.rmSync(tmp, { force: true });
+    }
+  }
+  return fs.readFileSync(file, "utf8");
 }

@@ -4,9 +4,8 @@
 // host given the same file)"; it is a bearer token in clear text, which mTLS replaces.
 
 import crypto from "node:crypto";
-import fs from "node:fs";
 import path from "node:path";
-import { ensurePrivateDir } from "../core/private-files.ts";
+import { ensureSecretFile } from "../core/private-files.ts";
 
 /** The header a calling sidecar puts the secret in; never forwarded to an app. */
 export const PEER_TOKEN_HEADER = "meshlet-peer-token";
@@ -16,25 +15,9 @@ export function peerSecretFile(home: string): string {
   return process.env.MESHLET_PEER_SECRET_FILE || path.join(home, "peer-secret");
 }
 
-/**
- * The secret in `file`, created (32 random bytes, hex, mode 0600) when it does not exist yet.
- * Sidecars starting at once agree: the secret is written to a file of this process's own and
- * linked into place, which fails for all but the first, so nobody ever reads a half-written one.
- */
+/** The secret in `file`, created (32 random bytes, hex, mode 0600) when it does not exist yet; sidecars starting at once agree on one. */
 export function loadPeerSecret(file: string): string {
-  if (!fs.existsSync(file)) {
-    ensurePrivateDir(path.dirname(file));
-    const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString("hex")}.tmp`;
-    fs.writeFileSync(tmp, crypto.randomBytes(32).toString("hex") + "\n", { mode: 0o600, flag: "wx" });
-    try {
-      fs.linkSync(tmp, file);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-    } finally {
-      fs.rmSync(tmp, { force: true });
-    }
-  }
-  const value = fs.readFileSync(file, "utf8").trim();
+  const value = ensureSecretFile(file, () => crypto.randomBytes(32).toString("hex") + "\n").trim();
   if (value.length < 32) throw new Error(`${file}: the peer secret must be at least 32 characters`);
   if (/[^\x21-\x7e]/.test(value)) throw new Error(`${file}: the peer secret must be printable ASCII without spaces`);
   return value;

@@ -6,6 +6,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { CertError } from "../ca.ts";
+import { ensureSecretFile } from "../../core/private-files.ts";
 
 export const TOKEN_KEY_FILE = "token.key";
 const PREFIX = "mst1";
@@ -24,15 +25,13 @@ export interface TokenClaims {
 /** The token key in `dir`, created (32 random bytes, 0600) when `create` and missing. */
 export function tokenKey(dir: string, create: boolean): Buffer {
   const file = path.join(dir, TOKEN_KEY_FILE);
-  if (!fs.existsSync(file)) {
-    if (!create) throw new CertError(`${file} does not exist: create a token first (meshlet sentry token create) or start the sentry once`);
-    try {
-      fs.writeFileSync(file, crypto.randomBytes(32).toString("hex") + "\n", { mode: 0o600, flag: "wx" });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw new CertError(`${file}: cannot write it: ${(e as Error).message}`);
-    }
+  if (!create && !fs.existsSync(file)) throw new CertError(`${file} does not exist: create a token first (meshlet sentry token create) or start the sentry once`);
+  let hex: string;
+  try {
+    hex = ensureSecretFile(file, () => crypto.randomBytes(32).toString("hex") + "\n").trim();
+  } catch (e) {
+    throw new CertError(`${file}: cannot write or read it: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  const hex = fs.readFileSync(file, "utf8").trim();
   if (!/^[0-9a-f]{64}$/.test(hex)) throw new CertError(`${file}: not a token key (64 hex digits)`);
   return Buffer.from(hex, "hex");
 }
