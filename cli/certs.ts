@@ -10,7 +10,7 @@ import { ok, UsageError, warn } from "./ui.ts";
 import { meshletHome } from "../resolvers/local.ts";
 import { CA_FILES, certsDir, CertError, DEFAULT_ISSUER_TTL_MS, initCa, loadIssuer, parseCerts } from "../security/ca.ts";
 import { readCerts } from "../security/pem.ts";
-import { ensurePrivateDir } from "../core/private-files.ts";
+import { ensurePrivateDir, writeFileAtomic } from "../core/private-files.ts";
 
 const DAY = 86_400_000;
 const WARN_DAYS = 30;
@@ -124,14 +124,12 @@ async function importCa(args: string[]): Promise<number> {
   const added = incoming.filter((c) => !known.has(c.fingerprint256));
   // Roots are added, never dropped here: a rotation publishes the new root before the old goes.
   const merged = (have.trim() ? have.trim() + "\n" : "") + added.map((c) => c.toString().trim()).join("\n") + (added.length ? "\n" : "");
-  const tmp = `${trustFile}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, merged, { mode: 0o644 });
-  fs.renameSync(tmp, trustFile);
+  writeFileAtomic(trustFile, merged, 0o644);
   ok(`${trustFile}: ${added.length} root(s) added, ${known.size} kept`);
   if (withIssuer) {
-    const issuerFile = path.join(dir, CA_FILES.issuer);
-    fs.copyFileSync(path.join(from, CA_FILES.issuer), issuerFile);
-    fs.writeFileSync(path.join(dir, CA_FILES.issuerKey), fs.readFileSync(path.join(from, CA_FILES.issuerKey)), { mode: 0o600 });
+    // Key first, then certificate, each replaced in one step (as renew-issuer writes them).
+    writeFileAtomic(path.join(dir, CA_FILES.issuerKey), fs.readFileSync(path.join(from, CA_FILES.issuerKey)), 0o600);
+    writeFileAtomic(path.join(dir, CA_FILES.issuer), fs.readFileSync(path.join(from, CA_FILES.issuer)), 0o644);
     await loadIssuer(dir);
     ok(`installed the issuer in ${dir}: sidecars using this directory sign their certificates with it`);
   }
@@ -146,21 +144,17 @@ async function renewIssuer(args: string[]): Promise<number> {
   const ttl = v.ttl ? await lifetimeFlag("ttl", v.ttl) : DEFAULT_ISSUER_TTL_MS;
   const roots = parseCerts(fs.readFileSync(path.join(dir, CA_FILES.trust), "utf8"), path.join(dir, CA_FILES.trust));
   const x = await import("../security/x509.ts");
-  const rootKey = await x.importPrivateKey(fs.readFileSync(rootKeyFile, "utf8"));
-  const rootKeyObject = crypto.createPrivateKey(fs.readFileSync(rootKeyFile, "utf8"));
+  const rootKeyPem = fs.readFileSync(rootKeyFile, "utf8");
+  const rootKey = await x.importPrivateKey(rootKeyPem);
+  const rootKeyObject = crypto.createPrivateKey(rootKeyPem);
   const root = roots.find((r) => r.checkPrivateKey(rootKeyObject));
   if (!root) throw new CertError(`${rootKeyFile} is not the key of any root in ${CA_FILES.trust}`);
   const issuerKey = await x.newKeyPair(true);
   const now = Date.now();
   const pem = await x.createIssuer(root.toString(), rootKey, issuerKey.publicKey, `meshlet issuer ${now}`, new Date(now - 5 * 60_000), new Date(now + ttl));
   // Key first, then certificate, each replaced in one step: readers see a matching pair once both are in.
-  const write = (f: string, text: string, mode: number) => {
-    const tmp = path.join(dir, `${f}.${process.pid}.tmp`);
-    fs.writeFileSync(tmp, text, { mode });
-    fs.renameSync(tmp, path.join(dir, f));
-  };
-  write(CA_FILES.issuerKey, await x.privateKeyPem(issuerKey.privateKey), 0o600);
-  write(CA_FILES.issuer, pem, 0o644);
+  writeFileAtomic(path.join(dir, CA_FILES.issuerKey), await x.privateKeyPem(issuerKey.privateKey), 0o600);
+  writeFileAtomic(path.join(dir, CA_FILES.issuer), pem, 0o644);
   await loadIssuer(dir);
   ok(`new issuer in ${dir}, valid until ${new Date(now + ttl).toISOString()}; running sidecars use it from their next certificate`);
   return 0;

@@ -17,11 +17,16 @@ export function ensurePrivateDir(dir: string): void {
   if ((st.mode & 0o077) !== 0 && (myUid < 0 || st.uid === myUid)) fs.chmodSync(dir, 0o700);
 }
 
+/** Writes `text` to `file` with `mode`, replacing it in one step: readers see the old file or the new, never a part. */
+export function writeFileAtomic(file: string, text: string | Uint8Array, mode: number): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, text, { mode });
+  fs.renameSync(tmp, file);
+}
+
 /** Writes `text` to `file` readable by this user only, replacing it in one step. */
 export function writePrivateFile(file: string, text: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, text, { mode: 0o600 });
-  fs.renameSync(tmp, file);
+  writeFileAtomic(file, text, 0o600);
 }
 
 export async function writePrivateFileAsync(file: string, text: string): Promise<void> {
