@@ -3,9 +3,26 @@
 // out in the request's traceparent, so the next hop's span is its child.
 
 import type { Layer } from "../core/call.ts";
-import { asSidecarError, REASON_HEADER } from "../core/errors.ts";
+import { asSidecarError, REASON_HEADER, type SidecarError } from "../core/errors.ts";
 import { responseHeaders } from "../core/wire-response.ts";
-import { sampledFlag, type Tracing } from "../observability/tracing.ts";
+import { sampledFlag, type TraceSpan, type Tracing } from "../observability/tracing.ts";
+
+/** Records how the call under `span` was answered: its status under `statusKey`, the sidecar's reason, a 5xx as failed. Returns the reason. */
+export function spanAnswered(span: TraceSpan, res: Response, statusKey: string): string | null {
+  span.set(statusKey, res.status);
+  const reason = responseHeaders(res).get(REASON_HEADER);
+  if (reason) span.set("meshlet.reason", reason);
+  if (res.status >= 500) span.fail(`status ${res.status}${reason ? ` (${reason})` : ""}`);
+  return reason;
+}
+
+/** Records that the call under `span` failed with a sidecar-made error, and returns that error. */
+export function spanFailed(span: TraceSpan, e: unknown): SidecarError {
+  const err = asSidecarError(e);
+  span.set("meshlet.reason", err.reason);
+  span.fail(err.message);
+  return err;
+}
 
 export function attemptSpan(tracing: Tracing, name: string): Layer {
   return (next) => async (req, ctx) => {
@@ -24,18 +41,12 @@ export function attemptSpan(tracing: Tracing, name: string): Layer {
     try {
       const res = await next(req, ctx);
       if (ctx.endpoint) span.set("net.sock.peer.addr", ctx.endpoint.key);
-      span.set("http.response.status_code", res.status);
-      const reason = responseHeaders(res).get(REASON_HEADER);
-      if (reason) span.set("meshlet.reason", reason);
-      if (res.status >= 500) span.fail(`status ${res.status}${reason ? ` (${reason})` : ""}`);
+      const reason = spanAnswered(span, res, "http.response.status_code");
       ctx.lastOutcome = reason ? `status ${res.status} (${reason})` : `status ${res.status}`;
       return res;
     } catch (e) {
-      const err = asSidecarError(e);
       if (ctx.endpoint) span.set("net.sock.peer.addr", ctx.endpoint.key);
-      span.set("meshlet.reason", err.reason);
-      span.fail(err.message);
-      ctx.lastOutcome = err.reason;
+      ctx.lastOutcome = spanFailed(span, e).reason;
       throw e;
     } finally {
       span.end();

@@ -7,8 +7,8 @@ import { forwardRequestHeaders } from "../headers.ts";
 import { ensureTraceparent, isValidBaggage, isValidTraceparent } from "../trace.ts";
 import type { HeaderList } from "../../core/header-list.ts";
 import type { Tracing } from "../../observability/tracing.ts";
-import { asSidecarError, plainErrorResponse, REASON_HEADER, REASONS } from "../../core/errors.ts";
-import { responseHeaders } from "../../core/wire-response.ts";
+import { plainErrorResponse, REASONS } from "../../core/errors.ts";
+import { spanAnswered, spanFailed } from "../trace-spans.ts";
 import type { EdgeStep } from "./context.ts";
 
 /** What every listener's deps have. */
@@ -77,20 +77,10 @@ export const TRACE_CONTEXT: EdgeStep<ListenerDeps> = {
       }
       try {
         const res = await next(req, ctx);
-        if (span.sampled) {
-          span.set("dapr.status_code", res.status);
-          const reason = responseHeaders(res).get(REASON_HEADER);
-          if (reason) span.set("meshlet.reason", reason);
-          if (res.status >= 500) span.fail(`status ${res.status}`);
-        }
+        if (span.sampled) spanAnswered(span, res, "dapr.status_code");
         return res;
       } catch (e) {
-        if (span.sampled) {
-          const err = asSidecarError(e);
-          span.set("dapr.status_code", REASONS[err.reason].status);
-          span.set("meshlet.reason", err.reason);
-          span.fail(err.message);
-        }
+        if (span.sampled) span.set("dapr.status_code", REASONS[spanFailed(span, e).reason].status);
         throw e;
       } finally {
         span.end();
