@@ -12,13 +12,13 @@ import { SidecarError } from "../core/errors.ts";
 import { parseFlags } from "./flags.ts";
 import { readRuns, type RunRecord } from "./run-table.ts";
 import { caSummary } from "./certs.ts";
+import { formatTimeLeft } from "../config/units.ts";
 import { certsDir } from "../security/ca.ts";
 import { meshletHome } from "../resolvers/local.ts";
 
 const DAY_S = 86_400;
 const WARN_DAYS = 30;
 
-const human = (s: number) => (s >= 2 * DAY_S ? `${Math.floor(s / DAY_S)}d` : s >= 7200 ? `${Math.floor(s / 3600)}h` : `${Math.max(0, Math.floor(s / 60))}m`);
 
 /** Seconds to expiry of a running sidecar's certificates, read from its own metrics. */
 async function expiries(r: RunRecord): Promise<Record<string, number> | null> {
@@ -121,7 +121,7 @@ export async function doctorCommand(args: string[]): Promise<number> {
       continue;
     }
     const e = await expiries(r);
-    const when = e ? `certificate expires in ${human(e.workload ?? 0)}, issuer in ${human(e.issuer ?? 0)}, earliest root in ${human(e.root ?? 0)}` : "expiry unknown (metrics not reachable)";
+    const when = e ? `certificate expires in ${formatTimeLeft((e.workload ?? 0) * 1000)}, issuer in ${formatTimeLeft((e.issuer ?? 0) * 1000)}, earliest root in ${formatTimeLeft((e.root ?? 0) * 1000)}` : "expiry unknown (metrics not reachable)";
     out.push(`  - ${r.appId}: ${r.mtls.id} from the ${r.mtls.source}; ${when}`);
     if (e && ((e.issuer ?? Infinity) < WARN_DAYS * DAY_S || (e.root ?? Infinity) < WARN_DAYS * DAY_S)) {
       problems.push(`${r.appId}'s issuer or root expires within ${WARN_DAYS} days`);

@@ -61,3 +61,12 @@ export function parseLifetime(s: string): number {
   if (!(ms > 0)) throw new Error(`invalid lifetime "${s}": it must be positive`);
   return ms;
 }
+
+/** Time left, as a person reads it (`45s`, `20m`, `23h`, `364d`), rounded down: never more than is left. */
+export function formatTimeLeft(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 120) return `${s}s`;
+  if (s < 7200) return `${Math.floor(s / 60)}m`;
+  if (s < 172_800) return `${Math.floor(s / 3600)}h`;
+  return `${Math.floor(s / 86_400)}d`;
+}

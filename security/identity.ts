@@ -3,6 +3,7 @@
 // files change (a new bundle, a new issuer), and kept in force while renewal fails until it expires.
 
 import type { Clock } from "../core/clock.ts";
+import { formatTimeLeft } from "../config/units.ts";
 import type { Logger } from "../core/log.ts";
 import type { TlsCredentials, TlsMaterial } from "../transport/credentials.ts";
 import { CertError } from "./ca.ts";
@@ -38,14 +39,6 @@ const RETRY_MIN_MS = 500;
 /** Longest single timer: runtimes fire longer ones at once (2^31 - 1 ms overflows). */
 const MAX_TIMER_MS = 24 * 3_600_000;
 const RETRY_MAX_MS = 30_000;
-
-const human = (ms: number) => {
-  const s = Math.round(ms / 1000);
-  if (s < 120) return `${s}s`;
-  if (s < 7200) return `${Math.round(s / 60)}m`;
-  if (s < 172800) return `${Math.round(s / 3600)}h`;
-  return `${Math.round(s / 86400)}d`;
-};
 
 export class WorkloadIdentity implements TlsCredentials {
   private issued: Issued | null = null;
@@ -144,7 +137,7 @@ export class WorkloadIdentity implements TlsCredentials {
       this.o.log.error("workload certificate renewal failed; the current one stays in force", {
         source: this.o.source.describe,
         error: (e as Error).message,
-        expires_in: left > 0 ? human(left) : "expired",
+        expires_in: left > 0 ? formatTimeLeft(left) : "expired",
       });
       return false;
     } finally {
