@@ -4,6 +4,7 @@
 // policy stays, the problems are logged with file:line, the rejection is counted.
 
 import fs from "node:fs";
+import { fileStamp } from "../core/file-stamp.ts";
 import { Worker } from "node:worker_threads";
 import { resourceFiles as listResourceFiles } from "../config/yaml.ts";
 import type { Logger } from "../core/log.ts";
@@ -145,10 +146,8 @@ function stamp(paths: readonly string[]): string {
   const parts: string[] = [];
   for (const p of paths) {
     try {
-      for (const f of listResourceFiles([p])) {
-        const st = fs.statSync(f);
-        parts.push(`${f}:${st.size}:${st.mtimeMs}:${st.ino}`);
-      }
+      const files = listResourceFiles([p]);
+      parts.push(files.join("|"), fileStamp(files));
     } catch {
       parts.push(`${p}:<unreadable>`);
     }
