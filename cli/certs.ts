@@ -5,7 +5,7 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { lifetimeFlag, parseFlags } from "./flags.ts";
+import { lifetimeFlag, parseFlags, parseFlagsAndArgs } from "./flags.ts";
 import { ok, UsageError, warn } from "./ui.ts";
 import { meshletHome } from "../resolvers/local.ts";
 import { CA_FILES, certsDir, CertError, DEFAULT_ISSUER_TTL_MS, initCa, loadIssuer, parseCerts } from "../security/ca.ts";
@@ -97,8 +97,8 @@ function exportCa(args: string[]): number {
 }
 
 async function importCa(args: string[]): Promise<number> {
-  const v = parseFlags(args, { dir: { type: "string" } } as const);
-  const from = args.filter((a, i) => !a.startsWith("-") && args[i - 1] !== "--dir")[0];
+  const { values: v, positionals } = parseFlagsAndArgs(args, { dir: { type: "string" } } as const);
+  const from = positionals[0];
   if (!from) throw new UsageError("meshlet certs import needs a bundle file or an exported directory");
   const dir = v.dir ?? certsDir(meshletHome());
   const isDir = fs.existsSync(from) && fs.statSync(from).isDirectory();

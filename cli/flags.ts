@@ -60,8 +60,13 @@ export function splitCommand(args: readonly string[], options: Options): { flags
 }
 
 export function parseFlags<O extends Options>(args: string[], options: O) {
+  return parseFlagsAndArgs(args, options).values;
+}
+
+/** The flags and the other words (positionals); a bad flag is one UsageError line. */
+export function parseFlagsAndArgs<O extends Options>(args: string[], options: O) {
   try {
-    return parseArgs({ args, options, strict: true, allowPositionals: true }).values;
+    return parseArgs({ args, options, strict: true, allowPositionals: true });
   } catch (e) {
     // One line: Node's multi-line hints are joined, the positional-argument hint dropped.
     const msg = (e as Error).message.replace(/\. To specify a positional argument.*$/s, "").replace(/\s*\n\s*/g, " ");
