@@ -8,7 +8,7 @@ import path from "node:path";
 import { lifetimeFlag, parseFlags, parseFlagsAndArgs } from "./flags.ts";
 import { ok, UsageError, warn } from "./ui.ts";
 import { meshletHome } from "../resolvers/local.ts";
-import { CA_FILES, certsDir, CertError, DEFAULT_ISSUER_TTL_MS, initCa, loadIssuer, parseCerts } from "../security/ca.ts";
+import { CA_FILES, certsDir, CertError, DEFAULT_ISSUER_TTL_MS, initCa, loadIssuer, parseCerts, readCertFile } from "../security/ca.ts";
 import { readCerts } from "../security/pem.ts";
 import { ensurePrivateDir, writeFileAtomic } from "../core/private-files.ts";
 
@@ -103,13 +103,7 @@ async function importCa(args: string[]): Promise<number> {
   const dir = v.dir ?? certsDir(meshletHome());
   const isDir = fs.existsSync(from) && fs.statSync(from).isDirectory();
   const bundleFile = isDir ? path.join(from, CA_FILES.trust) : from;
-  let text: string;
-  try {
-    text = fs.readFileSync(bundleFile, "utf8");
-  } catch (e) {
-    throw new CertError(`${bundleFile}: cannot read it: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  const incoming = parseCerts(text, bundleFile);
+  const incoming = parseCerts(readCertFile(bundleFile, "trust bundle"), bundleFile);
   if (incoming.some((c) => !c.ca)) throw new CertError(`${bundleFile}: holds a certificate that is not a CA; a trust bundle holds roots only`);
   const withIssuer = isDir && fs.existsSync(path.join(from, CA_FILES.issuer));
   // Checked before anything is written: an import either happens whole or not at all.

@@ -20,6 +20,11 @@ export class ConnectionError extends Error {
   }
 }
 
+/** A connection `where` refused: provably nothing was sent or received, so safe to send elsewhere. */
+export function refusedBy(where: string): ConnectionError {
+  return new ConnectionError(`connection refused by ${where}`, "ECONNREFUSED", true, true);
+}
+
 /** The `code` of an error or of one of its causes (undici and fetch nest them). */
 function codes(e: unknown): string[] {
   const out: string[] = [];

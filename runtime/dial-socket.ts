@@ -3,7 +3,8 @@
 // sidecar's CPU at 1,000 req/s; see docs/decisions.md). Pooling lives in conn-pool.ts.
 
 import type { Dialer } from "./dial.ts";
-import { ConnectionError, H1Conn } from "../http1/h1-conn.ts";
+import { H1Conn } from "../http1/h1-conn.ts";
+import { refusedBy } from "../core/connection-error.ts";
 import { abortable, type Connector, pooledDialer } from "./conn-pool.ts";
 
 interface SocketData {
@@ -37,7 +38,7 @@ const connectBun: Connector = async (ep, { signal }, release) => {
   } catch (e) {
     // Typed where it is known: a refused connection provably carried nothing.
     if ((e as { code?: string } | null)?.code === "ECONNREFUSED") {
-      throw new ConnectionError(`connection refused by ${ep.key}`, "ECONNREFUSED", true, true);
+      throw refusedBy(ep.key);
     }
     throw e;
   }

@@ -91,7 +91,8 @@ export async function ensureCa(dir: string, trustDomain = DEFAULT_TRUST_DOMAIN, 
   return loadIssuer(dir);
 }
 
-function readFile(file: string, what: string): string {
+/** The text of a certificate or key file, or a one-line CertError naming it and the OS's code. */
+export function readCertFile(file: string, what: string): string {
   try {
     return fs.readFileSync(file, "utf8");
   } catch (e) {
@@ -111,9 +112,9 @@ export async function loadIssuer(dir: string, now = Date.now()): Promise<Issuer>
     // Optional: CAs made elsewhere (dapr's sentry) have no such file.
   }
   return issuerFromPem(
-    { pem: readFile(issuerFile, "issuer certificate"), where: issuerFile },
-    { pem: readFile(keyFile, "issuer key"), where: keyFile },
-    { pem: readFile(trustFile, "trust anchors"), where: trustFile },
+    { pem: readCertFile(issuerFile, "issuer certificate"), where: issuerFile },
+    { pem: readCertFile(keyFile, "issuer key"), where: keyFile },
+    { pem: readCertFile(trustFile, "trust anchors"), where: trustFile },
     { dir, trustDomain, now },
   );
 }

@@ -5,7 +5,7 @@
 
 import tls from "node:tls";
 import type { Endpoint } from "../core/call.ts";
-import { ConnectionError } from "../core/connection-error.ts";
+import { ConnectionError, refusedBy } from "../core/connection-error.ts";
 import { H1Conn } from "../http1/h1-conn.ts";
 import type { Connector } from "../runtime/conn-pool.ts";
 import type { DialContext } from "../runtime/dial.ts";
@@ -85,7 +85,7 @@ export function nodeTlsConnector(creds: TlsCredentials): Connector {
       });
       const st = settler(ctx, () => s.destroy(), resolve, reject);
       s.once("error", (e: NodeJS.ErrnoException) => {
-        if (e.code === "ECONNREFUSED") return st.fail(new ConnectionError(`connection refused by ${ep.key}`, "ECONNREFUSED", true, true));
+        if (e.code === "ECONNREFUSED") return st.fail(refusedBy(ep.key));
         st.fail(refusedUs(ep, e) ?? new ConnectionError(`TLS connection to ${ep.key} failed: ${e.message}`, "ECONNRESET", true, true));
       });
       s.once("secureConnect", () => {
@@ -160,7 +160,7 @@ export function bunTlsConnector(creds: TlsCredentials): Connector {
           if (st.settled() && data.conn === null) s.terminate();
         },
         (e: { code?: string }) =>
-          st.fail(e?.code === "ECONNREFUSED" ? new ConnectionError(`connection refused by ${ep.key}`, "ECONNREFUSED", true, true) : new ConnectionError(`TLS connection to ${ep.key} failed: ${String((e as Error)?.message ?? e)}`, "ECONNRESET", true, true)),
+          st.fail(e?.code === "ECONNREFUSED" ? refusedBy(ep.key) : new ConnectionError(`TLS connection to ${ep.key} failed: ${String((e as Error)?.message ?? e)}`, "ECONNRESET", true, true)),
       );
     });
 }

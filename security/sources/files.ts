@@ -5,7 +5,7 @@
 
 import fs from "node:fs";
 import path from "node:path";
-import { CertError, issuerFromPem, parseCerts } from "../ca.ts";
+import { CertError, issuerFromPem, parseCerts, readCertFile } from "../ca.ts";
 import { issuerSource } from "./local.ts";
 import { checkMaterial } from "../material.ts";
 import type { IdentitySource } from "../identity.ts";
@@ -15,14 +15,6 @@ const LAYOUTS = [
   { chain: "tls.crt", key: "tls.key", trust: "ca.crt", by: "cert-manager" },
   { chain: "svid.pem", key: "svid_key.pem", trust: "bundle.pem", by: "SPIRE helper" },
 ] as const;
-
-function read(file: string): string {
-  try {
-    return fs.readFileSync(file, "utf8");
-  } catch (e) {
-    throw new CertError(`${file}: cannot read it: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-}
 
 /** The layout in `dir`, by which chain file exists; one-line error when there is none. */
 function layoutIn(dir: string) {
@@ -39,8 +31,8 @@ export function certDirSource(dir: string, trustOverride?: string): IdentitySour
     renews: false,
     stamp: () => fileStamp(files),
     async obtain(id, o) {
-      const [chain, key] = [read(files[0]!), read(files[1]!)];
-      const trust = trustOverride ?? read(files[2]!);
+      const [chain, key] = [readCertFile(files[0]!, "certificate chain"), readCertFile(files[1]!, "private key")];
+      const trust = trustOverride ?? readCertFile(files[2]!, "trust bundle");
       return checkMaterial(chain, key, trust, id, dir, o.now);
     },
   };
