@@ -33,11 +33,11 @@ export const REASONS = {
   malformed_request: { status: 400, errorCode: "ERR_MALFORMED_REQUEST" },
   headers_too_large: { status: 431, errorCode: "ERR_MALFORMED_REQUEST" },
   /** Like daprd, answered in plain text. */
-  invalid_baggage: { status: 400, errorCode: "ERR_MALFORMED_REQUEST" },
+  invalid_baggage: { status: 400, errorCode: "ERR_MALFORMED_REQUEST", plainText: true },
   /** daprd answers a missing token in plain text, not JSON; the reason header still names it. */
-  api_token: { status: 401, errorCode: "ERR_API_TOKEN" },
+  api_token: { status: 401, errorCode: "ERR_API_TOKEN", plainText: true },
   internal: { status: 500, errorCode: "ERR_INTERNAL" },
-} as const satisfies Record<string, { status: number; errorCode: string }>;
+} as const satisfies Record<string, { status: number; errorCode: string; plainText?: true }>;
 
 export type Reason = keyof typeof REASONS;
 
@@ -83,8 +83,11 @@ export function errorResponse(err: SidecarError): Response {
   });
 }
 
+/** The reasons daprd answers in plain text, not JSON (marked `plainText` above). */
+export type PlainTextReason = { [R in Reason]: (typeof REASONS)[R] extends { plainText: true } ? R : never }[Reason];
+
 /** The answers daprd gives in plain text, not JSON (a bad API token, invalid baggage), with the reason header. */
-export function plainErrorResponse(reason: Reason, text: string): Response {
+export function plainErrorResponse(reason: PlainTextReason, text: string): Response {
   return textResponse(`${text}\n`, {
     status: REASONS[reason].status,
     headers: { "content-type": "text/plain; charset=utf-8", [REASON_HEADER]: reason },
