@@ -55,4 +55,53 @@ describe("power of two choices over outstanding x EWMA", () => {
     expect(lb.score(fast)).toBeGreaterThan(lb.score(slow));
     expect(lb.pick([fast, slow])).toBe(slow);
   });
+  it("tries an instance it has not measured before ones it has, even ones under 1 ms", () => {
+    let now = 0;
+    const lb = new EndpointLoad(() => now, () => 0);
+    // Sequential calls: "fast" answered twice in 0.3 ms, so it is measured; "slow" never tried.
+    for (let i = 0; i < 2; i++) {
+      const at = lb.start(fast);
+      now += 0.3;
+      lb.finish(fast, at, true);
+    }
+    expect(lb.pick([fast, slow])).toBe(slow);
+    expect(lb.pick([slow, fast])).toBe(slow);
+    // While its first request is in flight, the others take the concurrent ones.
+    lb.start(slow);
+    expect(lb.pick([fast, slow])).toBe(fast);
+  });
+
+  it("lets a failed instance back in within a few seconds while the other stays healthy", () => {
+    let now = 0;
+    let seed = 7;
+    const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const lb = new EndpointLoad(() => now, random);
+    for (const ep of [fast, slow, fast, slow]) lb.finish(ep, lb.start(ep), true);
+    now += 1;
+    lb.finish(slow, lb.start(slow), false); // one failure: a 1,000 ms penalty
+    let firstBack = -1;
+    // One call every 10 ms, each answered in 2 ms by whichever instance is picked.
+    for (let t = 0; t < 20_000 && firstBack < 0; t += 10) {
+      now = 10 + t;
+      const ep = lb.pick([fast, slow]);
+      if (ep === slow) firstBack = t;
+      const at = lb.start(ep);
+      now += 2;
+      lb.finish(ep, at, true);
+    }
+    expect(firstBack).toBeGreaterThan(1_000);
+    expect(firstBack).toBeLessThan(6_000);
+    // Once back and healthy, it takes about half the calls again.
+    let picks = 0;
+    for (let k = 0; k < 1_000; k++) {
+      now += 10;
+      const ep = lb.pick([fast, slow]);
+      if (ep === slow) picks++;
+      const at = lb.start(ep);
+      now += 2;
+      lb.finish(ep, at, true);
+    }
+    expect(picks).toBeGreaterThan(300);
+    expect(picks).toBeLessThan(700);
+  });
 });

@@ -1,6 +1,7 @@
 // Per-endpoint load estimates for one target and the power-of-two-choices pick over them:
-// score = (outstanding + 1) x EWMA of time-to-headers. A slow or busy instance gets less
-// traffic; a failed attempt counts as slow. Time is injected; nothing here does I/O.
+// score = (outstanding + 1) x peak-EWMA of time-to-headers, decaying while unused. A slow or
+// busy instance gets less traffic, a failed attempt counts as slow, and an instance not yet
+// measured (new, or back after a failure) is tried first. Time is injected; nothing does I/O.
 
 import type { Endpoint } from "../core/call.ts";
 
@@ -8,15 +9,24 @@ interface Stat {
   outstanding: number;
   /** Successful answers seen; the first is a cold start (JIT, TLS verification, the app's first request) and not counted. */
   answered: number;
-  /** EWMA of latency in ms; starts optimistic so new instances get tried. */
+  /** Whether `ewma` holds a real sample (a counted answer or a failure). */
+  measured: boolean;
+  /** Peak-EWMA of latency in ms, as of `lastAt`. */
   ewma: number;
   lastAt: number;
 }
 
-/** Decay time constant (ms): how fast old latencies are forgotten (Linkerd uses 10 s). */
+/** Sample weighting time constant (ms): how fast old latencies are forgotten (Linkerd uses 10 s). */
 const TAU = 10_000;
+/**
+ * Half-life (ms) of a cost while its endpoint gets no answers: a penalty fades so an instance
+ * that failed once (or was slow once) is tried again after a few seconds instead of starving;
+ * 1,000 ms of failure penalty falls to a 2 ms healthy peer's level in about 4.5 s.
+ */
+export const IDLE_HALF_LIFE_MS = 500;
 const FAILURE_PENALTY_MS = 1_000;
-const INITIAL_MS = 1;
+/** Cost of an unmeasured endpoint that already has requests in flight: wait for its answer. */
+const UNMEASURED_BUSY_MS = 100;
 
 export class EndpointLoad {
   private readonly stats = new Map<string, Stat>();
@@ -27,13 +37,17 @@ export class EndpointLoad {
 
   private stat(key: string): Stat {
     let s = this.stats.get(key);
-    if (!s) this.stats.set(key, (s = { outstanding: 0, answered: 0, ewma: INITIAL_MS, lastAt: this.now() }));
+    if (!s) this.stats.set(key, (s = { outstanding: 0, answered: 0, measured: false, ewma: 0, lastAt: this.now() }));
     return s;
   }
 
+  /** The cost now: an idle unmeasured endpoint costs 0, so it is picked before the measured ones. */
   score(ep: Endpoint): number {
     const s = this.stat(ep.key);
-    return (s.outstanding + 1) * s.ewma;
+    if (!s.measured) return s.outstanding === 0 ? 0 : s.outstanding * UNMEASURED_BUSY_MS;
+    const idle = this.now() - s.lastAt;
+    const cost = idle > 0 ? s.ewma * Math.pow(0.5, idle / IDLE_HALF_LIFE_MS) : s.ewma;
+    return (s.outstanding + 1) * cost;
   }
 
   /** Two distinct random candidates, the lower score wins; one candidate is returned as is. */
@@ -64,9 +78,17 @@ export class EndpointLoad {
       return;
     }
     const rtt = ok ? Math.max(0.001, t - startedAt) : FAILURE_PENALTY_MS;
-    const w = Math.exp(-(t - s.lastAt) / TAU);
-    // Peak-EWMA: a sample above the average replaces it at once, lower ones decay in.
-    s.ewma = rtt > s.ewma ? rtt : s.ewma * w + rtt * (1 - w);
+    if (!s.measured) {
+      s.measured = true;
+      s.ewma = rtt;
+    } else {
+      // The cost as decayed while unused, then peak-EWMA: a sample above it replaces it at
+      // once, lower ones blend in with a weight that grows with the time since the last one.
+      const idle = t - s.lastAt;
+      const cost = idle > 0 ? s.ewma * Math.pow(0.5, idle / IDLE_HALF_LIFE_MS) : s.ewma;
+      const w = Math.exp(-idle / TAU);
+      s.ewma = rtt > cost ? rtt : cost * w + rtt * (1 - w);
+    }
     s.lastAt = t;
   }
 
