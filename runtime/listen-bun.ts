@@ -5,18 +5,73 @@
 
 import type { Listen, Runtime } from "./listen.ts";
 import { PortInUseError } from "./listen.ts";
-import { ServerConn } from "../http1/h1-server.ts";
+import { ServerConn, type ServerOptions } from "../http1/h1-server.ts";
+import type { Peer } from "../core/incoming.ts";
 import { ServerConns } from "../http1/server-conns.ts";
 import { fetchDialer } from "./dial-fetch.ts";
 import { socketDialer } from "./dial-socket.ts";
 
-interface SocketData {
+export interface SocketData {
   conn: ServerConn | null;
+}
+
+/**
+ * The socket handlers that drive one ServerConn per accepted socket. With TLS (`tls`) the
+ * connection starts at the handshake, once the peer is verified, and `onHandshake` says who it
+ * is (null refuses the socket).
+ */
+export function serverSocketHandlers(
+  conns: ServerConns,
+  opts: ServerOptions,
+  tls?: { handshakeTimeoutS: number; onHandshake(s: Bun.Socket<SocketData>, ok: boolean, error: Error | null): Peer | null },
+): Bun.SocketHandler<SocketData> {
+  const start = (s: Bun.Socket<SocketData>, peer: Peer) => {
+    const conn = new ServerConn(s, peer, opts);
+    conns.add(conn);
+    s.data = { conn };
+  };
+  const handlers: Bun.SocketHandler<SocketData> = {
+    open(s) {
+      s.setNoDelay(true);
+      if (tls) {
+        s.data = { conn: null };
+        s.timeout(tls.handshakeTimeoutS);
+      } else start(s, { address: s.remoteAddress, port: s.remotePort });
+    },
+    data(s, chunk) {
+      s.data.conn?.onData(chunk);
+    },
+    drain(s) {
+      s.data.conn?.onDrain();
+    },
+    end(s) {
+      if (s.data.conn) s.data.conn.onEnd();
+      else s.end();
+    },
+    close(s) {
+      s.data.conn?.onClose();
+    },
+    error(s) {
+      s.data.conn?.onClose();
+    },
+  };
+  if (tls) {
+    handlers.handshake = (s, ok, error) => {
+      const peer = tls.onHandshake(s, ok, error);
+      if (!peer) return s.terminate();
+      s.timeout(0); // from here on the connection's own idle and head timeouts apply
+      start(s, peer);
+    };
+    // A client that connects and never completes a handshake holds no socket for long.
+    handlers.timeout = (s) => {
+      if (!s.data.conn) s.terminate();
+    };
+  }
+  return handlers;
 }
 
 export const listenBun: Listen = async ({ host, port, handler, maxHeaderBytes }) => {
   const conns = new ServerConns();
-  const opts = { handler, maxHeaderBytes };
   let listener: Bun.TCPSocketListener<SocketData>;
   try {
     listener = Bun.listen<SocketData>({
@@ -25,29 +80,7 @@ export const listenBun: Listen = async ({ host, port, handler, maxHeaderBytes })
       exclusive: true,
       // A client that half-closes after its request still gets the answer.
       allowHalfOpen: true,
-      socket: {
-        open(s) {
-          s.setNoDelay(true);
-          const conn = new ServerConn(s, { address: s.remoteAddress, port: s.remotePort }, opts);
-          conns.add(conn);
-          s.data = { conn };
-        },
-        data(s, chunk) {
-          s.data.conn?.onData(chunk);
-        },
-        drain(s) {
-          s.data.conn?.onDrain();
-        },
-        end(s) {
-          s.data.conn?.onEnd();
-        },
-        close(s) {
-          s.data.conn?.onClose();
-        },
-        error(s) {
-          s.data.conn?.onClose();
-        },
-      },
+      socket: serverSocketHandlers(conns, { handler, maxHeaderBytes }),
     });
   } catch (e) {
     void conns.close(true);

@@ -3,6 +3,7 @@
 // Each case comes from a failure found against an earlier listener (issue 11).
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import net from "node:net";
 import path from "node:path";
 import { killAll, runRecord, startSidecar, tempHome, waitFor, type Sidecar } from "../helpers.ts";
 import { exchange, type RawResponse } from "../raw-http.ts";
@@ -236,7 +237,23 @@ describe("the internal port accepts only sidecars (mTLS, on by default)", () => 
     }
     expect(answered).toBe(0);
     expect(await deliveries(k)).toBe(0);
+    // Logged once per cause (throttled), with the cause and the peer's address.
+    const refusals = echo.output().split("\n").filter((l) => l.includes("refused a TLS connection on the internal port"));
+    expect(refusals.length).toBeGreaterThanOrEqual(1);
+    expect(refusals.length).toBeLessThan(10);
+    expect(refusals.join("\n")).toMatch(/peer=127\.0\.0\.1.*error=\S*(CERT|ISSUER|VERIFY|CA)/i);
   });
+
+  it("drops a connection that never completes its TLS handshake after 10 s", async () => {
+    const t0 = Date.now();
+    const s = net.connect(internal(), "127.0.0.1");
+    s.on("connect", () => s.write("\x16\x03\x01")); // the first bytes of a ClientHello, then nothing
+    s.on("error", () => {});
+    await new Promise((r) => s.on("close", r));
+    const took = Date.now() - t0;
+    expect(took).toBeGreaterThan(9_000);
+    expect(took).toBeLessThan(14_000);
+  }, 20_000);
 
   it("refuses expired and not-yet-valid certificates from the right CA", async () => {
     const ca = await sidecarCa();
