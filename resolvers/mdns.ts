@@ -18,6 +18,9 @@ import { type AppRef, notFound, type Registration, type Resolver } from "./types
 export const SERVICE = "_meshlet._tcp.local";
 export const appName = (ref: AppRef) => `${ref.appId}.${ref.namespace}.${SERVICE}`.toLowerCase();
 
+/** A cold lookup is asked again this much later. */
+const FOLLOW_UP_MS = 1_000;
+
 export interface MdnsOptions {
   /** Interface names or CIDRs to use; default: every up, non-virtual, non-loopback interface. */
   interfaces?: string[];
@@ -50,6 +53,8 @@ export class MdnsResolver implements Resolver {
   private readonly cache = new BoundedMap<string, Map<string, Entry>>(4096, 10 * 60_000, Date.now);
   private readonly inflight = new Map<string, Promise<void>>();
   private readonly waiters = new Map<string, Set<() => void>>();
+  /** Names with a follow-up query scheduled. */
+  private readonly followUps = new Set<string>();
   /** Other meshlet instances heard from lately (target -> last seen), to explain failures. */
   private readonly seen = new BoundedMap<string, number>(4096, 10 * 60_000, Date.now);
   private readonly evicted: Evictions;
@@ -240,6 +245,7 @@ export class MdnsResolver implements Resolver {
     if (entries.length === 0) {
       const t0 = Date.now();
       await this.query(name);
+      this.followUp(name);
       entries = this.live(name);
       if (entries.length === 0) {
         const others = [...this.seen.values()].filter((at) => Date.now() - at < this.o.ttlSeconds * 1000).length;
@@ -256,6 +262,19 @@ export class MdnsResolver implements Resolver {
     const eps = entries.map((e) => e.ep);
     const live = this.evicted.filter(eps);
     return live.length ? live : eps;
+  }
+
+  /**
+   * One more query a second after a cold lookup (RFC 6762 5.2 repeats its first queries): an
+   * instance whose answer was lost, or came after the collection window, is known by then.
+   */
+  private followUp(name: string): void {
+    if (this.followUps.has(name) || this.followUps.size >= 1024) return;
+    this.followUps.add(name);
+    setTimeout(() => {
+      this.followUps.delete(name);
+      if (this.started && this.sockets.length) void this.query(name);
+    }, FOLLOW_UP_MS).unref?.();
   }
 
   /** Skipped at once (not at TTL expiry), for the eviction period or until it is the only one. */
