@@ -3,6 +3,7 @@
 // request path with a bounded queue. Loaded only when spec.tracing names an exporter
 // (docs/decisions.md has the memory and per-span cost).
 
+import net from "node:net";
 import * as api from "@opentelemetry/api";
 import { BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, TracerProvider, type SpanExporter, type SpanProcessor } from "@opentelemetry/sdk-trace";
 import { resourceFromAttributes } from "@opentelemetry/resources";
@@ -74,6 +75,28 @@ function counted(exporter: SpanExporter, name: string, log: Logger, onLost: (n: 
   };
 }
 
+/**
+ * Says at start, once, when a collector does not accept connections: spans will be dropped until
+ * it does, and calls go on. Runs in the background; it never delays the sidecar's start.
+ */
+function warnIfUnreachable(name: string, url: string, log: Logger): void {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return;
+  }
+  const port = Number(u.port || (u.protocol === "https:" ? 443 : 80));
+  const s = net.connect({ host: u.hostname.replace(/^\[|\]$/g, ""), port });
+  const done = (error: string | null) => {
+    s.destroy();
+    if (error) log.warn("trace collector not reachable at start; spans are dropped until it is (calls are not affected)", { exporter: name, error });
+  };
+  s.setTimeout(2_000, () => done("no answer in 2 s"));
+  s.once("connect", () => done(null));
+  s.once("error", (e: NodeJS.ErrnoException) => done(e.code ?? e.message));
+}
+
 export async function startOtel(spec: TracingSpec, serviceName: string, log: Logger, onLost: (n: number) => void = () => {}): Promise<Tracing> {
   const exporters: Array<[string, SpanExporter]> = [];
   if (spec.zipkinUrl) {
@@ -112,6 +135,8 @@ export async function startOtel(spec: TracingSpec, serviceName: string, log: Log
     spanProcessors,
   });
   const tracer = provider.getTracer("meshlet");
+  if (spec.zipkinUrl) warnIfUnreachable(`zipkin ${spec.zipkinUrl}`, spec.zipkinUrl, log);
+  if (spec.otel) warnIfUnreachable(`otlp ${spec.otel.url}`, spec.otel.url, log);
   log.info("tracing", { sampling_rate: spec.samplingRate, exporters: exporters.map(([n]) => n).join(", ") || "none" });
   return {
     on: true,

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import http from "node:http";
 import net from "node:net";
-import { killAll, startSidecar, tempFile, tempHome, type Sidecar } from "../helpers.ts";
+import { killAll, startSidecar, tempFile, tempHome, waitFor, type Sidecar } from "../helpers.ts";
 
 interface ZSpan {
   traceId: string;
@@ -152,6 +152,9 @@ describe("a dead collector", () => {
     const home = tempHome();
     const config = tempFile("dead.yaml", `kind: Configuration\nspec:\n  tracing:\n    samplingRate: "1"\n    zipkin:\n      endpointAddress: "http://127.0.0.1:${dead}/api/v2/spans"\n`);
     const s = await startSidecar({ appId: "lonely", home, echo: true, args: ["-c", config] });
+    // Said at start, in one line: the collector is down, calls go on.
+    await waitFor("the start-time warning", async () => s.output().includes("trace collector not reachable at start"), 5_000);
+    expect(s.output()).toMatch(new RegExp(`trace collector not reachable at start.*exporter="zipkin http://127\\.0\\.0\\.1:${dead}/api/v2/spans" error=ECONNREFUSED`));
     const times: number[] = [];
     for (let i = 0; i < 300; i++) {
       const t0 = performance.now();
@@ -165,5 +168,17 @@ describe("a dead collector", () => {
     expect(times[Math.floor(times.length / 2)]!).toBeLessThan(20);
     await new Promise((r) => setTimeout(r, 1500));
     expect(s.output()).toContain("trace export failed; spans dropped (calls are not affected)");
+  });
+});
+
+describe("the stdout exporter", () => {
+  it("prints each span of a sampled call, with the client's trace id", async () => {
+    const config = tempFile("stdout.yaml", `kind: Configuration\nspec:\n  tracing:\n    samplingRate: "1"\n    stdout: true\n`);
+    const s = await startSidecar({ appId: "printer", home: tempHome(), echo: true, args: ["-c", config] });
+    const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    const r = await fetch(`${s.url}/v1.0/invoke/printer/method/page`, { headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` } });
+    expect(r.status).toBe(200);
+    await waitFor("the span on stdout", async () => s.output().includes("CallLocal/printer/page"), 5_000);
+    expect(s.output()).toContain(traceId);
   });
 });
