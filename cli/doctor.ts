@@ -22,6 +22,7 @@ const WARN_DAYS = 30;
 
 /** Seconds to expiry of a running sidecar's certificates, read from its own metrics. */
 async function expiries(r: RunRecord): Promise<Record<string, number> | null> {
+  if (r.metricsPort === null) return null;
   try {
     const text = await (await fetch(`http://127.0.0.1:${r.metricsPort}/metrics`, { signal: AbortSignal.timeout(1000) })).text();
     const out: Record<string, number> = {};

@@ -24,6 +24,7 @@ export const RUN_OPTIONS = {
   "dapr-listen-addresses": { type: "string" },
   "app-timeout": { type: "string" },
   "enable-api-logging": { type: "boolean" },
+  "enable-metrics": { type: "boolean" },
   "app-max-concurrency": { type: "string" },
   "read-buffer-size": { type: "string" },
   "enable-app-health-check": { type: "boolean" },
@@ -63,11 +64,41 @@ export function parseFlags<O extends Options>(args: string[], options: O) {
   return parseFlagsAndArgs(args, options).values;
 }
 
+/**
+ * Boolean flags in Go's spelling (`--enable-metrics=false`, as `dapr run` takes them): `=true`
+ * becomes the bare flag, `=false` is taken out and reported apart. Other values are refused.
+ */
+function goBooleans(args: readonly string[], options: Options): { args: string[]; off: string[] } {
+  const out: string[] = [];
+  const off: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === "--") {
+      out.push(...args.slice(i));
+      break;
+    }
+    const m = /^--([a-z][a-z0-9-]*)=(.*)$/s.exec(a);
+    if (m && options[m[1]!]?.type === "boolean") {
+      const v = m[2]!.toLowerCase();
+      if (v === "true" || v === "1") out.push(`--${m[1]}`);
+      else if (v === "false" || v === "0") off.push(m[1]!);
+      else throw new UsageError(`--${m[1]}: "${m[2]}" is not true or false`);
+      continue;
+    }
+    out.push(a);
+  }
+  return { args: out, off };
+}
+
 /** The flags and the other words (positionals); a bad flag is one UsageError line. */
 export function parseFlagsAndArgs<O extends Options>(args: string[], options: O) {
   try {
-    return parseArgs({ args, options, strict: true, allowPositionals: true });
+    const g = goBooleans(args, options);
+    const parsed = parseArgs({ args: g.args, options, strict: true, allowPositionals: true });
+    for (const name of g.off) (parsed.values as Record<string, unknown>)[name] = false;
+    return parsed;
   } catch (e) {
+    if (e instanceof UsageError) throw e;
     // One line: Node's multi-line hints are joined, the positional-argument hint dropped.
     const msg = (e as Error).message.replace(/\. To specify a positional argument.*$/s, "").replace(/\s*\n\s*/g, " ");
     throw new UsageError(msg);

@@ -3,7 +3,7 @@
 
 import { parseFlags } from "./flags.ts";
 import { readRuns, type RunRecord } from "./run-table.ts";
-import { UsageError } from "./ui.ts";
+import { formatTable, UsageError } from "./ui.ts";
 
 function age(ms: number): string {
   const s = Math.floor(ms / 1000);
@@ -25,7 +25,7 @@ function toJson(r: RunRecord, now: number) {
     httpPort: r.httpPort,
     grpcPort: r.grpcPort,
     appPort: r.appPort ?? 0,
-    metricsEnabled: false,
+    metricsEnabled: r.metricsPort !== null,
     command: r.command,
     age: age(now - r.created),
     created: created(r.created),
@@ -65,8 +65,6 @@ export async function listCommand(args: string[]): Promise<number> {
     String(r.daprdPid),
     String(r.appPid),
   ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
-  const line = (cols: string[]) => cols.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
-  process.stdout.write([line(head), ...table.map(line)].join("\n") + "\n");
+  process.stdout.write(formatTable(head, table));
   return 0;
 }

@@ -15,6 +15,7 @@ usage: meshlet <command> [flags]
   invoke    call a method on a running app
   list      list running sidecars on this host
   logs      show a sidecar's log (-f to follow, --tail N), running or stopped
+  stat      per app-id: requests/s, success rate, p50/p95/p99, top error reasons (-w to watch)
   stop      stop a running app and its sidecar
   resiliency explain|validate   show the effective policy for a call; check YAML files
   bench     load-test <app-id>/<method> through the local sidecar (autocannon)
@@ -36,6 +37,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   bench: async (args) => (await import("./bench.ts")).benchCommand(args),
   doctor: async (args) => (await import("./doctor.ts")).doctorCommand(args),
   logs: async (args) => (await import("./logs.ts")).logsCommand(args),
+  stat: async (args) => (await import("./stat.ts")).statCommand(args),
   certs: async (args) => (await import("./certs.ts")).certsCommand(args),
   sentry: async (args) => (await import("./sentry.ts")).sentryCommand(args),
   acl: async (args) => (await import("./acl.ts")).aclCommand(args),

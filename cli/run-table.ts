@@ -12,7 +12,8 @@ export interface RunRecord {
   httpPort: number;
   grpcPort: number;
   appPort: number | null;
-  metricsPort: number;
+  /** null: metrics off (--enable-metrics=false or spec.metrics.enabled: false). */
+  metricsPort: number | null;
   internalPort: number;
   command: string;
   pid: number;

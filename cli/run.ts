@@ -10,6 +10,7 @@ import type { AccessControl } from "../security/acl/policy.ts";
 import type { Mtls } from "../security/setup.ts";
 import type { TracingSpec } from "../config/tracing-spec.ts";
 import { NO_TRACING, type Tracing } from "../observability/tracing.ts";
+import { DEFAULT_METRICS } from "../observability/http-metrics.ts";
 import { DEFAULT_TRUST_DOMAIN } from "../security/spiffe.ts";
 import { EMPTY_POLICY_SET } from "../resiliency/policy/types.ts";
 import { createLogger, LEVELS, type Level } from "../core/log.ts";
@@ -30,6 +31,9 @@ import { RUN_USAGE } from "./usage.ts";
 
 const APP_ID_RE = /^[a-z0-9]([-a-z0-9_]*[a-z0-9])?$/i;
 const PROTOCOLS = ["http", "https", "grpc", "grpcs", "h2c"];
+/** daprd's metrics port. */
+const DAPR_METRICS_PORT = 9090;
+
 const IGNORED = [
   "app-max-concurrency",
   "enable-app-health-check",
@@ -107,12 +111,13 @@ async function plan(args: string[]): Promise<RunPlan> {
   if (!(grace >= 0)) throw new UsageError(`--dapr-graceful-shutdown-seconds: "${v["dapr-graceful-shutdown-seconds"]}" is not a number`);
   const grpcPort = portFlag("dapr-grpc-port", v["dapr-grpc-port"]) ?? (await freePort());
   const metricsFlag = portFlag("metrics-port", v["metrics-port"]);
-  const metricsPort = metricsFlag ?? (await freePort());
+  // daprd's default port when it is free (the start retries on a free one if 9090 is taken).
+  const metricsPort = metricsFlag ?? DAPR_METRICS_PORT;
   for (const f of IGNORED) if (v[f] !== undefined) warn(`--${f} is accepted for compatibility and has no effect in meshlet yet`);
 
   const configFile = v.config ?? null;
   // YAML, CEL and their parsers are loaded only when there is YAML to read.
-  const conf: Pick<MeshConfiguration, "nameResolution" | "mtls" | "accessControl" | "trustDomain" | "tracing" | "apiLogging"> = configFile
+  const conf: Pick<MeshConfiguration, "nameResolution" | "mtls" | "accessControl" | "trustDomain" | "tracing" | "apiLogging" | "metrics"> = configFile
     ? (await import("../config/configuration.ts")).loadConfiguration(configFile)
     : {
         nameResolution: null,
@@ -121,8 +126,11 @@ async function plan(args: string[]): Promise<RunPlan> {
         trustDomain: DEFAULT_TRUST_DOMAIN,
         tracing: null,
         apiLogging: { enabled: false, obfuscateURLs: false, omitHealthChecks: false },
+        metrics: DEFAULT_METRICS,
       };
   const apiLogging = v["enable-api-logging"] || conf.apiLogging.enabled ? conf.apiLogging : null;
+  // Both daprd's switches: the flag serves the port, the Configuration records the families.
+  const metricsOn = v["enable-metrics"] !== false && conf.metrics.enabled;
   const sentryAddress = v["sentry-address"] ?? conf.mtls.sentryAddress;
   const certDir = v["cert-dir"] ?? (process.env.MESHLET_CERT_DIR || null);
   if (v["enable-mtls"] && !conf.mtls.enabled) throw new UsageError(`--enable-mtls: the Configuration ${configFile} sets spec.mtls.enabled: false`);
@@ -176,7 +184,8 @@ async function plan(args: string[]): Promise<RunPlan> {
     accessControl: conf.accessControl,
     apiLogging,
     configFile,
-    metricsPort,
+    metricsPort: metricsOn ? metricsPort : null,
+    metrics: metricsOn ? conf.metrics : null,
     runtimeVersion: `meshlet-${MESHLET_VERSION}`,
   };
   return {
@@ -278,7 +287,8 @@ export async function runCommand(args: string[]): Promise<number> {
       throw new UsageError(`invalid configuration for ${which}. Port ${e.port} is not available`);
     }
   }
-  const metricsPort = ports.metricsPort ?? p.metricsPort;
+  // The port actually served (a taken 9090 is replaced by a free one); null with metrics off.
+  const metricsPort = ports.metricsPort;
   mtls?.observe(sidecar.metrics);
   if (tracing.on) {
     const m = sidecar.metrics.spansLost;
@@ -341,12 +351,13 @@ export async function runCommand(args: string[]): Promise<number> {
         DAPR_HTTP_PORT: String(ports.httpPort),
         DAPR_GRPC_PORT: String(p.grpcPort),
         APP_ID: cfg.appId,
-        DAPR_METRICS_PORT: String(metricsPort),
         APP_CHANNEL_ADDRESS: cfg.app?.host ?? "127.0.0.1",
         APP_PROTOCOL: cfg.appProtocol,
       };
       if (cfg.app) env.APP_PORT = String(cfg.app.port);
       else delete env.APP_PORT;
+      if (metricsPort !== null) env.DAPR_METRICS_PORT = String(metricsPort);
+      else delete env.DAPR_METRICS_PORT;
       // bin/meshlet's runtime settings (JIT, allocator) are for the sidecar only (see there).
       for (const name of (env.MESHLET_SET_ENV ?? "").split(" ")) if (name) delete env[name];
       delete env.MESHLET_SET_ENV;

@@ -6,10 +6,11 @@ export const RUN_USAGE = `usage: meshlet run [flags] [-- command args...]
   -H, --dapr-http-port N          Dapr HTTP API port (default 3500, else a free port)
   -G, --dapr-grpc-port N          reported to the app as DAPR_GRPC_PORT (free port by default)
   -I, --dapr-internal-grpc-port N sidecar-to-sidecar port (ephemeral by default)
-  -M, --metrics-port N            reported as DAPR_METRICS_PORT (free port by default)
+  -M, --metrics-port N            Prometheus /metrics (default 9090 when free, else a free port; DAPR_METRICS_PORT)
+      --enable-metrics=false      no metrics port, nothing recorded (also the Configuration's spec.metrics.enabled)
   -P, --app-protocol P            http (default)
       --app-channel-address A     where the app listens (default 127.0.0.1)
-  -c, --config FILE               a Dapr Configuration (name resolution, mtls, accessControl)
+  -c, --config FILE               a Dapr Configuration (name resolution, mtls, accessControl, tracing, metrics, logging)
       --enable-mtls               accepted (mTLS is on unless the Configuration sets spec.mtls.enabled: false)
       --sentry-address HOST:PORT  get the workload certificate from \`meshlet sentry\` (token: DAPR_SENTRY_TOKEN_FILE)
       --cert-dir DIR              use certificates someone else writes and renews (cert-manager, SPIRE); watched

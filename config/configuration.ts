@@ -1,5 +1,6 @@
 // Dapr's `kind: Configuration` (from --config) and `kind: Component` documents, reduced to what
-// meshlet acts on today: name resolution, mTLS, access control, and the component list for /v1.0/metadata.
+// meshlet acts on today: name resolution, mTLS, access control, tracing, logging, metrics, and the
+// component list for /v1.0/metadata.
 
 import { isMap, LineCounter, parseAllDocuments, type Node, type YAMLMap } from "yaml";
 import { ConfigError, readResourceText, type YamlDoc } from "./yaml.ts";
@@ -9,6 +10,7 @@ import type { AccessControl } from "../security/acl/policy.ts";
 import { DEFAULT_TRUST_DOMAIN } from "../security/spiffe.ts";
 import { DEFAULT_MTLS, type MtlsSpec } from "./mtls-spec.ts";
 import { parseTracing, type TracingSpec } from "./tracing-spec.ts";
+import { parseMetrics, type MetricsSpec } from "./metrics-spec.ts";
 
 export { DEFAULT_MTLS, type MtlsSpec };
 
@@ -38,6 +40,8 @@ export interface MeshConfiguration {
   readonly tracing: TracingSpec | null;
   /** spec.logging.apiLogging. */
   readonly apiLogging: { readonly enabled: boolean; readonly obfuscateURLs: boolean; readonly omitHealthChecks: boolean };
+  /** spec.metrics (Dapr's defaults when absent). */
+  readonly metrics: MetricsSpec;
 }
 
 const NO_API_LOGGING = Object.freeze({ enabled: false, obfuscateURLs: false, omitHealthChecks: false });
@@ -106,8 +110,9 @@ export function loadConfiguration(file: string): MeshConfiguration {
   const accessControl = parseAccessControl(r, v.accessControl ?? null);
   const tracing = parseTracing(r, v.tracing ?? null);
   const apiLogging = apiLoggingSpec(r, v.logging ?? null);
+  const metrics = parseMetrics(r, v.metrics ?? null);
   if (r.problems.length) throw new ConfigError(r.problems.join("\n"));
-  return Object.freeze({ nameResolution, mtls, accessControl, trustDomain: accessControl?.trustDomain ?? DEFAULT_TRUST_DOMAIN, tracing, apiLogging });
+  return Object.freeze({ nameResolution, mtls, accessControl, trustDomain: accessControl?.trustDomain ?? DEFAULT_TRUST_DOMAIN, tracing, apiLogging, metrics });
 }
 
 function nameResolutionSpec(r: Reader, node: Node, configuration: unknown, file: string): NameResolutionSpec | null {

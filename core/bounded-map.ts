@@ -77,6 +77,10 @@ export class BoundedMap<K, V> {
     return n;
   }
 
+  *keys(): IterableIterator<K> {
+    yield* this.m.keys();
+  }
+
   *values(): IterableIterator<V> {
     for (const s of this.m.values()) yield s.value;
   }

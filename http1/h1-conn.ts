@@ -60,6 +60,8 @@ export class H1Conn {
   /** False once closed, broken, or told `connection: close`. */
   alive = true;
   idleSince = 0;
+  /** Told once, when the socket is gone (the pool's count of open connections). */
+  onGone: (() => void) | null = null;
 
   constructor(
     private readonly wire: Wire,
@@ -134,6 +136,9 @@ export class H1Conn {
 
   onClose(): void {
     this.alive = false;
+    const gone = this.onGone;
+    this.onGone = null;
+    gone?.();
     this.onDrain();
     const ex = this.ex;
     if (!ex || ex.complete) return;

@@ -10,6 +10,7 @@ import { SidecarError } from "../core/errors.ts";
 import { tooLarge } from "./body-limit.ts";
 import { type Incoming, readBody } from "../core/incoming.ts";
 import { textResponse } from "../core/wire-response.ts";
+import type { HttpMetrics } from "../observability/http-metrics.ts";
 
 /** All extended metadata values together (PUT /v1.0/metadata/<key>) stay within this many bytes. */
 export const METADATA_TOTAL_CAP = 1024 * 1024;
@@ -34,6 +35,8 @@ export interface ApiDeps {
   readonly tracing: Tracing;
   /** API logging (--enable-api-logging, logging.apiLogging); null: off. */
   readonly apiLogging: ApiLogging | null;
+  /** Dapr's metric families; null with --enable-metrics=false. */
+  readonly metrics: HttpMetrics | null;
   readonly state: SidecarState;
   readonly log: Logger;
   /** Failure lines, at most one per reason and target per 10 s (throttledInfo). */

@@ -12,14 +12,20 @@ import { responseHeaders } from "../core/wire-response.ts";
 /** Told how long each resolution took (ms), whether it found endpoints, and for which call. */
 export type ResolveObserver = (appId: string, ms: number, ok: boolean, ctx: CallContext) => void;
 
+/** A target's endpoints as the balancer last saw them, by state (`meshlet_endpoints`). */
+export type EndpointStates = () => { new: number; healthy: number; failing: number };
+
 export function balance(
   resolver: Resolver,
   random: () => number = Math.random,
   now: () => number = () => performance.now(),
   observe: ResolveObserver = () => {},
+  publish: (states: EndpointStates) => void = () => {},
 ): Layer {
   // One load table per target Call: built once, shared by every request to this target.
   const load = new EndpointLoad(now, random);
+  let lastEps: readonly Endpoint[] = [];
+  publish(() => load.states(lastEps));
   return (next) => async (req, ctx) => {
     const ref = { appId: ctx.appId, namespace: ctx.namespace };
     // Bodyless requests and bodies held for replay can go to another endpoint; streams cannot.
@@ -45,6 +51,7 @@ export function balance(
       const preferred = avoid && avoid.size ? untried.filter((e) => !avoid.has(e.key)) : untried;
       const pool = preferred.length ? preferred : untried;
       load.retain(eps);
+      lastEps = eps;
       const ep = load.pick(pool);
       ctx.endpoint = ep;
       ctx.connectMs = 0;

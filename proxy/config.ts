@@ -6,6 +6,7 @@ import type { PolicySet } from "../resiliency/policy/types.ts";
 import type { ComponentInfo } from "../config/configuration.ts";
 import type { AccessControl } from "../security/acl/policy.ts";
 import type { ApiLogging } from "./api.ts";
+import type { MetricsSpec } from "../observability/http-metrics.ts";
 
 export type { ComponentInfo };
 
@@ -51,6 +52,8 @@ export interface SidecarConfig {
   readonly apiLogging?: ApiLogging | null;
   /** Port for Prometheus metrics (`/metrics`); null = not served. */
   readonly metricsPort: number | null;
+  /** Dapr's metric families and their path rules (spec.metrics); null: not recorded (--enable-metrics=false); absent: Dapr's defaults. */
+  readonly metrics?: MetricsSpec | null;
   readonly runtimeVersion: string;
   /** Extra facts published in the registry and `meshlet list`. */
   readonly registryInfo?: () => Record<string, string | number | null>;

@@ -104,4 +104,16 @@ describe("power of two choices over outstanding x EWMA", () => {
     expect(picks).toBeGreaterThan(300);
     expect(picks).toBeLessThan(700);
   });
+  it("says which endpoints are new, healthy or failing", () => {
+    let now = 0;
+    const lb = new EndpointLoad(() => now, () => 0.5);
+    const third = endpoint("10.0.0.3", 1);
+    lb.finish(fast, lb.start(fast), true);
+    lb.finish(slow, lb.start(slow), true);
+    now = 5;
+    lb.finish(slow, lb.start(slow), false);
+    expect(lb.states([fast, slow, third])).toEqual({ new: 1, healthy: 1, failing: 1 });
+    lb.finish(slow, lb.start(slow), true);
+    expect(lb.states([fast, slow, third])).toEqual({ new: 1, healthy: 2, failing: 0 });
+  });
 });

@@ -14,6 +14,8 @@ interface Stat {
   /** Peak-EWMA of latency in ms, as of `lastAt`. */
   ewma: number;
   lastAt: number;
+  /** The last attempt failed (connection refused, a 5xx). */
+  failing: boolean;
 }
 
 /** Sample weighting time constant (ms): how fast old latencies are forgotten (Linkerd uses 10 s). */
@@ -37,7 +39,7 @@ export class EndpointLoad {
 
   private stat(key: string): Stat {
     let s = this.stats.get(key);
-    if (!s) this.stats.set(key, (s = { outstanding: 0, answered: 0, measured: false, ewma: 0, lastAt: this.now() }));
+    if (!s) this.stats.set(key, (s = { outstanding: 0, answered: 0, measured: false, ewma: 0, lastAt: this.now(), failing: false }));
     return s;
   }
 
@@ -70,6 +72,7 @@ export class EndpointLoad {
   finish(ep: Endpoint, startedAt: number, ok: boolean): void {
     const s = this.stat(ep.key);
     s.outstanding = Math.max(0, s.outstanding - 1);
+    s.failing = !ok;
     const t = this.now();
     // An instance's first answer pays its cold start (first connection's TLS verification, JIT,
     // the app's first request): a peak from it would starve the instance for many seconds.
@@ -90,6 +93,18 @@ export class EndpointLoad {
       s.ewma = rtt > cost ? rtt : cost * w + rtt * (1 - w);
     }
     s.lastAt = t;
+  }
+
+  /** How many of `eps` are new (not measured yet), answering, or failing (their last attempt failed). */
+  states(eps: readonly Endpoint[]): { new: number; healthy: number; failing: number } {
+    const out = { new: 0, healthy: 0, failing: 0 };
+    for (const ep of eps) {
+      const s = this.stats.get(ep.key);
+      if (s?.failing) out.failing++;
+      else if (!s || s.answered === 0) out.new++;
+      else out.healthy++;
+    }
+    return out;
   }
 
   /** Drops endpoints no longer resolved, so the map stays bounded. */

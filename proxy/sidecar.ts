@@ -16,7 +16,9 @@ import type { Dialer } from "../runtime/dial.ts";
 import type { SidecarState } from "./api.ts";
 import { edgeHandler, explainText, inboundAppCall, inboundHandler, outboundCall, selfCall, type StackDeps, type TargetPlan } from "./stack.ts";
 import { type InternalTransport, plainTransport } from "../transport/transport.ts";
-import { Metrics } from "../core/metrics.ts";
+import { Gauge, Metrics } from "../core/metrics.ts";
+import type { EndpointStates } from "./balance.ts";
+import { DEFAULT_METRICS, HttpMetrics } from "../observability/http-metrics.ts";
 import { BoundedMap } from "../core/bounded-map.ts";
 import { systemClock } from "../core/clock.ts";
 import { resilienceEvents } from "../resiliency/events.ts";
@@ -68,6 +70,8 @@ function hostAddress(): string {
 export class Sidecar {
   readonly state: SidecarState = { ready: false, outboundReady: false, shuttingDown: false, notReady: null, extended: new Map() };
   readonly metrics = new Metrics();
+  /** Dapr's HTTP and invocation families; null when metrics are off. */
+  readonly httpMetrics: HttpMetrics | null;
   private readonly dialer: Dialer;
   private readonly peerDialer: Dialer;
   private readonly transport: InternalTransport;
@@ -86,7 +90,9 @@ export class Sidecar {
   /** The access control in force; a Configuration reload replaces this one reference. */
   private acl: AccessControl | null;
   private stopping: Promise<void> | null = null;
-  private readonly deps: StackDeps;
+  private deps: StackDeps;
+  /** Each target app-id's endpoint states (meshlet_endpoints); dropped with the target's Call. */
+  private readonly endpointTables = new Map<string, EndpointStates>();
   private readonly absentCall: Call = (_req, ctx) =>
     Promise.reject(this.resolver.absentError!({ appId: ctx.appId, namespace: ctx.namespace }));
   /** Called when the API asks the sidecar to stop (POST /v1.0/shutdown). */
@@ -106,6 +112,7 @@ export class Sidecar {
     this.peerDialer = this.transport.dialer();
     this.policies = cfg.policies;
     this.acl = cfg.accessControl ?? null;
+    this.httpMetrics = cfg.metrics === null ? null : new HttpMetrics(this.metrics.registry, cfg.metrics ?? DEFAULT_METRICS, cfg.appId);
     this.deps = {
       self: { appId: cfg.appId, namespace: cfg.namespace },
       dialer: this.dialer,
@@ -122,6 +129,7 @@ export class Sidecar {
       breakers: new BreakerRegistry(() => systemClock.now()),
       replayCap: DEFAULT_REPLAY_CAP,
       tracing,
+      metrics: this.httpMetrics,
       observeResolve: (appId, ms, ok, ctx) => {
         this.metrics.resolution.observe({ resolver: resolver.name, outcome: ok ? "found" : "failed" }, ms / 1000);
         // Its own span, under the call's server span: how long finding the instances took.
@@ -133,6 +141,46 @@ export class Sidecar {
       },
     };
     this.recordLoaded();
+    this.liveGauges();
+  }
+
+  /** Endpoints per target by state and pooled connections, read when Prometheus scrapes. */
+  private liveGauges(): void {
+    const tables = this.endpointTables;
+    this.deps = {
+      ...this.deps,
+      publishEndpoints: (target, states) => {
+        tables.delete(target);
+        tables.set(target, states);
+        // Bounded between sweeps too: past the targets' bound the oldest goes.
+        if (tables.size > TARGETS_MAX) tables.delete(tables.keys().next().value!);
+      },
+    };
+    const dialers = { app: this.dialer, peer: this.peerDialer };
+    new Gauge({
+      name: "meshlet_endpoints",
+      help: "Instances of each target app-id as its balancer last saw them: new (not measured yet), healthy, failing (last attempt failed)",
+      labelNames: ["app_id", "state"],
+      registers: [this.metrics.registry],
+      collect() {
+        this.reset();
+        for (const [target, states] of tables) for (const [state, n] of Object.entries(states())) this.set({ app_id: target, state }, n);
+      },
+    });
+    new Gauge({
+      name: "meshlet_pool_connections",
+      help: "Keep-alive connections open from this sidecar, to its app (pool=app) and to peer sidecars (pool=peer), idle or busy",
+      labelNames: ["pool", "state"],
+      registers: [this.metrics.registry],
+      collect() {
+        for (const [pool, d] of Object.entries(dialers)) {
+          const c = d.connections?.();
+          if (!c) continue;
+          this.set({ pool, state: "idle" }, c.idle);
+          this.set({ pool, state: "busy" }, Math.max(0, c.open - c.idle));
+        }
+      },
+    });
   }
 
   private isSelf(appId: string, namespace: string): boolean {
@@ -203,6 +251,7 @@ export class Sidecar {
         onAccess: (d, caller, verb) => this.countAccess(d, caller, verb),
         logFailure: throttledInfo(this.log),
         toApp: inboundAppCall(this.deps, this.plan(cfg.appId)),
+        metrics: this.httpMetrics,
       });
       const maxHeaderBytes = cfg.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
       try {
@@ -216,6 +265,7 @@ export class Sidecar {
         cfg,
         tracing: this.tracing,
         apiLogging: cfg.apiLogging ?? null,
+        metrics: this.httpMetrics,
         state: this.state,
         log: this.log,
         logFailure: throttledInfo(this.log),
@@ -236,10 +286,13 @@ export class Sidecar {
           host: cfg.listenAddresses[0] ?? "127.0.0.1",
           port: cfg.metricsPort,
           maxHeaderBytes,
-          handler: async (req) =>
-            splitUrl(req.target).path === "/metrics"
-              ? textResponse(await this.metrics.registry.metrics(), { headers: { "content-type": this.metrics.registry.contentType } })
-              : textResponse("not found\n", { status: 404 }),
+          handler: async (req) => {
+            const path = splitUrl(req.target).path;
+            if (path === "/metrics") return textResponse(await this.metrics.registry.metrics(), { headers: { "content-type": this.metrics.registry.contentType } });
+            // The same values as JSON, for `meshlet stat` (labelled histograms included, no text parsing).
+            if (path === "/metrics.json") return textResponse(JSON.stringify(await this.metrics.registry.getMetricsAsJSON()), { headers: { "content-type": "application/json" } });
+            return textResponse("not found\n", { status: 404 });
+          },
         });
       }
       if (cfg.resourcesPaths.length) {
@@ -270,6 +323,9 @@ export class Sidecar {
   /** Drops per-target state nobody used lately (the bounds cap it in between). */
   private sweep(): void {
     this.targets.sweep();
+    const live = new Set<string>();
+    for (const key of this.targets.keys()) live.add(key.slice(key.indexOf("/") + 1));
+    for (const appId of this.endpointTables.keys()) if (!live.has(appId)) this.endpointTables.delete(appId);
     this.budgets.sweep();
     this.deps.breakers.sweep();
   }

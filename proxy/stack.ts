@@ -9,9 +9,11 @@ import type { Resolver } from "../resolvers/types.ts";
 import type { Clock } from "../core/clock.ts";
 import type { ResilienceEvents } from "../resiliency/events.ts";
 import { type EffectivePolicy, FALLBACK_TIMEOUT_NAME } from "../resiliency/policy/resolve.ts";
-import { balance, type ResolveObserver } from "./balance.ts";
+import { balance, type EndpointStates, type ResolveObserver } from "./balance.ts";
 import type { Tracing } from "../observability/tracing.ts";
 import { attemptSpan } from "./trace-spans.ts";
+import type { HttpMetrics } from "../observability/http-metrics.ts";
+import { appMetrics, invocationMetrics } from "../observability/metrics-layers.ts";
 import { toApp, toPeer, type SelfIdentity } from "./forward.ts";
 import { headersTimeout } from "../resiliency/timeout.ts";
 import { deadlineLayer } from "../resiliency/deadline.ts";
@@ -25,6 +27,7 @@ import type { ApiDeps } from "./api.ts";
 import { composeEdge, type EdgeStep } from "./edge/context.ts";
 import {
   API_LOG,
+  API_METRICS,
   API_ENDPOINTS,
   API_TOKEN,
   dispatchToTarget,
@@ -38,6 +41,7 @@ import {
   CALLEE_CHECK,
   CALLER_STAMP,
   dispatchToApp,
+  INBOUND_METRICS,
   type InboundDeps,
   PEER_IDENTITY,
   RESPOND_INBOUND,
@@ -68,6 +72,10 @@ export interface StackDeps {
   readonly observeResolve: ResolveObserver;
   /** Spans and export (NO_TRACING when off). */
   readonly tracing: Tracing;
+  /** Dapr's metric families; null with --enable-metrics=false. */
+  readonly metrics: HttpMetrics | null;
+  /** Told each target's endpoint states once its balancer is built (`meshlet_endpoints`). */
+  readonly publishEndpoints?: (target: string, states: EndpointStates) => void;
 }
 
 /** Everything decided once per target: its effective policy and its retry budget. */
@@ -78,13 +86,19 @@ export interface TargetPlan {
 }
 
 export interface StackStep {
-  readonly name: "deadline" | "retry" | "circuit-breaker" | "endpoint" | "attempt-span" | "try-timeout" | "caller-stamp";
+  readonly name: "metrics" | "deadline" | "retry" | "circuit-breaker" | "endpoint" | "attempt-span" | "try-timeout" | "caller-stamp" | "app-metrics";
   readonly why: string;
   readonly layer: (d: StackDeps, t: TargetPlan) => Layer;
   /** What this step does for a call under `policy`, for `explain`: written beside the layer, so the two cannot drift. */
   readonly describe: (policy: EffectivePolicy, verb: string, method: string) => string;
 }
 
+const INVOCATION_METRICS: StackStep = {
+  name: "metrics",
+  why: "outermost: one invocation as the app sees it, retries and waits included, whatever the steps inside decide",
+  layer: (d, t) => (d.metrics ? invocationMetrics(d.metrics, t.target) : (next) => next),
+  describe: () => "dapr_runtime_service_invocation_req_sent_total, res_recv_total and res_recv_latency_ms by target and status  [built-in]",
+};
 const DEADLINE: StackStep = {
   name: "deadline",
   why: "outermost: one time budget for the whole call, every retry and backoff included",
@@ -109,7 +123,7 @@ const BREAKER: StackStep = {
 const ENDPOINT: StackStep = {
   name: "endpoint",
   why: "resolve the app-id per attempt, avoid endpoints that just failed, move never-sent requests to another instance",
-  layer: (d) => balance(d.resolver, d.random, d.clock.now, d.observeResolve),
+  layer: (d, t) => balance(d.resolver, d.random, d.clock.now, d.observeResolve, (states) => d.publishEndpoints?.(t.target, states)),
   describe: () =>
     "resolved per attempt; power of two choices over (outstanding + 1) x peak-EWMA time to headers; an instance that failed in this call is avoided, and a request that never reached one is moved to another  [built-in]",
 };
@@ -133,10 +147,11 @@ const TRY_TIMEOUT: StackStep = {
 // === the listeners' lists: every request-path behaviour before the target's Call ===
 
 /** The Dapr HTTP API listener, outermost first; the last step hands over to the target's Call. */
-export const EDGE: readonly EdgeStep<ApiDeps>[] = [API_LOG, RESPOND, ROUTE, API_TOKEN, API_ENDPOINTS, HEADER_HYGIENE, TRACE_CONTEXT, FORWARDED, BODY_LIMIT];
+export const EDGE: readonly EdgeStep<ApiDeps>[] = [API_LOG, API_METRICS, RESPOND, ROUTE, API_TOKEN, API_ENDPOINTS, HEADER_HYGIENE, TRACE_CONTEXT, FORWARDED, BODY_LIMIT];
 
 /** The internal (sidecar-to-sidecar) listener, outermost first; the last step calls the local app. */
 export const INBOUND: readonly EdgeStep<InboundDeps>[] = [
+  INBOUND_METRICS,
   RESPOND_INBOUND,
   PEER_IDENTITY,
   CALLEE_CHECK,
@@ -161,7 +176,7 @@ export function inboundHandler(d: InboundDeps): Handler {
 // === the target's lists: one Call per app-id, built on first use ===
 
 /** Calls to another app-id, outermost first. */
-export const OUTBOUND: readonly StackStep[] = [DEADLINE, RETRY, BREAKER, ENDPOINT, ATTEMPT_SPAN, TRY_TIMEOUT];
+export const OUTBOUND: readonly StackStep[] = [INVOCATION_METRICS, DEADLINE, RETRY, BREAKER, ENDPOINT, ATTEMPT_SPAN, TRY_TIMEOUT];
 const CALLER_STAMP_SELF: StackStep = {
   name: "caller-stamp",
   why: "innermost: a call to this sidecar's own app carries what a peer's INBOUND caller-stamp would set",
@@ -175,8 +190,15 @@ const CALLER_STAMP_SELF: StackStep = {
   describe: () => "dapr-caller-app-id, dapr-caller-namespace and dapr-callee-app-id: this sidecar's own  [built-in]",
 };
 
+const APP_METRICS: StackStep = {
+  name: "app-metrics",
+  why: "innermost, around the request to the app alone: how long the app took, apart from the sidecars and the policies",
+  layer: (d) => (d.metrics ? appMetrics(d.metrics) : (next) => next),
+  describe: () => "dapr_http_client_completed_count, roundtrip_latency, sent_bytes and received_bytes by method, path (pathMatching) and status  [built-in]",
+};
+
 /** Calls to this sidecar's own app-id: the same policies, no endpoint choice, stamped as a peer's would be. */
-export const SELF: readonly StackStep[] = [DEADLINE, RETRY, BREAKER, ATTEMPT_SPAN, TRY_TIMEOUT, CALLER_STAMP_SELF];
+export const SELF: readonly StackStep[] = [INVOCATION_METRICS, DEADLINE, RETRY, BREAKER, ATTEMPT_SPAN, TRY_TIMEOUT, CALLER_STAMP_SELF, APP_METRICS];
 
 export function compose(steps: readonly StackStep[], d: StackDeps, t: TargetPlan, terminal: Call): Call {
   let call = terminal;
@@ -207,7 +229,7 @@ const APP_SPAN: StackStep = {
 };
 
 /** Calls arriving from peers (after the INBOUND list), to the local app. */
-export const TO_APP: readonly StackStep[] = [APP_SPAN, APP_TIMEOUT];
+export const TO_APP: readonly StackStep[] = [APP_SPAN, APP_TIMEOUT, APP_METRICS];
 
 /** The Call the INBOUND list hands over to: TO_APP over the app. */
 export function inboundAppCall(d: StackDeps, t: TargetPlan): Call {

@@ -32,12 +32,14 @@ export function resilienceEvents(opts: {
   // the metric registry cannot grow without limit.
   const targets = boundedLabels(1000);
   const keys = boundedLabels(1000);
+  const causes = boundedLabels(100);
   const act = (policy: string, name: string, target: string, status = "") =>
     metrics.activations.inc({ app_id: appId, name, namespace, policy, flow_direction: "outbound", target: `app_${targets(target)}`, status });
 
   return {
     retry(target, policy, attempt, why) {
       act("retry", policy, target);
+      metrics.retries.inc({ target: targets(target), cause: causes(why) });
       throttled("retry", target, "retrying call", { policy, attempt, why });
     },
     timeout(target, policy, ms) {

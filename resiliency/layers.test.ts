@@ -177,6 +177,7 @@ spec:
     return {
       self: { appId: "me", namespace: "default" },
       tracing: NO_TRACING,
+      metrics: null,
       dialer,
       peerDialer: dialer,
       resolver,

@@ -74,6 +74,7 @@ function resendable(req: ProxyRequest, e: ConnectionError): boolean {
 export interface PooledDialer extends Dialer {
   /** Closes every idle connection, so the next requests open new ones (new credentials, say). */
   flush(): void;
+  connections(): { open: number; idle: number };
 }
 
 /**
@@ -87,6 +88,8 @@ export function pooledDialer(
   idleMs = IDLE_MS,
 ): PooledDialer {
   const pools = new Map<string, Pool>();
+  let open = 0;
+  const closed = () => void open--;
   const sweeper = setInterval(() => {
     const now = performance.now();
     for (const [key, p] of pools) {
@@ -116,8 +119,17 @@ export function pooledDialer(
       }
       const t0 = performance.now();
       const conn = await pool.connect(ctx);
+      if (conn.alive) {
+        open++;
+        conn.onGone = closed;
+      }
       ctx.connectMs = performance.now() - t0;
       return conn.request(req, ep.key, signal);
+    },
+    connections() {
+      let idle = 0;
+      for (const p of pools.values()) idle += p.idle.length;
+      return { open, idle };
     },
     flush() {
       for (const [key, p] of pools) {

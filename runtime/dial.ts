@@ -14,6 +14,8 @@ export interface Dialer {
    */
   dial(ep: Endpoint, req: ProxyRequest, ctx: DialContext): Promise<Response>;
   close(): Promise<void>;
+  /** Connections open now and how many of them are idle in the pool (pooled dialers only). */
+  connections?(): { open: number; idle: number };
 }
 
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);

@@ -136,6 +136,7 @@ export function mtlsTransport(creds: TlsCredentials, onRefused: RefusedHandshake
       const off = creds.onChange(() => d.flush());
       return {
         dial: d.dial,
+        connections: () => d.connections(),
         async close() {
           off();
           await d.close();

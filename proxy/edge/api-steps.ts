@@ -10,6 +10,7 @@ import { apiEndpoint, type ApiDeps } from "../api.ts";
 import { stampForwarded } from "../headers.ts";
 import { route } from "../route.ts";
 import type { EdgeCall, EdgeStep } from "./context.ts";
+import { apiMetrics } from "../../observability/metrics-layers.ts";
 
 /** The traceparent of the call goes on every answer that does not carry one. */
 export function stampTrace(res: Response, traceparent: string | null): Response {
@@ -52,6 +53,13 @@ export const API_LOG: EdgeStep<ApiDeps> = {
       return res;
     };
   },
+};
+
+export const API_METRICS: EdgeStep<ApiDeps> = {
+  name: "metrics",
+  why: "outside respond: it counts the status and meshlet-reason the client got, sidecar errors included",
+  describe: "dapr_http_server_* by method, path (pathMatching) and status; meshlet_sidecar_errors_total by reason",
+  layer: (d) => (d.metrics ? apiMetrics(d.metrics) : (next) => next),
 };
 
 export const RESPOND: EdgeStep<ApiDeps> = {

@@ -46,6 +46,7 @@ function apiDeps(target: Call): ApiDeps {
     cfg,
     tracing: NO_TRACING,
     apiLogging: null,
+    metrics: null,
     state: { ready: true, outboundReady: true, shuttingDown: false, notReady: null, extended: new Map() },
     log: silentLogger,
     logFailure: throttledInfo(silentLogger),
@@ -96,7 +97,7 @@ describe("the EDGE list (API port)", () => {
 describe("the INBOUND list (internal port)", () => {
   it("refuses callers without the peer secret first, then calls for another app, and stamps the caller for the app", async () => {
     const seen: ProxyRequest[] = [];
-    const d = { cfg, tracing: NO_TRACING, mtls: false, acl: () => null, logFailure: throttledInfo(silentLogger), toApp: (async (req) => (seen.push(req), new Response("ok"))) as Call };
+    const d = { cfg, tracing: NO_TRACING, metrics: null, mtls: false, acl: () => null, logFailure: throttledInfo(silentLogger), toApp: (async (req) => (seen.push(req), new Response("ok"))) as Call };
     const handle = composeEdge(INBOUND, d, dispatchToApp(d));
     const token = { "meshlet-peer-token": "s".repeat(64) };
     expect((await handle(incoming("/x", { "dapr-callee-app-id": "other" }))).headers.get("meshlet-reason")).toBe("peer_unauthenticated");

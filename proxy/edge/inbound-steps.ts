@@ -13,6 +13,8 @@ import { normalizeMethod, splitUrl } from "../route.ts";
 import type { Caller, EdgeCall, EdgeStep } from "./context.ts";
 import { type AccessControl, type Decision, decide } from "../../security/acl/policy.ts";
 import { formatSpiffe } from "../../security/spiffe.ts";
+import { inboundMetrics } from "../../observability/metrics-layers.ts";
+import type { HttpMetrics } from "../../observability/http-metrics.ts";
 
 export interface InboundDeps {
   readonly cfg: SidecarConfig;
@@ -28,9 +30,18 @@ export interface InboundDeps {
   readonly logFailure: ReturnType<typeof throttledInfo>;
   /** The call to the local app (bounded by --app-timeout). */
   readonly toApp: Call;
+  /** Dapr's metric families; null with --enable-metrics=false. */
+  readonly metrics: HttpMetrics | null;
 }
 
 const PEER_TOKEN_FILE_HINT = "$MESHLET_HOME/peer-secret, or MESHLET_PEER_SECRET_FILE";
+
+export const INBOUND_METRICS: EdgeStep<InboundDeps> = {
+  name: "metrics",
+  why: "outside respond: it counts every answer the calling sidecar got, refusals included, by the caller it proved to be",
+  describe: "dapr_runtime_service_invocation_req_recv_total / res_sent_total by caller app-id and status",
+  layer: (d) => (d.metrics ? inboundMetrics(d.metrics) : (next) => next),
+};
 
 export const RESPOND_INBOUND: EdgeStep<InboundDeps> = {
   name: "respond",
