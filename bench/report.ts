@@ -11,6 +11,8 @@ import {
   TWO_SIDECARS_PLAIN,
   TWO_SIDECARS_TRACED,
   TWO_SIDECARS_TRACED_DEFAULT,
+  TWO_SIDECARS_NO_METRICS,
+  TWO_SIDECARS_SCRAPED,
 } from "./scenarios.ts";
 
 export interface PathResult {
@@ -101,6 +103,7 @@ export function targets(r: Report): Target[] {
   }
   out.push(...mtlsTargets(r, pace));
   out.push(...tracingTargets(r, pace));
+  out.push(...metricsCost(r, pace));
   const one = r.max.find((x) => x.name.startsWith("meshlet"));
   const hap = r.max.find((x) => x.name.startsWith("haproxy"));
   if (one && hap) {
@@ -161,6 +164,18 @@ export function tracingTargets(r: Report, pace: Pace): Target[] {
     const c = cost(dflt);
     out.push({ goal: `tracing at 0.0001 within noise of none (${pace})`, met: null, measured: `+${f(c.p50, 3)} ms, ${pct(c.cpu)}`, peers: "-" });
   }
+  return out;
+}
+
+/** What Dapr's metrics cost in the same run: recording them (vs off), and a scrape every second. */
+export function metricsCost(r: Report, pace: Pace): Target[] {
+  const at = (name: string) => r.fixed.find((x) => x.load.pace === pace && x.name === name && x.load.p50 !== null);
+  const [on, off, scraped] = [at(TWO_SIDECARS), at(TWO_SIDECARS_NO_METRICS), at(TWO_SIDECARS_SCRAPED)];
+  const pct = (a: PathResult, b: PathResult) => a.vcpu.map((c, i) => c / b.vcpu[i]! - 1).map((x) => `${x >= 0 ? "+" : ""}${f(x * 100, 0)} %`).join(" + ");
+  const ms = (d: number) => `${d >= 0 ? "+" : ""}${f(d, 3)} ms`;
+  const out: Target[] = [];
+  if (on && off) out.push({ goal: `recording Dapr's metrics, over metrics off (${pace})`, met: null, measured: `${ms(on.load.p50! - off.load.p50!)} p50, ${pct(on, off)} CPU`, peers: "-" });
+  if (on && scraped) out.push({ goal: `scraping /metrics every 1 s, over not scraping (${pace})`, met: null, measured: `${ms(scraped.load.p50! - on.load.p50!)} p50, ${pct(scraped, on)} CPU`, peers: "-" });
   return out;
 }
 

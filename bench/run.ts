@@ -8,7 +8,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { freePort, Harness, load, ROOT, type Pace } from "./harness.ts";
 import { cpuSeconds, memory } from "./proc.ts";
-import { direct, haproxyPaths, httpProxyPaths, oneSidecar, bunFloorPaths, tracedSidecars, twoSidecars, type Path } from "./scenarios.ts";
+import { direct, haproxyPaths, httpProxyPaths, metricsSidecars, oneSidecar, bunFloorPaths, tracedSidecars, twoSidecars, type Path } from "./scenarios.ts";
 import { printReport, type PathResult, type Report } from "./report.ts";
 import { mergeRounds, type Round } from "./rounds.ts";
 import { scaleChecks } from "./scale.ts";
@@ -83,6 +83,8 @@ async function main(): Promise<void> {
       () => twoSidecars(h, appPort, false),
       () => tracedSidecars(h, appPort, "1"),
       () => tracedSidecars(h, appPort, "0.0001"),
+      () => metricsSidecars(h, appPort, "off"),
+      () => metricsSidecars(h, appPort, "scraped"),
       ...(v["no-peers"] ? [] : [...(await haproxyPaths(h, appPort)), ...(await httpProxyPaths(h, appPort)), ...bunFloorPaths(h, appPort)]),
     ];
     const fixed: PathResult[] = [];

@@ -75,6 +75,37 @@ export async function tracedSidecars(h: Harness, appPort: number, rate: string):
     stop: stopping(h, caller, callee, sink),
   };
 }
+export const TWO_SIDECARS_NO_METRICS = "meshlet: two sidecars, metrics off";
+export const TWO_SIDECARS_SCRAPED = "meshlet: two sidecars, metrics scraped every 1 s";
+
+/**
+ * Two sidecars (mTLS on) with metrics turned off, or with both /metrics endpoints scraped every
+ * second as a busy Prometheus would: what recording and exposing Dapr's metrics cost.
+ */
+export async function metricsSidecars(h: Harness, appPort: number, mode: "off" | "scraped"): Promise<Path> {
+  const home = path.join(h.logDir, `home-metrics-${mode}`);
+  const ports = [await freePort(), await freePort()];
+  const extra = (i: number) => (mode === "off" ? ["--enable-metrics=false"] : ["-M", String(ports[i])]);
+  const callee = await h.sidecar("app", await freePort(), appPort, extra(0), home);
+  const port = await freePort();
+  const caller = await h.sidecar("client", port, null, extra(1), home);
+  const scraper =
+    mode === "scraped"
+      ? setInterval(() => {
+          for (const p of ports) void fetch(`http://127.0.0.1:${p}/metrics`).then((r) => r.text(), () => "");
+        }, 1000)
+      : null;
+  const stop = stopping(h, caller, callee);
+  return {
+    name: mode === "off" ? TWO_SIDECARS_NO_METRICS : TWO_SIDECARS_SCRAPED,
+    url: `http://127.0.0.1:${port}/v1.0/invoke/app/method/x`,
+    pids: [caller.pid!, callee.pid!],
+    stop: async () => {
+      if (scraper) clearInterval(scraper);
+      await stop();
+    },
+  };
+}
 export const TWO_SIDECARS_PLAIN = "meshlet: two sidecars, mTLS off";
 
 /** Two sidecars as users run them (mTLS on), or with a Configuration that turns mTLS off. */
