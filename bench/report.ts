@@ -162,7 +162,7 @@ export function tracingTargets(r: Report, pace: Pace): Target[] {
   }
   if (dflt && dflt.load.p50 !== null) {
     const c = cost(dflt);
-    out.push({ goal: `tracing at 0.0001 within noise of none (${pace})`, met: null, measured: `+${f(c.p50, 3)} ms, ${pct(c.cpu)}`, peers: "-" });
+    out.push({ goal: `tracing at 0.0001 within noise of none (${pace})`, met: null, measured: `${c.p50 >= 0 ? "+" : ""}${f(c.p50, 3)} ms, ${pct(c.cpu)}`, peers: "-" });
   }
   return out;
 }

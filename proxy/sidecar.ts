@@ -16,8 +16,8 @@ import type { Dialer } from "../runtime/dial.ts";
 import type { SidecarState } from "./api.ts";
 import { edgeHandler, explainText, inboundAppCall, inboundHandler, outboundCall, selfCall, type StackDeps, type TargetPlan } from "./stack.ts";
 import { type InternalTransport, plainTransport } from "../transport/transport.ts";
-import { Gauge, Metrics } from "../core/metrics.ts";
-import type { EndpointStates } from "./balance.ts";
+import { Metrics } from "../core/metrics.ts";
+import { EndpointTables, registerLiveGauges } from "../observability/live-gauges.ts";
 import { DEFAULT_METRICS, HttpMetrics } from "../observability/http-metrics.ts";
 import { BoundedMap } from "../core/bounded-map.ts";
 import { systemClock } from "../core/clock.ts";
@@ -90,9 +90,9 @@ export class Sidecar {
   /** The access control in force; a Configuration reload replaces this one reference. */
   private acl: AccessControl | null;
   private stopping: Promise<void> | null = null;
-  private deps: StackDeps;
+  private readonly deps: StackDeps;
   /** Each target app-id's endpoint states (meshlet_endpoints); dropped with the target's Call. */
-  private readonly endpointTables = new Map<string, EndpointStates>();
+  private readonly endpointTables = new EndpointTables(TARGETS_MAX);
   private readonly absentCall: Call = (_req, ctx) =>
     Promise.reject(this.resolver.absentError!({ appId: ctx.appId, namespace: ctx.namespace }));
   /** Called when the API asks the sidecar to stop (POST /v1.0/shutdown). */
@@ -130,6 +130,7 @@ export class Sidecar {
       replayCap: DEFAULT_REPLAY_CAP,
       tracing,
       metrics: this.httpMetrics,
+      publishEndpoints: (target, states) => this.endpointTables.publish(target, states),
       observeResolve: (appId, ms, ok, ctx) => {
         this.metrics.resolution.observe({ resolver: resolver.name, outcome: ok ? "found" : "failed" }, ms / 1000);
         // Its own span, under the call's server span: how long finding the instances took.
@@ -141,46 +142,7 @@ export class Sidecar {
       },
     };
     this.recordLoaded();
-    this.liveGauges();
-  }
-
-  /** Endpoints per target by state and pooled connections, read when Prometheus scrapes. */
-  private liveGauges(): void {
-    const tables = this.endpointTables;
-    this.deps = {
-      ...this.deps,
-      publishEndpoints: (target, states) => {
-        tables.delete(target);
-        tables.set(target, states);
-        // Bounded between sweeps too: past the targets' bound the oldest goes.
-        if (tables.size > TARGETS_MAX) tables.delete(tables.keys().next().value!);
-      },
-    };
-    const dialers = { app: this.dialer, peer: this.peerDialer };
-    new Gauge({
-      name: "meshlet_endpoints",
-      help: "Instances of each target app-id as its balancer last saw them: new (not measured yet), healthy, failing (last attempt failed)",
-      labelNames: ["app_id", "state"],
-      registers: [this.metrics.registry],
-      collect() {
-        this.reset();
-        for (const [target, states] of tables) for (const [state, n] of Object.entries(states())) this.set({ app_id: target, state }, n);
-      },
-    });
-    new Gauge({
-      name: "meshlet_pool_connections",
-      help: "Keep-alive connections open from this sidecar, to its app (pool=app) and to peer sidecars (pool=peer), idle or busy",
-      labelNames: ["pool", "state"],
-      registers: [this.metrics.registry],
-      collect() {
-        for (const [pool, d] of Object.entries(dialers)) {
-          const c = d.connections?.();
-          if (!c) continue;
-          this.set({ pool, state: "idle" }, c.idle);
-          this.set({ pool, state: "busy" }, Math.max(0, c.open - c.idle));
-        }
-      },
-    });
+    registerLiveGauges(this.metrics.registry, this.endpointTables, { app: this.dialer, peer: this.peerDialer });
   }
 
   private isSelf(appId: string, namespace: string): boolean {
@@ -325,7 +287,7 @@ export class Sidecar {
     this.targets.sweep();
     const live = new Set<string>();
     for (const key of this.targets.keys()) live.add(key.slice(key.indexOf("/") + 1));
-    for (const appId of this.endpointTables.keys()) if (!live.has(appId)) this.endpointTables.delete(appId);
+    this.endpointTables.retain(live);
     this.budgets.sweep();
     this.deps.breakers.sweep();
   }
