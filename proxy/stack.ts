@@ -101,7 +101,7 @@ const INVOCATION_METRICS: StackStep = {
 };
 const DEADLINE: StackStep = {
   name: "deadline",
-  why: "outermost: one time budget for the whole call, every retry and backoff included",
+  why: "outermost of the policies: one time budget for the whole call, every retry and backoff included",
   layer: (d, t) => deadlineLayer(t.policy.deadline?.value ?? null, d.clock),
   describe: (p) => describeDeadline(p),
 };
