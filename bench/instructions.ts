@@ -3,7 +3,7 @@
 // (repeatable within ~2-3 %), for before/after comparisons of hot-path changes. It does not
 // measure time, kernel work, cache misses or concurrency; `npm run bench` does that.
 //
-//   bun bench/instructions.ts [--requests 4000] [--warmup 1000] [--paths caller,callee,one,forwarder]
+//   bun bench/instructions.ts [--requests 4000] [--warmup 1000] [--paths caller,callee,caller-traced,one,forwarder]
 
 import { spawnSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
@@ -12,13 +12,14 @@ import { parseArgs } from "node:util";
 import { freePort, Harness, hasCommand, ROOT, waitHttp } from "./harness.ts";
 
 const BUN_EXE = path.join(ROOT, "node_modules", "bun", "bin", "bun.exe");
-const PATHS = ["caller", "callee", "caller-plain", "callee-plain", "one", "forwarder"] as const;
+const PATHS = ["caller", "callee", "caller-plain", "callee-plain", "caller-traced", "one", "forwarder"] as const;
 type PathName = (typeof PATHS)[number];
 const WHAT: Record<PathName, string> = {
   caller: "caller sidecar of two, mTLS between them (client -> caller -> callee -> app)",
   callee: "callee sidecar of two, mTLS",
   "caller-plain": "caller sidecar of two, mTLS off (peer secret)",
   "callee-plain": "callee sidecar of two, mTLS off",
+  "caller-traced": "caller sidecar of two, mTLS, tracing every call (rate 1) to a Zipkin receiver",
   one: "one sidecar (client -> sidecar -> its own app)",
   forwarder: "bun http forwarder peer (meshlet's listener and dialer, no features)",
 };
@@ -78,17 +79,26 @@ async function measure(name: PathName): Promise<{ path: PathName; what: string; 
   const app = h.spawn(`app-${name}`, [BUN_EXE, path.join(ROOT, "bench", "app.ts"), String(appPort)], null);
   const home = path.join(h.logDir, `home-${name}`);
   const cli = path.join(ROOT, "cli", "main.ts");
-  // The -plain paths run both sidecars with a Configuration that turns mTLS off.
-  const plain = name.endsWith("-plain") ? ["-c", path.join(ROOT, "bench", "plain-config.yaml")] : [];
+  // The -plain paths run both sidecars with a Configuration that turns mTLS off; -traced ones
+  // with one that samples every call and exports to a Zipkin receiver on loopback.
+  let plain: string[] = [];
+  const others: ChildProcess[] = [app];
+  if (name.endsWith("-plain")) plain = ["-c", path.join(ROOT, "bench", "plain-config.yaml")];
+  if (name.endsWith("-traced")) {
+    const sinkPort = await freePort();
+    others.push(await h.zipkinSink(`zipkin-${name}`, sinkPort));
+    const config = path.join(h.logDir, `tracing-${name}.yaml`);
+    fs.writeFileSync(config, `apiVersion: dapr.io/v1alpha1\nkind: Configuration\nmetadata: {name: t}\nspec:\n  tracing:\n    samplingRate: "1"\n    zipkin:\n      endpointAddress: "http://127.0.0.1:${sinkPort}/api/v2/spans"\n`);
+    plain = ["-c", config];
+  }
   const run = (id: string, port: number, withApp: boolean) => [cli, "run", "-a", id, "-H", String(port), "--log-level", "warn", ...plain, ...(withApp ? ["-p", String(appPort)] : [])];
   const port = await freePort();
   let measured: { child: ChildProcess; outPrefix: string };
-  const others: ChildProcess[] = [app];
   if (name === "forwarder") {
     measured = underCallgrind(name, [path.join(ROOT, "bench", "peers", "bun-forwarder.ts"), String(port), String(appPort)], {});
   } else if (name === "one") {
     measured = underCallgrind(name, run("app", port, true), { MESHLET_HOME: home });
-  } else if (name === "caller" || name === "caller-plain") {
+  } else if (name === "caller" || name === "caller-plain" || name === "caller-traced") {
     others.push(h.spawn(`callee-${name}`, [BUN_EXE, ...run("app", await freePort(), true)], null, { MESHLET_HOME: home }));
     measured = underCallgrind(name, run("client", port, false), { MESHLET_HOME: home });
   } else {
