@@ -1,57 +1,21 @@
-// Tracing on the OpenTelemetry JS SDK: a TracerProvider with a parent-based ratio sampler and a
-// batch processor per exporter (Zipkin v2 JSON, OTLP over HTTP, stdout), so export runs off the
-// request path with a bounded queue. Loaded only when spec.tracing names an exporter
-// (docs/decisions.md has the memory and per-span cost).
+// Tracing exported with OpenTelemetry's exporters (Zipkin v2 JSON, OTLP over HTTP, stdout): spans
+// are meshlet's own records (span-records.ts, parent-based ratio sampling) queued in a bounded
+// batcher (span-batcher.ts) that exports off the request path. Loaded only when spec.tracing
+// names an exporter (docs/decisions.md has the per-span cost, SDK tracer and own records).
 
 import net from "node:net";
-import * as api from "@opentelemetry/api";
-import { BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, TracerProvider, type SpanExporter, type SpanProcessor } from "@opentelemetry/sdk-trace";
+import type { SpanExporter } from "@opentelemetry/sdk-trace";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import type { Logger } from "../core/log.ts";
 import type { TracingSpec } from "../config/tracing-spec.ts";
-import type { SpanKindName, TraceSpan, Tracing } from "./tracing.ts";
-
-const KIND: Record<SpanKindName, api.SpanKind> = { server: api.SpanKind.SERVER, client: api.SpanKind.CLIENT, internal: api.SpanKind.INTERNAL };
-const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+import type { Tracing } from "./tracing.ts";
+import { SpanBatcher } from "./span-batcher.ts";
+import { spanStarter } from "./span-records.ts";
 
 /** Spans waiting for export at most; more are dropped (counted, logged once a minute). */
 const MAX_QUEUE = 2048;
+const MAX_BATCH = 512;
 const EXPORT_DELAY_MS = 1_000;
-
-function parentContext(traceparent: string | null, tracestate?: string | null): api.Context {
-  const m = traceparent ? TRACEPARENT.exec(traceparent) : null;
-  if (!m) return api.ROOT_CONTEXT;
-  return api.trace.setSpanContext(api.ROOT_CONTEXT, {
-    traceId: m[1]!,
-    spanId: m[2]!,
-    traceFlags: parseInt(m[3]!, 16) & 1,
-    isRemote: true,
-    traceState: tracestate ? api.createTraceState(tracestate) : undefined,
-  });
-}
-
-function toTraceparent(c: api.SpanContext): string {
-  return `00-${c.traceId}-${c.spanId}-0${c.traceFlags & 1}`;
-}
-
-class OtelSpan implements TraceSpan {
-  readonly traceparent: string;
-  readonly sampled: boolean;
-  constructor(private readonly span: api.Span) {
-    const c = span.spanContext();
-    this.traceparent = toTraceparent(c);
-    this.sampled = (c.traceFlags & 1) === 1;
-  }
-  set(key: string, value: string | number | boolean): void {
-    if (this.sampled) this.span.setAttribute(key, value);
-  }
-  fail(message: string): void {
-    if (this.sampled) this.span.setStatus({ code: api.SpanStatusCode.ERROR, message });
-  }
-  end(): void {
-    this.span.end();
-  }
-}
 
 /** Counts what exporters could not deliver; says so in the log at most once a minute. */
 function counted(exporter: SpanExporter, name: string, log: Logger, onLost: (n: number) => void): SpanExporter {
@@ -111,44 +75,27 @@ export async function startOtel(spec: TracingSpec, serviceName: string, log: Log
     const { ConsoleSpanExporter } = await import("@opentelemetry/sdk-trace");
     exporters.push(["stdout", new ConsoleSpanExporter()]);
   }
-  // The SDK reports a full queue through its diagnostics channel: counted and logged, never thrown.
-  api.diag.setLogger(
-    {
-      error: () => {},
-      warn: (msg: string) => {
-        const m = /Dropped (\d+) spans/.exec(msg);
-        if (m) onLost(Number(m[1]));
-      },
-      info: () => {},
-      debug: () => {},
-      verbose: () => {},
-    },
-    api.DiagLogLevel.WARN,
+  const batcher = new SpanBatcher(
+    exporters.map(([name, e]) => counted(e, name, log, onLost)),
+    resourceFromAttributes({ "service.name": serviceName }),
+    { maxQueue: MAX_QUEUE, delayMs: EXPORT_DELAY_MS, maxBatch: MAX_BATCH, onDropped: onLost },
   );
-  const spanProcessors: SpanProcessor[] = exporters.map(
-    ([name, e]) => new BatchSpanProcessor({ exporter: counted(e, name, log, onLost), maxQueueSize: MAX_QUEUE, scheduledDelayMillis: EXPORT_DELAY_MS }),
-  );
-  const provider = new TracerProvider({
-    // exporter-zipkin ignores its serviceName option: the resource names the service.
-    resource: resourceFromAttributes({ "service.name": serviceName }),
-    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(spec.samplingRate) }),
-    spanProcessors,
-  });
-  const tracer = provider.getTracer("meshlet");
+  const start = spanStarter(spec.samplingRate, batcher);
   if (spec.zipkinUrl) warnIfUnreachable(`zipkin ${spec.zipkinUrl}`, spec.zipkinUrl, log);
   if (spec.otel) warnIfUnreachable(`otlp ${spec.otel.url}`, spec.otel.url, log);
   log.info("tracing", { sampling_rate: spec.samplingRate, exporters: exporters.map(([n]) => n).join(", ") || "none" });
   return {
     on: true,
     start(name, kind, parent, tracestate) {
-      return new OtelSpan(tracer.startSpan(name, { kind: KIND[kind] }, parentContext(parent, tracestate)));
+      return start(name, kind, parent, tracestate);
     },
     record(name, parent, startMs, endMs, attributes) {
-      const span = tracer.startSpan(name, { kind: api.SpanKind.INTERNAL, startTime: startMs, attributes }, parentContext(parent));
+      const span = start(name, "internal", parent, null, startMs);
+      for (const k in attributes) span.set(k, attributes[k]!);
       span.end(endMs);
     },
     async shutdown() {
-      await provider.shutdown().catch(() => {});
+      await batcher.shutdown();
     },
   };
 }

@@ -1,0 +1,67 @@
+// Span records and their export queue: parent-based sampling over a ratio, W3C ids, the fields the
+// OpenTelemetry exporters read, and a bounded queue that drops (and counts) instead of growing.
+
+import { describe, expect, it } from "vitest";
+import { hrTime, spanStarter, type SpanRecord } from "./span-records.ts";
+import { SpanBatcher } from "./span-batcher.ts";
+
+function sink() {
+  const pushed: SpanRecord[] = [];
+  return { pushed, s: { resource: { attributes: { "service.name": "x" } }, scope: { name: "meshlet" }, push: (r: SpanRecord) => void pushed.push(r) } };
+}
+
+describe("span records", () => {
+  it("follow a valid parent's trace and sampled flag, and start sampled roots at the ratio", () => {
+    const { s, pushed } = sink();
+    const start = spanStarter(0, s);
+    const parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    const child = start("CallLocal/a/b", "server", parent, "k=v");
+    expect(child.traceparent).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$/);
+    expect(child.parentSpanContext?.spanId).toBe("00f067aa0ba902b7");
+    expect(child.spanContext().traceState?.serialize()).toBe("k=v");
+    child.set("dapr.protocol", "http");
+    child.fail("status 503");
+    child.end();
+    expect(pushed).toEqual([child]);
+    expect(child.attributes).toEqual({ "dapr.protocol": "http" });
+    expect(child.status).toEqual({ code: 2, message: "status 503" });
+    expect(child.kind).toBe(1);
+    // Not sampled: an unsampled parent, a zero id, or a root at rate 0.
+    const quiet = [start("x", "client", parent.replace(/01$/, "00")), start("x", "client", `00-${"0".repeat(32)}-00f067aa0ba902b7-01`), start("x", "client", null)];
+    for (const q of quiet) {
+      expect(q.sampled).toBe(false);
+      expect(q.traceparent).toMatch(/-00$/);
+      q.set("a", 1);
+      q.end();
+    }
+    expect(pushed).toHaveLength(1);
+    const half = spanStarter(0.5, s, () => 0.49);
+    expect(half("x", "client", null).sampled).toBe(true);
+    expect(spanStarter(0.5, s, () => 0.5)("x", "client", null).sampled).toBe(false);
+  });
+
+  it("carry start, end and duration as [seconds, nanoseconds]", () => {
+    const { s, pushed } = sink();
+    const span = spanStarter(1, s)("resolve a", "internal", null, null, 1_700_000_000_123.5);
+    span.end(1_700_000_000_125.75);
+    expect(hrTime(1_700_000_000_123.5)).toEqual([1_700_000_000, 123_500_000]);
+    expect(pushed[0]!.startTime).toEqual([1_700_000_000, 123_500_000]);
+    expect(pushed[0]!.duration).toEqual([0, 2_250_000]);
+    span.end();
+    expect(pushed).toHaveLength(1);
+  });
+});
+
+describe("the export queue", () => {
+  it("drops and counts spans past its bound, and exports what it holds in batches", async () => {
+    const batches: number[] = [];
+    let dropped = 0;
+    const exporter = { export: (spans: unknown[], done: (r: { code: number }) => void) => (batches.push(spans.length), done({ code: 0 })), shutdown: async () => {} };
+    const b = new SpanBatcher([exporter as never], {}, { maxQueue: 5, delayMs: 60_000, maxBatch: 2, onDropped: (n) => (dropped += n) });
+    const start = spanStarter(1, b);
+    for (let i = 0; i < 8; i++) start("s", "client", null).end();
+    expect(dropped).toBe(3);
+    await b.shutdown();
+    expect(batches).toEqual([2, 2, 1]);
+  });
+});
