@@ -125,8 +125,9 @@ export function mtlsTargets(r: Report, pace: Pace): Target[] {
   const out: Target[] = [];
   const added = tls.load.p50 - plain.load.p50;
   const hapAdded = hapTls && hap && hapTls.load.p50 !== null && hap.load.p50 !== null ? hapTls.load.p50 - hap.load.p50 : null;
-  const hapText = hapAdded === null ? "-" : `haproxy +${f(hapAdded, 3)} ms`;
-  out.push({ goal: `mTLS adds <= 0.1 ms p50 over plain meshlet (${pace})`, met: added <= 0.1, measured: `+${f(added, 3)} ms`, peers: hapText });
+  const signed = (v: number) => `${v >= 0 ? "+" : ""}${f(v, 3)} ms`;
+  const hapText = hapAdded === null ? "-" : `haproxy ${signed(hapAdded)}`;
+  out.push({ goal: `mTLS adds <= 0.1 ms p50 over plain meshlet (${pace})`, met: added <= 0.1, measured: signed(added), peers: hapText });
   const cpuUp = tls.vcpu.map((c, i) => c / plain.vcpu[i]! - 1);
   const hapCpu = hapTls && hap ? hapTls.vcpu.map((c, i) => `${f((c / hap.vcpu[i]! - 1) * 100, 0)} %`).join(" + ") : "-";
   out.push({ goal: `mTLS adds <= 10 % CPU per sidecar (${pace})`, met: cpuUp.every((x) => x <= 0.1), measured: cpuUp.map((x) => `${x >= 0 ? "+" : ""}${f(x * 100, 0)} %`).join(" + "), peers: `haproxy ${hapCpu}` });
@@ -158,7 +159,7 @@ export function tracingTargets(r: Report, pace: Pace): Target[] {
   const pct = (xs: number[]) => xs.map((x) => `${x >= 0 ? "+" : ""}${f(x * 100, 0)} %`).join(" + ");
   if (all && all.load.p50 !== null) {
     const c = cost(all);
-    out.push({ goal: `tracing at rate 1 adds <= 0.1 ms p50 and <= 15 % CPU per sidecar (${pace})`, met: c.p50 <= 0.1 && c.cpu.every((x) => x <= 0.15), measured: `+${f(c.p50, 3)} ms, ${pct(c.cpu)}`, peers: "-" });
+    out.push({ goal: `tracing at rate 1 adds <= 0.1 ms p50 and <= 15 % CPU per sidecar (${pace})`, met: c.p50 <= 0.1 && c.cpu.every((x) => x <= 0.15), measured: `${c.p50 >= 0 ? "+" : ""}${f(c.p50, 3)} ms, ${pct(c.cpu)}`, peers: "-" });
   }
   if (dflt && dflt.load.p50 !== null) {
     const c = cost(dflt);
