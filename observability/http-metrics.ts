@@ -6,6 +6,7 @@
 import type { Prom } from "../core/metrics.ts";
 import { compilePathPatterns, type PathPatterns } from "./path-patterns.ts";
 import { CounterFamily, HistogramFamily, type CounterSeries, type HistogramSeries } from "./series.ts";
+import { boundedLabels } from "../resiliency/events.ts";
 
 export interface MetricsSpec {
   readonly enabled: boolean;
@@ -115,7 +116,7 @@ export class HttpMetrics {
   /** Sidecar-made answers by reason (a closed set: REASONS), per listener. */
   private readonly apiErrors = new Map<string, CounterSeries>();
   private readonly internalErrors = new Map<string, CounterSeries>();
-  private readonly peers = new Map<string, string>();
+  private readonly peers = boundedLabels(VALUES_MAX);
   /** Invocation path values across every app-id's table. */
   private readonly invokeBudget = { used: 0 };
   private otherSlot: PathSlot<ServerBundle> | null = null;
@@ -221,11 +222,7 @@ export class HttpMetrics {
 
   /** An app-id label that comes from a peer or a client: bounded. */
   peer(appId: string): string {
-    const known = this.peers.get(appId);
-    if (known !== undefined) return known;
-    const label = this.peers.size >= VALUES_MAX ? "_other" : appId;
-    if (label !== "_other") this.peers.set(appId, label);
-    return label;
+    return this.peers(appId);
   }
 
   /** The caller side of one target: bound once per target. */

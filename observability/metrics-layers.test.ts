@@ -23,7 +23,8 @@ const incoming = (method: string, target: string, headers: Record<string, string
   target,
   headers: HeaderList.of(headers),
   body: null,
-  contentLength: null,
+  // As the request parser sets it from the header.
+  contentLength: headers["content-length"] === undefined ? null : Number(headers["content-length"]),
   chunked: false,
   signal: new AbortController().signal,
   peer: { address: "127.0.0.1", port: 1 },
@@ -78,6 +79,8 @@ describe("the API port's dapr_http_server_* families", () => {
     const { m, text } = setup();
     await api(m, "/a", errorResponse(invokeError("app_id_not_found", "orders", "no such app")));
     await api(m, "/a", new Response("boom", { status: 500 }));
+    // A header an app wrote, naming no reason of meshlet's (an inherited property included).
+    await api(m, "/b", new Response("ok", { headers: { "meshlet-reason": "toString" } }));
     const t = await text();
     expect(t).toContain('meshlet_sidecar_errors_total{reason="app_id_not_found",listener="api"} 1');
     expect(t).not.toMatch(/meshlet_sidecar_errors_total\{reason="(?!app_id_not_found)/);

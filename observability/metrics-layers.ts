@@ -49,7 +49,7 @@ function serverSlot(m: HttpMetrics, r: Route | null, reason: string | null): Pat
 /** A sidecar-made reason on an answer (this sidecar's, or relayed from the callee's), else null. */
 function sidecarReason(res: Response): string | null {
   const reason = responseHeaders(res).get(REASON_HEADER);
-  return reason !== null && reason in REASONS ? reason : null;
+  return reason !== null && Object.hasOwn(REASONS, reason) ? reason : null;
 }
 
 /** API port: dapr_http_server_* and sidecar-made errors, for the answer the client got. */
@@ -65,8 +65,8 @@ export function apiMetrics(m: HttpMetrics): EdgeLayer {
       const b = slot.bundle(method, res.status);
       b.responses.value++;
       b.latency.observe(ms);
-      const inSize = declaredSize(req.headers, null);
-      if (inSize >= 0) m.serverRequestBytes.observe(inSize);
+      // Declared by the client; the parser has read it already.
+      if (req.contentLength !== null) m.serverRequestBytes.observe(req.contentLength);
       const outSize = responseSize(res);
       if (outSize >= 0) m.serverResponseBytes.observe(outSize);
       if (reason !== null) m.sidecarError(reason, "api").value++;

@@ -30,6 +30,11 @@ const FAILURE_PENALTY_MS = 1_000;
 /** Cost of an unmeasured endpoint that already has requests in flight: wait for its answer. */
 const UNMEASURED_BUSY_MS = 100;
 
+/** The peak-EWMA after `idle` ms without answers: halved every IDLE_HALF_LIFE_MS. */
+function decayed(s: Stat, idle: number): number {
+  return idle > 0 ? s.ewma * Math.pow(0.5, idle / IDLE_HALF_LIFE_MS) : s.ewma;
+}
+
 export class EndpointLoad {
   private readonly stats = new Map<string, Stat>();
   constructor(
@@ -47,9 +52,7 @@ export class EndpointLoad {
   score(ep: Endpoint): number {
     const s = this.stat(ep.key);
     if (!s.measured) return s.outstanding === 0 ? 0 : s.outstanding * UNMEASURED_BUSY_MS;
-    const idle = this.now() - s.lastAt;
-    const cost = idle > 0 ? s.ewma * Math.pow(0.5, idle / IDLE_HALF_LIFE_MS) : s.ewma;
-    return (s.outstanding + 1) * cost;
+    return (s.outstanding + 1) * decayed(s, this.now() - s.lastAt);
   }
 
   /** Two distinct random candidates, the lower score wins; one candidate is returned as is. */
@@ -88,7 +91,7 @@ export class EndpointLoad {
       // The cost as decayed while unused, then peak-EWMA: a sample above it replaces it at
       // once, lower ones blend in with a weight that grows with the time since the last one.
       const idle = t - s.lastAt;
-      const cost = idle > 0 ? s.ewma * Math.pow(0.5, idle / IDLE_HALF_LIFE_MS) : s.ewma;
+      const cost = decayed(s, idle);
       const w = Math.exp(-idle / TAU);
       s.ewma = rtt > cost ? rtt : cost * w + rtt * (1 - w);
     }
