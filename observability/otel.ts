@@ -1,26 +1,31 @@
-// Tracing exported with OpenTelemetry's exporters (Zipkin v2 JSON, OTLP over HTTP, stdout): spans
-// are meshlet's own records (span-records.ts, parent-based ratio sampling) queued in a bounded
-// batcher (span-batcher.ts) that exports off the request path. Loaded only when spec.tracing
-// names an exporter (docs/decisions.md has the per-span cost, SDK tracer and own records).
+// Tracing's exporters: Zipkin v2 JSON (zipkin-export.ts), OTLP over HTTP and stdout
+// (OpenTelemetry's exporters, imported only when configured). Spans are meshlet's own records
+// (span-records.ts, parent-based ratio sampling) queued in a bounded batcher (span-batcher.ts)
+// that exports off the request path. docs/decisions.md has the measurements behind each choice.
 
 import net from "node:net";
 import type { SpanExporter } from "@opentelemetry/sdk-trace";
-import { resourceFromAttributes } from "@opentelemetry/resources";
 import type { Logger } from "../core/log.ts";
 import type { TracingSpec } from "../config/tracing-spec.ts";
 import type { Tracing } from "./tracing.ts";
-import { SpanBatcher } from "./span-batcher.ts";
-import { spanStarter } from "./span-records.ts";
+import { SpanBatcher, type SpanExport } from "./span-batcher.ts";
+import { spanStarter, type SpanRecord } from "./span-records.ts";
+import { zipkinExport } from "./zipkin-export.ts";
 
 /** Spans waiting for export at most; more are dropped (counted, logged once a minute). */
 const MAX_QUEUE = 2048;
-const MAX_BATCH = 512;
+/**
+ * Spans per export. OpenTelemetry's default is 512; at 2,000 spans a second a sidecar's RSS was
+ * ~10 MB higher with 512-span bodies than with 64 (each body is one string, then a buffer).
+ */
+const MAX_BATCH = 128;
 const EXPORT_DELAY_MS = 1_000;
 
 /** Counts what exporters could not deliver; says so in the log at most once a minute. */
-function counted(exporter: SpanExporter, name: string, log: Logger, onLost: (n: number) => void): SpanExporter {
+function counted<T>(exporter: SpanExport<T>, name: string, log: Logger, onLost: (n: number) => void): SpanExport<T> {
   let lastLog = 0;
   return {
+    prepare: exporter.prepare,
     export(spans, done) {
       exporter.export(spans, (result) => {
         if (result.code !== 0) {
@@ -35,7 +40,15 @@ function counted(exporter: SpanExporter, name: string, log: Logger, onLost: (n: 
       });
     },
     shutdown: () => exporter.shutdown(),
-    forceFlush: () => exporter.forceFlush?.() ?? Promise.resolve(),
+  };
+}
+
+/** One of OpenTelemetry's exporters, fed span records (they read ReadableSpan's fields, which records carry as getters). */
+function otelExport(e: SpanExporter): SpanExport<SpanRecord> {
+  return {
+    prepare: (span) => span,
+    export: (spans: readonly SpanRecord[], done) => e.export(spans as unknown as Parameters<SpanExporter["export"]>[0], done),
+    shutdown: () => e.shutdown(),
   };
 }
 
@@ -62,22 +75,21 @@ function warnIfUnreachable(name: string, url: string, log: Logger): void {
 }
 
 export async function startOtel(spec: TracingSpec, serviceName: string, log: Logger, onLost: (n: number) => void = () => {}): Promise<Tracing> {
-  const exporters: Array<[string, SpanExporter]> = [];
-  if (spec.zipkinUrl) {
-    const { ZipkinExporter } = await import("@opentelemetry/exporter-zipkin");
-    exporters.push([`zipkin ${spec.zipkinUrl}`, new ZipkinExporter({ url: spec.zipkinUrl })]);
-  }
+  const exporters: Array<[string, SpanExport]> = [];
+  if (spec.zipkinUrl) exporters.push([`zipkin ${spec.zipkinUrl}`, zipkinExport(spec.zipkinUrl, serviceName)]);
   if (spec.otel) {
     const { OTLPTraceExporter } = await import("@opentelemetry/exporter-trace-otlp-http");
-    exporters.push([`otlp ${spec.otel.url}`, new OTLPTraceExporter({ url: spec.otel.url, headers: spec.otel.headers, timeoutMillis: spec.otel.timeoutMs })]);
+    exporters.push([`otlp ${spec.otel.url}`, otelExport(new OTLPTraceExporter({ url: spec.otel.url, headers: spec.otel.headers, timeoutMillis: spec.otel.timeoutMs }))]);
   }
   if (spec.stdout) {
     const { ConsoleSpanExporter } = await import("@opentelemetry/sdk-trace");
-    exporters.push(["stdout", new ConsoleSpanExporter()]);
+    exporters.push(["stdout", otelExport(new ConsoleSpanExporter())]);
   }
+  // OpenTelemetry's Resource only for its own exporters (Zipkin's names the service itself).
+  const resource = spec.otel || spec.stdout ? (await import("@opentelemetry/resources")).resourceFromAttributes({ "service.name": serviceName }) : null;
   const batcher = new SpanBatcher(
     exporters.map(([name, e]) => counted(e, name, log, onLost)),
-    resourceFromAttributes({ "service.name": serviceName }),
+    resource,
     { maxQueue: MAX_QUEUE, delayMs: EXPORT_DELAY_MS, maxBatch: MAX_BATCH, onDropped: onLost },
   );
   const start = spanStarter(spec.samplingRate, batcher);

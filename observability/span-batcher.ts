@@ -1,71 +1,129 @@
-// The export queue for span records: bounded (a full queue drops and counts, never blocks a
-// call), flushed every second in batches to each exporter, one export per exporter at a time.
-// Export runs off the request path; a slow or failing collector costs nothing but lost spans.
+// The export queues for span records: one bounded queue per exporter (a full queue drops and
+// counts, never blocks a call, and a slow collector holds back only its own exporter); a full
+// batch goes out at once, the rest every second; one export at a time per exporter.
 
-import type { SpanExporter } from "@opentelemetry/sdk-trace";
 import type { SpanRecord, SpanSink } from "./span-records.ts";
+
+/** An exporter as a queue drives it (OpenTelemetry's SpanExporter shape, plus what it keeps per span). */
+export interface SpanExport<T = unknown> {
+  /**
+   * What the queue keeps for an ended span: the record itself, or its encoding. Encoding early
+   * lets the record die young; a queue of records the GC must trace cost a sidecar more than the
+   * export itself (docs/decisions.md).
+   */
+  prepare(span: SpanRecord): T;
+  export(items: readonly T[], done: (result: { code: number; error?: Error }) => void): void;
+  shutdown(): Promise<void>;
+}
 
 export interface BatcherOptions {
   readonly maxQueue: number;
   readonly delayMs: number;
   readonly maxBatch: number;
-  /** Told how many spans were dropped because the queue was full. */
+  /** Told how many spans were dropped because a queue was full. */
   readonly onDropped: (n: number) => void;
 }
 
 /** An export not answered in this long no longer holds the next one back (the exporters time out themselves). */
 const STALL_MS = 30_000;
 
-export class SpanBatcher implements SpanSink {
-  readonly scope = { name: "meshlet" };
-  private queue: SpanRecord[] = [];
-  private readonly timer: ReturnType<typeof setInterval>;
+/** One exporter's queue. */
+class ExportQueue<T> {
+  private queue: T[] = [];
   private busySince = 0;
-  private pending = 0;
+  private out = false;
+  private soon = false;
 
   constructor(
-    private readonly exporters: readonly SpanExporter[],
-    readonly resource: unknown,
+    readonly exporter: SpanExport<T>,
     private readonly o: BatcherOptions,
+  ) {}
+
+  add(span: SpanRecord): void {
+    if (this.queue.length >= this.o.maxQueue) return this.o.onDropped(1);
+    this.queue.push(this.exporter.prepare(span));
+    // As OpenTelemetry's BatchSpanProcessor: a full batch does not wait for the timer (at 1,000
+    // calls a second the timer alone would export 512 spans a second and drop the rest).
+    if (this.queue.length >= this.o.maxBatch) this.flushSoon();
+  }
+
+  get size(): number {
+    return this.queue.length;
+  }
+
+  private flushSoon(): void {
+    if (this.soon) return;
+    this.soon = true;
+    setImmediate(() => {
+      this.soon = false;
+      void this.flush();
+    });
+  }
+
+  /** Sends up to one batch, unless the last one is still out; drains what piled up meanwhile. */
+  flush(): Promise<void> {
+    if (this.queue.length === 0) return Promise.resolve();
+    if (this.out && performance.now() - this.busySince < STALL_MS) return Promise.resolve();
+    const batch = this.queue.length <= this.o.maxBatch ? this.queue : this.queue.slice(0, this.o.maxBatch);
+    this.queue = batch === this.queue ? [] : this.queue.slice(this.o.maxBatch);
+    this.busySince = performance.now();
+    this.out = true;
+    return new Promise<void>((resolve) =>
+      this.exporter.export(batch, () => {
+        this.out = false;
+        if (this.queue.length >= this.o.maxBatch) this.flushSoon();
+        resolve();
+      }),
+    );
+  }
+
+  /** Lets the next flush go out even if the last export never answered (shutdown). */
+  release(): void {
+    this.out = false;
+  }
+}
+
+/**
+ * Where ended spans go: collected during a turn of the event loop, handed to every exporter's
+ * queue right after it (never on the request path itself), flushed every `delayMs`.
+ */
+export class SpanBatcher implements SpanSink {
+  readonly scope = { name: "meshlet" };
+  private readonly queues: ExportQueue<unknown>[];
+  private readonly timer: ReturnType<typeof setInterval>;
+  private ended: SpanRecord[] = [];
+
+  constructor(
+    exporters: readonly SpanExport[],
+    readonly resource: unknown,
+    o: BatcherOptions,
   ) {
-    this.timer = setInterval(() => this.flush(), o.delayMs);
+    this.queues = exporters.map((e) => new ExportQueue(e, o));
+    this.timer = setInterval(() => {
+      for (const q of this.queues) void q.flush();
+    }, o.delayMs);
     this.timer.unref?.();
   }
 
   push(span: SpanRecord): void {
-    if (this.queue.length >= this.o.maxQueue) return this.o.onDropped(1);
-    this.queue.push(span);
+    if (this.ended.push(span) === 1) setImmediate(this.hand);
   }
 
-  /** Sends up to one batch to every exporter, unless the last one is still out. */
-  private flush(): Promise<void> {
-    if (this.queue.length === 0) return Promise.resolve();
-    if (this.pending > 0 && performance.now() - this.busySince < STALL_MS) return Promise.resolve();
-    const batch = this.queue.length <= this.o.maxBatch ? this.queue : this.queue.slice(0, this.o.maxBatch);
-    this.queue = batch === this.queue ? [] : this.queue.slice(this.o.maxBatch);
-    this.busySince = performance.now();
-    // The exporters read ReadableSpan's fields; span records carry exactly those.
-    const spans = batch as unknown as Parameters<SpanExporter["export"]>[0];
-    return Promise.all(
-      this.exporters.map(
-        (e) =>
-          new Promise<void>((resolve) => {
-            this.pending++;
-            e.export(spans, () => {
-              this.pending--;
-              resolve();
-            });
-          }),
-      ),
-    ).then(() => {});
-  }
+  private readonly hand = (): void => {
+    const spans = this.ended;
+    this.ended = [];
+    for (const q of this.queues) for (const s of spans) q.add(s);
+  };
 
   /** Sends what is queued (bounded wait), then shuts the exporters down. */
   async shutdown(): Promise<void> {
     clearInterval(this.timer);
-    this.pending = 0;
+    this.hand();
     const deadline = performance.now() + 5_000;
-    while (this.queue.length && performance.now() < deadline) await Promise.race([this.flush(), new Promise((r) => setTimeout(r, 5_000))]);
-    await Promise.all(this.exporters.map((e) => e.shutdown().catch(() => {})));
+    for (const q of this.queues) q.release();
+    while (this.queues.some((q) => q.size > 0) && performance.now() < deadline) {
+      await Promise.race([Promise.all(this.queues.map((q) => q.flush())), new Promise((r) => setTimeout(r, 5_000))]);
+    }
+    await Promise.all(this.queues.map((q) => q.exporter.shutdown().catch(() => {})));
   }
 }

@@ -1,9 +1,8 @@
 // Span records and their export queue: parent-based sampling over a ratio, W3C ids, the fields the
-// OpenTelemetry exporters read, and a bounded queue that drops (and counts) instead of growing.
+// OpenTelemetry exporters read.
 
 import { describe, expect, it } from "vitest";
 import { hrTime, spanStarter, type SpanRecord } from "./span-records.ts";
-import { SpanBatcher } from "./span-batcher.ts";
 
 function sink() {
   const pushed: SpanRecord[] = [];
@@ -49,19 +48,5 @@ describe("span records", () => {
     expect(pushed[0]!.duration).toEqual([0, 2_250_000]);
     span.end();
     expect(pushed).toHaveLength(1);
-  });
-});
-
-describe("the export queue", () => {
-  it("drops and counts spans past its bound, and exports what it holds in batches", async () => {
-    const batches: number[] = [];
-    let dropped = 0;
-    const exporter = { export: (spans: unknown[], done: (r: { code: number }) => void) => (batches.push(spans.length), done({ code: 0 })), shutdown: async () => {} };
-    const b = new SpanBatcher([exporter as never], {}, { maxQueue: 5, delayMs: 60_000, maxBatch: 2, onDropped: (n) => (dropped += n) });
-    const start = spanStarter(1, b);
-    for (let i = 0; i < 8; i++) start("s", "client", null).end();
-    expect(dropped).toBe(3);
-    await b.shutdown();
-    expect(batches).toEqual([2, 2, 1]);
   });
 });
