@@ -23,6 +23,7 @@ export const RUN_OPTIONS = {
   "log-level": { type: "string" },
   "dapr-listen-addresses": { type: "string" },
   "app-timeout": { type: "string" },
+  "connect-timeout": { type: "string" },
   "enable-api-logging": { type: "boolean" },
   "enable-metrics": { type: "boolean" },
   "app-max-concurrency": { type: "string" },

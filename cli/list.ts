@@ -1,5 +1,5 @@
 // `meshlet list [-o table|json]`: the meshlet sidecars running on this host, with the columns
-// and JSON keys of `dapr list`.
+// and JSON keys of `dapr list`, plus each one's readiness as its healthz answers it now.
 
 import { parseFlags } from "./flags.ts";
 import { readRuns, type RunRecord } from "./run-table.ts";
@@ -19,7 +19,19 @@ function created(t: number): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}.${p(d.getSeconds())}`;
 }
 
-function toJson(r: RunRecord, now: number) {
+/** "ready", or why not (an unhealthy app, a failed registration), from the sidecar's healthz; "?" when it does not answer. */
+async function readiness(r: RunRecord): Promise<string> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${r.httpPort}/v1.0/healthz`, { signal: AbortSignal.timeout(1_000) });
+    if (res.status === 204) return "ready";
+    const body = (await res.json().catch(() => ({}))) as { message?: string };
+    return `not ready: ${(body.message ?? `status ${res.status}`).replace(/^dapr is not ready: \[(.*)\]$/, "$1")}`;
+  } catch {
+    return "?";
+  }
+}
+
+function toJson(r: RunRecord, now: number, status: string) {
   return {
     appId: r.appId,
     httpPort: r.httpPort,
@@ -35,6 +47,7 @@ function toJson(r: RunRecord, now: number) {
     internalPort: r.internalPort,
     maxRequestBodySize: r.maxRequestBodySize,
     mtls: r.mtls ? { enabled: true, identity: r.mtls.id, source: r.mtls.source } : { enabled: false },
+    status,
   };
 }
 
@@ -43,7 +56,9 @@ export async function listCommand(args: string[]): Promise<number> {
   const fmt = v.output ?? "table";
   if (fmt !== "table" && fmt !== "json") throw new UsageError(`--output: "${fmt}" is not one of table, json`);
   const now = Date.now();
-  const rows = (await readRuns()).map((r) => toJson(r, now));
+  const runs = await readRuns();
+  const statuses = await Promise.all(runs.map(readiness));
+  const rows = runs.map((r, i) => toJson(r, now, statuses[i]!));
   if (fmt === "json") {
     process.stdout.write(JSON.stringify(rows, null, 2) + "\n");
     return 0;
@@ -52,13 +67,14 @@ export async function listCommand(args: string[]): Promise<number> {
     process.stdout.write("No meshlet instances found.\n");
     return 0;
   }
-  const head = ["APP ID", "HTTP PORT", "GRPC PORT", "APP PORT", "MTLS", "COMMAND", "AGE", "CREATED", "PID", "APP PID"];
+  const head = ["APP ID", "HTTP PORT", "GRPC PORT", "APP PORT", "MTLS", "STATUS", "COMMAND", "AGE", "CREATED", "PID", "APP PID"];
   const table = rows.map((r) => [
     r.appId,
     String(r.httpPort),
     String(r.grpcPort),
     String(r.appPort),
     r.mtls.enabled ? "on" : "off",
+    r.status.length > 40 ? r.status.slice(0, 37) + "..." : r.status,
     r.command.length > 20 ? r.command.slice(0, 17) + "..." : r.command,
     r.age,
     r.created,

@@ -24,6 +24,7 @@ import { meshletHome } from "../resolvers/local.ts";
 import { logFile, openLogFile } from "../core/log-file.ts";
 import { loadPeerSecret, peerSecretFile } from "../transport/peer-secret.ts";
 import { parseFlags, portFlag, RUN_OPTIONS, splitCommand } from "./flags.ts";
+import { appHealthOptions } from "./app-health-flags.ts";
 import { freePort } from "./ports.ts";
 import { writeRun } from "./run-table.ts";
 import { fail, info, ok, UsageError, warn } from "./ui.ts";
@@ -36,11 +37,6 @@ const DAPR_METRICS_PORT = 9090;
 
 const IGNORED = [
   "app-max-concurrency",
-  "enable-app-health-check",
-  "app-health-check-path",
-  "app-health-probe-interval",
-  "app-health-probe-timeout",
-  "app-health-threshold",
   "placement-host-address",
   "scheduler-host-address",
 ] as const;
@@ -107,6 +103,13 @@ async function plan(args: string[]): Promise<RunPlan> {
   } catch (e) {
     throw new UsageError(`--app-timeout: ${(e as Error).message}`);
   }
+  let connectTimeoutMs: number;
+  try {
+    connectTimeoutMs = parseDuration(v["connect-timeout"] ?? "2s");
+  } catch (e) {
+    throw new UsageError(`--connect-timeout: ${(e as Error).message}`);
+  }
+  if (!(connectTimeoutMs > 0)) throw new UsageError(`--connect-timeout: must be above zero, not "${v["connect-timeout"]}"`);
   const grace = Number(v["dapr-graceful-shutdown-seconds"] ?? "5");
   if (!(grace >= 0)) throw new UsageError(`--dapr-graceful-shutdown-seconds: "${v["dapr-graceful-shutdown-seconds"]}" is not a number`);
   const grpcPort = portFlag("dapr-grpc-port", v["dapr-grpc-port"]) ?? (await freePort());
@@ -170,10 +173,12 @@ async function plan(args: string[]): Promise<RunPlan> {
     internalHost: inCluster || crossHost ? "::" : "127.0.0.1",
     internalPort: internalPort ?? (inCluster ? 50002 : 0),
     app: appPort ? endpoint(channel, appPort) : null,
+    appHealth: appHealthOptions(v),
     appProtocol: protocol,
     maxBodySize,
     maxHeaderBytes,
     tryTimeoutMs,
+    connectTimeoutMs,
     apiToken: process.env.DAPR_API_TOKEN || undefined,
     peerSecret,
     appApiToken: process.env.APP_API_TOKEN || undefined,

@@ -19,6 +19,11 @@ export const RUN_USAGE = `usage: meshlet run [flags] [-- command args...]
       --read-buffer-size SIZE     largest request head, 431 above it (default 16Ki; a bare number is KiB)
       --dapr-listen-addresses A   comma-separated API listen addresses (default 127.0.0.1)
       --app-timeout DUR           meshlet: max wait for response headers per try (default 60s, 0 = none)
+      --connect-timeout DUR       meshlet: max wait for a new connection to a peer or the app (default 2s)
+      --enable-app-health-check   probe the app; unhealthy takes this instance out of discovery
+      --app-health-check-path P   HTTP probe path (default /healthz; "" probes by TCP connect)
+      --app-health-probe-interval S, --app-health-probe-timeout MS, --app-health-threshold N
+                                  probe every S seconds (5), wait MS (500), N failures in a row (3)
       --log-level L               debug|info|warn|error|fatal (default info)
       --log-as-json               one JSON object per log line (Dapr's keys: time, level, msg, scope, app_id, instance, type, ver)
       --enable-api-logging        one info line per API call (also the Configuration's logging.apiLogging)`;

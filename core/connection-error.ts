@@ -10,7 +10,7 @@ export class ConnectionError extends Error {
      * EPEERUNTRUSTED: the TLS handshake failed on trust (unknown root, expired, refused by the
      * peer); EPEERIDENTITY: the peer proved an identity other than the target's.
      */
-    readonly code: "ECONNREFUSED" | "ECONNRESET" | "EPIPE" | "HPE_INVALID" | "EPEERUNTRUSTED" | "EPEERIDENTITY",
+    readonly code: "ECONNREFUSED" | "ECONNRESET" | "EPIPE" | "HPE_INVALID" | "EPEERUNTRUSTED" | "EPEERIDENTITY" | "ETIMEDOUT",
     /** True when not one byte of the response arrived (a reused connection the server had closed). */
     readonly nothingReceived: boolean,
     /** True when not one byte of the request left (the connection was already closed). */
@@ -23,6 +23,11 @@ export class ConnectionError extends Error {
 /** A connection `where` refused: provably nothing was sent or received, so safe to send elsewhere. */
 export function refusedBy(where: string): ConnectionError {
   return new ConnectionError(`connection refused by ${where}`, "ECONNREFUSED", true, true);
+}
+
+/** No connection to `where` within the connect timeout: nothing was sent, safe to send elsewhere. */
+export function connectTimedOut(where: string, ms: number): ConnectionError {
+  return new ConnectionError(`no connection to ${where} within ${ms} ms (connect timeout)`, "ETIMEDOUT", true, true);
 }
 
 /** The `code` of an error or of one of its causes (undici and fetch nest them). */
@@ -49,5 +54,6 @@ export function asConnectionError(e: unknown): unknown {
   if (name === "AbortError" || name === "TimeoutError") return e;
   const message = e instanceof Error ? e.message : String(e);
   if (codes(e).some((c) => REFUSED.has(c))) return new ConnectionError(message, "ECONNREFUSED", true, true);
+  if (codes(e).includes("UND_ERR_CONNECT_TIMEOUT")) return new ConnectionError(message, "ETIMEDOUT", true, true);
   return new ConnectionError(message, "ECONNRESET", false, false);
 }

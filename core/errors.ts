@@ -17,6 +17,8 @@ export const REASONS = {
   peer_identity_mismatch: { status: 500, errorCode: "ERR_DIRECT_INVOKE" },
   access_denied: { status: 403, errorCode: "ERR_DIRECT_INVOKE" },
   app_unreachable: { status: 500, errorCode: "ERR_DIRECT_INVOKE" },
+  app_unhealthy: { status: 503, errorCode: "ERR_DIRECT_INVOKE" },
+  connect_timeout: { status: 500, errorCode: "ERR_DIRECT_INVOKE" },
   app_not_configured: { status: 500, errorCode: "ERR_DIRECT_INVOKE" },
   app_timeout: { status: 500, errorCode: "ERR_DIRECT_INVOKE" },
   upstream_reset: { status: 500, errorCode: "ERR_DIRECT_INVOKE" },
@@ -43,6 +45,13 @@ export type Reason = keyof typeof REASONS;
 
 /** Header carrying the reason code on every sidecar-made error response. */
 export const REASON_HEADER = "meshlet-reason";
+
+/**
+ * Set by a callee sidecar on an error that provably never reached its app (refused, nothing
+ * written, app known down): the caller may send the request to another instance, POST included.
+ * A callee removes it from its app's answers, so an app cannot claim it.
+ */
+export const NOT_DELIVERED_HEADER = "meshlet-not-delivered";
 
 /**
  * A failure made by the sidecar, carried as a rejection of a Call until it reaches the wire.

@@ -35,6 +35,12 @@ export class Metrics {
     labelNames: ["target", "cause"],
     registers: [this.registry],
   });
+  readonly failovers = new Counter({
+    name: "meshlet_failovers_total",
+    help: "Requests moved to another instance within the same attempt because they never reached an app, by target and reason",
+    labelNames: ["target", "reason"],
+    registers: [this.registry],
+  });
   readonly budgetExhausted = new Counter({
     name: "meshlet_retry_budget_exhausted_total",
     help: "Retries refused because the target's retry budget was spent",

@@ -80,4 +80,50 @@ describe("balance layer", () => {
     expect(await res.text()).toBe("right");
     expect(evicted).toEqual(["127.0.0.1:1"]);
   });
+
+  it("moves a POST the callee says never reached its app to another instance, once, and keeps the instance resolvable", async () => {
+    const { r, evicted } = fakeResolver([e1, e2]);
+    const seen: string[] = [];
+    const moved: string[] = [];
+    const body = new TextEncoder().encode("order 7");
+    const next: Call = async (q, c) => {
+      seen.push(`${c.endpoint!.key} ${new TextDecoder().decode(q.body as Uint8Array)}`);
+      return c.endpoint === e1
+        ? new Response("{}", { status: 503, headers: { "meshlet-reason": "app_unhealthy", "meshlet-not-delivered": "1" } })
+        : new Response("saved");
+    };
+    const res = await balance(r, () => 0, undefined, undefined, undefined, (ep, why) => moved.push(`${ep} ${why}`))(next)({ ...post, body }, ctx());
+    expect(await res.text()).toBe("saved");
+    expect(seen).toEqual(["127.0.0.1:1 order 7", "127.0.0.1:2 order 7"]);
+    expect(moved).toEqual(["127.0.0.1:1 app_unhealthy"]);
+    // Its sidecar answered: the instance is not a stale address.
+    expect(evicted).toEqual([]);
+  });
+
+  it("answers with the callee's not-delivered error when no other instance is left, and never moves a streamed body", async () => {
+    const { r } = fakeResolver([e1, e2]);
+    let calls = 0;
+    const notDelivered: Call = async () => {
+      calls++;
+      return new Response("{}", { status: 500, headers: { "meshlet-reason": "app_unreachable", "meshlet-not-delivered": "1" } });
+    };
+    const res = await balance(r, () => 0)(notDelivered)({ ...post, body: new Uint8Array(3) }, ctx());
+    expect(res.status).toBe(500);
+    expect(res.headers.get("meshlet-reason")).toBe("app_unreachable");
+    expect(calls).toBe(2);
+    calls = 0;
+    expect((await balance(r, () => 0)(notDelivered)(post, ctx())).status).toBe(500);
+    expect(calls).toBe(1);
+  });
+
+  it("does not move a 5xx without the mark: it may have reached the app", async () => {
+    const { r } = fakeResolver([e1, e2]);
+    let calls = 0;
+    const next: Call = async () => {
+      calls++;
+      return new Response("{}", { status: 500, headers: { "meshlet-reason": "app_unreachable" } });
+    };
+    expect((await balance(r, () => 0)(next)({ ...post, body: new Uint8Array(3) }, ctx())).status).toBe(500);
+    expect(calls).toBe(1);
+  });
 });

@@ -1,11 +1,12 @@
 // Endpoint choice Layer: resolves the target per attempt, picks an endpoint by power of two
 // choices over outstanding x EWMA latency (avoiding ones that failed earlier in the call), and
-// when the request provably never reached it (connection refused, or a peer that is not the
-// target) evicts it and tries another. Retrying requests that reached a server is retry's job.
+// when the request provably never reached an app (connection refused, a peer that is not the
+// target, or a callee saying meshlet-not-delivered) tries another instance: a failover, not a
+// retry. Retrying requests that reached an app is retry's job.
 
 import type { CallContext, Endpoint, Layer } from "../core/call.ts";
 import type { Resolver } from "../resolvers/types.ts";
-import { invokeError, REASON_HEADER, SidecarError } from "../core/errors.ts";
+import { invokeError, NOT_DELIVERED_HEADER, REASON_HEADER, SidecarError } from "../core/errors.ts";
 import { EndpointLoad } from "./p2c.ts";
 import { responseHeaders } from "../core/wire-response.ts";
 
@@ -21,6 +22,8 @@ export function balance(
   now: () => number = () => performance.now(),
   observe: ResolveObserver = () => {},
   publish: (states: EndpointStates) => void = () => {},
+  /** Told each request moved to another instance: the endpoint it left and why. */
+  failover: (endpoint: string, reason: string) => void = () => {},
 ): Layer {
   // One load table per target Call: built once, shared by every request to this target.
   const load = new EndpointLoad(now, random);
@@ -60,13 +63,27 @@ export function balance(
       try {
         const res = await next(req, ctx);
         ok = res.status < 500;
+        if (ok || !resendable) return res;
+        const h = responseHeaders(res);
         // A peer answering for another app-id (a port reused after a restart) is a stale entry.
-        if (res.status === 500 && responseHeaders(res).get(REASON_HEADER) === "wrong_target" && resendable) {
+        if (res.status === 500 && h.get(REASON_HEADER) === "wrong_target") {
           resolver.evict(ref, ep);
           (tried ??= new Set()).add(ep.key);
           await res.body?.cancel();
           lastError = invokeError("wrong_target", ctx.appId, `the sidecar at ${ep.key} serves another app-id`);
+          failover(ep.key, "wrong_target");
           continue;
+        }
+        // The callee sidecar says its app never saw the request (refused, or known down): the
+        // instance stays resolvable (its sidecar is fine) but the request goes elsewhere, if
+        // there is an elsewhere; otherwise the callee's answer is the answer.
+        if (h.get(NOT_DELIVERED_HEADER) !== null) {
+          (tried ??= new Set()).add(ep.key);
+          if (eps.some((e) => !tried!.has(e.key))) {
+            failover(ep.key, h.get(REASON_HEADER) ?? `status ${res.status}`);
+            await res.body?.cancel();
+            continue;
+          }
         }
         return res;
       } catch (e) {
@@ -75,6 +92,7 @@ export function balance(
         if (!resendable) throw e;
         (tried ??= new Set()).add(ep.key);
         lastError = e;
+        if (eps.some((x) => !tried!.has(x.key))) failover(ep.key, e.reason);
       } finally {
         // Opening a connection (a TLS handshake) is a one-off, not how fast the instance answers.
         load.finish(ep, startedAt + (ctx.connectMs ?? 0), ok);

@@ -1,6 +1,7 @@
 // The sidecar's resolved runtime settings: what `meshlet run` (or a test) hands to a Sidecar.
 // Flag parsing and YAML loading happen before this; here every value is final and typed.
 
+import type { AppHealthOptions } from "./app-health.ts";
 import type { Endpoint } from "../core/call.ts";
 import type { PolicySet } from "../resiliency/policy/types.ts";
 import type { ComponentInfo } from "../config/configuration.ts";
@@ -22,6 +23,10 @@ export interface SidecarConfig {
   readonly internalPort: number;
   /** The app, or null when the sidecar runs without one. */
   readonly app: Endpoint | null;
+  /** --connect-timeout: longest wait for a new connection to a peer or the app (default 2 s). */
+  readonly connectTimeoutMs?: number;
+  /** --enable-app-health-check and --app-health-*; daprd's defaults (checks off) when absent. */
+  readonly appHealth?: AppHealthOptions;
   readonly appProtocol: string;
   /** --max-body-size in bytes. */
   readonly maxBodySize: number;

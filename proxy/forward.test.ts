@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { dialError } from "./forward.ts";
+import { dialError, toApp } from "./forward.ts";
+import { HeaderList } from "../core/header-list.ts";
+import { WireResponse } from "../core/wire-response.ts";
+import { pooledDialer } from "../runtime/conn-pool.ts";
+import type { H1Conn } from "../http1/h1-conn.ts";
 import { ConnectionError } from "../http1/h1-conn.ts";
 import { endpoint, type CallContext } from "../core/call.ts";
 
@@ -23,5 +27,47 @@ describe("dialError: the dialer's typed facts decide, not its message", () => {
   it("a message that merely mentions a refusal is not taken for one", () => {
     const e = dialError(new ConnectionError("upstream said: ECONNREFUSED in its body", "HPE_INVALID", false, false), ctx(), "peer", 1);
     expect([e.reason, e.neverSent]).toEqual(["upstream_reset", false]);
+  });
+});
+
+describe("the call to the app", () => {
+  const req = () => ({ method: "POST", path: "/x", query: "", headers: new HeaderList(), body: null });
+
+  it("drops an app's meshlet-not-delivered: only the sidecar may say a request never reached the app", async () => {
+    const dialer = { dial: async () => new WireResponse(null, { status: 500 }, HeaderList.of({ "meshlet-not-delivered": "1", "x-app": "yes" })), close: async () => {} };
+    const res = await toApp(dialer, endpoint("127.0.0.1", 9), 1)(req(), ctx());
+    expect(res.headers.get("meshlet-not-delivered")).toBeNull();
+    expect(res.headers.get("x-app")).toBe("yes");
+  });
+
+  it("tells app health of refused connections, and of nothing else", async () => {
+    const heard: string[] = [];
+    const failing = (e: Error) => ({ dial: () => Promise.reject(e), close: async () => {} });
+    const app = endpoint("127.0.0.1", 9);
+    await toApp(failing(new ConnectionError("refused", "ECONNREFUSED", true, true)), app, 1, undefined, (e) => heard.push(e.reason))(req(), ctx()).catch(() => {});
+    await toApp(failing(new ConnectionError("reset", "ECONNRESET", false, false)), app, 1, undefined, (e) => heard.push(e.reason))(req(), ctx()).catch(() => {});
+    expect(heard).toEqual(["app_unreachable"]);
+  });
+});
+
+describe("connect timeout", () => {
+  it("fails a connection that never completes as connect_timeout, never sent, within the timeout", async () => {
+    let late: ((c: H1Conn) => void) | null = null;
+    let destroyed = false;
+    const never = () => new Promise<H1Conn>((resolve) => (late = resolve));
+    const dialer = pooledDialer(never, (ep) => ep.key, undefined, 100);
+    const t0 = performance.now();
+    const e = await dialer.dial(endpoint("10.255.255.1", 80), { method: "GET", path: "/", query: "", headers: new HeaderList(), body: null }, ctx()).catch((x: unknown) => x);
+    const waited = performance.now() - t0;
+    const err = dialError(e, ctx(), "peer", 1);
+    expect([err.reason, err.neverSent]).toEqual(["connect_timeout", true]);
+    expect(err.message).toContain("within 100 ms");
+    expect(waited).toBeGreaterThanOrEqual(95);
+    expect(waited).toBeLessThan(2_000);
+    // A connection that completes after the timeout is closed, not used.
+    late!({ destroy: () => void (destroyed = true) } as unknown as H1Conn);
+    await new Promise((r) => setImmediate(r));
+    expect(destroyed).toBe(true);
+    await dialer.close();
   });
 });

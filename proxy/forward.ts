@@ -3,7 +3,8 @@
 
 import type { Call, CallContext, Endpoint } from "../core/call.ts";
 import type { Dialer } from "../runtime/dial.ts";
-import { invokeError, SidecarError } from "../core/errors.ts";
+import { invokeError, NOT_DELIVERED_HEADER, SidecarError } from "../core/errors.ts";
+import { responseHeaders } from "../core/wire-response.ts";
 import { ConnectionError } from "../core/connection-error.ts";
 import { tooLarge } from "./body-limit.ts";
 import { PEER_TOKEN_HEADER } from "../transport/peer-secret.ts";
@@ -14,9 +15,10 @@ export interface SelfIdentity {
 }
 
 /** Every dialer says what happened as data (ConnectionError); anything else is an abort or unknown. */
-function failureKind(e: unknown): "refused" | "untrusted" | "mismatch" | "reset" | "aborted" | "other" {
+function failureKind(e: unknown): "refused" | "timeout" | "untrusted" | "mismatch" | "reset" | "aborted" | "other" {
   if (e instanceof ConnectionError) {
     if (e.code === "ECONNREFUSED") return "refused";
+    if (e.code === "ETIMEDOUT") return "timeout";
     if (e.code === "EPEERUNTRUSTED") return "untrusted";
     return e.code === "EPEERIDENTITY" ? "mismatch" : "reset";
   }
@@ -35,6 +37,8 @@ export function dialError(e: unknown, ctx: CallContext, target: "peer" | "app", 
       return target === "peer"
         ? invokeError("peer_unreachable", ctx.appId, `connection refused by the sidecar at ${where}`, { cause: e, neverSent: true })
         : invokeError("app_unreachable", ctx.appId, `app not reachable at ${where}: connection refused`, { cause: e, neverSent: true });
+    case "timeout":
+      return invokeError("connect_timeout", ctx.appId, `${target === "peer" ? "the sidecar" : "the app"} at ${where}: ${(e as Error).message}`, { cause: e, neverSent: true });
     case "untrusted":
       return invokeError("peer_untrusted", ctx.appId, (e as Error).message, { cause: e, neverSent: true });
     case "mismatch":
@@ -70,18 +74,31 @@ export function toPeer(dialer: Dialer, self: SelfIdentity, maxBody: number, peer
   };
 }
 
-/** Sends to the local app on its channel address and port. */
-export function toApp(dialer: Dialer, app: Endpoint | null, maxBody: number, appApiToken?: string): Call {
+/**
+ * Sends to the local app on its channel address and port. An app's answer loses any
+ * meshlet-not-delivered header (only this sidecar may say a request never reached the app);
+ * `onRefused` hears of refused connections (app health counts them as failed probes).
+ */
+export function toApp(dialer: Dialer, app: Endpoint | null, maxBody: number, appApiToken?: string, onRefused?: (err: SidecarError) => void): Call {
   return async (req, ctx) => {
     if (!app) {
       throw invokeError("app_not_configured", ctx.appId, "this sidecar has no app port (--app-port) to deliver to");
     }
     ctx.endpoint = app;
     if (appApiToken) req.headers.set("dapr-api-token", appApiToken);
+    let res: Response;
     try {
-      return await dialer.dial(app, req, ctx);
+      res = await dialer.dial(app, req, ctx);
     } catch (e) {
-      throw dialError(e, ctx, "app", maxBody);
+      const err = dialError(e, ctx, "app", maxBody);
+      if (onRefused && err.reason === "app_unreachable" && err.neverSent) onRefused(err);
+      throw err;
     }
+    // Callers honour the mark only on a 5xx.
+    if (res.status >= 500) {
+      const h = responseHeaders(res);
+      if (h.get(NOT_DELIVERED_HEADER) !== null) h.delete(NOT_DELIVERED_HEADER);
+    }
+    return res;
   };
 }

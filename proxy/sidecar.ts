@@ -3,7 +3,6 @@
 // policy in one step, app readiness, registration and shutdown. It does not parse flags or YAML
 // (cli/, config/) and knows no runtime (given a Runtime).
 
-import net from "node:net";
 import os from "node:os";
 import type { Call } from "../core/call.ts";
 import { DEFAULT_MAX_HEADER_BYTES, type Listener, PortInUseError, type Runtime } from "../runtime/listen.ts";
@@ -18,6 +17,8 @@ import { edgeHandler, explainText, inboundAppCall, inboundHandler, outboundCall,
 import { type InternalTransport, plainTransport } from "../transport/transport.ts";
 import { Metrics } from "../core/metrics.ts";
 import { EndpointTables, registerLiveGauges } from "../observability/live-gauges.ts";
+import { APP_HEALTH_DEFAULTS, AppHealth } from "./app-health.ts";
+import { httpProbe, tcpProbe } from "./app-probes.ts";
 import { DEFAULT_METRICS, HttpMetrics } from "../observability/http-metrics.ts";
 import { BoundedMap } from "../core/bounded-map.ts";
 import { systemClock } from "../core/clock.ts";
@@ -43,19 +44,6 @@ export interface StartedSidecar {
   readonly httpPort: number;
   readonly internalPort: number;
   readonly metricsPort: number | null;
-}
-
-function probeTcp(host: string, port: number, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host, port });
-    const done = (ok: boolean) => {
-      s.destroy();
-      resolve(ok);
-    };
-    s.setTimeout(timeoutMs, () => done(false));
-    s.once("connect", () => done(true));
-    s.once("error", () => done(false));
-  });
 }
 
 /** Dapr's host address: HOST_ADDRESS, else the first non-internal IPv4, else loopback. */
@@ -91,6 +79,8 @@ export class Sidecar {
   private acl: AccessControl | null;
   private stopping: Promise<void> | null = null;
   private readonly deps: StackDeps;
+  /** The local app's health; null without an app. */
+  readonly appHealth: AppHealth | null;
   /** Each target app-id's endpoint states (meshlet_endpoints); dropped with the target's Call. */
   private readonly endpointTables = new EndpointTables(TARGETS_MAX);
   private readonly absentCall: Call = (_req, ctx) =>
@@ -108,11 +98,12 @@ export class Sidecar {
     private readonly tracing: Tracing = NO_TRACING,
   ) {
     this.transport = transport ?? plainTransport(runtime);
-    this.dialer = runtime.dialer();
-    this.peerDialer = this.transport.dialer();
+    this.dialer = runtime.dialer({ connectTimeoutMs: cfg.connectTimeoutMs });
+    this.peerDialer = this.transport.dialer({ connectTimeoutMs: cfg.connectTimeoutMs });
     this.policies = cfg.policies;
     this.acl = cfg.accessControl ?? null;
     this.httpMetrics = cfg.metrics === null ? null : new HttpMetrics(this.metrics.registry, cfg.metrics ?? DEFAULT_METRICS, cfg.appId);
+    this.appHealth = this.makeAppHealth();
     this.deps = {
       self: { appId: cfg.appId, namespace: cfg.namespace },
       dialer: this.dialer,
@@ -131,6 +122,7 @@ export class Sidecar {
       tracing,
       metrics: this.httpMetrics,
       publishEndpoints: (target, states) => this.endpointTables.publish(target, states),
+      appHealth: this.appHealth,
       observeResolve: (appId, ms, ok, ctx) => {
         this.metrics.resolution.observe({ resolver: resolver.name, outcome: ok ? "found" : "failed" }, ms / 1000);
         // Its own span, under the call's server span: how long finding the instances took.
@@ -143,6 +135,31 @@ export class Sidecar {
     };
     this.recordLoaded();
     registerLiveGauges(this.metrics.registry, this.endpointTables, { app: this.dialer, peer: this.peerDialer });
+  }
+
+  /** Probes by HTTP on the check path when checks are on and a path is set, else by TCP connect. */
+  private makeAppHealth(): AppHealth | null {
+    const app = this.cfg.app;
+    if (!app) return null;
+    const o = this.cfg.appHealth ?? APP_HEALTH_DEFAULTS;
+    const probe = o.enabled && o.path ? httpProbe(app.host, app.port, o.path, o.timeoutMs, this.cfg.appApiToken) : tcpProbe(app.host, app.port, o.timeoutMs);
+    return new AppHealth(o, probe, systemClock, (healthy, why) => void this.appHealthChanged(healthy, why));
+  }
+
+  /** An unhealthy app takes this sidecar out of discovery (not ready, saying why); a healthy one brings it back. */
+  private async appHealthChanged(healthy: boolean, why: string): Promise<void> {
+    if (this.state.shuttingDown) return;
+    if (healthy) {
+      this.log.info("app healthy again; sidecar back in discovery", { why });
+      await this.becomeReady();
+      return;
+    }
+    this.state.ready = false;
+    this.state.notReady = why;
+    if (this.probeTimer) clearTimeout(this.probeTimer);
+    this.probeTimer = null;
+    this.log.warn("app unhealthy; sidecar taken out of discovery", { why });
+    await this.resolver.deregister().catch(() => {});
   }
 
   private isSelf(appId: string, namespace: string): boolean {
@@ -300,11 +317,13 @@ export class Sidecar {
       return;
     }
     let announced = false;
+    const listening = tcpProbe(app.host, app.port, 500);
     const tick = async () => {
       this.probeTimer = null;
       if (this.state.shuttingDown) return;
-      if (await probeTcp(app.host, app.port, 500)) {
+      if ((await listening()) === null) {
         await this.becomeReady();
+        this.appHealth?.start();
         return;
       }
       if (!announced) {
@@ -371,6 +390,7 @@ export class Sidecar {
       this.state.shuttingDown = true;
       this.state.ready = false;
       if (this.probeTimer) clearTimeout(this.probeTimer);
+      this.appHealth?.stop();
       if (this.sweeper) clearInterval(this.sweeper);
       this.reloader?.stop();
       this.configWatch?.stop();

@@ -15,6 +15,7 @@ import { attemptSpan } from "./trace-spans.ts";
 import type { HttpMetrics } from "../observability/http-metrics.ts";
 import { appMetrics, invocationMetrics } from "../observability/metrics-layers.ts";
 import { toApp, toPeer, type SelfIdentity } from "./forward.ts";
+import { type AppHealth, appHealthLayer } from "./app-health.ts";
 import { headersTimeout } from "../resiliency/timeout.ts";
 import { deadlineLayer } from "../resiliency/deadline.ts";
 import { retryLayer } from "../resiliency/retry.ts";
@@ -74,6 +75,8 @@ export interface StackDeps {
   readonly tracing: Tracing;
   /** Dapr's metric families; null with --enable-metrics=false. */
   readonly metrics: HttpMetrics | null;
+  /** The local app's health (null without an app): calls to a down app are refused as never delivered. */
+  readonly appHealth: AppHealth | null;
   /** Told each target's endpoint states once its balancer is built (`meshlet_endpoints`). */
   readonly publishEndpoints?: (target: string, states: EndpointStates) => void;
 }
@@ -86,7 +89,7 @@ export interface TargetPlan {
 }
 
 export interface StackStep {
-  readonly name: "metrics" | "deadline" | "retry" | "circuit-breaker" | "endpoint" | "attempt-span" | "try-timeout" | "caller-stamp" | "app-metrics";
+  readonly name: "metrics" | "deadline" | "retry" | "circuit-breaker" | "endpoint" | "attempt-span" | "try-timeout" | "caller-stamp" | "app-metrics" | "app-health";
   readonly why: string;
   readonly layer: (d: StackDeps, t: TargetPlan) => Layer;
   /** What this step does for a call under `policy`, for `explain`: written beside the layer, so the two cannot drift. */
@@ -123,9 +126,17 @@ const BREAKER: StackStep = {
 const ENDPOINT: StackStep = {
   name: "endpoint",
   why: "resolve the app-id per attempt, avoid endpoints that just failed, move never-sent requests to another instance",
-  layer: (d, t) => balance(d.resolver, d.random, d.clock.now, d.observeResolve, (states) => d.publishEndpoints?.(t.target, states)),
+  layer: (d, t) =>
+    balance(
+      d.resolver,
+      d.random,
+      d.clock.now,
+      d.observeResolve,
+      (states) => d.publishEndpoints?.(t.target, states),
+      (endpoint, reason) => d.events.failover(t.target, endpoint, reason),
+    ),
   describe: () =>
-    "resolved per attempt; power of two choices over (outstanding + 1) x peak-EWMA time to headers; an instance that failed in this call is avoided, and a request that never reached one is moved to another  [built-in]",
+    "resolved per attempt; power of two choices over (outstanding + 1) x peak-EWMA time to headers; an instance that failed in this call is avoided; a request that never reached an app (refused, or the callee says meshlet-not-delivered) moves to another instance, POST included (meshlet_failovers_total)  [built-in]",
 };
 const ATTEMPT_SPAN: StackStep = {
   name: "attempt-span",
@@ -197,8 +208,16 @@ const APP_METRICS: StackStep = {
   describe: () => "dapr_http_client_completed_count, roundtrip_latency, sent_bytes and received_bytes by method, path (pathMatching) and status  [built-in]",
 };
 
+const APP_HEALTH: StackStep = {
+  name: "app-health",
+  why: "before anything is spent on the call to the app: an app known to be down is answered at once, marked never delivered, so a calling sidecar sends the request to another instance",
+  layer: (d) => (d.appHealth ? appHealthLayer(d.appHealth) : (next) => next),
+  describe: () =>
+    "app down (--enable-app-health-check probes failing, or refused connections --app-health-threshold times in a row): 503 app_unhealthy with meshlet-not-delivered, and this sidecar leaves discovery until a probe succeeds  [built-in]",
+};
+
 /** Calls to this sidecar's own app-id: the same policies, no endpoint choice, stamped as a peer's would be. */
-export const SELF: readonly StackStep[] = [INVOCATION_METRICS, DEADLINE, RETRY, BREAKER, ATTEMPT_SPAN, TRY_TIMEOUT, CALLER_STAMP_SELF, APP_METRICS];
+export const SELF: readonly StackStep[] = [INVOCATION_METRICS, DEADLINE, RETRY, BREAKER, APP_HEALTH, ATTEMPT_SPAN, TRY_TIMEOUT, CALLER_STAMP_SELF, APP_METRICS];
 
 export function compose(steps: readonly StackStep[], d: StackDeps, t: TargetPlan, terminal: Call): Call {
   let call = terminal;
@@ -211,7 +230,7 @@ export function outboundCall(d: StackDeps, t: TargetPlan): Call {
 }
 
 export function selfCall(d: StackDeps, t: TargetPlan): Call {
-  return compose(SELF, d, t, toApp(d.dialer, d.app, d.maxBodySize, d.appApiToken));
+  return compose(SELF, d, t, appCall(d));
 }
 
 const APP_TIMEOUT: StackStep = {
@@ -229,11 +248,17 @@ const APP_SPAN: StackStep = {
 };
 
 /** Calls arriving from peers (after the INBOUND list), to the local app. */
-export const TO_APP: readonly StackStep[] = [APP_SPAN, APP_TIMEOUT, APP_METRICS];
+export const TO_APP: readonly StackStep[] = [APP_HEALTH, APP_SPAN, APP_TIMEOUT, APP_METRICS];
+
+/** The request to the app itself; a refused connection is a failed health probe. */
+function appCall(d: StackDeps): Call {
+  const health = d.appHealth;
+  return toApp(d.dialer, d.app, d.maxBodySize, d.appApiToken, health ? (err) => health.refused(err.message) : undefined);
+}
 
 /** The Call the INBOUND list hands over to: TO_APP over the app. */
 export function inboundAppCall(d: StackDeps, t: TargetPlan): Call {
-  return compose(TO_APP, d, t, toApp(d.dialer, d.app, d.maxBodySize, d.appApiToken));
+  return compose(TO_APP, d, t, appCall(d));
 }
 
 /** The stack for a call, step by step, as `explain` prints it. */

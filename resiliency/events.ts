@@ -13,6 +13,8 @@ export interface ResilienceEvents {
   breaker(target: string, policy: string, key: string, from: BreakerState, to: BreakerState): void;
   budgetExhausted(target: string): void;
   notRetryable(target: string, why: string): void;
+  /** A request that never reached an app moved from `endpoint` to another instance. */
+  failover(target: string, endpoint: string, reason: string): void;
 }
 
 export function resilienceEvents(opts: {
@@ -51,6 +53,10 @@ export function resilienceEvents(opts: {
       metrics.breakerState.set({ app_id: appId, name: policy, target: `app_${targets(target)}`, key: keys(key) }, STATE_GAUGE[to]);
       // State changes are rare and matter: always logged.
       log.info("circuit breaker state changed", { target, policy, key, from, to });
+    },
+    failover(target, endpoint, reason) {
+      metrics.failovers.inc({ target: targets(target), reason: causes(reason) });
+      throttled("failover", target, "request never reached the app; sent to another instance", { endpoint, reason });
     },
     budgetExhausted(target) {
       metrics.budgetExhausted.inc({ target: targets(target) });

@@ -34,6 +34,9 @@ const events: ResilienceEvents & { log: string[] } = {
   },
   budgetExhausted() {},
   notRetryable() {},
+  failover(target, endpoint, reason) {
+    this.log.push(`failover ${target} ${endpoint} ${reason}`);
+  },
 };
 
 const req = (method = "GET"): ProxyRequest => ({ method, path: "/x", query: "", headers: new HeaderList(), body: null });
@@ -190,6 +193,7 @@ spec:
       breakers: new BreakerRegistry(clock.now),
       replayCap: 65536,
       observeResolve: () => {},
+      appHealth: null,
     };
   }
 

@@ -2,7 +2,8 @@
 // connection (plain Bun.connect, or mTLS on node:tls with the peer's identity checked) and the
 // pool reuses it, sweeps idle ones and resends a safe request once when a reused one was closed.
 
-import type { DialContext, Dialer } from "./dial.ts";
+import { DEFAULT_CONNECT_TIMEOUT_MS, type DialContext, type Dialer } from "./dial.ts";
+import { connectTimedOut } from "../core/connection-error.ts";
 import type { CallSignal, Endpoint, ProxyRequest } from "../core/call.ts";
 import { ConnectionError, H1Conn } from "../http1/h1-conn.ts";
 import { safeToRepeat } from "../core/idempotent.ts";
@@ -86,6 +87,7 @@ export function pooledDialer(
   keyOf: (ep: Endpoint, appId: string, namespace: string) => string,
   /** How long an idle connection is kept: short for apps (they close at ~5 s), longer for peer sidecars (255 s). */
   idleMs = IDLE_MS,
+  connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS,
 ): PooledDialer {
   const pools = new Map<string, Pool>();
   let open = 0;
@@ -118,7 +120,7 @@ export function pooledDialer(
         }
       }
       const t0 = performance.now();
-      const conn = await pool.connect(ctx);
+      const conn = await within(pool.connect(ctx), connectTimeoutMs, ep.key);
       if (conn.alive) {
         open++;
         conn.onGone = closed;
@@ -142,6 +144,28 @@ export function pooledDialer(
       this.flush();
     },
   };
+}
+
+/** Waits up to `ms` for a new connection; one that comes later is closed. */
+function within(p: Promise<H1Conn>, ms: number, where: string): Promise<H1Conn> {
+  return new Promise((resolve, reject) => {
+    let late = false;
+    const timer = setTimeout(() => {
+      late = true;
+      reject(connectTimedOut(where, ms));
+    }, ms);
+    p.then(
+      (c) => {
+        clearTimeout(timer);
+        if (late) c.destroy();
+        else resolve(c);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
 }
 
 /** Waits for `p` unless `signal` aborts first; a connection made after that is closed. */

@@ -2,7 +2,7 @@
 // loop (fetch hands every request to a separate HTTP thread and back, which cost ~35 % of a
 // sidecar's CPU at 1,000 req/s; see docs/decisions.md). Pooling lives in conn-pool.ts.
 
-import type { Dialer } from "./dial.ts";
+import type { Dialer, DialerOptions } from "./dial.ts";
 import { H1Conn } from "../http1/h1-conn.ts";
 import { refusedBy } from "../core/connection-error.ts";
 import { abortable, type Connector, pooledDialer } from "./conn-pool.ts";
@@ -48,6 +48,6 @@ const connectBun: Connector = async (ep, { signal }, release) => {
   return conn;
 };
 
-export function socketDialer(): Dialer {
-  return pooledDialer(connectBun, (ep) => (ep.identity === undefined ? ep.key : `${ep.key} ${ep.identity}`));
+export function socketDialer(opts: DialerOptions = {}): Dialer {
+  return pooledDialer(connectBun, (ep) => (ep.identity === undefined ? ep.key : `${ep.key} ${ep.identity}`), undefined, opts.connectTimeoutMs);
 }

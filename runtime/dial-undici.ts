@@ -3,13 +3,13 @@
 
 import { Readable } from "node:stream";
 import { Agent } from "undici";
-import type { Dialer } from "./dial.ts";
-import { relayResponse } from "./dial.ts";
+import type { Dialer, DialerOptions } from "./dial.ts";
+import { DEFAULT_CONNECT_TIMEOUT_MS, relayResponse } from "./dial.ts";
 import { toAbortSignal } from "../core/abort.ts";
 import { asConnectionError } from "../core/connection-error.ts";
 
-export function undiciDialer(opts: { connections?: number } = {}): Dialer {
-  const agent = new Agent({ connections: opts.connections ?? 128, keepAliveTimeout: 30_000 });
+export function undiciDialer(opts: { connections?: number } & DialerOptions = {}): Dialer {
+  const agent = new Agent({ connections: opts.connections ?? 128, keepAliveTimeout: 30_000, connect: { timeout: opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS } });
   return {
     async dial(ep, req, ctx) {
       // undici takes a flat [name, value, ...] list; repeated names stay separate lines.

@@ -4,6 +4,15 @@
 import type { CallContext, Endpoint, ProxyRequest } from "../core/call.ts";
 import { forwardResponseHeaders } from "../core/hop-by-hop.ts";
 
+/** How a dialer connects: set once when the sidecar builds it. */
+export interface DialerOptions {
+  /** Longest wait for a new connection (and its TLS handshake) before the attempt fails as connect_timeout. */
+  readonly connectTimeoutMs?: number;
+}
+
+/** A black-holed address fails over after this long instead of holding the per-try wait. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 2_000;
+
 /** What a dialer learns of the call (its target, its abort signal) and tells back (connectMs). */
 export type DialContext = Pick<CallContext, "appId" | "namespace" | "signal" | "connectMs">;
 

@@ -123,4 +123,4 @@ export const listenNode: Listen = async ({ host, port, handler, maxHeaderBytes }
   };
 };
 
-export const nodeRuntime: Runtime = { name: "node", listen: listenNode, dialer: () => undiciDialer() };
+export const nodeRuntime: Runtime = { name: "node", listen: listenNode, dialer: (opts) => undiciDialer(opts) };

@@ -1,7 +1,7 @@
 // The seam between the sidecar and a runtime's HTTP server: a Listen function serves a handler
 // of Incoming requests on one address. Runtime specifics stay in listen-bun.ts / listen-node.ts.
 
-import type { Dialer } from "./dial.ts";
+import type { Dialer, DialerOptions } from "./dial.ts";
 import type { Handler } from "../core/incoming.ts";
 
 export type { Handler } from "../core/incoming.ts";
@@ -30,7 +30,7 @@ export type Listen = (o: ListenOptions) => Promise<Listener>;
 export interface Runtime {
   readonly name: "bun" | "node";
   readonly listen: Listen;
-  dialer(): Dialer;
+  dialer(opts?: DialerOptions): Dialer;
 }
 
 export class PortInUseError extends Error {

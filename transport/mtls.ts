@@ -17,6 +17,7 @@ import { nodeWire } from "../runtime/node-wire.ts";
 import { pooledDialer } from "../runtime/conn-pool.ts";
 import { spiffeFromAltNames } from "../security/spiffe.ts";
 import { bunTlsConnector, nodeTlsConnector } from "./mtls-dial.ts";
+import type { DialerOptions } from "../runtime/dial.ts";
 
 /** Told about every handshake the internal port refused (a throttled log line, a counter). */
 export type RefusedHandshake = (address: string, why: string) => void;
@@ -128,11 +129,11 @@ export function mtlsTransport(creds: TlsCredentials, onRefused: RefusedHandshake
   return {
     name: "mtls",
     listen,
-    dialer() {
+    dialer(opts: DialerOptions = {}) {
       // Pools per address and target: a connection proven for one app-id never carries another's
       // calls. Idle ones are kept 30 s (a peer sidecar keeps them 255 s): a handshake costs more
       // than an idle socket.
-      const d = pooledDialer(connect, (ep, appId, namespace) => `${ep.key} ${namespace}/${appId}`, PEER_IDLE_MS);
+      const d = pooledDialer(connect, (ep, appId, namespace) => `${ep.key} ${namespace}/${appId}`, PEER_IDLE_MS, opts.connectTimeoutMs);
       const off = creds.onChange(() => d.flush());
       return {
         dial: d.dial,

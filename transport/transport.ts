@@ -2,7 +2,7 @@
 // are dialed. Today only plain HTTP/1.1 on loopback-or-cluster networks; the mTLS transport
 // (workload certificates, SPIFFE identities, hot-swapped contexts) will implement this interface.
 
-import type { Dialer } from "../runtime/dial.ts";
+import type { Dialer, DialerOptions } from "../runtime/dial.ts";
 import type { Listen, Runtime } from "../runtime/listen.ts";
 
 export interface InternalTransport {
@@ -10,10 +10,10 @@ export interface InternalTransport {
   /** Serves the internal (sidecar-to-sidecar) port. */
   readonly listen: Listen;
   /** Dials peers' internal ports; one keep-alive pool per endpoint. */
-  dialer(): Dialer;
+  dialer(opts?: DialerOptions): Dialer;
 }
 
 /** Plain HTTP between sidecars: caller identity is informational until mTLS lands. */
 export function plainTransport(rt: Runtime): InternalTransport {
-  return { name: "plain", listen: rt.listen, dialer: () => rt.dialer() };
+  return { name: "plain", listen: rt.listen, dialer: (opts) => rt.dialer(opts) };
 }

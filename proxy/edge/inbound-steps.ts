@@ -3,7 +3,8 @@
 // and stamping caller and callee, before the call to the local app (steps both listeners share
 // are in shared-steps.ts). Their order is written in proxy/stack.ts.
 
-import { asSidecarError, errorResponse, invokeError, SidecarError } from "../../core/errors.ts";
+import { asSidecarError, errorResponse, invokeError, NOT_DELIVERED_HEADER, SidecarError } from "../../core/errors.ts";
+import { responseHeaders } from "../../core/wire-response.ts";
 import { type Call, newCallContext } from "../../core/call.ts";
 import type { throttledInfo } from "../../core/log.ts";
 import { PEER_TOKEN_HEADER, sameSecret } from "../../transport/peer-secret.ts";
@@ -46,7 +47,7 @@ export const INBOUND_METRICS: EdgeStep<InboundDeps> = {
 export const RESPOND_INBOUND: EdgeStep<InboundDeps> = {
   name: "respond",
   why: "outermost: the one place a sidecar error becomes Dapr's JSON answer with its reason, which the calling sidecar relays",
-  describe: "errors -> Dapr JSON with meshlet-reason",
+  describe: "errors -> Dapr JSON with meshlet-reason; one that never reached the app also carries meshlet-not-delivered, so the caller may send it to another instance",
   layer: (d) => (next) => async (req, ctx) => {
     try {
       return await next(req, ctx);
@@ -59,7 +60,9 @@ export const RESPOND_INBOUND: EdgeStep<InboundDeps> = {
           error: err.message,
           trace_id: ctx.traceparent?.slice(3, 35),
         });
-      return errorResponse(err);
+      const res = errorResponse(err);
+      if (err.neverSent) responseHeaders(res).set(NOT_DELIVERED_HEADER, "1");
+      return res;
     }
   },
 };

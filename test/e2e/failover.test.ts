@@ -1,0 +1,158 @@
+// Failover when an app dies behind a live sidecar, with real processes: its sidecar marks what it
+// could not deliver, the caller moves those calls (POSTs included, never twice) to the other
+// instances, the instance leaves discovery and comes back when its app does; a black-holed peer
+// address fails over within the connect timeout.
+
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import fs from "node:fs";
+import path from "node:path";
+import { canUseNetns, Netns } from "../netns.ts";
+import { ECHO_APP, freePort, killAll, MESHLET, spawnProc, startSidecar, tempFile, tempHome, waitFor, type Proc, type Sidecar } from "../helpers.ts";
+
+let home: string;
+let caller: Sidecar;
+
+beforeAll(async () => {
+  home = tempHome();
+  caller = await startSidecar({ appId: "shop", home });
+});
+afterAll(killAll);
+
+const registered = (s: Sidecar) => fs.readdirSync(path.join(home, "registry")).some((f) => f.includes(`~${s.pid}~`));
+
+/** Calls stock: GETs of /where and POSTs of /flaky?key=<unique> (each app counts the keys it saw). */
+async function traffic(n: number, tag: string): Promise<{ statuses: number[]; ports: number[]; keys: string[] }> {
+  const statuses: number[] = [];
+  const ports: number[] = [];
+  const keys: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const post = i % 2 === 1;
+    const key = `${tag}-${i}`;
+    if (post) keys.push(key);
+    const r = await fetch(`${caller.url}/v1.0/invoke/stock/method/${post ? `flaky?key=${key}` : "where"}`, { method: post ? "POST" : "GET", body: post ? `{"order":"${key}"}` : undefined });
+    statuses.push(r.status);
+    const text = await r.text();
+    if (r.status === 200 && !post) ports.push((JSON.parse(text) as { port: number }).port);
+  }
+  return { statuses, ports, keys };
+}
+
+/** An echo app of its own (not started by `meshlet run`, which would stop with it) and a sidecar in front of it. */
+interface Instance {
+  s: Sidecar;
+  app(): Proc;
+  restart(): void;
+}
+
+async function instance(appId: string): Promise<Instance> {
+  const port = await freePort();
+  let app = spawnProc("node", [ECHO_APP], { APP_PORT: String(port), APP_ID: appId });
+  await waitFor(`app on ${port}`, async () => (await fetch(`http://127.0.0.1:${port}/where`).catch(() => null))?.status === 200);
+  const s = await startSidecar({ appId, home, echo: port, command: [] });
+  return {
+    s,
+    app: () => app,
+    restart: () => void (app = spawnProc("node", [ECHO_APP], { APP_PORT: String(port), APP_ID: appId })),
+  };
+}
+
+/** How many times the app on `port` received `key`. */
+async function seen(port: number, key: string): Promise<number> {
+  const r = await fetch(`http://127.0.0.1:${port}/count?key=${key}`);
+  return ((await r.json()) as { attempts: number }).attempts;
+}
+
+describe("an app killed behind a live sidecar", () => {
+  it("costs no call: GETs and POSTs move to the other instances, none twice; the instance leaves discovery and returns with its app", async () => {
+    const [ia, ib, ic] = [await instance("stock"), await instance("stock"), await instance("stock")];
+    const [a, b, c] = [ia.s, ib.s, ic.s];
+    const warm = await traffic(30, "warm");
+    expect(warm.statuses).toEqual(Array(30).fill(200));
+
+    // Kill a's app; its sidecar stays up and registered until it notices.
+    ia.app().child.kill("SIGKILL");
+    await ia.app().exited;
+    const during = await traffic(60, "down");
+    expect(during.statuses).toEqual(Array(60).fill(200));
+    expect(new Set(during.ports).has(a.appPort!)).toBe(false);
+    for (const key of during.keys) expect((await seen(b.appPort!, key)) + (await seen(c.appPort!, key))).toBe(1);
+
+    // Refused connections took it out: not ready (saying why), not in the registry.
+    await waitFor("a to leave discovery", async () => !registered(a), 5_000);
+    const health = await fetch(`${a.url}/v1.0/healthz`);
+    expect(health.status).toBe(500);
+    expect(await health.text()).toContain("app health: 3 failures in a row");
+
+    // The app comes back on its port: TCP probes bring the instance back within about a second.
+    ia.restart();
+    await waitFor("a back in discovery", async () => registered(a) && (await fetch(`${a.url}/v1.0/healthz`)).status === 204, 5_000);
+    await waitFor("calls reaching a again", async () => (await traffic(10, `back-${Date.now()}`)).ports.includes(a.appPort!), 10_000);
+  });
+
+  it("with --enable-app-health-check: a failing /healthz takes the instance out, calls go to the other one", async () => {
+    const healthFile = tempFile("sick", "");
+    // A small app whose /healthz answers 503 once the file says "sick".
+    const app = tempFile(
+      "sickly.mjs",
+      `import http from "node:http"; import fs from "node:fs";
+http.createServer((req, res) => {
+  if (req.url === "/healthz") { res.writeHead(fs.readFileSync(${JSON.stringify(healthFile)}, "utf8") === "sick" ? 503 : 204); return res.end(); }
+  res.writeHead(200, {"content-type": "application/json"}); res.end(JSON.stringify({ port: Number(process.env.APP_PORT) }));
+}).listen(Number(process.env.APP_PORT), "127.0.0.1");`,
+    );
+    const probed = ["--enable-app-health-check", "--app-health-probe-interval", "1", "--app-health-threshold", "2"];
+    const sick = await startSidecar({ appId: "ledger", home, echo: true, command: ["node", app], args: probed });
+    const well = await startSidecar({ appId: "ledger", home, echo: true, args: probed });
+    fs.writeFileSync(healthFile, "sick");
+    await waitFor("the sick instance to leave discovery", async () => !registered(sick), 6_000);
+    expect(await (await fetch(`${sick.url}/v1.0/healthz`)).text()).toContain("/healthz answered 503");
+    // Called directly on its API port, it refuses its own app-id at once with the reason.
+    const direct = await fetch(`${sick.url}/v1.0/invoke/ledger/method/x`);
+    expect([direct.status, direct.headers.get("meshlet-reason")]).toEqual([503, "app_unhealthy"]);
+    for (let i = 0; i < 10; i++) {
+      const r = await fetch(`${caller.url}/v1.0/invoke/ledger/method/x`, { method: "POST", body: "{}" });
+      expect(r.status).toBe(200);
+      expect(((await r.json()) as { port: number }).port).toBe(well.appPort);
+    }
+    fs.writeFileSync(healthFile, "");
+    await waitFor("the instance back", async () => registered(sick), 6_000);
+  });
+});
+
+const can = canUseNetns();
+const nets = new Netns(`fo${process.pid % 10000}`);
+afterAll(() => nets.destroy());
+
+describe.skipIf(!can.ok)(`a black-holed peer address${can.ok ? "" : ` (skipped: ${can.why})`}`, () => {
+  it("fails over within the connect timeout instead of the per-try wait", async () => {
+    // A host of our own: a namespace whose only link leads to a second, empty one. 10.77.0.9 is
+    // on that link but nobody has it: ARP goes unanswered, so a connect hangs (no refusal).
+    const ns = nets.host("a");
+    nets.link(ns, "10.77.0.1/24", nets.host("b"), "10.77.0.2/24", "x");
+    const inNs = (cmd: string[], env: NodeJS.ProcessEnv = {}) => spawnProc("ip", ["netns", "exec", ns, ...cmd], { MESHLET_HOME: home, ...env });
+    const [appPort, vaultInternal, tellerPort] = [await freePort(), await freePort(), await freePort()];
+    inNs(["node", ECHO_APP], { APP_PORT: String(appPort) });
+    inNs([MESHLET, "run", "-a", "vault", "-p", String(appPort), "-H", String(await freePort()), "-I", String(vaultInternal)]);
+    const config = tempFile(
+      "static.yaml",
+      `kind: Configuration\nspec:\n  nameResolution:\n    component: static\n    configuration:\n      apps:\n        vault: ["10.77.0.9:4500", "127.0.0.1:${vaultInternal}"]\n`,
+    );
+    const teller = inNs([MESHLET, "run", "-a", "teller", "-H", String(tellerPort), "-c", config, "--connect-timeout", "300ms"]);
+    // The client runs in the namespace too: six POSTs once vault is ready, each status and time.
+    const client = tempFile(
+      "client.mjs",
+      `const url = "http://127.0.0.1:${tellerPort}/v1.0/invoke/vault/method/x";
+for (let i = 0; i < 100; i++) { try { if ((await fetch(url, { method: "POST", body: "{}" })).status === 200) break; } catch {} await new Promise((r) => setTimeout(r, 200)); }
+const out = [];
+for (let i = 0; i < 6; i++) { const t0 = Date.now(); const r = await fetch(url, { method: "POST", body: "{}" }); out.push([r.status, Date.now() - t0]); }
+console.log(JSON.stringify(out));`,
+    );
+    const run = inNs(["node", client]);
+    await run.exited;
+    const results = JSON.parse(run.output().trim().split("\n").pop()!) as Array<[number, number]>;
+    expect(results.map((r) => r[0])).toEqual(Array(6).fill(200));
+    for (const [, ms] of results) expect(ms).toBeLessThan(2_000);
+    // The dead address was tried, and left within the connect timeout.
+    await waitFor("the failover in teller's log", async () => /sent to another instance.*reason=connect_timeout/.test(teller.output()), 3_000);
+  });
+});
