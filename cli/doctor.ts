@@ -1,6 +1,7 @@
 // `meshlet doctor`: which resolver the configuration selects and why, per interface whether
-// multicast can be sent and received (only when mDNS is in play), whether each known app-id
-// resolves and how long it took, then a plain diagnosis with a suggested fix.
+// multicast can be sent and received (only when mDNS is in play), each running sidecar's
+// readiness and ejected endpoints, whether each known app-id resolves and how long it took,
+// then a plain diagnosis with a suggested fix.
 
 import makeMdns from "multicast-dns";
 import { loadConfiguration } from "../config/configuration.ts";
@@ -11,6 +12,7 @@ import { readRegistry, LocalRegistry } from "../resolvers/local.ts";
 import { SidecarError } from "../core/errors.ts";
 import { parseFlags } from "./flags.ts";
 import { readRuns, type RunRecord } from "./run-table.ts";
+import { ejectedEndpoints, readiness } from "./run-status.ts";
 import { caSummary } from "./certs.ts";
 import { formatTimeLeft } from "../config/units.ts";
 import { certsDir } from "../security/ca.ts";
@@ -127,6 +129,21 @@ export async function doctorCommand(args: string[]): Promise<number> {
     if (e && ((e.issuer ?? Infinity) < WARN_DAYS * DAY_S || (e.root ?? Infinity) < WARN_DAYS * DAY_S)) {
       problems.push(`${r.appId}'s issuer or root expires within ${WARN_DAYS} days`);
       fixes.push("renew the issuer (meshlet certs renew-issuer) or publish a new root beside the old one (meshlet certs import), then drop the old one");
+    }
+  }
+
+  if (runs.length) out.push("instances:");
+  for (const r of runs) {
+    const [status, ejected] = await Promise.all([readiness(r), ejectedEndpoints(r)]);
+    const outliers = ejected && ejected.size ? `; ejected as outliers: ${[...ejected].map(([t, n]) => `${n} endpoint(s) of ${t}`).join(", ")}` : "";
+    out.push(`  - ${r.appId} (pid ${r.pid}): ${status}${outliers}`);
+    if (status.startsWith("not ready")) {
+      problems.push(`${r.appId} (pid ${r.pid}) is out of discovery: ${status.slice("not ready: ".length)}`);
+      fixes.push(`see why its app fails: meshlet logs -a ${r.appId}; it comes back by itself once its app answers again`);
+    }
+    for (const [target, n] of ejected ?? []) {
+      problems.push(`${r.appId} ejected ${n} endpoint(s) of ${target} after failures in a row`);
+      fixes.push(`an instance of ${target} keeps failing: meshlet stat, and meshlet logs -a ${target}; ejection ends by itself (outlierDetection in the Resiliency target tunes it)`);
     }
   }
 

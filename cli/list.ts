@@ -3,6 +3,7 @@
 
 import { parseFlags } from "./flags.ts";
 import { readRuns, type RunRecord } from "./run-table.ts";
+import { readiness } from "./run-status.ts";
 import { formatTable, UsageError } from "./ui.ts";
 
 function age(ms: number): string {
@@ -17,18 +18,6 @@ function created(t: number): string {
   const d = new Date(t);
   const p = (n: number) => String(n).padStart(2, "0");
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}.${p(d.getSeconds())}`;
-}
-
-/** "ready", or why not (an unhealthy app, a failed registration), from the sidecar's healthz; "?" when it does not answer. */
-async function readiness(r: RunRecord): Promise<string> {
-  try {
-    const res = await fetch(`http://127.0.0.1:${r.httpPort}/v1.0/healthz`, { signal: AbortSignal.timeout(1_000) });
-    if (res.status === 204) return "ready";
-    const body = (await res.json().catch(() => ({}))) as { message?: string };
-    return `not ready: ${(body.message ?? `status ${res.status}`).replace(/^dapr is not ready: \[(.*)\]$/, "$1")}`;
-  } catch {
-    return "?";
-  }
 }
 
 function toJson(r: RunRecord, now: number, status: string) {

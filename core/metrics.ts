@@ -35,6 +35,12 @@ export class Metrics {
     labelNames: ["target", "cause"],
     registers: [this.registry],
   });
+  readonly ejections = new Counter({
+    name: "meshlet_outlier_ejections_total",
+    help: "Endpoints ejected as outliers (failures in a row), by target",
+    labelNames: ["target"],
+    registers: [this.registry],
+  });
   readonly failovers = new Counter({
     name: "meshlet_failovers_total",
     help: "Requests moved to another instance within the same attempt because they never reached an app, by target and reason",

@@ -38,7 +38,7 @@ describe("balance layer", () => {
       if (c.endpoint === e1) throw invokeError("peer_unreachable", "a", "refused", { neverSent: true });
       return new Response("ok");
     };
-    const res = await balance(r, () => 0)(next)(get, ctx());
+    const res = await balance(r, { random: () => 0 })(next)(get, ctx());
     expect(await res.text()).toBe("ok");
     expect(seen).toEqual(["127.0.0.1:1", "127.0.0.1:2"]);
     expect(evicted).toEqual(["127.0.0.1:1"]);
@@ -49,7 +49,7 @@ describe("balance layer", () => {
     const next: Call = async () => {
       throw invokeError("peer_unreachable", "a", "refused", { neverSent: true });
     };
-    await expect(balance(r, () => 0)(next)(post, ctx())).rejects.toMatchObject({ reason: "peer_unreachable" });
+    await expect(balance(r, { random: () => 0 })(next)(post, ctx())).rejects.toMatchObject({ reason: "peer_unreachable" });
     expect(evicted).toEqual(["127.0.0.1:1"]);
   });
 
@@ -76,7 +76,7 @@ describe("balance layer", () => {
     const { r, evicted } = fakeResolver([e1, e2]);
     const next: Call = async (_q, c) =>
       c.endpoint === e1 ? new Response("{}", { status: 500, headers: { "meshlet-reason": "wrong_target" } }) : new Response("right");
-    const res = await balance(r, () => 0)(next)(get, ctx());
+    const res = await balance(r, { random: () => 0 })(next)(get, ctx());
     expect(await res.text()).toBe("right");
     expect(evicted).toEqual(["127.0.0.1:1"]);
   });
@@ -92,7 +92,7 @@ describe("balance layer", () => {
         ? new Response("{}", { status: 503, headers: { "meshlet-reason": "app_unhealthy", "meshlet-not-delivered": "1" } })
         : new Response("saved");
     };
-    const res = await balance(r, () => 0, undefined, undefined, undefined, (ep, why) => moved.push(`${ep} ${why}`))(next)({ ...post, body }, ctx());
+    const res = await balance(r, { random: () => 0, failover: (ep, why) => moved.push(`${ep} ${why}`) })(next)({ ...post, body }, ctx());
     expect(await res.text()).toBe("saved");
     expect(seen).toEqual(["127.0.0.1:1 order 7", "127.0.0.1:2 order 7"]);
     expect(moved).toEqual(["127.0.0.1:1 app_unhealthy"]);
@@ -107,12 +107,12 @@ describe("balance layer", () => {
       calls++;
       return new Response("{}", { status: 500, headers: { "meshlet-reason": "app_unreachable", "meshlet-not-delivered": "1" } });
     };
-    const res = await balance(r, () => 0)(notDelivered)({ ...post, body: new Uint8Array(3) }, ctx());
+    const res = await balance(r, { random: () => 0 })(notDelivered)({ ...post, body: new Uint8Array(3) }, ctx());
     expect(res.status).toBe(500);
     expect(res.headers.get("meshlet-reason")).toBe("app_unreachable");
     expect(calls).toBe(2);
     calls = 0;
-    expect((await balance(r, () => 0)(notDelivered)(post, ctx())).status).toBe(500);
+    expect((await balance(r, { random: () => 0 })(notDelivered)(post, ctx())).status).toBe(500);
     expect(calls).toBe(1);
   });
 
@@ -123,7 +123,7 @@ describe("balance layer", () => {
       calls++;
       return new Response("{}", { status: 500, headers: { "meshlet-reason": "app_unreachable" } });
     };
-    expect((await balance(r, () => 0)(next)({ ...post, body: new Uint8Array(3) }, ctx())).status).toBe(500);
+    expect((await balance(r, { random: () => 0 })(next)({ ...post, body: new Uint8Array(3) }, ctx())).status).toBe(500);
     expect(calls).toBe(1);
   });
 });

@@ -1,5 +1,6 @@
 // Endpoint choice Layer: resolves the target per attempt, picks an endpoint by power of two
-// choices over outstanding x EWMA latency (avoiding ones that failed earlier in the call), and
+// choices over outstanding x EWMA latency (avoiding ones that failed earlier in the call and
+// ones ejected as outliers), and
 // when the request provably never reached an app (connection refused, a peer that is not the
 // target, or a callee saying meshlet-not-delivered) tries another instance: a failover, not a
 // retry. Retrying requests that reached an app is retry's job.
@@ -8,27 +9,38 @@ import type { CallContext, Endpoint, Layer } from "../core/call.ts";
 import type { Resolver } from "../resolvers/types.ts";
 import { invokeError, NOT_DELIVERED_HEADER, REASON_HEADER, SidecarError } from "../core/errors.ts";
 import { EndpointLoad } from "./p2c.ts";
+import { type EjectionObserver, OutlierDetector } from "./outlier.ts";
+import { DEFAULT_OUTLIER, type OutlierPolicy } from "../resiliency/policy/types.ts";
 import { responseHeaders } from "../core/wire-response.ts";
 
 /** Told how long each resolution took (ms), whether it found endpoints, and for which call. */
 export type ResolveObserver = (appId: string, ms: number, ok: boolean, ctx: CallContext) => void;
 
 /** A target's endpoints as the balancer last saw them, by state (`meshlet_endpoints`). */
-export type EndpointStates = () => { new: number; healthy: number; failing: number };
+export type EndpointStates = () => { new: number; healthy: number; failing: number; ejected: number };
 
-export function balance(
-  resolver: Resolver,
-  random: () => number = Math.random,
-  now: () => number = () => performance.now(),
-  observe: ResolveObserver = () => {},
-  publish: (states: EndpointStates) => void = () => {},
+export interface BalanceOptions {
+  readonly random?: () => number;
+  readonly now?: () => number;
+  readonly observe?: ResolveObserver;
+  /** Given the target's endpoint states once, to read whenever it likes. */
+  readonly publish?: (states: EndpointStates) => void;
   /** Told each request moved to another instance: the endpoint it left and why. */
-  failover: (endpoint: string, reason: string) => void = () => {},
-): Layer {
-  // One load table per target Call: built once, shared by every request to this target.
-  const load = new EndpointLoad(now, random);
+  readonly failover?: (endpoint: string, reason: string) => void;
+  /** The target's outlier ejection (built-in defaults when absent). */
+  readonly outlier?: OutlierPolicy;
+  readonly onEject?: EjectionObserver;
+}
+
+export function balance(resolver: Resolver, o: BalanceOptions = {}): Layer {
+  const now = o.now ?? (() => performance.now());
+  const observe = o.observe ?? (() => {});
+  const failover = o.failover ?? (() => {});
+  // One load table and one outlier table per target Call: built once, shared by its requests.
+  const load = new EndpointLoad(now, o.random ?? Math.random);
+  const outliers = new OutlierDetector(o.outlier ?? DEFAULT_OUTLIER, now, o.onEject);
   let lastEps: readonly Endpoint[] = [];
-  publish(() => load.states(lastEps));
+  o.publish?.(() => ({ ...load.states(lastEps), ejected: outliers.count(lastEps) }));
   return (next) => async (req, ctx) => {
     const ref = { appId: ctx.appId, namespace: ctx.namespace };
     // Bodyless requests and bodies held for replay can go to another endpoint; streams cannot.
@@ -52,8 +64,9 @@ export function balance(
       // Endpoints that failed earlier in this call (a retry) are used only when nothing else is left.
       const avoid = ctx.avoid;
       const preferred = avoid && avoid.size ? untried.filter((e) => !avoid.has(e.key)) : untried;
-      const pool = preferred.length ? preferred : untried;
+      const pool = outliers.admitted(preferred.length ? preferred : untried);
       load.retain(eps);
+      outliers.retain(eps);
       lastEps = eps;
       const ep = load.pick(pool);
       ctx.endpoint = ep;
@@ -96,6 +109,8 @@ export function balance(
       } finally {
         // Opening a connection (a TLS handshake) is a one-off, not how fast the instance answers.
         load.finish(ep, startedAt + (ctx.connectMs ?? 0), ok);
+        if (ok) outliers.succeeded(ep.key);
+        else outliers.failed(ep.key, eps.length);
       }
     }
   };

@@ -21,7 +21,7 @@ import { deadlineLayer } from "../resiliency/deadline.ts";
 import { retryLayer } from "../resiliency/retry.ts";
 import { breakerLayer, type BreakerRegistry } from "../resiliency/breaker-layer.ts";
 import type { RetryBudget } from "../resiliency/budget.ts";
-import { describeBreaker, describeDeadline, describeRetry, describeTryTimeout, explainHeader, postVerdict } from "../resiliency/explain.ts";
+import { describeBreaker, describeDeadline, describeOutlier, describeRetry, describeTryTimeout, explainHeader, postVerdict } from "../resiliency/explain.ts";
 import type { PolicySet } from "../resiliency/policy/types.ts";
 import type { Handler } from "../core/incoming.ts";
 import type { ApiDeps } from "./api.ts";
@@ -127,16 +127,18 @@ const ENDPOINT: StackStep = {
   name: "endpoint",
   why: "resolve the app-id per attempt, avoid endpoints that just failed, move never-sent requests to another instance",
   layer: (d, t) =>
-    balance(
-      d.resolver,
-      d.random,
-      d.clock.now,
-      d.observeResolve,
-      (states) => d.publishEndpoints?.(t.target, states),
-      (endpoint, reason) => d.events.failover(t.target, endpoint, reason),
-    ),
-  describe: () =>
-    "resolved per attempt; power of two choices over (outstanding + 1) x peak-EWMA time to headers; an instance that failed in this call is avoided; a request that never reached an app (refused, or the callee says meshlet-not-delivered) moves to another instance, POST included (meshlet_failovers_total)  [built-in]",
+    balance(d.resolver, {
+      random: d.random,
+      now: d.clock.now,
+      observe: d.observeResolve,
+      publish: (states) => d.publishEndpoints?.(t.target, states),
+      failover: (endpoint, reason) => d.events.failover(t.target, endpoint, reason),
+      outlier: t.policy.outlier.value,
+      onEject: (endpoint, ms, failures, ejections) => d.events.ejected(t.target, endpoint, ms, failures, ejections),
+    }),
+  describe: (p) =>
+    "resolved per attempt; power of two choices over (outstanding + 1) x peak-EWMA time to headers; an instance that failed in this call is avoided; a request that never reached an app (refused, or the callee says meshlet-not-delivered) moves to another instance, POST included (meshlet_failovers_total)  [built-in]\n" +
+    `   outlier ejection: ${describeOutlier(p)}`,
 };
 const ATTEMPT_SPAN: StackStep = {
   name: "attempt-span",

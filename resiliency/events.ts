@@ -13,6 +13,8 @@ export interface ResilienceEvents {
   breaker(target: string, policy: string, key: string, from: BreakerState, to: BreakerState): void;
   budgetExhausted(target: string): void;
   notRetryable(target: string, why: string): void;
+  /** `endpoint` was ejected for `ms` after `failures` failures in a row (its `ejections`-th time). */
+  ejected(target: string, endpoint: string, ms: number, failures: number, ejections: number): void;
   /** A request that never reached an app moved from `endpoint` to another instance. */
   failover(target: string, endpoint: string, reason: string): void;
 }
@@ -53,6 +55,11 @@ export function resilienceEvents(opts: {
       metrics.breakerState.set({ app_id: appId, name: policy, target: `app_${targets(target)}`, key: keys(key) }, STATE_GAUGE[to]);
       // State changes are rare and matter: always logged.
       log.info("circuit breaker state changed", { target, policy, key, from, to });
+    },
+    ejected(target, endpoint, ms, failures, ejections) {
+      metrics.ejections.inc({ target: targets(target) });
+      // Ejections are rare and explain traffic moving away: always logged (Envoy's lesson).
+      log.warn("endpoint ejected as an outlier", { target, endpoint, for_ms: ms, failures_in_a_row: failures, ejections });
     },
     failover(target, endpoint, reason) {
       metrics.failovers.inc({ target: targets(target), reason: causes(reason) });

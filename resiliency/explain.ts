@@ -20,6 +20,13 @@ function retryText(p: RetryPolicy): string {
   return `${p.name}: ${count} ${backoff}; statuses ${statuses}; transport errors and timeouts`;
 }
 
+/** The outlier ejection in force for the endpoint step. */
+export function describeOutlier(p: EffectivePolicy): string {
+  const o = p.outlier.value;
+  if (o.maxEjectionPercent === 0) return `off  [${p.outlier.source}]`;
+  return `${o.consecutiveFailures} failures in a row (5xx, refused or timed-out connections) eject an endpoint for ${ms(o.baseEjectionMs)} x its ejections so far, up to ${ms(o.maxEjectionMs)}; at most ${o.maxEjectionPercent} % of the endpoints at once  [${p.outlier.source}]`;
+}
+
 /** The deadline step's value in force. */
 export function describeDeadline(p: EffectivePolicy): string {
   return p.deadline ? `${ms(p.deadline.value)} for the whole call  [${p.deadline.source}]` : "none  [no deadline configured]";

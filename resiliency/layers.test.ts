@@ -37,6 +37,9 @@ const events: ResilienceEvents & { log: string[] } = {
   failover(target, endpoint, reason) {
     this.log.push(`failover ${target} ${endpoint} ${reason}`);
   },
+  ejected(target, endpoint, ms) {
+    this.log.push(`ejected ${target} ${endpoint} ${ms}`);
+  },
 };
 
 const req = (method = "GET"): ProxyRequest => ({ method, path: "/x", query: "", headers: new HeaderList(), body: null });

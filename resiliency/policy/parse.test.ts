@@ -162,4 +162,17 @@ spec:
     expect(resolvePolicy(set(scoped, "checkout"), "x", 60_000).timeout.value.ms).toBe(2000);
     expect(resolvePolicy(set(scoped, "orders"), "x", 60_000).timeout.value.ms).toBe(60_000);
   });
+
+  it("outlierDetection (a meshlet extension on an app target): defaults filled, bad values named with file and line", () => {
+    const ok = "kind: Resiliency\nspec:\n  targets:\n    apps:\n      orders:\n        outlierDetection: {consecutiveFailures: 3, baseEjectionTime: 2s}\n";
+    const p = resolvePolicy(set(ok), "orders", 60_000);
+    expect(p.outlier.value).toEqual({ consecutiveFailures: 3, baseEjectionMs: 2000, maxEjectionMs: 60_000, maxEjectionPercent: 50 });
+    expect(p.outlier.source).toBe("target apps.orders.outlierDetection (p.yaml:5)");
+    expect(resolvePolicy(set(ok), "other", 60_000).outlier).toMatchObject({ source: "built-in", value: { consecutiveFailures: 5 } });
+    const bad = "kind: Resiliency\nspec:\n  targets:\n    apps:\n      orders:\n        outlierDetection:\n          maxEjectionPercent: 120\n          consecutive: 2\n";
+    expect(parseResiliencyText(bad, "b.yaml").problems).toEqual([
+      expect.stringMatching(/^b\.yaml:8: spec\.targets\.apps\.orders\.outlierDetection\.consecutive: unknown field/),
+      expect.stringMatching(/^b\.yaml:7: spec\.targets\.apps\.orders\.outlierDetection\.maxEjectionPercent: must be 0-100/),
+    ]);
+  });
 });

@@ -6,7 +6,7 @@ import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Node, type
 import { Reader } from "../../config/yaml-reader.ts";
 import { compileTrip } from "../trip.ts";
 import { ResiliencyError } from "./errors.ts";
-import type { AppTarget, BreakerPolicy, Located, RetryPolicy, TimeoutPolicy } from "./types.ts";
+import { DEFAULT_OUTLIER, type AppTarget, type BreakerPolicy, type Located, type OutlierPolicy, type RetryPolicy, type TimeoutPolicy } from "./types.ts";
 
 export { ResiliencyError };
 
@@ -116,14 +116,32 @@ function breakerPolicy(r: Reader, name: string, node: Node | null, field: string
   return r.problems.length === before ? Object.freeze(policy) : null;
 }
 
+/** meshlet's outlierDetection block: each field optional, the rest from DEFAULT_OUTLIER. */
+function outlierPolicy(r: Reader, node: Node | null, field: string): OutlierPolicy | undefined {
+  const before = r.problems.length;
+  const o: { -readonly [K in keyof OutlierPolicy]: OutlierPolicy[K] } = { ...DEFAULT_OUTLIER };
+  for (const [k, val] of r.entries(node, field, ["consecutiveFailures", "baseEjectionTime", "maxEjectionTime", "maxEjectionPercent"])) {
+    if (k === "consecutiveFailures") o.consecutiveFailures = r.int(val, `${field}.${k}`, 1) ?? o.consecutiveFailures;
+    else if (k === "maxEjectionPercent") {
+      const pct = r.int(val, `${field}.${k}`, 0) ?? o.maxEjectionPercent;
+      if (pct > 100) r.fail(val, `${field}.${k}`, `must be 0-100 (a share of the endpoints), not ${pct}`);
+      o.maxEjectionPercent = pct;
+    } else if (k === "baseEjectionTime") o.baseEjectionMs = r.duration(val, `${field}.${k}`, true) ?? o.baseEjectionMs;
+    else o.maxEjectionMs = r.duration(val, `${field}.${k}`, true) ?? o.maxEjectionMs;
+  }
+  if (o.maxEjectionMs < o.baseEjectionMs) r.fail(node, `${field}.maxEjectionTime`, "must not be shorter than baseEjectionTime");
+  return r.problems.length === before ? Object.freeze(o) : undefined;
+}
+
 function appTarget(r: Reader, node: Node | null, field: string, keyNode: Node): AppTarget {
-  const t: { timeout?: string; retry?: string; circuitBreaker?: string; circuitBreakerCacheSize: number; deadline?: number; at: string } = {
+  const t: { timeout?: string; retry?: string; circuitBreaker?: string; circuitBreakerCacheSize: number; deadline?: number; outlierDetection?: OutlierPolicy; at: string } = {
     circuitBreakerCacheSize: 100,
     at: r.at(keyNode),
   };
-  for (const [k, val] of r.entries(node, field, ["timeout", "retry", "circuitBreaker", "circuitBreakerCacheSize", "deadline"])) {
+  for (const [k, val] of r.entries(node, field, ["timeout", "retry", "circuitBreaker", "circuitBreakerCacheSize", "deadline", "outlierDetection"])) {
     if (k === "circuitBreakerCacheSize") t.circuitBreakerCacheSize = r.int(val, `${field}.${k}`, 1) ?? 100;
     else if (k === "deadline") t.deadline = r.duration(val, `${field}.${k}`, true);
+    else if (k === "outlierDetection") t.outlierDetection = outlierPolicy(r, val, `${field}.${k}`);
     else if (k === "timeout" || k === "retry" || k === "circuitBreaker") t[k] = r.str(val, `${field}.${k}`);
   }
   return Object.freeze(t);

@@ -2,7 +2,7 @@
 // came from: a named target uses only its named policies; otherwise DefaultApp*Policy, then
 // Default*Policy; Dapr's built-in service retries only when the app has no target entry.
 
-import type { BreakerPolicy, PolicySet, RetryPolicy, TimeoutPolicy } from "./types.ts";
+import { DEFAULT_OUTLIER, type BreakerPolicy, type OutlierPolicy, type PolicySet, type RetryPolicy, type TimeoutPolicy } from "./types.ts";
 
 export interface Sourced<T> {
   readonly value: T;
@@ -17,7 +17,11 @@ export interface EffectivePolicy {
   readonly breaker: Sourced<BreakerPolicy> | null;
   readonly breakerCacheSize: number;
   readonly timeout: Sourced<TimeoutPolicy>;
+  /** meshlet extension: per-endpoint outlier ejection (built-in defaults unless the target sets it). */
+  readonly outlier: Sourced<OutlierPolicy>;
 }
+
+const BUILT_IN_OUTLIER: Sourced<OutlierPolicy> = { value: DEFAULT_OUTLIER, source: "built-in" };
 
 /** Dapr's DaprBuiltInServiceRetries: 3 x 1 s, only for calls that never reached a server. */
 export const BUILT_IN_SERVICE_RETRIES: RetryPolicy = Object.freeze({
@@ -65,6 +69,7 @@ export function resolvePolicy(set: PolicySet, appId: string, fallbackTimeoutMs: 
       retry: r ? { value: r.value, source: src("retry", r.value.name, r.at) } : null,
       breaker: b ? { value: b.value, source: src("circuitBreaker", b.value.name, b.at) } : null,
       breakerCacheSize: target.circuitBreakerCacheSize,
+      outlier: target.outlierDetection ? { value: target.outlierDetection, source: `target apps.${appId}.outlierDetection (${target.at})` } : BUILT_IN_OUTLIER,
     };
   }
   const builtIn = set.retries.get(BUILT_IN_SERVICE_RETRIES.name);
@@ -83,5 +88,6 @@ export function resolvePolicy(set: PolicySet, appId: string, fallbackTimeoutMs: 
     retry,
     breaker: byDefault(set.breakers, "CircuitBreaker"),
     breakerCacheSize: 100,
+    outlier: BUILT_IN_OUTLIER,
   };
 }

@@ -49,6 +49,21 @@ export interface BreakerPolicy {
   readonly tripFn: (c: BreakerCounts) => boolean;
 }
 
+/** meshlet extension: per-endpoint outlier ejection (Dapr has no field for it). */
+export interface OutlierPolicy {
+  /** Failures in a row (5xx answers, refused or timed-out connections) that eject an endpoint. */
+  readonly consecutiveFailures: number;
+  /** First ejection's length (ms); the n-th lasts n times this. */
+  readonly baseEjectionMs: number;
+  /** No ejection lasts longer (ms). */
+  readonly maxEjectionMs: number;
+  /** At most this share of a target's endpoints is ejected at once; 0 turns ejection off. */
+  readonly maxEjectionPercent: number;
+}
+
+/** Between Linkerd's failure accrual (7 failures, 1-60 s backoff) and Envoy's (5, 30-300 s, 10 %). */
+export const DEFAULT_OUTLIER: OutlierPolicy = Object.freeze({ consecutiveFailures: 5, baseEjectionMs: 5_000, maxEjectionMs: 60_000, maxEjectionPercent: 50 });
+
 export interface AppTarget {
   readonly timeout?: string;
   readonly retry?: string;
@@ -56,6 +71,8 @@ export interface AppTarget {
   readonly circuitBreakerCacheSize: number;
   /** meshlet extension: overall deadline across all attempts (ms). */
   readonly deadline?: number;
+  /** meshlet extension: outlier ejection for this target's endpoints. */
+  readonly outlierDetection?: OutlierPolicy;
   /** Where it was defined, for explain. */
   readonly at: string;
 }

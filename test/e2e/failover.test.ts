@@ -1,7 +1,8 @@
 // Failover when an app dies behind a live sidecar, with real processes: its sidecar marks what it
 // could not deliver, the caller moves those calls (POSTs included, never twice) to the other
-// instances, the instance leaves discovery and comes back when its app does; a black-holed peer
-// address fails over within the connect timeout.
+// instances, the instance leaves discovery and comes back when its app does; an instance failing
+// in a row is ejected (within its cap); a black-holed peer address fails over within the connect
+// timeout.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fs from "node:fs";
@@ -116,6 +117,29 @@ http.createServer((req, res) => {
     }
     fs.writeFileSync(healthFile, "");
     await waitFor("the instance back", async () => registered(sick), 6_000);
+  });
+});
+
+describe("outlier ejection", () => {
+  it("ejects an instance answering 5xx after 5 in a row, never more than half of them, and says so in the log and in doctor", async () => {
+    // Two instances whose app answers 500 to everything, one healthy one.
+    const broken = tempFile("broken.mjs", `import http from "node:http"; http.createServer((q, s) => { s.writeHead(500); s.end("broken"); }).listen(Number(process.env.APP_PORT), "127.0.0.1");`);
+    for (let i = 0; i < 2; i++) await startSidecar({ appId: "pricing", home, echo: true, command: ["node", broken] });
+    await startSidecar({ appId: "pricing", home, echo: true });
+    const client = await startSidecar({ appId: "cart", home, args: ["--metrics-port", String(await freePort())] });
+    const statuses: number[] = [];
+    for (let i = 0; i < 60; i++) statuses.push((await fetch(`${client.url}/v1.0/invoke/pricing/method/quote`)).status);
+    const failed = statuses.filter((st) => st === 500).length;
+    // The first bad instance is out after 5 failures; the second may not join it (3 endpoints at
+    // 50 %: one at a time), so it keeps failing now and then while the good one takes the rest.
+    expect(failed).toBeGreaterThanOrEqual(5);
+    expect(failed).toBeLessThan(40);
+    expect(client.output()).toMatch(/endpoint ejected as an outlier.*target=pricing.*for_ms=5000 failures_in_a_row=5 ejections=1/);
+    expect(client.output().match(/endpoint ejected as an outlier/g)).toHaveLength(1);
+    const doctor = spawnProc(MESHLET, ["doctor"], { MESHLET_HOME: home });
+    await doctor.exited;
+    expect(doctor.output()).toMatch(/cart \(pid \d+\): ready; ejected as outliers: 1 endpoint\(s\) of pricing/);
+    expect(doctor.output()).toContain("cart ejected 1 endpoint(s) of pricing after failures in a row");
   });
 });
 
