@@ -143,4 +143,16 @@ describe("server connection", () => {
     await tick();
     expect(wire.ended).toBe(true);
   });
+
+  it("handles nothing that arrives after a draining connection's FIN: it could not be answered", async () => {
+    const seen: string[] = [];
+    const { wire, conn, send } = setup((req: Incoming) => (seen.push(req.target), textResponse("ok", { status: 200 })));
+    send(get("/before"));
+    await tick();
+    conn.drain();
+    expect(wire.ended).toBe(true);
+    send(get("/after"));
+    await tick();
+    expect(seen).toEqual(["/before"]);
+  });
 });

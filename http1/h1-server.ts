@@ -432,8 +432,15 @@ export class ServerConn implements ResponseSink {
     else this.wire.resume();
   }
 
+  /**
+   * Half-closes: nothing read after this is handled. A request that arrives after our FIN (a
+   * caller writing on a keep-alive connection as a draining sidecar closes it) could never be
+   * answered, so it must not reach the app either: the caller sees a connection closed with
+   * nothing sent back, not an answer lost after delivery.
+   */
   private end(): void {
     if (this.closed) return;
+    this.noMoreRequests = true;
     this.wire.end();
   }
 }

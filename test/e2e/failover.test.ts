@@ -88,6 +88,11 @@ describe("an app killed behind a live sidecar", () => {
     ia.restart();
     await waitFor("a back in discovery", async () => registered(a) && (await fetch(`${a.url}/v1.0/healthz`)).status === 204, 5_000);
     await waitFor("calls reaching a again", async () => (await traffic(10, `back-${Date.now()}`)).ports.includes(a.appPort!), 10_000);
+    // Its failures fade (cost halves every 500 ms without answers): soon it has its share back.
+    await new Promise((r) => setTimeout(r, 2_000));
+    const share = await traffic(120, "share");
+    expect(share.statuses).toEqual(Array(120).fill(200));
+    expect(share.ports.filter((p) => p === a.appPort).length).toBeGreaterThanOrEqual(8);
   });
 
   it("with --enable-app-health-check: a failing /healthz takes the instance out, calls go to the other one", async () => {
