@@ -19,6 +19,7 @@ export const REASONS = {
   app_unreachable: { status: 500, errorCode: "ERR_DIRECT_INVOKE" },
   app_unhealthy: { status: 503, errorCode: "ERR_DIRECT_INVOKE" },
   connect_timeout: { status: 500, errorCode: "ERR_DIRECT_INVOKE" },
+  shutting_down: { status: 503, errorCode: "ERR_DIRECT_INVOKE" },
   app_not_configured: { status: 500, errorCode: "ERR_DIRECT_INVOKE" },
   app_timeout: { status: 500, errorCode: "ERR_DIRECT_INVOKE" },
   upstream_reset: { status: 500, errorCode: "ERR_DIRECT_INVOKE" },

@@ -1,9 +1,8 @@
 // Endpoint choice Layer: resolves the target per attempt, picks an endpoint by power of two
 // choices over outstanding x EWMA latency (avoiding ones that failed earlier in the call and
-// ones ejected as outliers), and
-// when the request provably never reached an app (connection refused, a peer that is not the
-// target, or a callee saying meshlet-not-delivered) tries another instance: a failover, not a
-// retry. Retrying requests that reached an app is retry's job.
+// ones ejected as outliers), and when the request provably never reached an app (connection
+// refused or timed out, a peer that is not the target, a callee saying meshlet-not-delivered)
+// tries another instance: a failover, not a retry. Retrying delivered requests is retry's job.
 
 import type { CallContext, Endpoint, Layer } from "../core/call.ts";
 import type { Resolver } from "../resolvers/types.ts";

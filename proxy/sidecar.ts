@@ -30,6 +30,7 @@ import { resolvePolicy } from "../resiliency/policy/resolve.ts";
 import type { PolicySet } from "../resiliency/policy/types.ts";
 import type { AccessControl, Decision } from "../security/acl/policy.ts";
 import type { Caller } from "./edge/context.ts";
+import type { DrainGate } from "./edge/inbound-steps.ts";
 import { NO_TRACING, sampledFlag, type Tracing } from "../observability/tracing.ts";
 
 /** Targets (app-ids) with built Calls and retry budgets kept at once; the least recently used go. */
@@ -39,6 +40,10 @@ const TARGET_IDLE_MS = 10 * 60_000;
 const SWEEP_MS = 30_000;
 /** A failed registration is tried again this often. */
 const REGISTER_RETRY_MS = 1_000;
+/** A stopping sidecar keeps refusing new peer calls (as never delivered) until none came for this long... */
+const LINGER_QUIET_MS = 200;
+/** ...or for at most this long (and never past the graceful shutdown period). */
+const LINGER_MAX_MS = 2_000;
 
 export interface StartedSidecar {
   readonly httpPort: number;
@@ -81,6 +86,10 @@ export class Sidecar {
   private readonly deps: StackDeps;
   /** The local app's health; null without an app. */
   readonly appHealth: AppHealth | null;
+  /** The internal port's drain: new peer calls are refused as never delivered once set. */
+  private readonly gate: DrainGate = { draining: false, seen: 0 };
+  /** Out of discovery because the workload certificate expired (suspend), until resume. */
+  private certSuspended = false;
   /** Each target app-id's endpoint states (meshlet_endpoints); dropped with the target's Call. */
   private readonly endpointTables = new EndpointTables(TARGETS_MAX);
   private readonly absentCall: Call = (_req, ctx) =>
@@ -150,6 +159,8 @@ export class Sidecar {
   private async appHealthChanged(healthy: boolean, why: string): Promise<void> {
     if (this.state.shuttingDown) return;
     if (healthy) {
+      // A certificate suspension outlives the app's recovery: resume() brings it back then.
+      if (this.certSuspended) return this.log.info("app healthy again; sidecar stays out of discovery until its certificate is renewed", { why });
       this.log.info("app healthy again; sidecar back in discovery", { why });
       await this.becomeReady();
       return;
@@ -231,6 +242,7 @@ export class Sidecar {
         logFailure: throttledInfo(this.log),
         toApp: inboundAppCall(this.deps, this.plan(cfg.appId)),
         metrics: this.httpMetrics,
+        gate: this.gate,
       });
       const maxHeaderBytes = cfg.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
       try {
@@ -370,6 +382,7 @@ export class Sidecar {
    */
   async suspend(why: string): Promise<void> {
     if (this.state.shuttingDown) return;
+    this.certSuspended = true;
     this.state.ready = false;
     this.state.notReady = why;
     if (this.probeTimer) clearTimeout(this.probeTimer);
@@ -380,6 +393,9 @@ export class Sidecar {
 
   resume(): void {
     if (this.state.shuttingDown || this.state.notReady === null) return;
+    this.certSuspended = false;
+    // An app that went down meanwhile keeps the sidecar out; its recovery brings it back.
+    if (this.appHealth && !this.appHealth.healthy) return;
     this.log.info("sidecar back in discovery");
     void this.becomeReady();
   }
@@ -396,6 +412,7 @@ export class Sidecar {
       this.configWatch?.stop();
       await this.resolver.deregister().catch(() => {});
       const grace = force ? 0 : this.cfg.gracefulShutdownMs;
+      await this.lingerInbound(Math.min(grace, LINGER_MAX_MS));
       const graceful = this.closeListeners(false);
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([graceful, new Promise<void>((r) => (timer = setTimeout(r, grace)))]);
@@ -406,6 +423,22 @@ export class Sidecar {
       await this.tracing.shutdown();
     })();
     return this.stopping;
+  }
+
+  /**
+   * Before the internal port's connections close: peers still sending (their discovery has not
+   * caught up) get 503 shutting_down marked never delivered, and move the call elsewhere, until
+   * no call came for LINGER_QUIET_MS (at most `maxMs`). Closing at once instead made a POST
+   * written as our FIN arrived fail without reaching any app (npm run soak, SIGTERM variant).
+   */
+  private async lingerInbound(maxMs: number): Promise<void> {
+    this.gate.draining = true;
+    const until = performance.now() + maxMs;
+    let seen = -1;
+    while (this.gate.seen !== seen && performance.now() < until) {
+      seen = this.gate.seen;
+      await new Promise((r) => setTimeout(r, LINGER_QUIET_MS));
+    }
   }
 
   private async closeListeners(force: boolean): Promise<void> {

@@ -97,7 +97,8 @@ describe("the EDGE list (API port)", () => {
 describe("the INBOUND list (internal port)", () => {
   it("refuses callers without the peer secret first, then calls for another app, and stamps the caller for the app", async () => {
     const seen: ProxyRequest[] = [];
-    const d = { cfg, tracing: NO_TRACING, metrics: null, mtls: false, acl: () => null, logFailure: throttledInfo(silentLogger), toApp: (async (req) => (seen.push(req), new Response("ok"))) as Call };
+    const gate = { draining: false, seen: 0 };
+    const d = { cfg, tracing: NO_TRACING, metrics: null, mtls: false, acl: () => null, logFailure: throttledInfo(silentLogger), toApp: (async (req) => (seen.push(req), new Response("ok"))) as Call, gate };
     const handle = composeEdge(INBOUND, d, dispatchToApp(d));
     const token = { "meshlet-peer-token": "s".repeat(64) };
     expect((await handle(incoming("/x", { "dapr-callee-app-id": "other" }))).headers.get("meshlet-reason")).toBe("peer_unauthenticated");
@@ -108,6 +109,13 @@ describe("the INBOUND list (internal port)", () => {
     const h = seen[0]!.headers;
     expect([h.get("dapr-caller-app-id"), h.get("dapr-callee-app-id"), h.get("meshlet-peer-token")]).toEqual(["checkout", "me", null]);
     expect(h.get("traceparent")).not.toBeNull();
+    // A stopping sidecar refuses new calls before the app, marked never delivered.
+    gate.draining = true;
+    const late = await handle(incoming("/x", { ...token, "dapr-callee-app-id": "me" }));
+    expect([late.status, late.headers.get("meshlet-reason"), late.headers.get("meshlet-not-delivered")]).toEqual([503, "shutting_down", "1"]);
+    expect(seen).toHaveLength(1);
+    // Every call from a proven peer counts (the stop waits until they go quiet).
+    expect(gate.seen).toBe(4);
   });
 
   it("explains both lists with each step's own words", () => {

@@ -33,6 +33,13 @@ export interface InboundDeps {
   readonly toApp: Call;
   /** Dapr's metric families; null with --enable-metrics=false. */
   readonly metrics: HttpMetrics | null;
+  /** Set when the sidecar starts stopping; `seen` counts calls, so the stop can wait for quiet. */
+  readonly gate: DrainGate;
+}
+
+export interface DrainGate {
+  draining: boolean;
+  seen: number;
 }
 
 const PEER_TOKEN_FILE_HINT = "$MESHLET_HOME/peer-secret, or MESHLET_PEER_SECRET_FILE";
@@ -97,6 +104,20 @@ export const PEER_IDENTITY: EdgeStep<InboundDeps> = {
       const appId = req.headers.get("dapr-caller-app-id");
       if (appId) ctx.caller = { appId, namespace: req.headers.get("dapr-caller-namespace") ?? "", trustDomain: "", verified: false };
       return next(req, ctx);
+    };
+  },
+};
+
+export const DRAIN: EdgeStep<InboundDeps> = {
+  name: "drain",
+  why: "once the caller is proven, before anything reaches the app: a sidecar that is stopping refuses new calls as never delivered, so callers still sending move them to another instance instead of racing its connections' close",
+  describe: "while this sidecar stops (deregistered, lingering until callers go quiet): 503 shutting_down with meshlet-not-delivered",
+  layer: (d) => {
+    const g = d.gate;
+    return (next) => (req, ctx) => {
+      g.seen++;
+      if (!g.draining) return next(req, ctx);
+      return Promise.reject(invokeError("shutting_down", d.cfg.appId, "this sidecar is shutting down; the call did not reach the app", { neverSent: true }));
     };
   },
 };

@@ -73,6 +73,9 @@ describe("an app killed behind a live sidecar", () => {
     // Kill a's app; its sidecar stays up and registered until it notices.
     ia.app().child.kill("SIGKILL");
     await ia.app().exited;
+    // A POST written on a pooled connection in the instant the app dies may have reached it (it
+    // fails, unmarked: npm run soak counts those); this test is about the outage after that.
+    await new Promise((r) => setTimeout(r, 200));
     const during = await traffic(60, "down");
     expect(during.statuses).toEqual(Array(60).fill(200));
     expect(new Set(during.ports).has(a.appPort!)).toBe(false);
