@@ -207,10 +207,24 @@ export class MdnsResolver implements Resolver {
     return out;
   }
 
-  /** One query on every interface; resolves after the first answer plus a short collection window. */
+  /**
+   * A query on every interface; resolves after the first answer plus a short collection window.
+   * Unanswered, it is sent once more (a lost packet, or a peer too busy to answer in time) before
+   * the lookup gives up: two waits of queryTimeoutMs in all.
+   */
   private query(name: string): Promise<void> {
     let p = this.inflight.get(name);
     if (p) return p;
+    const send = () => {
+      for (const { mdns } of this.sockets) {
+        mdns.query({
+          questions: [
+            { name, type: "SRV" },
+            { name: SERVICE, type: "PTR" },
+          ],
+        });
+      }
+    };
     p = new Promise<void>((resolve) => {
       let collect: ReturnType<typeof setTimeout> | null = null;
       const done = () => {
@@ -222,17 +236,13 @@ export class MdnsResolver implements Resolver {
       const onAnswer = () => {
         collect ??= setTimeout(done, this.o.collectMs);
       };
-      const timeout = setTimeout(done, this.o.queryTimeoutMs);
+      let timeout = setTimeout(() => {
+        send();
+        timeout = setTimeout(done, this.o.queryTimeoutMs);
+      }, this.o.queryTimeoutMs);
       if (!this.waiters.has(name)) this.waiters.set(name, new Set());
       this.waiters.get(name)!.add(onAnswer);
-      for (const { mdns } of this.sockets) {
-        mdns.query({
-          questions: [
-            { name, type: "SRV" },
-            { name: SERVICE, type: "PTR" },
-          ],
-        });
-      }
+      send();
     }).finally(() => this.inflight.delete(name));
     this.inflight.set(name, p);
     return p;
