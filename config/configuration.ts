@@ -22,6 +22,15 @@ export interface ComponentInfo {
   readonly capabilities: readonly string[];
 }
 
+/** A Component as loaded: what the metadata API shows, plus its settings (never shown: they hold secrets). */
+export interface ComponentSpec extends ComponentInfo {
+  /** spec.metadata as name -> value (plain values; secretKeyRef is not resolved yet). */
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly ignoreErrors: boolean;
+  /** file:line of the document, for errors. */
+  readonly at: string;
+}
+
 export interface NameResolutionSpec {
   readonly component: string;
   readonly configuration: Record<string, unknown>;
@@ -130,8 +139,8 @@ function nameResolutionSpec(r: Reader, node: Node, configuration: unknown, file:
 }
 
 /** Components in scope for `appId`, as /v1.0/metadata lists them. */
-export function componentsFor(docs: readonly YamlDoc[], appId: string): ComponentInfo[] {
-  const out: ComponentInfo[] = [];
+export function componentsFor(docs: readonly YamlDoc[], appId: string): ComponentSpec[] {
+  const out: ComponentSpec[] = [];
   for (const d of docs) {
     if (d.kind !== "Component") continue;
     const meta = (d.data.metadata ?? {}) as Record<string, unknown>;
@@ -141,7 +150,14 @@ export function componentsFor(docs: readonly YamlDoc[], appId: string): Componen
     if (typeof meta.name !== "string" || typeof spec.type !== "string") {
       throw new ConfigError(`${d.file}:${d.line}: a Component needs metadata.name and spec.type`);
     }
-    out.push({ name: meta.name, type: spec.type, version: String(spec.version ?? "v1"), capabilities: [] });
+    const at = `${d.file}:${d.line}`;
+    const metadata: Record<string, string> = {};
+    for (const m of Array.isArray(spec.metadata) ? (spec.metadata as Array<Record<string, unknown>>) : []) {
+      if (!m || typeof m.name !== "string") throw new ConfigError(`${at}: component ${meta.name}: each spec.metadata entry needs a name`);
+      if (m.secretKeyRef !== undefined) throw new ConfigError(`${at}: component ${meta.name}: metadata ${m.name} uses secretKeyRef, which meshlet does not resolve yet; give a value`);
+      metadata[m.name] = m.value === undefined || m.value === null ? "" : String(m.value);
+    }
+    out.push({ name: meta.name, type: spec.type, version: String(spec.version ?? "v1"), capabilities: [], metadata, ignoreErrors: spec.ignoreErrors === true, at });
   }
   return out;
 }

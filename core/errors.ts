@@ -39,6 +39,16 @@ export const REASONS = {
   invalid_baggage: { status: 400, errorCode: "ERR_MALFORMED_REQUEST", plainText: true },
   /** daprd answers a missing token in plain text, not JSON; the reason header still names it. */
   api_token: { status: 401, errorCode: "ERR_API_TOKEN", plainText: true },
+  state_store_not_configured: { status: 500, errorCode: "ERR_STATE_STORE_NOT_CONFIGURED" },
+  state_store_not_found: { status: 400, errorCode: "ERR_STATE_STORE_NOT_FOUND" },
+  state_illegal_key: { status: 400, errorCode: "ERR_MALFORMED_REQUEST" },
+  state_save: { status: 500, errorCode: "ERR_STATE_SAVE" },
+  state_save_conflict: { status: 409, errorCode: "ERR_STATE_SAVE" },
+  state_get: { status: 500, errorCode: "ERR_STATE_GET" },
+  state_bulk_get: { status: 500, errorCode: "ERR_STATE_BULK_GET" },
+  state_delete: { status: 500, errorCode: "ERR_STATE_DELETE" },
+  state_delete_conflict: { status: 409, errorCode: "ERR_STATE_DELETE" },
+  state_transaction: { status: 500, errorCode: "ERR_STATE_TRANSACTION" },
   internal: { status: 500, errorCode: "ERR_INTERNAL" },
 } as const satisfies Record<string, { status: number; errorCode: string; plainText?: true }>;
 
@@ -64,13 +74,16 @@ export class SidecarError extends Error {
   readonly reason: Reason;
   /** True when the request provably never reached a server (safe to send elsewhere). */
   readonly neverSent: boolean;
-  constructor(reason: Reason, message: string, options?: { cause?: unknown; neverSent?: boolean }) {
+  /** Dapr's `details` (google.rpc ErrorInfo) where daprd sends them. */
+  readonly details: readonly unknown[] | undefined;
+  constructor(reason: Reason, message: string, options?: { cause?: unknown; neverSent?: boolean; details?: readonly unknown[] }) {
     const limit = Error.stackTraceLimit;
     Error.stackTraceLimit = 0;
     super(message, { cause: options?.cause });
     Error.stackTraceLimit = limit;
     this.reason = reason;
     this.neverSent = options?.neverSent ?? false;
+    this.details = options?.details;
   }
 }
 
@@ -87,7 +100,8 @@ export function invokeError(
 /** The wire form of a sidecar error: Dapr's JSON shape plus the reason header. */
 export function errorResponse(err: SidecarError): Response {
   const spec = REASONS[err.reason];
-  return textResponse(JSON.stringify({ errorCode: spec.errorCode, message: err.message }), {
+  const body = err.details ? { errorCode: spec.errorCode, message: err.message, details: err.details } : { errorCode: spec.errorCode, message: err.message };
+  return textResponse(JSON.stringify(body), {
     status: spec.status,
     headers: { "content-type": "application/json", [REASON_HEADER]: err.reason },
   });

@@ -38,11 +38,21 @@ const API_PATHS: Record<string, string> = {
 /** Answers that say the app-id exists nowhere: their paths are a client's invention, not a route. */
 const NO_SUCH_TARGET = new Set(["app_id_not_found", "invalid_app_id"]);
 
+/** Dapr's path labels for the state API (daprd's route templates). */
+const STATE_PATHS = {
+  save: "/v1.0/state/{storeName}",
+  get: "/v1.0/state/{storeName}/{key}",
+  delete: "/v1.0/state/{storeName}/{key}",
+  bulk: "/v1.0/state/{storeName}/bulk",
+  transaction: "/v1.0/state/{storeName}/transaction",
+} as const;
+
 function serverSlot(m: HttpMetrics, r: Route | null, reason: string | null): PathSlot<ServerBundle> {
   // Calls to app-ids that do not exist share `_`: a flood of made-up ids cannot use up the
   // path values that real routes need.
   if (r?.kind === "invoke") return reason !== null && NO_SUCH_TARGET.has(reason) ? m.apiSlot(null) : m.invokeSlot(r.appId, r.path);
   if (r?.kind === "api") return m.apiSlot(API_PATHS[r.name] ?? `{${r.name}}`);
+  if (r?.kind === "state") return m.apiSlot(STATE_PATHS[r.op]);
   return m.apiSlot(null);
 }
 

@@ -3,7 +3,8 @@
 
 import type { Call } from "../core/call.ts";
 import type { Tracing } from "../observability/tracing.ts";
-import type { SidecarConfig } from "./config.ts";
+import type { ComponentInfo, SidecarConfig } from "./config.ts";
+import type { StateDeps } from "../state/api.ts";
 import type { Logger, throttledInfo } from "../core/log.ts";
 import { parseAppId, type Route } from "./route.ts";
 import { SidecarError } from "../core/errors.ts";
@@ -50,6 +51,10 @@ export interface ApiDeps {
   shutdown(force: boolean): void;
   /** The effective resiliency policy for a call, as text. */
   explain(appId: string, namespace: string, verb: string, method: string): string;
+  /** The state stores (the state API's deps). */
+  readonly stateApi: StateDeps;
+  /** Components as the metadata API lists them (the default state store included). */
+  readonly components: readonly ComponentInfo[];
 }
 
 const NO_CONTENT = () => new Response(null, { status: 204 });
@@ -63,7 +68,7 @@ function metadataBody(d: ApiDeps): unknown {
     id: cfg.appId,
     runtimeVersion: cfg.runtimeVersion,
     enabledFeatures: [],
-    components: cfg.components,
+    components: d.components,
     extended,
   };
   if (cfg.app) {

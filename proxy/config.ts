@@ -4,12 +4,12 @@
 import type { AppHealthOptions } from "./app-health.ts";
 import type { Endpoint } from "../core/call.ts";
 import type { PolicySet } from "../resiliency/policy/types.ts";
-import type { ComponentInfo } from "../config/configuration.ts";
+import type { ComponentInfo, ComponentSpec } from "../config/configuration.ts";
 import type { AccessControl } from "../security/acl/policy.ts";
 import type { ApiLogging } from "./api.ts";
 import type { MetricsSpec } from "../observability/http-metrics.ts";
 
-export type { ComponentInfo };
+export type { ComponentInfo, ComponentSpec };
 
 export interface SidecarConfig {
   readonly appId: string;
@@ -44,7 +44,7 @@ export interface SidecarConfig {
   /** APP_API_TOKEN: sent to the app when set. */
   readonly appApiToken?: string;
   readonly gracefulShutdownMs: number;
-  readonly components: readonly ComponentInfo[];
+  readonly components: readonly ComponentSpec[];
   /** Resiliency policies in force at start (validated). */
   readonly policies: PolicySet;
   /** Paths watched for resiliency changes (hot reload); empty = no watching. */

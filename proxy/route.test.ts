@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { normalizeMethod, parseAppId, route, splitUrl } from "./route.ts";
 import { SidecarError } from "../core/errors.ts";
+import { HeaderList } from "../core/header-list.ts";
 
 const r = (method: string, url: string, headers: Record<string, string> = {}) => route(method, url, new Headers(headers), "default");
 
@@ -83,5 +84,26 @@ describe("splitUrl", () => {
     expect(splitUrl("http://h:1/a/b?c=d?e")).toEqual({ path: "/a/b", query: "?c=d?e" });
     expect(splitUrl("/x")).toEqual({ path: "/x", query: "" });
     expect(splitUrl("http://h:1")).toEqual({ path: "/", query: "" });
+  });
+});
+
+describe("state routes", () => {
+  const r = (method: string, url: string) => route(method, url, new HeaderList(), "default");
+  it("maps Dapr's state paths to operations, with the key decoded and the query kept", () => {
+    expect(r("POST", "/v1.0/state/statestore")).toMatchObject({ kind: "state", op: "save", store: "statestore" });
+    expect(r("PUT", "/v1.0/state/statestore?metadata.ttlInSeconds=5")).toMatchObject({ op: "save", query: "?metadata.ttlInSeconds=5" });
+    expect(r("GET", "/v1.0/state/statestore/order%201")).toMatchObject({ op: "get", key: "order 1" });
+    expect(r("DELETE", "/v1.0/state/statestore/order")).toMatchObject({ op: "delete", key: "order" });
+    expect(r("POST", "/v1.0/state/statestore/bulk")).toMatchObject({ op: "bulk" });
+    expect(r("PUT", "/v1.0/state/statestore/transaction")).toMatchObject({ op: "transaction" });
+    // A key named bulk is still readable.
+    expect(r("GET", "/v1.0/state/statestore/bulk")).toMatchObject({ op: "get", key: "bulk" });
+  });
+
+  it("refuses other verbs and bad escaping with Dapr-shaped errors", () => {
+    const err = (x: ReturnType<typeof route>) => (x.kind === "error" ? x.error.reason : x.kind);
+    expect(err(r("GET", "/v1.0/state/statestore"))).toBe("method_not_allowed");
+    expect(err(r("PATCH", "/v1.0/state/statestore/k"))).toBe("method_not_allowed");
+    expect(err(r("GET", "/v1.0/state/statestore/%zz"))).toBe("malformed_request");
   });
 });

@@ -6,11 +6,14 @@ import { invokeError, SidecarError } from "../core/errors.ts";
 import type { HeaderBag } from "../core/header-list.ts";
 import { quote } from "../core/log.ts";
 
+export type StateOp = "save" | "get" | "delete" | "bulk" | "transaction";
+
 export type ApiName = "healthz" | "healthz_outbound" | "metadata" | "metadata_put" | "shutdown" | "explain";
 
 export type Route =
   | { kind: "invoke"; appId: string; namespace: string; path: string; query: string; viaAuth: boolean }
   | { kind: "api"; name: ApiName; key?: string; query: string }
+  | { kind: "state"; op: StateOp; store: string; key: string; query: string }
   | { kind: "error"; error: SidecarError };
 
 const NO_APP_ID = "failed getting app id either from the URL path or the header dapr-app-id";
@@ -177,6 +180,7 @@ export function route(method: string, url: string, headers: HeaderBag, defaultNa
     }
     return { kind: "api", name: "metadata_put", key, query };
   }
+  if (p.startsWith("/v1.0/state/")) return stateRoute(method, p.slice("/v1.0/state/".length), query);
   if (p === "/v1.0/shutdown" && method === "POST") return { kind: "api", name: "shutdown", query };
   if (p === "/v1.0-meshlet/explain" && method === "GET") return { kind: "api", name: "explain", query };
   if (["/v1.0/healthz", "/v1.0/healthz/outbound", "/v1.0/metadata", "/v1.0/shutdown"].includes(p)) {
@@ -186,4 +190,27 @@ export function route(method: string, url: string, headers: HeaderBag, defaultNa
     return { kind: "error", error: new SidecarError("no_app_id", NO_APP_ID) };
   }
   return { kind: "error", error: new SidecarError("route_not_found", `no route for ${method} ${p}`) };
+}
+
+/** `/v1.0/state/<store>` (save), `/<store>/bulk` and `/<store>/transaction` (POST or PUT), `/<store>/<key>` (GET, DELETE). */
+function stateRoute(method: string, rest: string, query: string): Route {
+  const slash = rest.indexOf("/");
+  let store: string;
+  let key = "";
+  try {
+    store = decodeURIComponent(slash < 0 ? rest : rest.slice(0, slash));
+    if (slash >= 0) key = decodeURIComponent(rest.slice(slash + 1));
+  } catch {
+    return { kind: "error", error: new SidecarError("malformed_request", "bad percent-encoding in the state store name or key") };
+  }
+  const write = method === "POST" || method === "PUT";
+  const at = (op: StateOp): Route => ({ kind: "state", op, store, key, query });
+  if (store === "") return { kind: "error", error: new SidecarError("route_not_found", "no route for a state request without a store name") };
+  if (slash < 0 || key === "") {
+    return write ? at("save") : { kind: "error", error: new SidecarError("method_not_allowed", `method ${method} is not allowed on /v1.0/state/<store>`) };
+  }
+  if (write && (key === "bulk" || key === "transaction")) return at(key);
+  if (method === "GET" || method === "HEAD") return at("get");
+  if (method === "DELETE") return at("delete");
+  return { kind: "error", error: new SidecarError("method_not_allowed", `method ${method} is not allowed on /v1.0/state/<store>/<key>`) };
 }

@@ -31,6 +31,9 @@ import type { PolicySet } from "../resiliency/policy/types.ts";
 import type { AccessControl, Decision } from "../security/acl/policy.ts";
 import type { Caller } from "./edge/context.ts";
 import type { DrainGate } from "./edge/inbound-steps.ts";
+import { DEFAULT_STORE, openStores, type OpenedStores } from "../state/stores.ts";
+import { meshletHome } from "../resolvers/local.ts";
+import type { ComponentInfo, ComponentSpec } from "./config.ts";
 import { NO_TRACING, sampledFlag, type Tracing } from "../observability/tracing.ts";
 
 /** Targets (app-ids) with built Calls and retry budgets kept at once; the least recently used go. */
@@ -49,6 +52,14 @@ export interface StartedSidecar {
   readonly httpPort: number;
   readonly internalPort: number;
   readonly metricsPort: number | null;
+}
+
+/** The metadata API's component list: each with its capabilities, and the default state store when it serves. */
+function listedComponents(specs: readonly ComponentSpec[], stores: OpenedStores): ComponentInfo[] {
+  const out: ComponentInfo[] = specs.map((c) => ({ name: c.name, type: c.type, version: c.version, capabilities: [...(stores.capabilities.get(c.name) ?? [])] }));
+  const dflt = stores.stores.get(DEFAULT_STORE);
+  if (dflt && !specs.some((c) => c.name === DEFAULT_STORE)) out.push({ name: DEFAULT_STORE, type: dflt.store.type, version: "v1", capabilities: [...dflt.store.features] });
+  return out;
 }
 
 /** Dapr's host address: HOST_ADDRESS, else the first non-internal IPv4, else loopback. */
@@ -88,6 +99,8 @@ export class Sidecar {
   readonly appHealth: AppHealth | null;
   /** The internal port's drain: new peer calls are refused as never delivered once set. */
   private readonly gate: DrainGate = { draining: false, seen: 0 };
+  /** The state stores, opened at start. */
+  private stateStores: OpenedStores | null = null;
   /** Out of discovery because the workload certificate expired (suspend), until resume. */
   private certSuspended = false;
   /** Each target app-id's endpoint states (meshlet_endpoints); dropped with the target's Call. */
@@ -233,6 +246,9 @@ export class Sidecar {
   async start(): Promise<StartedSidecar> {
     const cfg = this.cfg;
     try {
+      // Components come up before the app channel, as in daprd.
+      this.stateStores = await openStores(cfg.components, { appId: cfg.appId, namespace: cfg.namespace, home: meshletHome(), log: this.log });
+      const stores = this.stateStores;
       const inbound = inboundHandler({
         cfg,
         tracing: this.tracing,
@@ -265,6 +281,8 @@ export class Sidecar {
         target: (id, ns) => this.target(id, ns),
         shutdown: (force) => this.onShutdownRequest(force),
         explain: (id, ns, verb, method) => this.explain(id, ns, verb, method),
+        stateApi: { stores: stores.stores, appId: cfg.appId, maxBodySize: cfg.maxBodySize },
+        components: listedComponents(cfg.components, stores),
       });
       let httpPort = cfg.httpPort;
       for (const host of cfg.listenAddresses) {
@@ -421,6 +439,7 @@ export class Sidecar {
       await this.resolver.close().catch(() => {});
       await Promise.all([this.dialer.close(), this.peerDialer.close()]).catch(() => {});
       await this.tracing.shutdown();
+      await this.stateStores?.close();
     })();
     return this.stopping;
   }

@@ -7,6 +7,7 @@ import { newCallContext } from "../../core/call.ts";
 import { responseHeaders } from "../../core/wire-response.ts";
 import { sameSecret } from "../../transport/peer-secret.ts";
 import { apiEndpoint, type ApiDeps } from "../api.ts";
+import { stateEndpoint } from "../../state/api.ts";
 import { stampForwarded } from "../headers.ts";
 import { route } from "../route.ts";
 import type { EdgeCall, EdgeStep } from "./context.ts";
@@ -124,11 +125,12 @@ export const API_TOKEN: EdgeStep<ApiDeps> = {
 
 export const API_ENDPOINTS: EdgeStep<ApiDeps> = {
   name: "api-endpoints",
-  why: "the sidecar's own endpoints (health, metadata, shutdown, explain) and routing errors end here; only invocations go on",
-  describe: "healthz, healthz/outbound, metadata, shutdown, explain",
+  why: "the sidecar's own endpoints (health, metadata, shutdown, explain, the state API) and routing errors end here; only invocations go on",
+  describe: "healthz, healthz/outbound, metadata, shutdown, explain; /v1.0/state/<store>: save, get, delete, bulk, transaction",
   layer: (d) => (next) => (req, ctx) => {
     const r = ctx.route!;
     if (r.kind === "api") return apiEndpoint(r, req, d);
+    if (r.kind === "state") return stateEndpoint(r, req, d.stateApi);
     if (r.kind === "error") return Promise.reject(r.error);
     return next(req, ctx);
   },

@@ -55,6 +55,8 @@ function apiDeps(target: Call): ApiDeps {
     target: () => target,
     shutdown: () => {},
     explain: () => "",
+    stateApi: { stores: new Map(), appId: "me", maxBodySize: 10 },
+    components: [],
   };
 }
 

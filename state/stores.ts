@@ -1,0 +1,84 @@
+// The state stores a sidecar serves: one per `state.*` Component (in-memory, sqlite), or, with
+// none configured, the embedded default: a store named `statestore` in $MESHLET_HOME/state.db
+// (SQLite) that every sidecar of the host shares across restarts, as `dapr init` gives Redis.
+
+import path from "node:path";
+import type { ComponentSpec } from "../config/configuration.ts";
+import { parseDuration } from "../config/units.ts";
+import type { Logger } from "../core/log.ts";
+import { keyPrefixer, type NamedStore } from "./api.ts";
+import { MemoryStore } from "./memory-store.ts";
+import type { StateStore } from "./store.ts";
+
+export const DEFAULT_STORE = "statestore";
+
+export interface OpenedStores {
+  readonly stores: ReadonlyMap<string, NamedStore>;
+  /** Dapr's capability names per store, for the metadata API. */
+  readonly capabilities: ReadonlyMap<string, readonly string[]>;
+  close(): Promise<void>;
+}
+
+/** `connectionString`: a path, or a `file:` URL (its query, Dapr's pragmas, is ignored). */
+function sqliteFile(conn: string, home: string): string {
+  const s = conn.startsWith("file:") ? conn.slice(5).split("?")[0]! : conn;
+  return s === "" ? path.join(home, "state.db") : path.resolve(home, s);
+}
+
+function ms(value: string | undefined, fallback: number, what: string, at: string): number {
+  if (value === undefined || value === "") return fallback;
+  try {
+    return /^\d+$/.test(value) ? Number(value) * 1000 : parseDuration(value);
+  } catch {
+    throw new Error(`${at}: ${what} "${value}" is not a duration such as 20s`);
+  }
+}
+
+async function openSqlite(file: string, m: Readonly<Record<string, string>>, at: string): Promise<StateStore> {
+  const { SqliteStore } = await import("./sqlite-store.ts");
+  return SqliteStore.open({
+    file,
+    tableName: m.tableName || undefined,
+    timeoutMs: ms(m.timeout, 20_000, "timeout", at),
+    cleanupIntervalMs: ms(m.cleanupInterval ?? m.cleanupIntervalInSeconds, 3_600_000, "cleanupInterval", at),
+  });
+}
+
+/** Opens every state component for this app; a store that fails to open stops the start unless the component says ignoreErrors. */
+export async function openStores(components: readonly ComponentSpec[], o: { appId: string; namespace: string; home: string; log: Logger }): Promise<OpenedStores> {
+  const stores = new Map<string, NamedStore>();
+  const add = (name: string, store: StateStore, keyPrefix = "") => stores.set(name, { name, store, prefixed: keyPrefixer(keyPrefix, name, o.appId, o.namespace) });
+  const state = components.filter((c) => c.type.startsWith("state."));
+  try {
+    for (const c of state) {
+      try {
+        let store: StateStore;
+        if (c.type === "state.in-memory") store = new MemoryStore();
+        else if (c.type === "state.sqlite") store = await openSqlite(sqliteFile(c.metadata.connectionString ?? "", o.home), c.metadata, c.at);
+        else throw new Error(`${c.at}: component ${c.name}: type ${c.type} is not supported by meshlet yet (state.sqlite, state.in-memory)`);
+        add(c.name, store, c.metadata.keyPrefix);
+      } catch (e) {
+        if (!c.ignoreErrors) throw e;
+        o.log.warn("state store not loaded (ignoreErrors: true)", { component: c.name, error: (e as Error).message });
+      }
+    }
+    if (state.length === 0) {
+      try {
+        add(DEFAULT_STORE, await openSqlite(path.join(o.home, "state.db"), {}, "default store"));
+      } catch (e) {
+        // Under Node (no bun:sqlite) the default is per sidecar and lost on stop: say so.
+        o.log.warn("the default state store is in memory (not shared, lost on stop)", { reason: (e as Error).message });
+        add(DEFAULT_STORE, new MemoryStore());
+      }
+    }
+  } catch (e) {
+    await Promise.all([...stores.values()].map((s) => s.store.close().catch(() => {})));
+    throw e;
+  }
+  const capabilities = new Map([...stores].map(([n, s]) => [n, s.store.features] as const));
+  return {
+    stores,
+    capabilities,
+    close: async () => void (await Promise.all([...stores.values()].map((s) => s.store.close().catch(() => {})))),
+  };
+}
