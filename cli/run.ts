@@ -30,6 +30,13 @@ import { writeRun } from "./run-table.ts";
 import { fail, info, ok, UsageError, warn } from "./ui.ts";
 import { RUN_USAGE } from "./usage.ts";
 
+/** Where the app reaches the API: the first listen address, loopback for a wildcard. */
+function apiHost(listen: readonly string[]): string {
+  const a = listen[0] ?? "127.0.0.1";
+  if (a === "0.0.0.0" || a === "::" || a === "") return "127.0.0.1";
+  return a.includes(":") ? `[${a}]` : a;
+}
+
 const APP_ID_RE = /^[a-z0-9]([-a-z0-9_]*[a-z0-9])?$/i;
 const PROTOCOLS = ["http", "https", "grpc", "grpcs", "h2c"];
 /** daprd's metrics port. */
@@ -355,6 +362,9 @@ export async function runCommand(args: string[]): Promise<number> {
         ...process.env,
         DAPR_HTTP_PORT: String(ports.httpPort),
         DAPR_GRPC_PORT: String(p.grpcPort),
+        // The SDKs and Dapr's hello-kubernetes apps read the endpoints before the ports.
+        DAPR_HTTP_ENDPOINT: `http://${apiHost(cfg.listenAddresses)}:${ports.httpPort}`,
+        DAPR_GRPC_ENDPOINT: `http://${apiHost(cfg.listenAddresses)}:${p.grpcPort}`,
         APP_ID: cfg.appId,
         APP_CHANNEL_ADDRESS: cfg.app?.host ?? "127.0.0.1",
         APP_PROTOCOL: cfg.appProtocol,

@@ -89,6 +89,28 @@ describe("@dapr/dapr DaprClient through meshlet", () => {
     expect(md.extended.owner).toBe("team-a");
     expect(await client.health.isHealthy()).toBe(true);
   });
+
+  it("saves, reads, bulk-reads, deletes and transacts state through the SDK's state client", async () => {
+    await client.state.save("statestore", [
+      { key: "sdk-order", value: { orderId: 7 } },
+      { key: "sdk-note", value: "hello" },
+    ]);
+    expect(await client.state.get("statestore", "sdk-order")).toEqual({ orderId: 7 });
+    const bulk = (await client.state.getBulk("statestore", ["sdk-order", "sdk-note", "sdk-none"])) as Array<{ key: string; data?: unknown }>;
+    expect(bulk.map((b) => [b.key, b.data])).toEqual([
+      ["sdk-order", { orderId: 7 }],
+      ["sdk-note", "hello"],
+      ["sdk-none", undefined],
+    ]);
+    await client.state.transaction("statestore", [
+      { operation: "upsert", request: { key: "sdk-tx", value: { n: 1 } } },
+      { operation: "delete", request: { key: "sdk-note" } },
+    ]);
+    expect(await client.state.get("statestore", "sdk-tx")).toEqual({ n: 1 });
+    await client.state.delete("statestore", "sdk-order");
+    expect(await client.state.get("statestore", "sdk-order")).toBe("");
+    expect(await client.state.get("statestore", "sdk-note")).toBe("");
+  });
 });
 
 describe("@dapr/dapr DaprServer app behind meshlet", () => {
