@@ -1,14 +1,14 @@
-// The state store contract as checks every store runs (in-memory under vitest, SQLite under Bun
-// through state/sqlite-contract.run.ts): plain functions with node:assert, so either runtime runs
-// them. Each gets a fresh store on a clock it can move.
+// The state store contract as checks every store runs (in-memory and Redis under vitest, SQLite
+// under Bun through state/sqlite-contract.run.ts): plain functions with node:assert, so either
+// runtime runs them. Each gets a fresh store on a clock it can move (or wait for).
 
 import assert from "node:assert/strict";
 import { EtagMismatch, type StateStore } from "./store.ts";
 
 export interface ContractSubject {
   readonly store: StateStore;
-  /** Moves the store's clock forward (TTL). */
-  advance(ms: number): void;
+  /** Moves the store's clock forward (TTL): a fake clock's step, or a real wait for a server's clock. */
+  advance(ms: number): void | Promise<void>;
 }
 
 const bytes = (s: string) => new TextEncoder().encode(s);
@@ -70,9 +70,9 @@ export const STORE_CONTRACT: ReadonlyArray<readonly [string, (s: ContractSubject
     async ({ store, advance }) => {
       await store.set({ key: "t", value: bytes("short"), ttlSeconds: 2 });
       await store.set({ key: "p", value: bytes("kept"), ttlSeconds: -1 });
-      advance(1_500);
+      await advance(1_500);
       assert.equal(text((await store.get("t"))?.data), "short");
-      advance(1_000);
+      await advance(1_000);
       assert.equal(await store.get("t"), null);
       assert.equal(text((await store.get("p"))?.data), "kept");
     },

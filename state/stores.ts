@@ -1,4 +1,4 @@
-// The state stores a sidecar serves: one per `state.*` Component (in-memory, sqlite), or, with
+// The state stores a sidecar serves: one per `state.*` Component (redis, sqlite, in-memory), or, with
 // none configured, the embedded default: a store named `statestore` in $MESHLET_HOME/state.db
 // (SQLite) that every sidecar of the host shares across restarts, as `dapr init` gives Redis.
 
@@ -44,6 +44,18 @@ async function openSqlite(file: string, m: Readonly<Record<string, string>>, at:
   });
 }
 
+/** Dapr's state.redis metadata: redisHost (required), redisPassword, redisUsername, enableTLS, redisDB, ttlInSeconds. */
+async function openRedis(c: ComponentSpec): Promise<StateStore> {
+  const m = c.metadata;
+  if (!m.redisHost) throw new Error(`${c.at}: component ${c.name}: state.redis needs the redisHost metadata (host:port)`);
+  const db = m.redisDB ? Number(m.redisDB) : 0;
+  if (!Number.isInteger(db) || db < 0) throw new Error(`${c.at}: component ${c.name}: redisDB "${m.redisDB}" is not a database number`);
+  const ttl = m.ttlInSeconds ? Number(m.ttlInSeconds) : null;
+  if (ttl !== null && !Number.isInteger(ttl)) throw new Error(`${c.at}: component ${c.name}: ttlInSeconds "${m.ttlInSeconds}" is not a whole number`);
+  const { RedisStore } = await import("./redis-store.ts");
+  return RedisStore.open({ host: m.redisHost, password: m.redisPassword, username: m.redisUsername, db, tls: m.enableTLS === "true", defaultTtlSeconds: ttl });
+}
+
 /** Opens every state component for this app; a store that fails to open stops the start unless the component says ignoreErrors. */
 export async function openStores(components: readonly ComponentSpec[], o: { appId: string; namespace: string; home: string; log: Logger }): Promise<OpenedStores> {
   const stores = new Map<string, NamedStore>();
@@ -55,7 +67,8 @@ export async function openStores(components: readonly ComponentSpec[], o: { appI
         let store: StateStore;
         if (c.type === "state.in-memory") store = new MemoryStore();
         else if (c.type === "state.sqlite") store = await openSqlite(sqliteFile(c.metadata.connectionString ?? "", o.home), c.metadata, c.at);
-        else throw new Error(`${c.at}: component ${c.name}: type ${c.type} is not supported by meshlet yet (state.sqlite, state.in-memory)`);
+        else if (c.type === "state.redis") store = await openRedis(c);
+        else throw new Error(`${c.at}: component ${c.name}: type ${c.type} is not supported by meshlet yet (state.redis, state.sqlite, state.in-memory)`);
         add(c.name, store, c.metadata.keyPrefix);
       } catch (e) {
         if (!c.ignoreErrors) throw e;
