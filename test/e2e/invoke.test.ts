@@ -54,7 +54,8 @@ describe("invoke through two sidecars", () => {
     const md = (await (await fetch(`${orders.url}/v1.0/metadata`)).json()) as Record<string, unknown>;
     expect(md.id).toBe("orders");
     expect(md.runtimeVersion).toMatch(/^meshlet-/);
-    expect(md.components).toEqual([]);
+    // No component configured: the embedded default state store, as `dapr init` gives Redis.
+    expect(md.components).toEqual([{ name: "statestore", type: "state.sqlite", version: "v1", capabilities: ["ETAG", "TRANSACTIONAL", "TTL"] }]);
     expect(md.appConnectionProperties).toEqual({ port: orders.appPort, protocol: "http", channelAddress: "127.0.0.1" });
     const ext = md.extended as Record<string, string>;
     expect(ext.team).toBe("payments");
