@@ -24,8 +24,12 @@ export interface ComponentInfo {
 
 /** A Component as loaded: what the metadata API shows, plus its settings (never shown: they hold secrets). */
 export interface ComponentSpec extends ComponentInfo {
-  /** spec.metadata as name -> value (plain values; secretKeyRef is not resolved yet). */
+  /** spec.metadata as name -> value (secretKeyRef ones once resolved). */
   readonly metadata: Readonly<Record<string, string>>;
+  /** spec.metadata entries given as secretKeyRef, by field: resolved through `secretStore` before use. */
+  readonly secretRefs: Readonly<Record<string, { readonly name: string; readonly key: string }>>;
+  /** auth.secretStore: where secretKeyRef values come from. */
+  readonly secretStore: string | null;
   readonly ignoreErrors: boolean;
   /** file:line of the document, for errors. */
   readonly at: string;
@@ -152,12 +156,20 @@ export function componentsFor(docs: readonly YamlDoc[], appId: string): Componen
     }
     const at = `${d.file}:${d.line}`;
     const metadata: Record<string, string> = {};
+    const secretRefs: Record<string, { name: string; key: string }> = {};
     for (const m of Array.isArray(spec.metadata) ? (spec.metadata as Array<Record<string, unknown>>) : []) {
       if (!m || typeof m.name !== "string") throw new ConfigError(`${at}: component ${meta.name}: each spec.metadata entry needs a name`);
-      if (m.secretKeyRef !== undefined) throw new ConfigError(`${at}: component ${meta.name}: metadata ${m.name} uses secretKeyRef, which meshlet does not resolve yet; give a value`);
+      const ref = m.secretKeyRef as { name?: unknown; key?: unknown } | undefined;
+      if (ref !== undefined) {
+        if (!ref || typeof ref.name !== "string") throw new ConfigError(`${at}: component ${meta.name}: metadata ${m.name}: secretKeyRef needs a name`);
+        secretRefs[m.name] = { name: ref.name, key: typeof ref.key === "string" ? ref.key : ref.name };
+        continue;
+      }
       metadata[m.name] = m.value === undefined || m.value === null ? "" : String(m.value);
     }
-    out.push({ name: meta.name, type: spec.type, version: String(spec.version ?? "v1"), capabilities: [], metadata, ignoreErrors: spec.ignoreErrors === true, at });
+    const auth = (d.data.auth ?? {}) as { secretStore?: unknown };
+    const secretStore = typeof auth.secretStore === "string" ? auth.secretStore : null;
+    out.push({ name: meta.name, type: spec.type, version: String(spec.version ?? "v1"), capabilities: [], metadata, secretRefs, secretStore, ignoreErrors: spec.ignoreErrors === true, at });
   }
   return out;
 }

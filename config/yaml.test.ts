@@ -32,14 +32,15 @@ describe("YAML loading", () => {
     fs.mkdirSync(path.join(d, "sub"));
     write(path.join(d, "sub"), "x.yaml", "kind: Component\nmetadata: {name: nested}\nspec: {type: a.b}\n");
     const comps = componentsFor(readResourcePaths([d]), "me");
-    expect(comps).toEqual([{ name: "statestore", type: "state.redis", version: "v1", capabilities: [], metadata: expect.any(Object), ignoreErrors: false, at: expect.stringMatching(/s\.yaml:1$/) }]);
+    expect(comps).toEqual([{ name: "statestore", type: "state.redis", version: "v1", capabilities: [], metadata: expect.any(Object), secretRefs: {}, secretStore: null, ignoreErrors: false, at: expect.stringMatching(/s\.yaml:1$/) }]);
   });
-  it("reads a component's metadata values, and refuses a secretKeyRef it cannot resolve yet with file:line", () => {
+  it("reads a component's metadata values and its secretKeyRef entries (resolved later through auth.secretStore)", () => {
     const d = tmp();
     write(d, "r.yaml", "kind: Component\nmetadata: {name: statestore}\nspec:\n  type: state.redis\n  metadata:\n  - {name: redisHost, value: 'localhost:6379'}\n  - {name: redisDB, value: 2}\n");
     expect(componentsFor(readResourcePaths([d]), "me")[0]!.metadata).toEqual({ redisHost: "localhost:6379", redisDB: "2" });
-    write(d, "s.yaml", "kind: Component\nmetadata: {name: other}\nspec:\n  type: state.redis\n  metadata:\n  - name: redisPassword\n    secretKeyRef: {name: redis, key: password}\n");
-    expect(() => componentsFor(readResourcePaths([d]), "me")).toThrow(/s\.yaml:1: component other: metadata redisPassword uses secretKeyRef/);
+    write(d, "s.yaml", "kind: Component\nmetadata: {name: other}\nspec:\n  type: state.redis\n  metadata:\n  - name: redisPassword\n    secretKeyRef: {name: redis, key: password}\nauth: {secretStore: local}\n");
+    const other = componentsFor(readResourcePaths([d]), "me").find((c) => c.name === "other")!;
+    expect([other.secretRefs, other.secretStore, other.metadata]).toEqual([{ redisPassword: { name: "redis", key: "password" } }, "local", {}]);
   });
   it("reads the name resolution choice from a Configuration", () => {
     const f = write(tmp(), "c.yaml", "apiVersion: dapr.io/v1alpha1\nkind: Configuration\nspec:\n  nameResolution:\n    component: static\n    configuration: {apps: {a: ['127.0.0.1:1']}}\n");

@@ -49,6 +49,9 @@ export const REASONS = {
   state_delete: { status: 500, errorCode: "ERR_STATE_DELETE" },
   state_delete_conflict: { status: 409, errorCode: "ERR_STATE_DELETE" },
   state_transaction: { status: 500, errorCode: "ERR_STATE_TRANSACTION" },
+  secret_stores_not_configured: { status: 500, errorCode: "ERR_SECRET_STORES_NOT_CONFIGURED" },
+  secret_store_not_found: { status: 401, errorCode: "ERR_SECRET_STORE_NOT_FOUND" },
+  secret_get: { status: 500, errorCode: "ERR_SECRET_GET" },
   internal: { status: 500, errorCode: "ERR_INTERNAL" },
 } as const satisfies Record<string, { status: number; errorCode: string; plainText?: true }>;
 

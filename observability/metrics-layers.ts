@@ -53,6 +53,7 @@ function serverSlot(m: HttpMetrics, r: Route | null, reason: string | null): Pat
   if (r?.kind === "invoke") return reason !== null && NO_SUCH_TARGET.has(reason) ? m.apiSlot(null) : m.invokeSlot(r.appId, r.path);
   if (r?.kind === "api") return m.apiSlot(API_PATHS[r.name] ?? `{${r.name}}`);
   if (r?.kind === "state") return m.apiSlot(STATE_PATHS[r.op]);
+  if (r?.kind === "secrets") return m.apiSlot(r.bulk ? "/v1.0/secrets/{secretStoreName}/bulk" : "/v1.0/secrets/{secretStoreName}/{key}");
   return m.apiSlot(null);
 }
 

@@ -5,6 +5,7 @@ import type { Call } from "../core/call.ts";
 import type { Tracing } from "../observability/tracing.ts";
 import type { ComponentInfo, SidecarConfig } from "./config.ts";
 import type { StateDeps } from "../state/api.ts";
+import type { SecretStore } from "../secrets/stores.ts";
 import type { Logger, throttledInfo } from "../core/log.ts";
 import { parseAppId, type Route } from "./route.ts";
 import { SidecarError } from "../core/errors.ts";
@@ -53,6 +54,8 @@ export interface ApiDeps {
   explain(appId: string, namespace: string, verb: string, method: string): string;
   /** The state stores (the state API's deps). */
   readonly stateApi: StateDeps;
+  /** The secret stores by component name. */
+  readonly secretStores: ReadonlyMap<string, SecretStore>;
   /** Components as the metadata API lists them (the default state store included). */
   readonly components: readonly ComponentInfo[];
 }

@@ -14,6 +14,7 @@ export type Route =
   | { kind: "invoke"; appId: string; namespace: string; path: string; query: string; viaAuth: boolean }
   | { kind: "api"; name: ApiName; key?: string; query: string }
   | { kind: "state"; op: StateOp; store: string; key: string; query: string }
+  | { kind: "secrets"; store: string; key: string; bulk: boolean; query: string }
   | { kind: "error"; error: SidecarError };
 
 const NO_APP_ID = "failed getting app id either from the URL path or the header dapr-app-id";
@@ -181,6 +182,7 @@ export function route(method: string, url: string, headers: HeaderBag, defaultNa
     return { kind: "api", name: "metadata_put", key, query };
   }
   if (p.startsWith("/v1.0/state/")) return stateRoute(method, p.slice("/v1.0/state/".length), query);
+  if (p.startsWith("/v1.0/secrets/")) return secretsRoute(method, p.slice("/v1.0/secrets/".length), query);
   if (p === "/v1.0/shutdown" && method === "POST") return { kind: "api", name: "shutdown", query };
   if (p === "/v1.0-meshlet/explain" && method === "GET") return { kind: "api", name: "explain", query };
   if (["/v1.0/healthz", "/v1.0/healthz/outbound", "/v1.0/metadata", "/v1.0/shutdown"].includes(p)) {
@@ -213,4 +215,18 @@ function stateRoute(method: string, rest: string, query: string): Route {
   if (method === "GET" || method === "HEAD") return at("get");
   if (method === "DELETE") return at("delete");
   return { kind: "error", error: new SidecarError("method_not_allowed", `method ${method} is not allowed on /v1.0/state/<store>/<key>`) };
+}
+
+/** `/v1.0/secrets/<store>/<key>` and `/v1.0/secrets/<store>/bulk`, GET only. */
+function secretsRoute(method: string, rest: string, query: string): Route {
+  const slash = rest.indexOf("/");
+  if (slash <= 0 || slash === rest.length - 1) return { kind: "error", error: new SidecarError("route_not_found", "a secrets request needs /v1.0/secrets/<store>/<key>") };
+  if (method !== "GET" && method !== "HEAD") return { kind: "error", error: new SidecarError("method_not_allowed", `method ${method} is not allowed on /v1.0/secrets`) };
+  try {
+    const store = decodeURIComponent(rest.slice(0, slash));
+    const key = decodeURIComponent(rest.slice(slash + 1));
+    return { kind: "secrets", store, key, bulk: key === "bulk", query };
+  } catch {
+    return { kind: "error", error: new SidecarError("malformed_request", "bad percent-encoding in the secret store name or key") };
+  }
 }

@@ -32,6 +32,7 @@ import type { AccessControl, Decision } from "../security/acl/policy.ts";
 import type { Caller } from "./edge/context.ts";
 import type { DrainGate } from "./edge/inbound-steps.ts";
 import { DEFAULT_STORE, openStores, type OpenedStores } from "../state/stores.ts";
+import { openSecretStores, resolveSecretRefs } from "../secrets/stores.ts";
 import { meshletHome } from "../resolvers/local.ts";
 import type { ComponentInfo, ComponentSpec } from "./config.ts";
 import { NO_TRACING, sampledFlag, type Tracing } from "../observability/tracing.ts";
@@ -247,7 +248,10 @@ export class Sidecar {
     const cfg = this.cfg;
     try {
       // Components come up before the app channel, as in daprd.
-      this.stateStores = await openStores(cfg.components, { appId: cfg.appId, namespace: cfg.namespace, home: meshletHome(), log: this.log });
+      // Secret stores first: other components' secretKeyRef values come from them.
+      const secretStores = openSecretStores(cfg.components);
+      const components = resolveSecretRefs(cfg.components, secretStores);
+      this.stateStores = await openStores(components, { appId: cfg.appId, namespace: cfg.namespace, home: meshletHome(), log: this.log });
       const stores = this.stateStores;
       const inbound = inboundHandler({
         cfg,
@@ -282,6 +286,7 @@ export class Sidecar {
         shutdown: (force) => this.onShutdownRequest(force),
         explain: (id, ns, verb, method) => this.explain(id, ns, verb, method),
         stateApi: { stores: stores.stores, appId: cfg.appId, maxBodySize: cfg.maxBodySize },
+        secretStores,
         components: listedComponents(cfg.components, stores),
       });
       let httpPort = cfg.httpPort;

@@ -8,6 +8,7 @@ import { responseHeaders } from "../../core/wire-response.ts";
 import { sameSecret } from "../../transport/peer-secret.ts";
 import { apiEndpoint, type ApiDeps } from "../api.ts";
 import { stateEndpoint } from "../../state/api.ts";
+import { secretsEndpoint } from "../../secrets/api.ts";
 import { stampForwarded } from "../headers.ts";
 import { route } from "../route.ts";
 import type { EdgeCall, EdgeStep } from "./context.ts";
@@ -126,11 +127,12 @@ export const API_TOKEN: EdgeStep<ApiDeps> = {
 export const API_ENDPOINTS: EdgeStep<ApiDeps> = {
   name: "api-endpoints",
   why: "the sidecar's own endpoints (health, metadata, shutdown, explain, the state API) and routing errors end here; only invocations go on",
-  describe: "healthz, healthz/outbound, metadata, shutdown, explain; /v1.0/state/<store>: save, get, delete, bulk, transaction",
+  describe: "healthz, healthz/outbound, metadata, shutdown, explain; /v1.0/state/<store>: save, get, delete, bulk, transaction; /v1.0/secrets/<store>/<key|bulk>",
   layer: (d) => (next) => (req, ctx) => {
     const r = ctx.route!;
     if (r.kind === "api") return apiEndpoint(r, req, d);
     if (r.kind === "state") return stateEndpoint(r, req, d.stateApi);
+    if (r.kind === "secrets") return Promise.resolve().then(() => secretsEndpoint(r, d.secretStores));
     if (r.kind === "error") return Promise.reject(r.error);
     return next(req, ctx);
   },

@@ -56,6 +56,7 @@ function apiDeps(target: Call): ApiDeps {
     shutdown: () => {},
     explain: () => "",
     stateApi: { stores: new Map(), appId: "me", maxBodySize: 10 },
+    secretStores: new Map(),
     components: [],
   };
 }

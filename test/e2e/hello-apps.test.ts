@@ -47,9 +47,39 @@ describe.skipIf(!hasRedis())("hello-kubernetes on Redis", () => {
     const redis = await startRedis("hunter2");
     const home2 = tempHome();
     const resources = fs.mkdtempSync(path.join(home2, "res-"));
+    // As in the walkthrough: the password comes from a secret store, by secretKeyRef.
+    const secrets = path.join(home2, "secrets.json");
+    fs.writeFileSync(secrets, JSON.stringify({ "redis-password": "hunter2" }));
     fs.writeFileSync(
       path.join(resources, "redis.yaml"),
-      `apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: statestore\nspec:\n  type: state.redis\n  version: v1\n  metadata:\n  - name: redisHost\n    value: ${redis.address}\n  - name: redisPassword\n    value: hunter2\n`,
+      `apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata:
+  name: statestore
+spec:
+  type: state.redis
+  version: v1
+  metadata:
+  - name: redisHost
+    value: ${redis.address}
+  - name: redisPassword
+    secretKeyRef:
+      name: redis-password
+      key: redis-password
+auth:
+  secretStore: localsecretstore
+---
+apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata:
+  name: localsecretstore
+spec:
+  type: secretstores.local.file
+  version: v1
+  metadata:
+  - name: secretsFile
+    value: ${secrets}
+`,
     );
     const args = ["--resources-path", resources];
     const n = await startSidecar({ appId: "nodeapp", home: home2, echo: true, args, command: ["node", path.join(ROOT, "test", "apps", "order-node.mjs")] });
