@@ -5,6 +5,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { ComponentSpec } from "../config/configuration.ts";
+import { ConfigError } from "../config/errors.ts";
 
 export interface SecretStore {
   readonly name: string;
@@ -39,12 +40,12 @@ function flatten(v: unknown, sep: string, at: string, out: Record<string, string
 /** secretstores.local.file: a JSON file read at start (`secretsFile`, relative to the current folder as in Dapr). */
 function fileStore(c: ComponentSpec): SecretStore {
   const file = c.metadata.secretsFile;
-  if (!file) throw new Error(`${c.at}: component ${c.name}: secretstores.local.file needs the secretsFile metadata`);
+  if (!file) throw new ConfigError(`${c.at}: component ${c.name}: secretstores.local.file needs the secretsFile metadata`);
   let doc: unknown;
   try {
     doc = JSON.parse(fs.readFileSync(path.resolve(file), "utf8"));
   } catch (e) {
-    throw new Error(`${c.at}: component ${c.name}: cannot read secretsFile ${file}: ${(e as Error).message}`);
+    throw new ConfigError(`${c.at}: component ${c.name}: cannot read secretsFile ${file}: ${(e as Error).message}`);
   }
   const secrets: Record<string, string> = {};
   flatten(doc, c.metadata.nestedSeparator || ":", "", secrets);
@@ -58,7 +59,7 @@ export function openSecretStores(components: readonly ComponentSpec[], env: Node
     if (!c.type.startsWith("secretstores.")) continue;
     if (c.type === "secretstores.local.env") out.set(c.name, envStore(c.name, c.metadata.prefix ?? "", env));
     else if (c.type === "secretstores.local.file") out.set(c.name, fileStore(c));
-    else throw new Error(`${c.at}: component ${c.name}: type ${c.type} is not supported by meshlet yet (secretstores.local.env, secretstores.local.file)`);
+    else throw new ConfigError(`${c.at}: component ${c.name}: type ${c.type} is not supported by meshlet yet (secretstores.local.env, secretstores.local.file)`);
   }
   return out;
 }
@@ -71,13 +72,13 @@ export function resolveSecretRefs(components: readonly ComponentSpec[], stores: 
   return components.map((c) => {
     const refs = Object.entries(c.secretRefs);
     if (refs.length === 0) return c;
-    if (!c.secretStore) throw new Error(`${c.at}: component ${c.name}: secretKeyRef needs auth.secretStore naming a secret store component`);
+    if (!c.secretStore) throw new ConfigError(`${c.at}: component ${c.name}: secretKeyRef needs auth.secretStore naming a secret store component`);
     const store = stores.get(c.secretStore);
-    if (!store) throw new Error(`${c.at}: component ${c.name}: auth.secretStore ${c.secretStore} is not a loaded secret store`);
+    if (!store) throw new ConfigError(`${c.at}: component ${c.name}: auth.secretStore ${c.secretStore} is not a loaded secret store`);
     const metadata = { ...c.metadata };
     for (const [field, ref] of refs) {
       const v = store.get(ref.name);
-      if (v === null) throw new Error(`${c.at}: component ${c.name}: secret ${ref.name} for ${field} is not in secret store ${c.secretStore}`);
+      if (v === null) throw new ConfigError(`${c.at}: component ${c.name}: secret ${ref.name} for ${field} is not in secret store ${c.secretStore}`);
       // Dapr: a secret with several values is picked by key; a single value is used whatever the key.
       metadata[field] = v;
     }

@@ -4,6 +4,7 @@
 
 import path from "node:path";
 import type { ComponentSpec } from "../config/configuration.ts";
+import { ConfigError } from "../config/errors.ts";
 import { parseDuration } from "../config/units.ts";
 import type { Logger } from "../core/log.ts";
 import { keyPrefixer, type NamedStore } from "./api.ts";
@@ -30,7 +31,7 @@ function ms(value: string | undefined, fallback: number, what: string, at: strin
   try {
     return /^\d+$/.test(value) ? Number(value) * 1000 : parseDuration(value);
   } catch {
-    throw new Error(`${at}: ${what} "${value}" is not a duration such as 20s`);
+    throw new ConfigError(`${at}: ${what} "${value}" is not a duration such as 20s`);
   }
 }
 
@@ -47,11 +48,11 @@ async function openSqlite(file: string, m: Readonly<Record<string, string>>, at:
 /** Dapr's state.redis metadata: redisHost (required), redisPassword, redisUsername, enableTLS, redisDB, ttlInSeconds. */
 async function openRedis(c: ComponentSpec): Promise<StateStore> {
   const m = c.metadata;
-  if (!m.redisHost) throw new Error(`${c.at}: component ${c.name}: state.redis needs the redisHost metadata (host:port)`);
+  if (!m.redisHost) throw new ConfigError(`${c.at}: component ${c.name}: state.redis needs the redisHost metadata (host:port)`);
   const db = m.redisDB ? Number(m.redisDB) : 0;
-  if (!Number.isInteger(db) || db < 0) throw new Error(`${c.at}: component ${c.name}: redisDB "${m.redisDB}" is not a database number`);
+  if (!Number.isInteger(db) || db < 0) throw new ConfigError(`${c.at}: component ${c.name}: redisDB "${m.redisDB}" is not a database number`);
   const ttl = m.ttlInSeconds ? Number(m.ttlInSeconds) : null;
-  if (ttl !== null && !Number.isInteger(ttl)) throw new Error(`${c.at}: component ${c.name}: ttlInSeconds "${m.ttlInSeconds}" is not a whole number`);
+  if (ttl !== null && !Number.isInteger(ttl)) throw new ConfigError(`${c.at}: component ${c.name}: ttlInSeconds "${m.ttlInSeconds}" is not a whole number`);
   const { RedisStore } = await import("./redis-store.ts");
   return RedisStore.open({ host: m.redisHost, password: m.redisPassword, username: m.redisUsername, db, tls: m.enableTLS === "true", defaultTtlSeconds: ttl });
 }
@@ -68,10 +69,11 @@ export async function openStores(components: readonly ComponentSpec[], o: { appI
         if (c.type === "state.in-memory") store = new MemoryStore();
         else if (c.type === "state.sqlite") store = await openSqlite(sqliteFile(c.metadata.connectionString ?? "", o.home), c.metadata, c.at);
         else if (c.type === "state.redis") store = await openRedis(c);
-        else throw new Error(`${c.at}: component ${c.name}: type ${c.type} is not supported by meshlet yet (state.redis, state.sqlite, state.in-memory)`);
+        else throw new ConfigError(`${c.at}: component ${c.name}: type ${c.type} is not supported by meshlet yet (state.redis, state.sqlite, state.in-memory)`);
         add(c.name, store, c.metadata.keyPrefix);
       } catch (e) {
-        if (!c.ignoreErrors) throw e;
+        // A store that cannot open (Redis unreachable, a locked file) is one line naming the component.
+        if (!c.ignoreErrors) throw e instanceof ConfigError ? e : new ConfigError(`${c.at}: component ${c.name}: ${(e as Error).message}`);
         o.log.warn("state store not loaded (ignoreErrors: true)", { component: c.name, error: (e as Error).message });
       }
     }

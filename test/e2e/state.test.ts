@@ -3,7 +3,9 @@
 // errors, the metadata API's listing, and data kept across a restart.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { killAll, startSidecar, tempHome, type Sidecar } from "../helpers.ts";
+import fs from "node:fs";
+import path from "node:path";
+import { killAll, MESHLET, spawnProc, startSidecar, tempHome, type Sidecar } from "../helpers.ts";
 
 let home: string;
 let s: Sidecar;
@@ -119,5 +121,23 @@ describe("the state API on the default store", () => {
     await s.exited;
     s = await startSidecar({ appId: "nodeapp", home });
     expect(await (await fetch(url("/kept"))).text()).toBe('{"v":1}');
+  });
+});
+
+describe("a state component that cannot load", () => {
+  it("stops the start with one line naming its file:line, never a stack trace", async () => {
+    const dir = tempHome();
+    const cases: Array<[string, RegExp]> = [
+      ["  - {name: redisPassword, value: x}\n", /r\.yaml:1: component statestore: state\.redis needs the redisHost metadata/],
+      ['  - {name: redisHost, value: "127.0.0.1:1"}\n', /r\.yaml:1: component statestore: cannot connect to Redis at 127\.0\.0\.1:1: /],
+    ];
+    for (const [meta, expected] of cases) {
+      fs.writeFileSync(path.join(dir, "r.yaml"), `apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata: {name: statestore}\nspec:\n  type: state.redis\n  version: v1\n  metadata:\n${meta}`);
+      const p = spawnProc(MESHLET, ["run", "-a", "broken", "--resources-path", dir], { MESHLET_HOME: tempHome() });
+      expect((await p.exited).code).toBe(1);
+      const lines = p.output().trim().split("\n");
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(expected);
+    }
   });
 });
