@@ -45,7 +45,6 @@ export const REASONS = {
   state_save: { status: 500, errorCode: "ERR_STATE_SAVE" },
   state_save_conflict: { status: 409, errorCode: "ERR_STATE_SAVE" },
   state_get: { status: 500, errorCode: "ERR_STATE_GET" },
-  state_bulk_get: { status: 500, errorCode: "ERR_STATE_BULK_GET" },
   state_delete: { status: 500, errorCode: "ERR_STATE_DELETE" },
   state_delete_conflict: { status: 409, errorCode: "ERR_STATE_DELETE" },
   state_transaction: { status: 500, errorCode: "ERR_STATE_TRANSACTION" },

@@ -330,6 +330,9 @@ export class Sidecar {
       return { httpPort, internalPort: this.internal.port, metricsPort: this.metricsListener?.port ?? null };
     } catch (e) {
       await this.closeListeners(true);
+      // A start retried on another port builds a new sidecar: this one's stores must not linger.
+      await this.stateStores?.close();
+      this.stateStores = null;
       throw e;
     }
   }

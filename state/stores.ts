@@ -1,6 +1,7 @@
 // The state stores a sidecar serves: one per `state.*` Component (redis, sqlite, in-memory), or, with
 // none configured, the embedded default: a store named `statestore` in $MESHLET_HOME/state.db
-// (SQLite) that every sidecar of the host shares across restarts, as `dapr init` gives Redis.
+// (SQLite, opened on first use) that every sidecar of the host shares across restarts, as
+// `dapr init` gives Redis.
 
 import path from "node:path";
 import type { ComponentSpec } from "../config/configuration.ts";
@@ -57,6 +58,31 @@ async function openRedis(c: ComponentSpec): Promise<StateStore> {
   return RedisStore.open({ host: m.redisHost, password: m.redisPassword, username: m.redisUsername, db, tls: m.enableTLS === "true", defaultTtlSeconds: ttl });
 }
 
+/**
+ * The embedded default, opened on its first use: a sidecar that never touches state pays no
+ * SQLite module, file or memory. A file that cannot be opened fails the call that needed it (500
+ * with the cause), and the next call tries again.
+ */
+function lazyDefault(file: string): StateStore {
+  let opened: Promise<StateStore> | null = null;
+  const store = () =>
+    (opened ??= openSqlite(file, {}, "default store").catch((e: Error) => {
+      opened = null;
+      throw e;
+    }));
+  return {
+    type: "state.sqlite",
+    features: ["ETAG", "TRANSACTIONAL", "TTL"],
+    get: async (key) => (await store()).get(key),
+    set: async (req) => (await store()).set(req),
+    delete: async (req) => (await store()).delete(req),
+    transact: async (ops) => (await store()).transact(ops),
+    close: async () => {
+      if (opened) await (await opened).close();
+    },
+  };
+}
+
 /** Opens every state component for this app; a store that fails to open stops the start unless the component says ignoreErrors. */
 export async function openStores(components: readonly ComponentSpec[], o: { appId: string; namespace: string; home: string; log: Logger }): Promise<OpenedStores> {
   const stores = new Map<string, NamedStore>();
@@ -78,11 +104,10 @@ export async function openStores(components: readonly ComponentSpec[], o: { appI
       }
     }
     if (state.length === 0) {
-      try {
-        add(DEFAULT_STORE, await openSqlite(path.join(o.home, "state.db"), {}, "default store"));
-      } catch (e) {
-        // Under Node (no bun:sqlite) the default is per sidecar and lost on stop: say so.
-        o.log.warn("the default state store is in memory (not shared, lost on stop)", { reason: (e as Error).message });
+      if (typeof Bun !== "undefined") add(DEFAULT_STORE, lazyDefault(path.join(o.home, "state.db")));
+      else {
+        // Node 20 has no bundled SQLite: the default is per sidecar and lost on stop; say so.
+        o.log.warn("the default state store is in memory under Node (not shared, lost on stop)", { store: DEFAULT_STORE });
         add(DEFAULT_STORE, new MemoryStore());
       }
     }

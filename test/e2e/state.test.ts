@@ -124,6 +124,24 @@ describe("the state API on the default store", () => {
   });
 });
 
+describe("the default store's file", () => {
+  it("is opened on first use, and one that cannot be opened fails the call with the cause, not the sidecar", async () => {
+    const h = tempHome();
+    const lazy = await startSidecar({ appId: "lazy", home: h });
+    expect(fs.existsSync(path.join(h, "state.db"))).toBe(false);
+    expect((await fetch(`${lazy.url}/v1.0/state/statestore`, { method: "POST", body: '[{"key":"a","value":1}]' })).status).toBe(204);
+    expect(fs.existsSync(path.join(h, "state.db"))).toBe(true);
+    const broken = tempHome();
+    fs.mkdirSync(path.join(broken, "state.db"));
+    const b = await startSidecar({ appId: "blocked", home: broken });
+    const r = await fetch(`${b.url}/v1.0/state/statestore`, { method: "POST", body: '[{"key":"a","value":1}]' });
+    const e = (await r.json()) as { errorCode: string; message: string };
+    expect([r.status, e.errorCode]).toEqual([500, "ERR_STATE_SAVE"]);
+    expect(e.message).toMatch(/^failed saving state in state store statestore: cannot open the SQLite state store at .*state\.db: /);
+    expect((await fetch(`${b.url}/v1.0/healthz`)).status).toBe(204);
+  });
+});
+
 describe("a state component that cannot load", () => {
   it("stops the start with one line naming its file:line, never a stack trace", async () => {
     const dir = tempHome();
