@@ -168,19 +168,23 @@ describe.skipIf(!can.ok)(`a black-holed peer address${can.ok ? "" : ` (skipped: 
     const ns = nets.host("a");
     nets.link(ns, "10.77.0.1/24", nets.host("b"), "10.77.0.2/24", "x");
     const inNs = (cmd: string[], env: NodeJS.ProcessEnv = {}) => spawnProc("ip", ["netns", "exec", ns, ...cmd], { MESHLET_HOME: home, ...env });
-    const [appPort, vaultInternal, tellerPort] = [await freePort(), await freePort(), await freePort()];
+    const [appPort, vaultInternal, tellerPort, vaultHttp] = [await freePort(), await freePort(), await freePort(), await freePort()];
     inNs(["node", ECHO_APP], { APP_PORT: String(appPort) });
-    inNs([MESHLET, "run", "-a", "vault", "-p", String(appPort), "-H", String(await freePort()), "-I", String(vaultInternal)]);
+    inNs([MESHLET, "run", "-a", "vault", "-p", String(appPort), "-H", String(vaultHttp), "-I", String(vaultInternal)]);
     const config = tempFile(
       "static.yaml",
       `kind: Configuration\nspec:\n  nameResolution:\n    component: static\n    configuration:\n      apps:\n        vault: ["10.77.0.9:4500", "127.0.0.1:${vaultInternal}"]\n`,
     );
     const teller = inNs([MESHLET, "run", "-a", "teller", "-H", String(tellerPort), "-c", config, "--connect-timeout", "300ms"]);
-    // The client runs in the namespace too: six POSTs once vault is ready, each status and time.
+    // The client runs in the namespace too: once vault and teller are ready (so the only failure
+    // left is the dead address, and the log's one failover line names it), six POSTs, each
+    // status and time.
     const client = tempFile(
       "client.mjs",
       `const url = "http://127.0.0.1:${tellerPort}/v1.0/invoke/vault/method/x";
-for (let i = 0; i < 100; i++) { try { if ((await fetch(url, { method: "POST", body: "{}" })).status === 200) break; } catch {} await new Promise((r) => setTimeout(r, 200)); }
+const ready = async (u) => { for (let i = 0; i < 150; i++) { try { if ((await fetch(u)).status === 204) return; } catch {} await new Promise((r) => setTimeout(r, 100)); } };
+await ready("http://127.0.0.1:${vaultHttp}/v1.0/healthz");
+await ready("http://127.0.0.1:${tellerPort}/v1.0/healthz/outbound");
 const out = [];
 for (let i = 0; i < 6; i++) { const t0 = Date.now(); const r = await fetch(url, { method: "POST", body: "{}" }); out.push([r.status, Date.now() - t0]); }
 console.log(JSON.stringify(out));`,
