@@ -42,16 +42,28 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   sentry: async (args) => (await import("./sentry.ts")).sentryCommand(args),
   acl: async (args) => (await import("./acl.ts")).aclCommand(args),
   version: async () => {
-    process.stdout.write(`meshlet ${MESHLET_VERSION} (runtime: ${typeof Bun !== "undefined" ? `bun ${Bun.version}` : `node ${process.version}`})\n`);
+    process.stdout.write(`${versionLine()}\n`);
     return 0;
   },
 };
 
+/** meshlet's version, the runtime it runs on and the Dapr API version it speaks. */
+function versionLine(): string {
+  const runtime = typeof Bun !== "undefined" ? `bun ${Bun.version}` : `node ${process.version}`;
+  return `meshlet ${MESHLET_VERSION} (runtime: ${runtime}; Dapr API v1.0)`;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
+  if (cmd === "--version" || cmd === "-v") return COMMANDS.version!([]);
+  // `meshlet help run` is `meshlet run --help`; a bare `meshlet` prints the commands and succeeds.
+  if (cmd === "help" && rest[0] === "run") {
+    process.stdout.write(RUN_USAGE + "\n");
+    return 0;
+  }
   if (!cmd || cmd === "help" || cmd === "--help" || cmd === "-h") {
     process.stdout.write(USAGE + "\n");
-    return cmd ? 0 : 1;
+    return 0;
   }
   const run = COMMANDS[cmd];
   if (!run) {

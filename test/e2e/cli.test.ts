@@ -128,6 +128,20 @@ describe("meshlet run", () => {
     expect(out.trim()).toBe(`❌  invalid configuration for HTTPPort. Port ${s.httpPort} is not available`);
   });
 
+  it("prints the commands for a bare meshlet and exits 0; -v and --version name meshlet, the runtime and the Dapr API; help run shows run's flags", async () => {
+    const home = tempHome();
+    const bare = await cli([], home);
+    expect(bare.code).toBe(0);
+    expect(bare.out).toMatch(/usage: meshlet <command> \[flags\]/);
+    for (const v of ["-v", "--version", "version"]) {
+      const r = await cli([v], home);
+      expect([r.code, r.out.trim()]).toEqual([0, expect.stringMatching(/^meshlet \d+\.\d+\.\d+ \(runtime: bun \d+\.\d+\.\d+; Dapr API v1\.0\)$/)]);
+    }
+    const help = await cli(["help", "run"], home);
+    expect([help.code, help.out.split("\n")[0]]).toEqual([0, "usage: meshlet run [flags] [-- command args...]"]);
+    expect(help.out).toContain("--connect-timeout");
+  });
+
   it("says one clear line for bad flags and values", async () => {
     const home = tempHome();
     const cases: Array<[string[], RegExp]> = [
@@ -140,6 +154,10 @@ describe("meshlet run", () => {
       [["frobnicate"], /unknown command "frobnicate"/],
       [["stop", "-a", "nobody"], /failed to stop app id nobody: couldn't find app id nobody/],
       [["invoke", "-a", "nobody", "-m", "x"], /error invoking app nobody: app ID nobody not found/],
+      [["run", "-a", "x", "--connect-timeout", "soon"], /--connect-timeout: invalid duration/],
+      [["run", "-a", "x", "--app-health-threshold", "0"], /--app-health-threshold: a whole number from 1, not "0"/],
+      [["run", "-a", "x", "--app-health-probe-interval", "often"], /--app-health-probe-interval: "often" is not a number of seconds/],
+      [["run", "-a", "x", "--app-health-check-path", "healthz"], /--app-health-check-path: a path starting with \//],
     ];
     for (const [args, re] of cases) {
       const { code, out } = await cli(args, home);
