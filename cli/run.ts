@@ -25,6 +25,7 @@ import { logFile, openLogFile } from "../core/log-file.ts";
 import { loadPeerSecret, peerSecretFile } from "../transport/peer-secret.ts";
 import { parseFlags, portFlag, RUN_OPTIONS, splitCommand } from "./flags.ts";
 import { appHealthOptions } from "./app-health-flags.ts";
+import { drained, prefixLines } from "./app-output.ts";
 import { freePort } from "./ports.ts";
 import { writeRun } from "./run-table.ts";
 import { fail, info, ok, UsageError, warn } from "./ui.ts";
@@ -376,17 +377,22 @@ export async function runCommand(args: string[]): Promise<number> {
       // bin/meshlet's runtime settings (JIT, allocator) are for the sidecar only (see there).
       for (const name of (env.MESHLET_SET_ENV ?? "").split(" ")) if (name) delete env[name];
       delete env.MESHLET_SET_ENV;
-      const c = spawn(p.command[0]!, p.command.slice(1), { stdio: "inherit", env, detached: true });
+      const c = spawn(p.command[0]!, p.command.slice(1), { stdio: ["inherit", "pipe", "pipe"], env, detached: true });
       child = c;
+      const output = [prefixLines(c.stdout!, process.stdout), prefixLines(c.stderr!, process.stderr)];
       c.once("error", (e) => {
         fail(`could not start the app command "${p.command[0]}": ${e.message}`);
         void shutdown("", 1);
       });
       c.once("exit", (code, signal) => {
         if (stopping) return;
-        if (code) fail(`The App process exited with error code: ${code}`);
-        else info(`The App process exited${signal ? ` on ${signal}` : ""}`);
-        void shutdown("", code ?? (signal ? 1 : 0));
+        // The app's last lines first, then what meshlet says about its exit.
+        void drained(output).then(() => {
+          if (stopping) return;
+          if (code) fail(`The App process exited with error code: ${code}`);
+          else info(`The App process exited${signal ? ` on ${signal}` : ""}`);
+          void shutdown("", code ?? (signal ? 1 : 0));
+        });
       });
       sidecar.state.extended.set("appCommand", p.command.join(" "));
       if (c.pid) sidecar.state.extended.set("appPID", String(c.pid));

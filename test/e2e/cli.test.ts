@@ -29,14 +29,17 @@ describe("meshlet run", () => {
   it("gives the app Dapr's env vars and exits with the app's code", async () => {
     const home = tempHome();
     const appPort = await freePort();
-    const script = `console.log("ENV=" + JSON.stringify({h: process.env.DAPR_HTTP_PORT, g: process.env.DAPR_GRPC_PORT, id: process.env.APP_ID, p: process.env.APP_PORT, m: process.env.DAPR_METRICS_PORT, c: process.env.APP_CHANNEL_ADDRESS, proto: process.env.APP_PROTOCOL, ftl: process.env.BUN_JSC_useFTLJIT ?? null, holes: process.env.MIMALLOC_PURGE_HOLES ?? null, set: process.env.MESHLET_SET_ENV ?? null})); process.exit(3)`;
+    const script = `console.log("ENV=" + JSON.stringify({h: process.env.DAPR_HTTP_PORT, g: process.env.DAPR_GRPC_PORT, id: process.env.APP_ID, p: process.env.APP_PORT, m: process.env.DAPR_METRICS_PORT, c: process.env.APP_CHANNEL_ADDRESS, proto: process.env.APP_PROTOCOL, ftl: process.env.BUN_JSC_useFTLJIT ?? null, holes: process.env.MIMALLOC_PURGE_HOLES ?? null, set: process.env.MESHLET_SET_ENV ?? null, e: process.env.DAPR_HTTP_ENDPOINT, ge: process.env.DAPR_GRPC_ENDPOINT})); process.exit(3)`;
     const { code, out } = await cli(["run", "--app-id", "envy", "--app-port", String(appPort), "--", "node", "-e", script], home);
     expect(code).toBe(3);
+    // As dapr run shows it: the app's lines prefixed.
+    expect(out).toMatch(/^== APP == ENV=/m);
     const env = JSON.parse(/ENV=(.*)/.exec(out)![1]!) as Record<string, string>;
     const http = /HTTP Port: (\d+)\. gRPC Port: (\d+)/.exec(out)!;
     // The runtime settings bin/meshlet makes for the sidecar are not passed on to the app.
     expect(env).toMatchObject({ h: http[1], g: http[2], id: "envy", p: String(appPort), c: "127.0.0.1", proto: "http", ftl: null, holes: null, set: null });
     expect(Number(env.m)).toBeGreaterThan(0);
+    expect([env.e, env.ge]).toEqual([`http://127.0.0.1:${http[1]}`, `http://127.0.0.1:${http[2]}`]);
     expect(out).toContain("The App process exited with error code: 3");
     expect(await listening(Number(http[1]))).toBe(false);
   });
