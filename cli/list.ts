@@ -1,4 +1,4 @@
-// `meshlet list [-o table|json]`: the meshlet sidecars running on this host, with the columns
+// `meshlet list [-o table|json|yaml]`: the meshlet sidecars running on this host, with the columns
 // and JSON keys of `dapr list`, plus each one's readiness as its healthz answers it now.
 
 import { parseFlags } from "./flags.ts";
@@ -43,13 +43,19 @@ function toJson(r: RunRecord, now: number, status: string) {
 export async function listCommand(args: string[]): Promise<number> {
   const v = parseFlags(args, { output: { type: "string", short: "o" } } as const);
   const fmt = v.output ?? "table";
-  if (fmt !== "table" && fmt !== "json") throw new UsageError(`--output: "${fmt}" is not one of table, json`);
+  if (fmt !== "table" && fmt !== "json" && fmt !== "yaml") throw new UsageError(`--output: "${fmt}" is not one of table, json, yaml`);
   const now = Date.now();
   const runs = await readRuns();
   const statuses = await Promise.all(runs.map(readiness));
   const rows = runs.map((r, i) => toJson(r, now, statuses[i]!));
   if (fmt === "json") {
     process.stdout.write(JSON.stringify(rows, null, 2) + "\n");
+    return 0;
+  }
+  if (fmt === "yaml") {
+    // The same keys as -o json, as `dapr list -o yaml` prints them; YAML is loaded only here.
+    const YAML = (await import("yaml")).default;
+    process.stdout.write(rows.length ? YAML.stringify(rows) : "[]\n");
     return 0;
   }
   if (rows.length === 0) {

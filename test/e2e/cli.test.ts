@@ -207,6 +207,9 @@ describe("meshlet list, invoke, stop", () => {
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ appId: "listed", httpPort: s.httpPort, appPort: s.appPort, daprdPid: s.pid, appPid: s.appPid() });
     expect(String(rows[0]!.command)).toContain("echo.mjs");
+    const yaml = await cli(["list", "-o", "yaml"], home);
+    expect(yaml.code).toBe(0);
+    expect((await import("yaml")).parse(yaml.out)).toEqual(rows.map((r) => ({ ...r, age: expect.any(String) })));
     const table = await cli(["list"], home);
     expect(table.out).toMatch(/^APP ID\s+HTTP PORT/);
     expect(table.out).toMatch(new RegExp(`listed\\s+${s.httpPort}`));
