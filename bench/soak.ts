@@ -12,6 +12,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { freePort, Harness, ROOT, waitHttp } from "./harness.ts";
+import { quantile as percentile } from "../cli/quantile.mjs";
 
 const VARIANTS = ["app-kill", "sidecar-kill", "sidecar-term"] as const;
 type Variant = (typeof VARIANTS)[number];
@@ -61,7 +62,8 @@ interface Instance {
   sidecar: ChildProcess | null;
 }
 
-const quantile = (sorted: number[], q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! : 0);
+/** The p-quantile (0-1) of an ascending array by the project's one percentile rule; 0 when empty. */
+const quantile = (sorted: number[], q: number) => percentile(sorted, q * 100) ?? 0;
 
 async function soak(h: Harness, variant: Variant) {
   const dir = path.join(h.logDir, variant);

@@ -11,8 +11,8 @@ import { chooseInterfaces, type Iface } from "../resolvers/net-interfaces.ts";
 import { readRegistry, LocalRegistry } from "../resolvers/local.ts";
 import { SidecarError } from "../core/errors.ts";
 import { parseFlags } from "./flags.ts";
-import { readRuns, type RunRecord } from "./run-table.ts";
-import { ejectedEndpoints, readiness } from "./run-status.ts";
+import { readRuns } from "./run-table.ts";
+import { ejectedEndpoints, metricsText, readiness } from "./run-status.ts";
 import { caSummary } from "./certs.ts";
 import { formatTimeLeft } from "../config/units.ts";
 import { certsDir } from "../security/ca.ts";
@@ -22,17 +22,12 @@ const DAY_S = 86_400;
 const WARN_DAYS = 30;
 
 
-/** Seconds to expiry of a running sidecar's certificates, read from its own metrics. */
-async function expiries(r: RunRecord): Promise<Record<string, number> | null> {
-  if (r.metricsPort === null) return null;
-  try {
-    const text = await (await fetch(`http://127.0.0.1:${r.metricsPort}/metrics`, { signal: AbortSignal.timeout(1000) })).text();
-    const out: Record<string, number> = {};
-    for (const m of text.matchAll(/^meshlet_mtls_cert_expiry_seconds\{cert="(\w+)"\} (\S+)$/gm)) out[m[1]!] = Number(m[2]);
-    return Object.keys(out).length ? out : null;
-  } catch {
-    return null;
-  }
+/** Seconds to expiry of a running sidecar's certificates, from its metrics text (metricsText). */
+function expiries(text: string | null): Record<string, number> | null {
+  if (text === null) return null;
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(/^meshlet_mtls_cert_expiry_seconds\{cert="(\w+)"\} (\S+)$/gm)) out[m[1]!] = Number(m[2]);
+  return Object.keys(out).length ? out : null;
 }
 
 const OPTIONS = {
@@ -108,6 +103,8 @@ export async function doctorCommand(args: string[]): Promise<number> {
   }
 
   const runs = await readRuns();
+  // One scrape per running sidecar serves both its certificate expiries and its ejected endpoints.
+  const metrics = new Map(await Promise.all(runs.map(async (r) => [r, await metricsText(r)] as const)));
   const mtlsOn = "mtls" in conf ? conf.mtls.enabled : true;
   out.push(`mtls: ${mtlsOn ? "on" : "off (spec.mtls.enabled: false)"} for sidecars started with this configuration`);
   const ca = caSummary(certsDir(meshletHome()));
@@ -123,7 +120,7 @@ export async function doctorCommand(args: string[]): Promise<number> {
       out.push(`  - ${r.appId}: mTLS off (peer secret between sidecars of this host)`);
       continue;
     }
-    const e = await expiries(r);
+    const e = expiries(metrics.get(r) ?? null);
     const when = e ? `certificate expires in ${formatTimeLeft((e.workload ?? 0) * 1000)}, issuer in ${formatTimeLeft((e.issuer ?? 0) * 1000)}, earliest root in ${formatTimeLeft((e.root ?? 0) * 1000)}` : "expiry unknown (metrics not reachable)";
     out.push(`  - ${r.appId}: ${r.mtls.id} from the ${r.mtls.source}; ${when}`);
     if (e && ((e.issuer ?? Infinity) < WARN_DAYS * DAY_S || (e.root ?? Infinity) < WARN_DAYS * DAY_S)) {
@@ -134,7 +131,8 @@ export async function doctorCommand(args: string[]): Promise<number> {
 
   if (runs.length) out.push("instances:");
   for (const r of runs) {
-    const [status, ejected] = await Promise.all([readiness(r), ejectedEndpoints(r)]);
+    const status = await readiness(r);
+    const ejected = ejectedEndpoints(metrics.get(r) ?? null);
     const outliers = ejected && ejected.size ? `; ejected as outliers: ${[...ejected].map(([t, n]) => `${n} endpoint(s) of ${t}`).join(", ")}` : "";
     out.push(`  - ${r.appId} (pid ${r.pid}): ${status}${outliers}`);
     if (status.startsWith("not ready")) {

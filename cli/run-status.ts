@@ -15,15 +15,20 @@ export async function readiness(r: RunRecord): Promise<string> {
   }
 }
 
-/** Target app-id -> endpoints ejected now, as the sidecar's meshlet_endpoints gauge says; null when its metrics are off or unreachable. */
-export async function ejectedEndpoints(r: RunRecord): Promise<Map<string, number> | null> {
+/** The sidecar's /metrics text, or null when its metrics are off or it does not answer within 1 s. */
+export async function metricsText(r: RunRecord): Promise<string | null> {
   if (r.metricsPort === null) return null;
   try {
-    const text = await (await fetch(`http://127.0.0.1:${r.metricsPort}/metrics`, { signal: AbortSignal.timeout(1_000) })).text();
-    const out = new Map<string, number>();
-    for (const m of text.matchAll(/^meshlet_endpoints\{app_id="([^"]*)",state="ejected"\} (\S+)$/gm)) if (Number(m[2]) > 0) out.set(m[1]!, Number(m[2]));
-    return out;
+    return await (await fetch(`http://127.0.0.1:${r.metricsPort}/metrics`, { signal: AbortSignal.timeout(1_000) })).text();
   } catch {
     return null;
   }
+}
+
+/** Target app-id -> endpoints ejected now, as the meshlet_endpoints gauge in `text` says; null without metrics. */
+export function ejectedEndpoints(text: string | null): Map<string, number> | null {
+  if (text === null) return null;
+  const out = new Map<string, number>();
+  for (const m of text.matchAll(/^meshlet_endpoints\{app_id="([^"]*)",state="ejected"\} (\S+)$/gm)) if (Number(m[2]) > 0) out.set(m[1]!, Number(m[2]));
+  return out;
 }

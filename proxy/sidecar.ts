@@ -179,11 +179,16 @@ export class Sidecar {
       await this.becomeReady();
       return;
     }
+    this.log.warn("app unhealthy; sidecar taken out of discovery", { why });
+    await this.leaveDiscovery(why);
+  }
+
+  /** Not ready (healthz says why), no registration retry pending, deregistered. */
+  private async leaveDiscovery(why: string): Promise<void> {
     this.state.ready = false;
     this.state.notReady = why;
     if (this.probeTimer) clearTimeout(this.probeTimer);
     this.probeTimer = null;
-    this.log.warn("app unhealthy; sidecar taken out of discovery", { why });
     await this.resolver.deregister().catch(() => {});
   }
 
@@ -409,12 +414,8 @@ export class Sidecar {
   async suspend(why: string): Promise<void> {
     if (this.state.shuttingDown) return;
     this.certSuspended = true;
-    this.state.ready = false;
-    this.state.notReady = why;
-    if (this.probeTimer) clearTimeout(this.probeTimer);
-    this.probeTimer = null;
     this.log.error("sidecar taken out of discovery", { why });
-    await this.resolver.deregister().catch(() => {});
+    await this.leaveDiscovery(why);
   }
 
   resume(): void {

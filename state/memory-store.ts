@@ -2,7 +2,7 @@
 // key), TTL on the injected clock, transactions applied only once every operation passed its
 // checks. Lost when the sidecar stops.
 
-import { EtagMismatch, mayWrite, type DeleteRequest, type SetRequest, type StateStore, type StoredItem, type TransactionOp } from "./store.ts";
+import { EtagMismatch, mayDelete, mayWrite, type DeleteRequest, type SetRequest, type StateStore, type StoredItem, type TransactionOp } from "./store.ts";
 
 interface Entry {
   data: Uint8Array;
@@ -43,8 +43,7 @@ export class MemoryStore implements StateStore {
 
   private checkDelete(view: (key: string) => Entry | null, req: DeleteRequest): void {
     const cur = view(req.key);
-    const etag = req.etag;
-    if (etag !== undefined && etag !== null && etag !== "" && (cur === null || String(cur.version) !== etag)) throw new EtagMismatch(req.key);
+    if (!mayDelete(cur && { etag: String(cur.version) }, req.etag)) throw new EtagMismatch(req.key);
   }
 
   async set(req: SetRequest): Promise<void> {

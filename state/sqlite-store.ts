@@ -5,7 +5,7 @@
 
 import { randomUUID } from "node:crypto";
 import type { Database } from "bun:sqlite";
-import { EtagMismatch, mayWrite, type DeleteRequest, type SetRequest, type StateStore, type StoredItem, type TransactionOp } from "./store.ts";
+import { EtagMismatch, mayDelete, mayWrite, type DeleteRequest, type SetRequest, type StateStore, type StoredItem, type TransactionOp } from "./store.ts";
 
 export interface SqliteOptions {
   readonly file: string;
@@ -85,8 +85,7 @@ export class SqliteStore implements StateStore {
   }
 
   private remove(req: DeleteRequest): void {
-    const etag = req.etag;
-    if (etag !== undefined && etag !== null && etag !== "" && this.row(req.key)?.etag !== etag) throw new EtagMismatch(req.key);
+    if (!mayDelete(this.row(req.key), req.etag)) throw new EtagMismatch(req.key);
     this.sql.del.run(req.key);
   }
 

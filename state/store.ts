@@ -65,3 +65,8 @@ export function mayWrite(current: { etag: string } | null, etag: string | null |
   if (concurrency === "first-write") return current === null;
   return true;
 }
+
+/** Whether a delete may remove `current` (null: missing): an ETag given must match; without one, always. */
+export function mayDelete(current: { etag: string } | null, etag: string | null | undefined): boolean {
+  return etag === undefined || etag === null || etag === "" || (current !== null && current.etag === etag);
+}
