@@ -1,35 +1,19 @@
 // `meshlet acl explain`: what a callee's Configuration decides for one call, and which rule
 // decided, computed by the same function the internal port runs.
 
-import { parseFlags } from "./flags.ts";
+import { helpText, parseFlagsOnly } from "./command-spec.ts";
+import { ACL_EXPLAIN_SPEC, ACL_SPEC } from "./specs/security.ts";
 import { UsageError } from "./ui.ts";
 
-export const ACL_USAGE = `usage: meshlet acl explain --from APP --to APP --verb V --method M [-c config] [flags]
-  --from APP            the calling app-id
-  --to APP              the called app-id (whose Configuration -c is)
-  --verb V              HTTP verb (GET, POST, ...)
-  --method M            the method path (orders/7)
-  -c, --config FILE     the callee's Configuration (spec.accessControl)
-  --from-namespace NS   the caller's namespace (default default)
-  --from-trust-domain T the caller's trust domain (default public)
-  --no-mtls             the caller is not verified: only the global defaultAction applies`;
 
 export async function aclCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
-  if (sub !== "explain") {
-    process.stdout.write(ACL_USAGE + "\n");
-    return sub === "--help" || sub === "-h" ? 0 : 1;
+  if (!sub) {
+    process.stdout.write(helpText(ACL_SPEC));
+    return 1;
   }
-  const v = parseFlags(rest, {
-    from: { type: "string" },
-    to: { type: "string" },
-    verb: { type: "string" },
-    method: { type: "string" },
-    config: { type: "string", short: "c" },
-    "from-namespace": { type: "string" },
-    "from-trust-domain": { type: "string" },
-    "no-mtls": { type: "boolean" },
-  } as const);
+  if (sub !== "explain") throw new UsageError(`unknown acl command "${sub}" (commands: explain)`);
+  const v = parseFlagsOnly(ACL_EXPLAIN_SPEC, rest);
   for (const k of ["from", "to", "verb", "method"] as const) if (!v[k]) throw new UsageError(`--${k} is required`);
   const { loadConfiguration } = await import("../config/configuration.ts");
   const { decide } = await import("../security/acl/policy.ts");

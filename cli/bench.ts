@@ -7,23 +7,11 @@ import fs from "node:fs";
 import autocannon from "autocannon";
 import { evenPacer } from "./pacer.mjs";
 import { quantile } from "./quantile.mjs";
-import { parseFlags } from "./flags.ts";
+import { durationFlag } from "./flags.ts";
+import { parseCommand } from "./command-spec.ts";
+import { BENCH_SPEC } from "./specs/tools.ts";
 import { readRuns } from "./run-table.ts";
 import { UsageError } from "./ui.ts";
-import { parseDuration } from "../config/units.ts";
-
-const OPTIONS = {
-  rate: { type: "string", short: "r" },
-  pace: { type: "string" },
-  duration: { type: "string", short: "d" },
-  connections: { type: "string", short: "c" },
-  body: { type: "string" },
-  "body-file": { type: "string" },
-  verb: { type: "string", short: "v" },
-  output: { type: "string", short: "o" },
-  "dapr-http-port": { type: "string", short: "H" },
-  from: { type: "string" },
-} as const;
 
 export interface BenchSummary {
   url: string;
@@ -51,24 +39,31 @@ async function sidecarPort(v: { "dapr-http-port"?: string; from?: string }): Pro
 }
 
 export async function benchCommand(args: string[]): Promise<number> {
-  const { parseArgs } = await import("node:util");
-  const { values: v, positionals } = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
-  parseFlags(args.filter((a) => !positionals.includes(a)), OPTIONS);
+  const { values: v, positionals } = parseCommand(BENCH_SPEC, args);
   const target = positionals[0];
   const slash = target?.indexOf("/") ?? -1;
-  if (!target || slash <= 0) throw new UsageError("usage: meshlet bench <app-id>/<method> [--rate N [--pace even|burst]] [--duration 10s] [--connections N] [--body S | --body-file F] [--verb V] [-o json]");
+  if (!target || slash <= 0) throw new UsageError(`usage: meshlet ${BENCH_SPEC.usage} (meshlet bench --help shows the flags)`);
+  if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}" (one <app-id>/<method> per run)`);
   const appId = target.slice(0, slash);
   const method = target.slice(slash + 1);
-  const durationS = parseDuration(v.duration ?? "10s") / 1000;
-  if (!(durationS > 0)) throw new UsageError("--duration must be positive");
-  const rate = v.rate ? Number(v.rate) : undefined;
-  const connections = Number(v.connections ?? 10);
-  if (!(connections > 0) || (rate !== undefined && !(rate > 0))) throw new UsageError("--rate and --connections must be positive numbers");
-  if (v.pace !== undefined && v.pace !== "even" && v.pace !== "burst") throw new UsageError(`--pace must be even or burst, not ${v.pace}`);
+  const durationS = durationFlag("duration", v.duration ?? "10s") / 1000;
+  if (!(durationS > 0)) throw new UsageError(`--duration: must be above zero, not "${v.duration}"`);
+  const rate = v.rate !== undefined ? positive("rate", v.rate) : undefined;
+  const connections = v.connections !== undefined ? positive("connections", v.connections, true) : 10;
+  if (v.pace !== undefined && v.pace !== "even" && v.pace !== "burst") throw new UsageError(`--pace: "${v.pace}" is not even or burst`);
+  if (v.output !== undefined && v.output !== "text" && v.output !== "json") throw new UsageError(`--output: "${v.output}" is not text or json`);
+  const maxErrors = errorAllowance(v["max-errors"] ?? "0");
+  if (v.body !== undefined && v["body-file"] !== undefined) throw new UsageError("use either --body or --body-file, not both");
   const pace = rate === undefined ? "max" : (v.pace ?? "even");
   const pacer = pace === "even" ? evenPacer(rate!) : null;
   let body: Buffer | undefined = v.body !== undefined ? Buffer.from(v.body) : undefined;
-  if (v["body-file"]) body = fs.readFileSync(v["body-file"]);
+  if (v["body-file"]) {
+    try {
+      body = fs.readFileSync(v["body-file"]);
+    } catch (e) {
+      throw new UsageError(`--body-file: ${(e as Error).message}`);
+    }
+  }
   const verb = (v.verb ?? (body ? "POST" : "GET")).toUpperCase();
   const port = await sidecarPort(v);
   const url = `http://127.0.0.1:${port}/v1.0/invoke/${appId}/method/${method}`;
@@ -104,11 +99,14 @@ export async function benchCommand(args: string[]): Promise<number> {
   });
   let secs = 0;
   const live = !json && process.stderr.isTTY;
-  events.on("tick", (c: { counter: number }) => {
+  const progress = (c: { counter: number }) => {
     secs++;
     if (live) process.stderr.write(`\r${secs}s  ${c.counter} req/s  total ${lat.length} ok  errors ${Object.values(byStatus).reduce((a, b) => a + b, 0)}   `);
-  });
+  };
+  events.on("tick", progress);
   const result = await new Promise<autocannon.Result>((resolve) => events.on("done", resolve));
+  // The progress line ends with the run: no tick may redraw it under the summary.
+  events.off("tick", progress);
   pacer?.stop();
   // Evenly paced, the rate counts from the first paced request (connections open before it).
   const pacedS = pacer?.startedAt ? (performance.now() - pacer.startedAt) / 1000 : result.duration;
@@ -126,9 +124,34 @@ export async function benchCommand(args: string[]): Promise<number> {
     errors: { byStatus, byReason, transport: result.errors + result.timeouts },
     latencyMs: { p50: q(50), p90: q(90), p99: q(99), p999: q(99.9), max: lat.length ? lat[lat.length - 1]! : null },
   };
-  if (json) process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
+  const failed = summary.requests - summary.ok + summary.errors.transport;
+  const allowed = maxErrors.share === null ? maxErrors.count : Math.floor(maxErrors.share * Math.max(summary.requests, 1));
+  if (json) process.stdout.write(JSON.stringify({ ...summary, failed, maxErrors: allowed, pass: failed <= allowed && summary.requests > 0 }, null, 2) + "\n");
   else printSummary(summary);
+  if (summary.requests === 0) {
+    process.stderr.write("❌  no request was answered: is the sidecar running (meshlet list)?\n");
+    return 1;
+  }
+  if (failed > allowed) {
+    process.stderr.write(`❌  ${failed} of ${summary.requests + summary.errors.transport} requests failed (allowed: ${allowed}${maxErrors.share === null ? "" : `, ${v["max-errors"]}`}); exit code 1\n`);
+    return 1;
+  }
   return 0;
+}
+
+/** A positive number flag (a whole one when `whole`); one UsageError line otherwise. */
+function positive(name: string, v: string, whole = false): number {
+  const n = Number(v);
+  if (!(n > 0) || (whole && !Number.isInteger(n))) throw new UsageError(`--${name}: "${v}" is not a positive ${whole ? "whole number" : "number"}`);
+  return n;
+}
+
+/** --max-errors: a count of failed requests, or a share of them ("0.5%"). */
+function errorAllowance(v: string): { count: number; share: number | null } {
+  const pct = /^(\d+(?:\.\d+)?)%$/.exec(v.trim());
+  if (pct) return { count: 0, share: Number(pct[1]) / 100 };
+  if (/^\d+$/.test(v.trim())) return { count: Number(v), share: null };
+  throw new UsageError(`--max-errors: "${v}" is not a count (5) or a share (0.5%)`);
 }
 
 function printSummary(s: BenchSummary): void {

@@ -5,8 +5,10 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { lifetimeFlag, parseFlags, parseFlagsAndArgs } from "./flags.ts";
-import { ok, UsageError, warn } from "./ui.ts";
+import { lifetimeFlag } from "./flags.ts";
+import { helpText, parseCommand, parseFlagsOnly } from "./command-spec.ts";
+import { CERTS_EXPORT_SPEC, CERTS_IMPORT_SPEC, CERTS_INIT_SPEC, CERTS_RENEW_SPEC, CERTS_SHOW_SPEC, CERTS_SPEC } from "./specs/security.ts";
+import { ok, UsageError } from "./ui.ts";
 import { meshletHome } from "../resolvers/local.ts";
 import { CA_FILES, certsDir, CertError, DEFAULT_ISSUER_TTL_MS, initCa, loadIssuer, parseCerts, readCertFile } from "../security/ca.ts";
 import { readCerts } from "../security/pem.ts";
@@ -15,15 +17,6 @@ import { ensurePrivateDir, writeFileAtomic } from "../core/private-files.ts";
 const DAY = 86_400_000;
 const WARN_DAYS = 30;
 
-export const CERTS_USAGE = `usage: meshlet certs <init|show|export|import|renew-issuer> [flags]
-  init [--dir D] [--trust-domain T] [--ttl 1y]   create a root and an issuer (never overwrites)
-  show [--dir D]                                 trust anchors, issuer, expiry (warns under ${WARN_DAYS} days)
-  export [--dir D] [--out FILE] [--with-issuer]  the trust bundle (PEM, stdout by default); with the
-                                                 issuer: a directory for another host's --dir or sentry
-  import [--dir D] FILE|DIR                      add the roots of a bundle (kept: roots already there);
-                                                 a directory with issuer.crt/issuer.key installs the issuer
-  renew-issuer [--dir D] [--ttl 1y]              a new issuer under the same root (needs root.key)
-  --dir defaults to $MESHLET_HOME/certs`;
 
 const days = (ms: number) => Math.floor(ms / DAY);
 
@@ -54,7 +47,7 @@ export function caSummary(dir: string, now = Date.now()): string[] | null {
 }
 
 async function init(args: string[]): Promise<number> {
-  const v = parseFlags(args, { dir: { type: "string" }, "trust-domain": { type: "string" }, ttl: { type: "string" } } as const);
+  const v = parseFlagsOnly(CERTS_INIT_SPEC, args);
   const dir = v.dir ?? certsDir(meshletHome());
   const ttl = v.ttl !== undefined ? await lifetimeFlag("ttl", v.ttl) : DEFAULT_ISSUER_TTL_MS;
   await initCa(dir, { trustDomain: v["trust-domain"], issuerTtlMs: ttl });
@@ -64,7 +57,7 @@ async function init(args: string[]): Promise<number> {
 }
 
 function show(args: string[]): number {
-  const v = parseFlags(args, { dir: { type: "string" } } as const);
+  const v = parseFlagsOnly(CERTS_SHOW_SPEC, args);
   const dir = v.dir ?? certsDir(meshletHome());
   const lines = caSummary(dir);
   if (!lines) throw new CertError(`${dir} holds no CA (${CA_FILES.trust}): \`meshlet certs init\` creates one, \`meshlet run\` does on first use`);
@@ -73,7 +66,7 @@ function show(args: string[]): number {
 }
 
 function exportCa(args: string[]): number {
-  const v = parseFlags(args, { dir: { type: "string" }, out: { type: "string" }, "with-issuer": { type: "boolean" } } as const);
+  const v = parseFlagsOnly(CERTS_EXPORT_SPEC, args);
   const dir = v.dir ?? certsDir(meshletHome());
   const trust = fs.readFileSync(path.join(dir, CA_FILES.trust), "utf8");
   parseCerts(trust, path.join(dir, CA_FILES.trust));
@@ -97,7 +90,7 @@ function exportCa(args: string[]): number {
 }
 
 async function importCa(args: string[]): Promise<number> {
-  const { values: v, positionals } = parseFlagsAndArgs(args, { dir: { type: "string" } } as const);
+  const { values: v, positionals } = parseCommand(CERTS_IMPORT_SPEC, args);
   const from = positionals[0];
   if (!from) throw new UsageError("meshlet certs import needs a bundle file or an exported directory");
   const dir = v.dir ?? certsDir(meshletHome());
@@ -131,7 +124,7 @@ async function importCa(args: string[]): Promise<number> {
 }
 
 async function renewIssuer(args: string[]): Promise<number> {
-  const v = parseFlags(args, { dir: { type: "string" }, ttl: { type: "string" } } as const);
+  const v = parseFlagsOnly(CERTS_RENEW_SPEC, args);
   const dir = v.dir ?? certsDir(meshletHome());
   const rootKeyFile = path.join(dir, CA_FILES.rootKey);
   if (!fs.existsSync(rootKeyFile)) throw new CertError(`${rootKeyFile} does not exist: only a CA made by meshlet certs init keeps its root key`);
@@ -156,9 +149,9 @@ async function renewIssuer(args: string[]): Promise<number> {
 
 export async function certsCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
-  if (!sub || sub === "--help" || sub === "-h" || sub === "help") {
-    process.stdout.write(CERTS_USAGE + "\n");
-    return sub ? 0 : 1;
+  if (!sub) {
+    process.stdout.write(helpText(CERTS_SPEC));
+    return 1;
   }
   switch (sub) {
     case "init":
@@ -172,8 +165,6 @@ export async function certsCommand(args: string[]): Promise<number> {
     case "renew-issuer":
       return renewIssuer(rest);
     default:
-      warn(`unknown certs command "${sub}"`);
-      process.stdout.write(CERTS_USAGE + "\n");
-      return 1;
+      throw new UsageError(`unknown certs command "${sub}" (commands: init, show, export, import, renew-issuer)`);
   }
 }

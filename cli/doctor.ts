@@ -10,7 +10,8 @@ import { MdnsResolver, SERVICE } from "../resolvers/mdns.ts";
 import { chooseInterfaces, type Iface } from "../resolvers/net-interfaces.ts";
 import { readRegistry, LocalRegistry } from "../resolvers/local.ts";
 import { SidecarError } from "../core/errors.ts";
-import { parseFlags } from "./flags.ts";
+import { parseFlagsOnly } from "./command-spec.ts";
+import { DOCTOR_SPEC } from "./specs/tools.ts";
 import { readRuns } from "./run-table.ts";
 import { ejectedEndpoints, metricsText, readiness } from "./run-status.ts";
 import { caSummary } from "./certs.ts";
@@ -30,11 +31,6 @@ function expiries(text: string | null): Record<string, number> | null {
   return Object.keys(out).length ? out : null;
 }
 
-const OPTIONS = {
-  config: { type: "string", short: "c" },
-  "app-id": { type: "string", short: "a", multiple: true },
-  multicast: { type: "boolean" },
-} as const;
 
 /** Sends one mDNS query on `iface` with loopback on, and waits to hear it back. */
 function multicastLoop(iface: Iface, timeoutMs = 800): Promise<{ sent: boolean; heard: boolean; others: number; error?: string }> {
@@ -67,7 +63,7 @@ function multicastLoop(iface: Iface, timeoutMs = 800): Promise<{ sent: boolean; 
 }
 
 export async function doctorCommand(args: string[]): Promise<number> {
-  const v = parseFlags(args, OPTIONS);
+  const v = parseFlagsOnly(DOCTOR_SPEC, args);
   const out: string[] = [];
   const problems: string[] = [];
   const fixes: string[] = [];

@@ -3,45 +3,9 @@
 
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { UsageError } from "./ui.ts";
+import { parseDuration } from "../config/units.ts";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
-
-/** Flags of `meshlet run`; names and shorts as in `dapr run`. */
-export const RUN_OPTIONS = {
-  "app-id": { type: "string", short: "a" },
-  "app-port": { type: "string", short: "p" },
-  "dapr-http-port": { type: "string", short: "H" },
-  "dapr-grpc-port": { type: "string", short: "G" },
-  "dapr-internal-grpc-port": { type: "string", short: "I" },
-  "metrics-port": { type: "string", short: "M" },
-  "app-protocol": { type: "string", short: "P" },
-  "app-channel-address": { type: "string" },
-  config: { type: "string", short: "c" },
-  "resources-path": { type: "string", multiple: true },
-  "components-path": { type: "string", short: "d", multiple: true },
-  "max-body-size": { type: "string" },
-  "log-level": { type: "string" },
-  "dapr-listen-addresses": { type: "string" },
-  "app-timeout": { type: "string" },
-  "connect-timeout": { type: "string" },
-  "enable-api-logging": { type: "boolean" },
-  "enable-metrics": { type: "boolean" },
-  "app-max-concurrency": { type: "string" },
-  "read-buffer-size": { type: "string" },
-  "enable-app-health-check": { type: "boolean" },
-  "app-health-check-path": { type: "string" },
-  "app-health-probe-interval": { type: "string" },
-  "app-health-probe-timeout": { type: "string" },
-  "app-health-threshold": { type: "string" },
-  "placement-host-address": { type: "string" },
-  "scheduler-host-address": { type: "string" },
-  "dapr-graceful-shutdown-seconds": { type: "string" },
-  "log-as-json": { type: "boolean" },
-  "enable-mtls": { type: "boolean" },
-  "sentry-address": { type: "string" },
-  "cert-dir": { type: "string" },
-  help: { type: "boolean", short: "h" },
-} as const satisfies Options;
 
 /** Splits `flags... [--] command...`: the command starts at `--` or the first non-flag word. */
 export function splitCommand(args: readonly string[], options: Options): { flags: string[]; command: string[] } {
@@ -121,4 +85,21 @@ export async function lifetimeFlag(name: string, v: string): Promise<number> {
   } catch (e) {
     throw new UsageError(`--${name}: ${(e as Error).message}`);
   }
+}
+
+/**
+ * A duration flag in ms: Go's syntax (500ms, 5s, 1m30s), and a bare number is seconds, as
+ * autocannon's and Dapr's second-valued flags read it. A bad value is one UsageError line.
+ */
+export function durationFlag(name: string, v: string): number {
+  const t = v.trim();
+  if (/^\d+(\.\d+)?$/.test(t)) return Number(t) * 1000;
+  let ms: number;
+  try {
+    ms = parseDuration(t);
+  } catch {
+    throw new UsageError(`--${name}: "${v}" is not a duration (examples: 500ms, 5s, 1m30s; a bare number is seconds)`);
+  }
+  if (ms < 0) throw new UsageError(`--${name}: "${v}" is negative`);
+  return ms;
 }

@@ -2,20 +2,13 @@
 // `dapr invoke` does (looked up in the local run table, Content-Type application/json).
 
 import fs from "node:fs";
-import { parseFlags } from "./flags.ts";
+import { parseFlagsOnly } from "./command-spec.ts";
+import { INVOKE_SPEC } from "./specs/tools.ts";
 import { readRuns } from "./run-table.ts";
 import { fail, ok, UsageError } from "./ui.ts";
 
-const OPTIONS = {
-  "app-id": { type: "string", short: "a" },
-  method: { type: "string", short: "m" },
-  verb: { type: "string", short: "v" },
-  data: { type: "string", short: "d" },
-  "data-file": { type: "string", short: "f" },
-} as const;
-
 export async function invokeCommand(args: string[]): Promise<number> {
-  const v = parseFlags(args, OPTIONS);
+  const v = parseFlagsOnly(INVOKE_SPEC, args);
   const appId = v["app-id"];
   const method = v.method;
   if (!appId) throw new UsageError("--app-id (-a) is required");

@@ -1,7 +1,8 @@
 // `meshlet list [-o table|json|yaml]`: the meshlet sidecars running on this host, with the columns
 // and JSON keys of `dapr list`, plus each one's readiness as its healthz answers it now.
 
-import { parseFlags } from "./flags.ts";
+import { parseFlagsOnly } from "./command-spec.ts";
+import { LIST_SPEC } from "./specs/tools.ts";
 import { readRuns, type RunRecord } from "./run-table.ts";
 import { readiness } from "./run-status.ts";
 import { formatTable, UsageError } from "./ui.ts";
@@ -41,7 +42,7 @@ function toJson(r: RunRecord, now: number, status: string) {
 }
 
 export async function listCommand(args: string[]): Promise<number> {
-  const v = parseFlags(args, { output: { type: "string", short: "o" } } as const);
+  const v = parseFlagsOnly(LIST_SPEC, args);
   const fmt = v.output ?? "table";
   if (fmt !== "table" && fmt !== "json" && fmt !== "yaml") throw new UsageError(`--output: "${fmt}" is not one of table, json, yaml`);
   const now = Date.now();

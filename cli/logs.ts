@@ -2,27 +2,14 @@
 // stopped, as `dapr logs` shows daprd's; -f follows it across rotations.
 
 import fs from "node:fs";
-import { parseFlags } from "./flags.ts";
+import { parseFlagsOnly } from "./command-spec.ts";
+import { LOGS_SPEC } from "./specs/tools.ts";
 import { UsageError } from "./ui.ts";
 import { meshletHome } from "../resolvers/local.ts";
 import { logFile } from "../core/log-file.ts";
 
-export const LOGS_USAGE = `usage: meshlet logs --app-id ID [-f] [--tail N]
-  -a, --app-id ID   the sidecar whose log to show (running or stopped)
-  -f, --follow      keep printing new lines (Ctrl-C to stop)
-  --tail N          only the last N lines (default: all)`;
-
 export async function logsCommand(args: string[]): Promise<number> {
-  const v = parseFlags(args, {
-    "app-id": { type: "string", short: "a" },
-    follow: { type: "boolean", short: "f" },
-    tail: { type: "string" },
-    help: { type: "boolean", short: "h" },
-  } as const);
-  if (v.help) {
-    process.stdout.write(LOGS_USAGE + "\n");
-    return 0;
-  }
+  const v = parseFlagsOnly(LOGS_SPEC, args);
   const appId = v["app-id"];
   if (!appId) throw new UsageError("--app-id (-a) is required");
   const tail = v.tail === undefined ? null : Number(v.tail);

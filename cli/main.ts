@@ -4,28 +4,34 @@
 import { ConfigError } from "../config/errors.ts";
 import { CertError } from "../security/errors.ts";
 import { ResiliencyError } from "../resiliency/policy/errors.ts";
-import { RUN_USAGE } from "./usage.ts";
+import { helpText, wantsHelp } from "./command-spec.ts";
+import { COMMAND_SPECS, findSpec } from "./specs/index.ts";
 import { fail, UsageError } from "./ui.ts";
 import { MESHLET_VERSION } from "../proxy/config.ts";
 
-const USAGE = `meshlet ${MESHLET_VERSION}: a Dapr-compatible service-mesh sidecar
+/** The command list: each command's summary from its definition. */
+function usage(): string {
+  const w = Math.max(...Object.keys(COMMAND_SPECS).map((n) => n.length));
+  const lines = Object.values(COMMAND_SPECS).map((c) => `  ${c.name.padEnd(w)}  ${c.summary}`);
+  return `meshlet ${MESHLET_VERSION}: a Dapr-compatible service-mesh sidecar
 
 usage: meshlet <command> [flags]
-  run       start a sidecar (and your app after --)
-  invoke    call a method on a running app
-  list      list running sidecars on this host
-  logs      show a sidecar's log (-f to follow, --tail N), running or stopped
-  stat      per app-id: requests/s, success rate, p50/p95/p99, top error reasons (-w to watch)
-  stop      stop a running app and its sidecar
-  resiliency explain|validate   show the effective policy for a call; check YAML files
-  bench     load-test <app-id>/<method> through the local sidecar (autocannon)
-  doctor    check discovery: resolver choice, multicast per interface, each app-id; mTLS identity
-  certs     init|show|export|import|renew-issuer: the local CA and trust bundle
-  sentry    run a CA service for several hosts; sentry token create: join tokens
-  acl       explain --from APP --to APP --verb V --method M: what the access control decides
-  version   print the version
+${lines.join("\n")}
 
-${RUN_USAGE}`;
+meshlet <command> --help (or meshlet help <command>) shows a command's flags and examples.
+`;
+}
+
+/** `meshlet help [command [subcommand]]`, `<command> --help`: the definition's help. */
+function printHelp(cmd: string, rest: readonly string[]): number {
+  const found = findSpec(cmd, rest);
+  if (!found) {
+    fail(`unknown command "${cmd}" (commands: ${Object.keys(COMMAND_SPECS).join(", ")})`);
+    return 1;
+  }
+  process.stdout.write(helpText(found.spec));
+  return 0;
+}
 
 // Each command is loaded when used: a sidecar never loads what only `doctor` or `bench` need.
 const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
@@ -57,12 +63,9 @@ async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   if (cmd === "--version" || cmd === "-v") return COMMANDS.version!([]);
   // `meshlet help run` is `meshlet run --help`; a bare `meshlet` prints the commands and succeeds.
-  if (cmd === "help" && rest[0] === "run") {
-    process.stdout.write(RUN_USAGE + "\n");
-    return 0;
-  }
+  if (cmd === "help" && rest[0]) return printHelp(rest[0], rest.slice(1));
   if (!cmd || cmd === "help" || cmd === "--help" || cmd === "-h") {
-    process.stdout.write(USAGE + "\n");
+    process.stdout.write(usage());
     return 0;
   }
   const run = COMMANDS[cmd];
@@ -70,6 +73,8 @@ async function main(argv: string[]): Promise<number> {
     fail(`unknown command "${cmd}" (commands: ${Object.keys(COMMANDS).join(", ")})`);
     return 1;
   }
+  const found = findSpec(cmd, rest);
+  if (found && wantsHelp(found.rest, found.spec.flags, cmd === "run")) return printHelp(cmd, rest);
   try {
     return await run(rest);
   } catch (e) {

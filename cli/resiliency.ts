@@ -2,32 +2,24 @@
 // stack order with sources (offline from YAML, or from a running sidecar with --from), and an
 // offline check of resiliency files that exits non-zero on any problem.
 
-import { parseDuration } from "../config/units.ts";
 import { loadPolicySet, resourceFiles } from "../resiliency/policy/load.ts";
 import { resolvePolicy } from "../resiliency/policy/resolve.ts";
 import { explainText } from "../proxy/stack.ts";
+import { explainComponent } from "../resiliency/explain.ts";
+import { resolveComponentPolicy } from "../resiliency/policy/resolve-component.ts";
 import { parseAppId } from "../proxy/route.ts";
 import { SidecarError } from "../core/errors.ts";
-import { parseFlags } from "./flags.ts";
+import { durationFlag } from "./flags.ts";
+import { helpText, parseCommand, parseFlagsOnly } from "./command-spec.ts";
+import { RESILIENCY_EXPLAIN_SPEC, RESILIENCY_SPEC, RESILIENCY_VALIDATE_SPEC } from "./specs/resiliency.ts";
 import { readRuns } from "./run-table.ts";
 import { fail, ok, UsageError } from "./ui.ts";
-import { parseArgs } from "node:util";
-
-const EXPLAIN = {
-  "app-id": { type: "string", short: "a" },
-  method: { type: "string", short: "m" },
-  verb: { type: "string", short: "v" },
-  "resources-path": { type: "string", multiple: true },
-  "components-path": { type: "string", short: "d", multiple: true },
-  "caller-app-id": { type: "string" },
-  "app-timeout": { type: "string" },
-  from: { type: "string" },
-} as const;
 
 async function explain(args: string[]): Promise<number> {
-  const v = parseFlags(args, EXPLAIN);
+  const v = parseFlagsOnly(RESILIENCY_EXPLAIN_SPEC, args);
+  if (v.component) return explainComponentCall(v.component, [...(v["resources-path"] ?? []), ...(v["components-path"] ?? [])], v["caller-app-id"] ?? null);
   const raw = v["app-id"];
-  if (!raw) throw new UsageError("--app-id (-a) is required: the app-id being called");
+  if (!raw) throw new UsageError("--app-id (-a) is required: the app-id being called (or --component NAME)");
   const verb = (v.verb ?? "GET").toUpperCase();
   const method = v.method ?? "/";
   if (v.from) {
@@ -43,19 +35,25 @@ async function explain(args: string[]): Promise<number> {
   const paths = [...(v["resources-path"] ?? []), ...(v["components-path"] ?? [])];
   const caller = v["caller-app-id"] ?? null;
   const set = loadPolicySet(resourceFiles(paths), caller);
-  let fallback = 60_000;
-  try {
-    fallback = parseDuration(v["app-timeout"] ?? "60s");
-  } catch (e) {
-    throw new UsageError(`--app-timeout: ${(e as Error).message}`);
-  }
+  const fallback = durationFlag("app-timeout", v["app-timeout"] ?? "60s");
   const policy = resolvePolicy(set, id.appId, fallback);
   process.stdout.write(explainText(set, policy, caller === id.appId, verb, method));
   return 0;
 }
 
+/** A component's policy, offline: its type comes from its Component document in the same paths. */
+async function explainComponentCall(name: string, paths: string[], caller: string | null): Promise<number> {
+  const [{ componentsFor }, { readResourcePaths }] = await Promise.all([import("../config/configuration.ts"), import("../config/yaml.ts")]);
+  const spec = componentsFor(readResourcePaths(paths), caller ?? "").find((c) => c.name === name);
+  const type = spec?.type ?? (name === "statestore" ? "state.sqlite" : null);
+  if (!type) throw new UsageError(`--component: no Component named ${name} in ${paths.join(", ") || "(no --resources-path)"}`);
+  const set = loadPolicySet(resourceFiles(paths), caller);
+  process.stdout.write(explainComponent(resolveComponentPolicy(set, name, type), type, set.resources));
+  return 0;
+}
+
 async function validate(args: string[]): Promise<number> {
-  const { positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: {} });
+  const { positionals } = parseCommand(RESILIENCY_VALIDATE_SPEC, args);
   if (positionals.length === 0) throw new UsageError("usage: meshlet resiliency validate <file-or-dir>...");
   const set = loadPolicySet(resourceFiles(positionals), null);
   ok(`valid: ${set.resources.length} Resiliency resource(s): ${set.resources.join(", ") || "none found"}`);
@@ -66,6 +64,10 @@ export async function resiliencyCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   if (sub === "explain") return explain(rest);
   if (sub === "validate") return validate(rest);
-  fail(`unknown resiliency command "${sub ?? ""}" (commands: explain, validate)`);
+  if (!sub) {
+    process.stdout.write(helpText(RESILIENCY_SPEC));
+    return 1;
+  }
+  fail(`unknown resiliency command "${sub}" (commands: explain, validate)`);
   return 1;
 }

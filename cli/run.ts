@@ -3,7 +3,7 @@
 
 import { spawn, type ChildProcess } from "node:child_process";
 import os from "node:os";
-import { parseDuration, parseSize } from "../config/units.ts";
+import { parseSize } from "../config/units.ts";
 import type { MeshConfiguration, NameResolutionSpec } from "../config/configuration.ts";
 import { DEFAULT_MTLS, type MtlsSpec } from "../config/mtls-spec.ts";
 import type { AccessControl } from "../security/acl/policy.ts";
@@ -23,13 +23,14 @@ import { selectResolver } from "../resolvers/select.ts";
 import { meshletHome } from "../resolvers/local.ts";
 import { logFile, openLogFile } from "../core/log-file.ts";
 import { loadPeerSecret, peerSecretFile } from "../transport/peer-secret.ts";
-import { parseFlags, portFlag, RUN_OPTIONS, splitCommand } from "./flags.ts";
+import { durationFlag, portFlag, splitCommand } from "./flags.ts";
+import { parseCommand, parseOptions } from "./command-spec.ts";
+import { RUN_SPEC } from "./specs/run.ts";
 import { appHealthOptions } from "./app-health-flags.ts";
 import { drained, prefixLines } from "./app-output.ts";
 import { freePort } from "./ports.ts";
 import { writeRun } from "./run-table.ts";
 import { fail, info, ok, UsageError, warn } from "./ui.ts";
-import { RUN_USAGE } from "./usage.ts";
 
 /** Where the app reaches the API: the first listen address, loopback for a wildcard. */
 function apiHost(listen: readonly string[]): string {
@@ -71,12 +72,8 @@ interface RunPlan {
 }
 
 async function plan(args: string[]): Promise<RunPlan> {
-  const { flags, command } = splitCommand(args, RUN_OPTIONS);
-  const v = parseFlags(flags, RUN_OPTIONS);
-  if (v.help) {
-    process.stdout.write(RUN_USAGE + "\n");
-    process.exit(0);
-  }
+  const { flags, command } = splitCommand(args, parseOptions(RUN_SPEC.flags));
+  const { values: v } = parseCommand(RUN_SPEC, flags);
   const appId = v["app-id"];
   if (!appId) throw new UsageError("--app-id (-a) is required");
   if (!APP_ID_RE.test(appId)) throw new UsageError(`--app-id: "${appId}" is not a valid app-id (letters, digits, - and _; no dots)`);
@@ -89,7 +86,6 @@ async function plan(args: string[]): Promise<RunPlan> {
   const httpPort = portFlag("dapr-http-port", v["dapr-http-port"]);
   const internalPort = portFlag("dapr-internal-grpc-port", v["dapr-internal-grpc-port"]);
   let maxBodySize: number;
-  let tryTimeoutMs: number;
   try {
     maxBodySize = parseSize(v["max-body-size"] ?? "4Mi");
   } catch (e) {
@@ -106,17 +102,8 @@ async function plan(args: string[]): Promise<RunPlan> {
     }
     if (maxHeaderBytes < 1024) throw new UsageError(`--read-buffer-size: ${rb} is below 1Ki; no real request head fits`);
   }
-  try {
-    tryTimeoutMs = parseDuration(v["app-timeout"] ?? "60s");
-  } catch (e) {
-    throw new UsageError(`--app-timeout: ${(e as Error).message}`);
-  }
-  let connectTimeoutMs: number;
-  try {
-    connectTimeoutMs = parseDuration(v["connect-timeout"] ?? "2s");
-  } catch (e) {
-    throw new UsageError(`--connect-timeout: ${(e as Error).message}`);
-  }
+  const tryTimeoutMs = durationFlag("app-timeout", v["app-timeout"] ?? "60s");
+  const connectTimeoutMs = durationFlag("connect-timeout", v["connect-timeout"] ?? "2s");
   if (!(connectTimeoutMs > 0)) throw new UsageError(`--connect-timeout: must be above zero, not "${v["connect-timeout"]}"`);
   const grace = Number(v["dapr-graceful-shutdown-seconds"] ?? "5");
   if (!(grace >= 0)) throw new UsageError(`--dapr-graceful-shutdown-seconds: "${v["dapr-graceful-shutdown-seconds"]}" is not a number`);

@@ -1,32 +1,18 @@
 // `meshlet sentry`: runs the CA service sidecars on other hosts get their certificates from, and
 // `meshlet sentry token create` makes the join tokens they present.
 
-import { lifetimeFlag, parseFlags, portFlag } from "./flags.ts";
+import { lifetimeFlag, portFlag } from "./flags.ts";
+import { parseFlagsOnly } from "./command-spec.ts";
+import { SENTRY_SPEC, SENTRY_TOKEN_SPEC } from "./specs/security.ts";
 import { info, ok, UsageError } from "./ui.ts";
 import { createLogger, LEVELS, type Level } from "../core/log.ts";
 import { meshletHome } from "../resolvers/local.ts";
 import { certsDir } from "../security/ca.ts";
 import { DEFAULT_SENTRY_PORT } from "../security/sentry/protocol.ts";
 
-export const SENTRY_USAGE = `usage: meshlet sentry [flags]             a CA service for sidecars on several hosts (Dapr's sentry role)
-  --issuer-credentials DIR     ca.crt, issuer.crt, issuer.key (default $MESHLET_HOME/certs; Dapr's flag)
-  --port N                     listen port (default ${DEFAULT_SENTRY_PORT})
-  --listen-address A           listen address (default 0.0.0.0)
-  --trust-domain T             the trust domain it signs for (default: the CA's, else public)
-  --control-plane-trust-domain T  its own SPIFFE id's trust domain (default cluster.local)
-  --max-workload-cert-ttl D    longest certificate it signs (default 24h)
-  --log-level L
-usage: meshlet sentry token create --namespace NS [--app-id PATTERN] [--ttl D] [--issuer-credentials DIR]
-  prints a join token for sidecars of NS whose app-id matches PATTERN (* globs; default *), valid --ttl (default 24h)
-  sidecars read it from the file in DAPR_SENTRY_TOKEN_FILE (or MESHLET_SENTRY_TOKEN)`;
 
 async function tokenCreate(args: string[]): Promise<number> {
-  const v = parseFlags(args, {
-    namespace: { type: "string" },
-    "app-id": { type: "string" },
-    ttl: { type: "string" },
-    "issuer-credentials": { type: "string" },
-  } as const);
+  const v = parseFlagsOnly(SENTRY_TOKEN_SPEC, args);
   if (!v.namespace) throw new UsageError("--namespace is required (a token admits one namespace)");
   const ttlMs = await lifetimeFlag("ttl", v.ttl ?? "24h");
   const { createToken, tokenKey } = await import("../security/sentry/token.ts");
@@ -40,20 +26,7 @@ export async function sentryCommand(args: string[]): Promise<number> {
     if (args[1] !== "create") throw new UsageError(`meshlet sentry token: the subcommand is "create"`);
     return tokenCreate(args.slice(2));
   }
-  const v = parseFlags(args, {
-    "issuer-credentials": { type: "string" },
-    port: { type: "string" },
-    "listen-address": { type: "string" },
-    "trust-domain": { type: "string" },
-    "control-plane-trust-domain": { type: "string" },
-    "max-workload-cert-ttl": { type: "string" },
-    "log-level": { type: "string" },
-    help: { type: "boolean", short: "h" },
-  } as const);
-  if (v.help) {
-    process.stdout.write(SENTRY_USAGE + "\n");
-    return 0;
-  }
+  const v = parseFlagsOnly(SENTRY_SPEC, args);
   const level = (v["log-level"] ?? "info") as Level;
   if (!LEVELS.includes(level)) throw new UsageError(`--log-level: "${level}" is not one of ${LEVELS.join(", ")}`);
   const dir = v["issuer-credentials"] ?? certsDir(meshletHome());

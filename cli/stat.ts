@@ -2,19 +2,12 @@
 // running sidecars' own /metrics, requests per second, success rate, p50/p95/p99 latency and the
 // sidecar-made reasons that failed most over the last window, as `linkerd viz stat` shows them.
 
-import { parseFlags } from "./flags.ts";
+import { parseFlagsOnly } from "./command-spec.ts";
+import { durationFlag } from "./flags.ts";
+import { STAT_SPEC } from "./specs/tools.ts";
 import { readRuns } from "./run-table.ts";
 import { formatTable, UsageError } from "./ui.ts";
-import { parseDuration } from "../config/units.ts";
 import { snapshot, statRows, type Family, type Snapshot, type StatRow } from "../observability/stat.ts";
-
-export const STAT_USAGE = `usage: meshlet stat [-a APP-ID]... [--window DUR] [-o table|json] [-w]
-  Calls to each app-id as the running sidecars on this host made them (their /metrics):
-  RPS, success rate (answers below 500), p50/p95/p99 latency, top sidecar-made reasons.
-  -a, --app-id ID    only these targets (repeatable)
-  --window DUR       the period measured (default 10s)
-  -o, --output F     table (default) or json
-  -w, --watch        keep refreshing (every 2 s, over the last window)`;
 
 /** Every running sidecar's metrics (as JSON: exact, no text parsing), keyed by sidecar (app-id and pid). */
 async function sample(): Promise<Map<string, Snapshot>> {
@@ -53,25 +46,10 @@ function render(rows: StatRow[], seconds: number): string {
 }
 
 export async function statCommand(args: string[]): Promise<number> {
-  const v = parseFlags(args, {
-    "app-id": { type: "string", short: "a", multiple: true },
-    window: { type: "string" },
-    output: { type: "string", short: "o" },
-    watch: { type: "boolean", short: "w" },
-    help: { type: "boolean", short: "h" },
-  } as const);
-  if (v.help) {
-    process.stdout.write(STAT_USAGE + "\n");
-    return 0;
-  }
+  const v = parseFlagsOnly(STAT_SPEC, args);
   const fmt = v.output ?? "table";
   if (fmt !== "table" && fmt !== "json") throw new UsageError(`--output: "${fmt}" is not one of table, json`);
-  let windowMs: number;
-  try {
-    windowMs = parseDuration(v.window ?? "10s");
-  } catch (e) {
-    throw new UsageError(`--window: ${(e as Error).message}`);
-  }
+  const windowMs = durationFlag("window", v.window ?? "10s");
   if (windowMs < 1000) throw new UsageError(`--window: ${v.window} is under 1s`);
   const only = v["app-id"]?.length ? new Set(v["app-id"]) : null;
   const show = (before: Map<string, Snapshot>, after: Map<string, Snapshot>, seconds: number) => {

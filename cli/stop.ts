@@ -1,17 +1,15 @@
 // `meshlet stop --app-id X` (or positional ids): asks the `meshlet run` process of each app to
 // shut down (SIGTERM), as `dapr stop` does, and waits briefly for it to go.
 
-import { parseFlags } from "./flags.ts";
+import { parseCommand } from "./command-spec.ts";
+import { STOP_SPEC } from "./specs/tools.ts";
 import { readRuns } from "./run-table.ts";
 import { pidAlive } from "../resolvers/local.ts";
 import { fail, ok, UsageError } from "./ui.ts";
-import { parseArgs } from "node:util";
 
 
 export async function stopCommand(args: string[]): Promise<number> {
-  const options = { "app-id": { type: "string", short: "a", multiple: true } } as const;
-  parseFlags(args, options);
-  const { values, positionals } = parseArgs({ args, options, allowPositionals: true, strict: true });
+  const { values, positionals } = parseCommand(STOP_SPEC, args);
   const ids = [...(values["app-id"] ?? []), ...positionals];
   if (ids.length === 0) throw new UsageError("--app-id (-a) is required");
   const runs = await readRuns();

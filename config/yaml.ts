@@ -1,6 +1,7 @@
 // Reads Dapr resource YAML (multi-document files, a directory of them) into plain documents
 // with their file and line, and turns parse errors into `file:line: message`. No schema here.
 
+import { fileStamp } from "../core/file-stamp.ts";
 import fs from "node:fs";
 import path from "node:path";
 import YAML, { isMap, isScalar, LineCounter, type Document } from "yaml";
@@ -120,4 +121,18 @@ export function resourceFiles(paths: readonly string[]): string[] {
 /** Every document of every resource file. */
 export function readResourcePaths(paths: readonly string[]): YamlDoc[] {
   return resourceFiles(paths).flatMap((f) => readYamlFile(f));
+}
+
+/** Name, size, mtime and inode of every YAML file under the paths: a change without reading them. */
+export function resourcesStamp(paths: readonly string[]): string {
+  const parts: string[] = [];
+  for (const p of paths) {
+    try {
+      const files = resourceFiles([p]);
+      parts.push(files.join("|"), fileStamp(files));
+    } catch {
+      parts.push(`${p}:<unreadable>`);
+    }
+  }
+  return parts.join("\u0000");
 }

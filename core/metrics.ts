@@ -65,6 +65,12 @@ export class Metrics {
     labelNames: ["result"],
     registers: [this.registry],
   });
+  readonly componentReloads = new Counter({
+    name: "meshlet_component_reload_total",
+    help: "Component (state and secret store) reloads by result (applied, rejected)",
+    labelNames: ["result"],
+    registers: [this.registry],
+  });
   readonly loaded = new Gauge({
     name: "dapr_resiliency_loaded",
     help: "Resiliency resources loaded",

@@ -3,9 +3,9 @@
 
 import type { Call } from "../core/call.ts";
 import type { Tracing } from "../observability/tracing.ts";
-import type { ComponentInfo, SidecarConfig } from "./config.ts";
+import type { SidecarConfig } from "./config.ts";
 import type { StateDeps } from "../state/api.ts";
-import type { SecretStore } from "../secrets/stores.ts";
+import type { ComponentSet } from "../components/live.ts";
 import type { Logger, throttledInfo } from "../core/log.ts";
 import { parseAppId, type Route } from "./route.ts";
 import { SidecarError } from "../core/errors.ts";
@@ -54,10 +54,8 @@ export interface ApiDeps {
   explain(appId: string, namespace: string, verb: string, method: string): string;
   /** The state stores (the state API's deps). */
   readonly stateApi: StateDeps;
-  /** The secret stores by component name. */
-  readonly secretStores: ReadonlyMap<string, SecretStore>;
-  /** Components as the metadata API lists them (the default state store included). */
-  readonly components: readonly ComponentInfo[];
+  /** The components in force (secret stores, state stores, the metadata API's list); a reload swaps them. */
+  readonly components: { readonly current: ComponentSet };
 }
 
 const NO_CONTENT = () => new Response(null, { status: 204 });
@@ -71,7 +69,7 @@ function metadataBody(d: ApiDeps): unknown {
     id: cfg.appId,
     runtimeVersion: cfg.runtimeVersion,
     enabledFeatures: [],
-    components: d.components,
+    components: d.components.current.listed,
     extended,
   };
   if (cfg.app) {

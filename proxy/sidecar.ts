@@ -31,10 +31,8 @@ import type { PolicySet } from "../resiliency/policy/types.ts";
 import type { AccessControl, Decision } from "../security/acl/policy.ts";
 import type { Caller } from "./edge/context.ts";
 import type { DrainGate } from "./edge/inbound-steps.ts";
-import { DEFAULT_STORE, openStores, type OpenedStores } from "../state/stores.ts";
-import { openSecretStores, resolveSecretRefs } from "../secrets/stores.ts";
+import { LiveComponents } from "../components/live.ts";
 import { meshletHome } from "../resolvers/local.ts";
-import type { ComponentInfo, ComponentSpec } from "./config.ts";
 import { NO_TRACING, sampledFlag, type Tracing } from "../observability/tracing.ts";
 
 /** Targets (app-ids) with built Calls and retry budgets kept at once; the least recently used go. */
@@ -53,14 +51,6 @@ export interface StartedSidecar {
   readonly httpPort: number;
   readonly internalPort: number;
   readonly metricsPort: number | null;
-}
-
-/** The metadata API's component list: each with its capabilities, and the default state store when it serves. */
-function listedComponents(specs: readonly ComponentSpec[], stores: OpenedStores): ComponentInfo[] {
-  const out: ComponentInfo[] = specs.map((c) => ({ name: c.name, type: c.type, version: c.version, capabilities: [...(stores.capabilities.get(c.name) ?? [])] }));
-  const dflt = stores.stores.get(DEFAULT_STORE);
-  if (dflt && !specs.some((c) => c.name === DEFAULT_STORE)) out.push({ name: DEFAULT_STORE, type: dflt.store.type, version: "v1", capabilities: [...dflt.store.features] });
-  return out;
 }
 
 /** Dapr's host address: HOST_ADDRESS, else the first non-internal IPv4, else loopback. */
@@ -100,8 +90,9 @@ export class Sidecar {
   readonly appHealth: AppHealth | null;
   /** The internal port's drain: new peer calls are refused as never delivered once set. */
   private readonly gate: DrainGate = { draining: false, seen: 0 };
-  /** The state stores, opened at start. */
-  private stateStores: OpenedStores | null = null;
+  /** The components in force (state and secret stores), opened at start, swapped on reload. */
+  readonly components: LiveComponents;
+  private componentWatch: { stop(): void } | null = null;
   /** Out of discovery because the workload certificate expired (suspend), until resume. */
   private certSuspended = false;
   /** Each target app-id's endpoint states (meshlet_endpoints); dropped with the target's Call. */
@@ -156,6 +147,19 @@ export class Sidecar {
         if (ms > 1 && log.enabled("debug")) log.debug("name resolution", { target: appId, resolver: resolver.name, ms: ms.toFixed(2), found: ok });
       },
     };
+    this.components = new LiveComponents(
+      {
+        appId: cfg.appId,
+        namespace: cfg.namespace,
+        home: meshletHome(),
+        log,
+        events: resilienceEvents({ appId: cfg.appId, namespace: cfg.namespace, log, metrics: this.metrics, kind: "component" }),
+        breakers: this.deps.breakers,
+        clock: systemClock,
+        random: Math.random,
+      },
+      this.policies,
+    );
     this.recordLoaded();
     registerLiveGauges(this.metrics.registry, this.endpointTables, { app: this.dialer, peer: this.peerDialer });
   }
@@ -220,6 +224,7 @@ export class Sidecar {
   applyPolicies(set: PolicySet): void {
     this.policies = set;
     this.targets.clear();
+    this.components.applyPolicies(set);
     this.recordLoaded();
   }
 
@@ -253,11 +258,8 @@ export class Sidecar {
     const cfg = this.cfg;
     try {
       // Components come up before the app channel, as in daprd.
-      // Secret stores first: other components' secretKeyRef values come from them.
-      const secretStores = openSecretStores(cfg.components);
-      const components = resolveSecretRefs(cfg.components, secretStores);
-      this.stateStores = await openStores(components, { appId: cfg.appId, namespace: cfg.namespace, home: meshletHome(), log: this.log });
-      const stores = this.stateStores;
+      await this.components.open(cfg.components);
+      const components = this.components;
       const inbound = inboundHandler({
         cfg,
         tracing: this.tracing,
@@ -290,9 +292,8 @@ export class Sidecar {
         target: (id, ns) => this.target(id, ns),
         shutdown: (force) => this.onShutdownRequest(force),
         explain: (id, ns, verb, method) => this.explain(id, ns, verb, method),
-        stateApi: { stores: stores.stores, appId: cfg.appId, maxBodySize: cfg.maxBodySize },
-        secretStores,
-        components: listedComponents(cfg.components, stores),
+        stateApi: { stores: () => components.current.stores, appId: cfg.appId, maxBodySize: cfg.maxBodySize },
+        components,
       });
       let httpPort = cfg.httpPort;
       for (const host of cfg.listenAddresses) {
@@ -324,6 +325,10 @@ export class Sidecar {
           apply: (set) => this.applyPolicies(set),
         });
       }
+      if (cfg.resourcesPaths.length) {
+        const { watchComponents } = await import("../components/watch.ts");
+        this.componentWatch = watchComponents({ paths: cfg.resourcesPaths, appId: cfg.appId, log: this.log, metrics: this.metrics, live: this.components, initial: cfg.components });
+      }
       if (cfg.configFile) {
         const { watchConfiguration } = await import("../config/watch-configuration.ts");
         this.configWatch = watchConfiguration(cfg.configFile, this.log, (c) => this.applyAccessControl(c.accessControl));
@@ -336,8 +341,7 @@ export class Sidecar {
     } catch (e) {
       await this.closeListeners(true);
       // A start retried on another port builds a new sidecar: this one's stores must not linger.
-      await this.stateStores?.close();
-      this.stateStores = null;
+      await this.components.close();
       throw e;
     }
   }
@@ -437,6 +441,7 @@ export class Sidecar {
       if (this.sweeper) clearInterval(this.sweeper);
       this.reloader?.stop();
       this.configWatch?.stop();
+      this.componentWatch?.stop();
       await this.resolver.deregister().catch(() => {});
       const grace = force ? 0 : this.cfg.gracefulShutdownMs;
       await this.lingerInbound(Math.min(grace, LINGER_MAX_MS));
@@ -448,7 +453,7 @@ export class Sidecar {
       await this.resolver.close().catch(() => {});
       await Promise.all([this.dialer.close(), this.peerDialer.close()]).catch(() => {});
       await this.tracing.shutdown();
-      await this.stateStores?.close();
+      await this.components.close();
     })();
     return this.stopping;
   }

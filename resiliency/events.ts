@@ -26,6 +26,8 @@ export function resilienceEvents(opts: {
   metrics: Metrics;
   windowMs?: number;
   now?: () => number;
+  /** What the targets are: app-ids (default) or components (state stores), as Dapr's `target` label says. */
+  kind?: "app" | "component";
 }): ResilienceEvents {
   const { appId, namespace, log, metrics } = opts;
   const windowMs = opts.windowMs ?? 10_000;
@@ -34,11 +36,15 @@ export function resilienceEvents(opts: {
     once(`${kind}\u0000${target}`, msg, { ...fields, target });
   // Label values come from clients (app-ids, method paths): past a bound they are folded, so
   // the metric registry cannot grow without limit.
-  const targets = boundedLabels(1000);
+  const bounded = boundedLabels(1000);
+  const component = opts.kind === "component";
+  // meshlet's own families name a component `component:<name>`, so it cannot pass for an app-id.
+  const targets = component ? (t: string) => `component:${bounded(t)}` : bounded;
+  const daprTarget = component ? (t: string) => `component_${bounded(t)}` : (t: string) => `app_${bounded(t)}`;
   const keys = boundedLabels(1000);
   const causes = boundedLabels(100);
   const act = (policy: string, name: string, target: string, status = "") =>
-    metrics.activations.inc({ app_id: appId, name, namespace, policy, flow_direction: "outbound", target: `app_${targets(target)}`, status });
+    metrics.activations.inc({ app_id: appId, name, namespace, policy, flow_direction: "outbound", target: daprTarget(target), status });
 
   return {
     retry(target, policy, attempt, why) {
@@ -52,7 +58,7 @@ export function resilienceEvents(opts: {
     },
     breaker(target, policy, key, from, to) {
       act("circuitbreaker", policy, target, to);
-      metrics.breakerState.set({ app_id: appId, name: policy, target: `app_${targets(target)}`, key: keys(key) }, STATE_GAUGE[to]);
+      metrics.breakerState.set({ app_id: appId, name: policy, target: daprTarget(target), key: keys(key) }, STATE_GAUGE[to]);
       // State changes are rare and matter: always logged.
       log.info("circuit breaker state changed", { target, policy, key, from, to });
     },

@@ -3,6 +3,7 @@
 // each step in the stack file calls its describe function here; resolve.ts supplies the values.
 
 import type { EffectivePolicy } from "./policy/resolve.ts";
+import type { ComponentPolicy } from "./policy/resolve-component.ts";
 import type { RetryPolicy } from "./policy/types.ts";
 import { DEFAULT_RETRY_STATUSES, mayRepeat } from "./classify.ts";
 
@@ -70,4 +71,20 @@ export function postVerdict(p: EffectivePolicy): string {
   if (r.onlyNeverSent) return "POST: retried only when it never reached a server (connection refused)";
   if (r.retryNonIdempotent) return "POST: retried like any verb (retryNonIdempotent: true)";
   return "POST: retried only when it never reached the app, or when it carries an Idempotency-Key";
+}
+
+/** The policy in force for a component's calls (`meshlet resiliency explain --component`). */
+export function explainComponent(p: ComponentPolicy, type: string, resources: readonly string[]): string {
+  const none = "none  [no target entry, no Default*Policy]";
+  const count = (r: RetryPolicy) => (r.maxRetries < 0 ? "unlimited retries" : `up to ${r.maxRetries} retries`);
+  const every = (r: RetryPolicy) => (r.policy === "constant" ? `every ${ms(r.duration)}` : `exponential from ${ms(r.initialInterval)} x${r.multiplier} capped at ${ms(r.maxInterval)}`);
+  return (
+    [
+      `calls to component ${p.component} (${type}), outermost first`,
+      `resources: ${resources.join(", ") || "none"}`,
+      `1. retry: ${p.retry ? `${p.retry.value.name}: ${count(p.retry.value)} ${every(p.retry.value)}; any store error or timeout, never an ETag conflict  [${p.retry.source}]` : none}`,
+      `2. circuit breaker: ${p.breaker ? `${p.breaker.value.name}: opens when ${p.breaker.value.trip}, half-open after ${ms(p.breaker.value.timeout)}  [${p.breaker.source}]` : none}`,
+      `3. timeout: ${p.timeout ? `${ms(p.timeout.value.ms)} per attempt  [${p.timeout.source}]` : none}`,
+    ].join("\n") + "\n"
+  );
 }

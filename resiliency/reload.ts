@@ -4,9 +4,8 @@
 // policy stays, the problems are logged with file:line, the rejection is counted.
 
 import fs from "node:fs";
-import { fileStamp } from "../core/file-stamp.ts";
-import { Worker } from "node:worker_threads";
-import { resourceFiles as listResourceFiles } from "../config/yaml.ts";
+import { askWorker, OffThreadTimeout } from "../core/off-thread.ts";
+import { resourcesStamp as stamp } from "../config/yaml.ts";
 import type { Logger } from "../core/log.ts";
 import type { Metrics } from "../core/metrics.ts";
 import { loadPolicySet, resourceFiles } from "./policy/load.ts";
@@ -31,26 +30,13 @@ export interface ReloadOptions {
 const RELOAD_TIMEOUT_MS = 10_000;
 
 /** Parses and validates on a worker thread; the answer arrives as plain data. */
-function loadOffThread(req: ReloadRequest): Promise<ReloadAnswer> {
-  return new Promise((resolve, reject) => {
-    const w = new Worker(new URL("./reload-worker.ts", import.meta.url));
-    w.unref();
-    const timer = setTimeout(() => {
-      void w.terminate();
-      resolve({ ok: false, problems: [`reading the resources took longer than ${RELOAD_TIMEOUT_MS / 1000} s; change rejected`] });
-    }, RELOAD_TIMEOUT_MS);
-    timer.unref?.();
-    w.once("message", (a: ReloadAnswer) => {
-      clearTimeout(timer);
-      void w.terminate();
-      resolve(a);
-    });
-    w.once("error", (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    w.postMessage(req);
-  });
+async function loadOffThread(req: ReloadRequest): Promise<ReloadAnswer> {
+  try {
+    return await askWorker<ReloadRequest, ReloadAnswer>(new URL("./reload-worker.ts", import.meta.url), req, RELOAD_TIMEOUT_MS);
+  } catch (e) {
+    if (e instanceof OffThreadTimeout) return { ok: false, problems: [`reading the resources took longer than ${RELOAD_TIMEOUT_MS / 1000} s; change rejected`] };
+    throw e;
+  }
 }
 
 function loadHere(req: ReloadRequest): ReloadAnswer {
@@ -139,18 +125,4 @@ export function watchResiliency(o: ReloadOptions): { stop(): void; reloadNow(): 
     },
     reloadNow,
   };
-}
-
-/** Name, size, mtime and inode of every YAML file under the paths: changes without reading them. */
-function stamp(paths: readonly string[]): string {
-  const parts: string[] = [];
-  for (const p of paths) {
-    try {
-      const files = listResourceFiles([p]);
-      parts.push(files.join("|"), fileStamp(files));
-    } catch {
-      parts.push(`${p}:<unreadable>`);
-    }
-  }
-  return parts.join("\u0000");
 }

@@ -8,6 +8,7 @@ import { textResponse, WireResponse } from "../core/wire-response.ts";
 import { HeaderList } from "../core/header-list.ts";
 import { tooLarge } from "../proxy/body-limit.ts";
 import type { Route } from "../proxy/route.ts";
+import type { Guard } from "../resiliency/component-guard.ts";
 import { EtagMismatch, type Concurrency, type SetRequest, type StateStore, type TransactionOp } from "./store.ts";
 
 /** A store as the API uses it: the store and how its keys are prefixed. */
@@ -16,11 +17,13 @@ export interface NamedStore {
   readonly store: StateStore;
   /** `key` as stored (keyPrefix: appid, name, namespace, none, or a custom prefix). */
   readonly prefixed: (key: string) => string;
+  /** Runs one store operation under the component's resiliency policy in force. */
+  readonly guard: Guard;
 }
 
 export interface StateDeps {
-  /** The state stores by component name (empty: none configured). */
-  readonly stores: ReadonlyMap<string, NamedStore>;
+  /** The state stores in force by component name (empty: none configured); a component reload swaps them. */
+  readonly stores: () => ReadonlyMap<string, NamedStore>;
   readonly appId: string;
   readonly maxBodySize: number;
 }
@@ -59,8 +62,9 @@ function checkKey(key: unknown): string {
 }
 
 function storeFor(d: StateDeps, name: string): NamedStore {
-  if (d.stores.size === 0) throw new SidecarError("state_store_not_configured", "state store is not configured");
-  const s = d.stores.get(name);
+  const stores = d.stores();
+  if (stores.size === 0) throw new SidecarError("state_store_not_configured", "state store is not configured");
+  const s = stores.get(name);
   if (!s) {
     throw new SidecarError("state_store_not_found", `state store ${name} is not found`, {
       details: [{ "@type": "type.googleapis.com/google.rpc.ErrorInfo", domain: "dapr.io", reason: "DAPR_STATE_NOT_FOUND", metadata: { appID: d.appId } }],
@@ -123,7 +127,7 @@ async function save(r: StateRoute, req: Incoming, d: StateDeps): Promise<Respons
   const items = body.map((it) => setRequest(it, s, meta));
   for (const item of items) {
     try {
-      await s.store.set(item);
+      await s.guard(() => s.store.set(item), req.signal);
     } catch (e) {
       const conflict = e instanceof EtagMismatch;
       throw new SidecarError(conflict ? "state_save_conflict" : "state_save", `failed saving state in state store ${r.store}: ${(e as Error).message}`, { cause: e });
@@ -132,12 +136,12 @@ async function save(r: StateRoute, req: Incoming, d: StateDeps): Promise<Respons
   return NO_CONTENT();
 }
 
-async function get(r: StateRoute, d: StateDeps): Promise<Response> {
+async function get(r: StateRoute, req: Incoming, d: StateDeps): Promise<Response> {
   const s = storeFor(d, r.store);
   const key = checkKey(r.key);
   let got;
   try {
-    got = await s.store.get(s.prefixed(key));
+    got = await s.guard(() => s.store.get(s.prefixed(key)), req.signal);
   } catch (e) {
     throw new SidecarError("state_get", `fail to get ${key} from state store ${r.store}: ${(e as Error).message}`, { cause: e });
   }
@@ -150,7 +154,8 @@ async function remove(r: StateRoute, req: Incoming, d: StateDeps): Promise<Respo
   const key = checkKey(r.key);
   const q = new URLSearchParams(r.query);
   try {
-    await s.store.delete({ key: s.prefixed(key), etag: req.headers.get("if-match"), concurrency: concurrencyOf(q.get("concurrency")) });
+    const del = { key: s.prefixed(key), etag: req.headers.get("if-match"), concurrency: concurrencyOf(q.get("concurrency")) };
+    await s.guard(() => s.store.delete(del), req.signal);
   } catch (e) {
     if (e instanceof SidecarError) throw e;
     const conflict = e instanceof EtagMismatch;
@@ -178,7 +183,7 @@ async function bulk(r: StateRoute, req: Incoming, d: StateDeps): Promise<Respons
   const out: string[] = [];
   for (const key of keys) {
     try {
-      const got = await s.store.get(s.prefixed(key));
+      const got = await s.guard(() => s.store.get(s.prefixed(key)), req.signal);
       out.push(got ? `{"key":${JSON.stringify(key)},"data":${asJson(got.data)},"etag":${JSON.stringify(got.etag)}}` : `{"key":${JSON.stringify(key)}}`);
     } catch (e) {
       // One key's failure does not fail the call, as in Dapr.
@@ -205,7 +210,7 @@ async function transaction(r: StateRoute, req: Incoming, d: StateDeps): Promise<
     throw malformed(`operation type ${JSON.stringify(op.operation)} not supported`);
   });
   try {
-    await s.store.transact(ops);
+    await s.guard(() => s.store.transact(ops), req.signal);
   } catch (e) {
     throw new SidecarError("state_transaction", `error while executing state transaction: ${(e as Error).message}`, { cause: e });
   }
@@ -217,7 +222,7 @@ export function stateEndpoint(r: StateRoute, req: Incoming, d: StateDeps): Promi
     case "save":
       return save(r, req, d);
     case "get":
-      return get(r, d);
+      return get(r, req, d);
     case "delete":
       return remove(r, req, d);
     case "bulk":

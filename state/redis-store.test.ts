@@ -68,3 +68,21 @@ describe.skipIf(!can)("state.redis: Dapr's layout and faults", () => {
     await expect(RedisStore.open({ host: redis.address, password: "wrong" })).rejects.toThrow(/^cannot connect to Redis at .*: .*(WRONGPASS|invalid)/i);
   });
 });
+
+describe.skipIf(!can)("state.redis over TLS (enableTLS)", () => {
+  let tlsRedis: Redis;
+  beforeAll(async () => {
+    tlsRedis = await startRedis("s3cret", { tls: true });
+  });
+
+  it("verifies the server against caCert and works; refuses a server its CAs did not sign", async () => {
+    const store = await RedisStore.open({ host: tlsRedis.address, password: "s3cret", tls: true, caPem: tlsRedis.caPem });
+    await store.set({ key: "nodeapp||order", value: bytes('{"orderId":7}') });
+    expect(tlsRedis.cli("HGET", "nodeapp||order", "data").trim()).toBe('{"orderId":7}');
+    await store.close();
+    // The system CAs did not sign the test server: verification fails, the store does not open.
+    await expect(RedisStore.open({ host: tlsRedis.address, password: "s3cret", tls: true })).rejects.toThrow(/^cannot connect to Redis at .*(certificate|self.signed|issuer)/i);
+    // Plain TCP to a TLS port is not a working store either.
+    await expect(RedisStore.open({ host: tlsRedis.address, password: "s3cret" })).rejects.toThrow(/^cannot connect to Redis at /);
+  });
+});

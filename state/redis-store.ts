@@ -12,7 +12,13 @@ export interface RedisOptions {
   readonly username?: string;
   readonly password?: string;
   readonly db?: number;
+  /** enableTLS: the server's certificate is verified against the system's CAs, or `caPem` when given. */
   readonly tls?: boolean;
+  /** PEM CA bundle that signed the server's certificate (meshlet's `caCert` metadata). */
+  readonly caPem?: string;
+  /** PEM client certificate and key, for servers that require them (Dapr's clientCert, clientKey). */
+  readonly clientCertPem?: string;
+  readonly clientKeyPem?: string;
   /** Component-wide TTL (ttlInSeconds metadata) for saves that name none. */
   readonly defaultTtlSeconds?: number | null;
 }
@@ -66,6 +72,7 @@ function connect(o: RedisOptions, everConnected: () => boolean) {
       host,
       port,
       tls: o.tls === true ? true : undefined,
+      ...(o.tls === true ? { ca: o.caPem || undefined, cert: o.clientCertPem || undefined, key: o.clientKeyPem || undefined } : {}),
       connectTimeout: 5_000,
       // Once connected, reconnects forever, backing off to 2 s: a restarted Redis is found again
       // by itself. The first connection is not retried: a wrong address fails the start at once.

@@ -16,6 +16,9 @@ export { freePort };
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Thrown inside a waitFor check: the awaited thing can no longer happen (a process exited), so stop now. */
+export class StopWaiting extends Error {}
+
 export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 15_000): Promise<T> {
   const end = Date.now() + timeoutMs;
   let last: unknown;
@@ -24,6 +27,7 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
       const v = await fn();
       if (v) return v;
     } catch (e) {
+      if (e instanceof StopWaiting) throw e;
       last = e;
     }
     await sleep(50);
@@ -34,7 +38,10 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
 export interface Proc {
   readonly child: ChildProcess;
   readonly pid: number;
+  /** stdout and stderr as they arrived. */
   output(): string;
+  /** stdout alone (a command's JSON, without its stderr lines). */
+  stdout(): string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
@@ -44,7 +51,11 @@ const extraPids = new Set<number>();
 export function spawnProc(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Proc {
   const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
   let out = "";
-  child.stdout!.on("data", (d) => (out += d));
+  let stdout = "";
+  child.stdout!.on("data", (d) => {
+    out += d;
+    stdout += d;
+  });
   child.stderr!.on("data", (d) => (out += d));
   live.add(child);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
@@ -53,7 +64,7 @@ export function spawnProc(cmd: string, args: string[], env: NodeJS.ProcessEnv = 
       resolve({ code, signal });
     }),
   );
-  return { child, pid: child.pid!, output: () => out, exited };
+  return { child, pid: child.pid!, output: () => out, stdout: () => stdout, exited };
 }
 
 /** A fresh MESHLET_HOME per test file, so registries of parallel runs never mix. */
@@ -92,7 +103,7 @@ export async function startSidecar(o: StartOptions): Promise<Sidecar> {
   const ready = o.waitReady ?? true;
   try {
     await waitFor(`sidecar ${o.appId} on ${httpPort}`, async () => {
-      if (p.child.exitCode !== null) throw new Error(`exited early:\n${p.output()}`);
+      if (p.child.exitCode !== null) throw new StopWaiting(`sidecar ${o.appId} exited early (code ${p.child.exitCode})`);
       const r = await fetch(`${url}/v1.0/healthz${ready ? "" : "/outbound"}`);
       return r.status === 204;
     });

@@ -2,7 +2,10 @@
 // optional password; stopped and restarted on the same port to test reconnects.
 
 import { execFileSync } from "node:child_process";
-import { freePort, spawnProc, waitFor, type Proc } from "./helpers.ts";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { freePort, spawnProc, StopWaiting, waitFor, type Proc } from "./helpers.ts";
 
 export function hasRedis(): boolean {
   try {
@@ -17,21 +20,44 @@ export interface Redis {
   readonly port: number;
   readonly address: string;
   proc: Proc;
+  /** With TLS: the PEM CA that signed the server's certificate (IP SAN 127.0.0.1). */
+  readonly caPem?: string;
   /** redis-cli against this server; returns its output. */
   cli(...args: string[]): string;
   stop(): Promise<void>;
   start(): Promise<void>;
 }
 
-export async function startRedis(password?: string): Promise<Redis> {
+/** A CA and a server certificate for 127.0.0.1 made with openssl, in a fresh temp folder. */
+function serverCerts(): { dir: string; ca: string; cert: string; key: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "meshlet-redis-tls-"));
+  const f = (n: string) => path.join(dir, n);
+  const ssl = (...a: string[]) => execFileSync("openssl", a, { stdio: "ignore" });
+  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+  ssl("req", "-x509", ...ec, "-keyout", f("ca.key"), "-out", f("ca.crt"), "-subj", "/CN=meshlet test redis CA", "-days", "1");
+  ssl("req", ...ec, "-keyout", f("server.key"), "-out", f("server.csr"), "-subj", "/CN=127.0.0.1");
+  fs.writeFileSync(f("san.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
+  ssl("x509", "-req", "-in", f("server.csr"), "-CA", f("ca.crt"), "-CAkey", f("ca.key"), "-CAcreateserial", "-out", f("server.crt"), "-days", "1", "-extfile", f("san.ext"));
+  return { dir, ca: f("ca.crt"), cert: f("server.crt"), key: f("server.key") };
+}
+
+/** A redis-server on a free port; `tls`: TLS only (no plain port), server certificate signed by a fresh CA. */
+export async function startRedis(password?: string, o: { tls?: boolean } = {}): Promise<Redis> {
   const port = await freePort();
-  const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", ...(password ? ["--requirepass", password] : [])];
+  const certs = o.tls ? serverCerts() : null;
+  // Kept for restarts (start() reads them again); gone when the test process ends.
+  if (certs) process.once("exit", () => fs.rmSync(certs.dir, { recursive: true, force: true }));
+  const listen = certs
+    ? ["--port", "0", "--tls-port", String(port), "--tls-cert-file", certs.cert, "--tls-key-file", certs.key, "--tls-ca-cert-file", certs.ca, "--tls-auth-clients", "no"]
+    : ["--port", String(port)];
+  const args = [...listen, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--enable-debug-command", "local", ...(password ? ["--requirepass", password] : [])];
   const auth = password ? ["-a", password, "--no-auth-warning"] : [];
-  const cli = (...a: string[]) => execFileSync("redis-cli", ["-p", String(port), ...auth, ...a], { encoding: "utf8" });
+  const tlsCli = certs ? ["--tls", "--cacert", certs.ca] : [];
+  const cli = (...a: string[]) => execFileSync("redis-cli", ["-p", String(port), ...tlsCli, ...auth, ...a], { encoding: "utf8" });
   const up = async (): Promise<Proc> => {
     const proc = spawnProc("redis-server", args);
     await waitFor("redis to answer", async () => {
-      if (proc.child.exitCode !== null) throw new Error(`redis-server exited:\n${proc.output()}`);
+      if (proc.child.exitCode !== null) throw new StopWaiting(`redis-server exited:\n${proc.output()}`);
       try {
         return cli("PING").trim() === "PONG";
       } catch {
@@ -42,6 +68,7 @@ export async function startRedis(password?: string): Promise<Redis> {
   };
   const r: Redis = {
     port,
+    caPem: certs ? fs.readFileSync(certs.ca, "utf8") : undefined,
     address: `127.0.0.1:${port}`,
     proc: await up(),
     cli,

@@ -132,7 +132,7 @@ export const API_ENDPOINTS: EdgeStep<ApiDeps> = {
     const r = ctx.route!;
     if (r.kind === "api") return apiEndpoint(r, req, d);
     if (r.kind === "state") return stateEndpoint(r, req, d.stateApi);
-    if (r.kind === "secrets") return Promise.resolve().then(() => secretsEndpoint(r, d.secretStores));
+    if (r.kind === "secrets") return Promise.resolve().then(() => secretsEndpoint(r, d.components.current.secretStores));
     if (r.kind === "error") return Promise.reject(r.error);
     return next(req, ctx);
   },

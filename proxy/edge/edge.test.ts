@@ -55,9 +55,8 @@ function apiDeps(target: Call): ApiDeps {
     target: () => target,
     shutdown: () => {},
     explain: () => "",
-    stateApi: { stores: new Map(), appId: "me", maxBodySize: 10 },
-    secretStores: new Map(),
-    components: [],
+    stateApi: { stores: () => new Map(), appId: "me", maxBodySize: 10 },
+    components: { current: { stores: new Map(), secretStores: new Map(), listed: [] } },
   };
 }
 

@@ -4,7 +4,7 @@
 
 import { readResourceText, resourceFiles as listResourceFiles } from "../../config/yaml.ts";
 import { parseResiliencyText, ResiliencyError, type ResiliencyDoc } from "./parse.ts";
-import type { AppTarget, Located, PolicySet, RetryPolicy, TimeoutPolicy, BreakerPolicy } from "./types.ts";
+import type { AppTarget, ComponentTargets, Located, PolicySet, RetryPolicy, TimeoutPolicy, BreakerPolicy } from "./types.ts";
 
 /** The resource files behind resources paths; a missing path is reported like a YAML problem. */
 export function resourceFiles(paths: readonly string[]): string[] {
@@ -20,6 +20,7 @@ export function mergeDocs(docs: readonly ResiliencyDoc[], appId: string | null):
   const retries = new Map<string, Located<RetryPolicy>>();
   const breakers = new Map<string, Located<BreakerPolicy>>();
   const apps = new Map<string, AppTarget>();
+  const components = new Map<string, ComponentTargets>();
   const resources: string[] = [];
   for (const d of docs) {
     if (appId !== null && d.scopes && !d.scopes.includes(appId)) continue;
@@ -28,17 +29,23 @@ export function mergeDocs(docs: readonly ResiliencyDoc[], appId: string | null):
     for (const [k, v] of d.retries) retries.set(k, v);
     for (const [k, v] of d.breakers) breakers.set(k, v);
     for (const [k, v] of d.apps) apps.set(k, v);
+    for (const [k, v] of d.components) components.set(k, v);
   }
   const problems: string[] = [];
-  for (const [id, t] of apps) {
-    if (t.timeout !== undefined && !timeouts.has(t.timeout)) problems.push(`${t.at}: spec.targets.apps.${id}.timeout: no timeout policy named "${t.timeout}"`);
-    if (t.retry !== undefined && !retries.has(t.retry)) problems.push(`${t.at}: spec.targets.apps.${id}.retry: no retry policy named "${t.retry}"`);
+  const check = (t: { timeout?: string; retry?: string; circuitBreaker?: string; at: string }, field: string) => {
+    if (t.timeout !== undefined && !timeouts.has(t.timeout)) problems.push(`${t.at}: ${field}.timeout: no timeout policy named "${t.timeout}"`);
+    if (t.retry !== undefined && !retries.has(t.retry)) problems.push(`${t.at}: ${field}.retry: no retry policy named "${t.retry}"`);
     if (t.circuitBreaker !== undefined && !breakers.has(t.circuitBreaker)) {
-      problems.push(`${t.at}: spec.targets.apps.${id}.circuitBreaker: no circuit breaker policy named "${t.circuitBreaker}"`);
+      problems.push(`${t.at}: ${field}.circuitBreaker: no circuit breaker policy named "${t.circuitBreaker}"`);
     }
+  };
+  for (const [id, t] of apps) check(t, `spec.targets.apps.${id}`);
+  for (const [name, c] of components) {
+    if (c.outbound) check(c.outbound, `spec.targets.components.${name}.outbound`);
+    if (c.inbound) check(c.inbound, `spec.targets.components.${name}.inbound`);
   }
   if (problems.length) throw new ResiliencyError(problems);
-  return Object.freeze({ timeouts, retries, breakers, apps, resources: Object.freeze(resources) });
+  return Object.freeze({ timeouts, retries, breakers, apps, components, resources: Object.freeze(resources) });
 }
 
 /** Parses and validates files; throws ResiliencyError listing every problem found. */

@@ -6,7 +6,7 @@ import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Node, type
 import { Reader } from "../../config/yaml-reader.ts";
 import { compileTrip } from "../trip.ts";
 import { ResiliencyError } from "./errors.ts";
-import { DEFAULT_OUTLIER, type AppTarget, type BreakerPolicy, type Located, type OutlierPolicy, type RetryPolicy, type TimeoutPolicy } from "./types.ts";
+import { DEFAULT_OUTLIER, type AppTarget, type BreakerPolicy, type ComponentTarget, type ComponentTargets, type Located, type OutlierPolicy, type RetryPolicy, type TimeoutPolicy } from "./types.ts";
 
 export { ResiliencyError };
 
@@ -19,6 +19,7 @@ export interface ResiliencyDoc {
   readonly retries: Map<string, Located<RetryPolicy>>;
   readonly breakers: Map<string, Located<BreakerPolicy>>;
   readonly apps: Map<string, AppTarget>;
+  readonly components: Map<string, ComponentTargets>;
 }
 
 const EXP_DEFAULTS = { initialInterval: 500, multiplier: 1.5, randomizationFactor: 0.5, maxElapsedTime: 15 * 60_000 };
@@ -147,6 +148,14 @@ function appTarget(r: Reader, node: Node | null, field: string, keyNode: Node): 
   return Object.freeze(t);
 }
 
+function componentTarget(r: Reader, node: Node | null, field: string, keyNode: Node): ComponentTarget {
+  const t: { timeout?: string; retry?: string; circuitBreaker?: string; at: string } = { at: r.at(keyNode) };
+  for (const [k, val] of r.entries(node, field, ["timeout", "retry", "circuitBreaker"])) {
+    if (k === "timeout" || k === "retry" || k === "circuitBreaker") t[k] = r.str(val, `${field}.${k}`);
+  }
+  return Object.freeze(t);
+}
+
 /** Parses every document of one file; non-Resiliency documents are skipped. */
 export function parseResiliencyText(text: string, file: string): { docs: ResiliencyDoc[]; problems: string[] } {
   const lc = new LineCounter();
@@ -183,6 +192,7 @@ export function parseResiliencyText(text: string, file: string): { docs: Resilie
       retries: new Map(),
       breakers: new Map(),
       apps: new Map(),
+      components: new Map(),
     };
     for (const [n, v, k] of r.entries(pol.timeouts ?? null, "spec.policies.timeouts", null)) {
       const ms = r.duration(v, `spec.policies.timeouts.${n}`, true);
@@ -206,9 +216,11 @@ export function parseResiliencyText(text: string, file: string): { docs: Resilie
       r.entries(v, `spec.targets.actors.${id}`, ["timeout", "retry", "circuitBreaker", "circuitBreakerScope", "circuitBreakerCacheSize"]);
     }
     for (const [id, v] of r.entries(targets.components ?? null, "spec.targets.components", null)) {
-      for (const [dir, dv] of r.entries(v, `spec.targets.components.${id}`, ["outbound", "inbound"])) {
-        r.entries(dv, `spec.targets.components.${id}.${dir}`, ["timeout", "retry", "circuitBreaker"]);
+      const c: { outbound?: ComponentTarget; inbound?: ComponentTarget } = {};
+      for (const [dir, dv, dk] of r.entries(v, `spec.targets.components.${id}`, ["outbound", "inbound"])) {
+        if (dir === "outbound" || dir === "inbound") c[dir] = componentTarget(r, dv, `spec.targets.components.${id}.${dir}`, dk);
       }
+      out.components.set(id, Object.freeze(c));
     }
     docs.push(out);
   }

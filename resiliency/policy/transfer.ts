@@ -12,6 +12,7 @@ export interface PolicySetData {
   readonly retries: PolicySet["retries"];
   readonly breakers: ReadonlyMap<string, Located<PlainBreaker>>;
   readonly apps: PolicySet["apps"];
+  readonly components: PolicySet["components"];
   readonly resources: readonly string[];
 }
 
@@ -21,7 +22,7 @@ export function toData(set: PolicySet): PolicySetData {
     const { tripFn: _drop, ...plain } = value;
     breakers.set(k, { value: plain, at });
   }
-  return { timeouts: set.timeouts, retries: set.retries, breakers, apps: set.apps, resources: set.resources };
+  return { timeouts: set.timeouts, retries: set.retries, breakers, apps: set.apps, components: set.components, resources: set.resources };
 }
 
 /** A trip function compiled on first use. */
@@ -41,11 +42,14 @@ export function fromData(d: PolicySetData): PolicySet {
   for (const [k, { value, at }] of d.breakers) breakers.set(k, Object.freeze({ value: Object.freeze({ ...value, tripFn: lazyTrip(value.trip) }), at }));
   const apps = new Map(d.apps);
   for (const [k, v] of apps) apps.set(k, Object.freeze(v));
+  const components = new Map(d.components);
+  for (const [k, v] of components) components.set(k, Object.freeze({ outbound: v.outbound && Object.freeze(v.outbound), inbound: v.inbound && Object.freeze(v.inbound) }));
   return Object.freeze({
     timeouts: frozenMap(d.timeouts),
     retries: frozenMap(d.retries),
     breakers,
     apps,
+    components,
     resources: Object.freeze([...d.resources]),
   });
 }

@@ -77,6 +77,21 @@ export interface AppTarget {
   readonly at: string;
 }
 
+/** `targets.components.<name>.outbound` (or `.inbound`): named policies for a component's calls. */
+export interface ComponentTarget {
+  readonly timeout?: string;
+  readonly retry?: string;
+  readonly circuitBreaker?: string;
+  readonly at: string;
+}
+
+export interface ComponentTargets {
+  /** Calls the sidecar makes to the component (state store reads and writes). */
+  readonly outbound?: ComponentTarget;
+  /** Calls a component makes into the app (pub/sub, bindings): parsed, nothing uses them yet. */
+  readonly inbound?: ComponentTarget;
+}
+
 export interface Located<T> {
   readonly value: T;
   /** `file:line` of the definition. */
@@ -89,6 +104,7 @@ export interface PolicySet {
   readonly retries: ReadonlyMap<string, Located<RetryPolicy>>;
   readonly breakers: ReadonlyMap<string, Located<BreakerPolicy>>;
   readonly apps: ReadonlyMap<string, AppTarget>;
+  readonly components: ReadonlyMap<string, ComponentTargets>;
   /** Names of the resources that were loaded (file:line name). */
   readonly resources: readonly string[];
 }
@@ -98,5 +114,6 @@ export const EMPTY_POLICY_SET: PolicySet = Object.freeze({
   retries: new Map(),
   breakers: new Map(),
   apps: new Map(),
+  components: new Map(),
   resources: [],
 });

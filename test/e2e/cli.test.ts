@@ -8,6 +8,8 @@ import net from "node:net";
 import path from "node:path";
 import { freePort, killAll, MESHLET, runRecord, spawnProc, startSidecar, tempFile, tempHome, waitFor } from "../helpers.ts";
 import { canUseNetns } from "../netns.ts";
+import { COMMAND_SPECS } from "../../cli/specs/index.ts";
+import type { CommandSpec } from "../../cli/command-spec.ts";
 
 afterAll(killAll);
 
@@ -141,8 +143,28 @@ describe("meshlet run", () => {
       expect([r.code, r.out.trim()]).toEqual([0, expect.stringMatching(/^meshlet \d+\.\d+\.\d+ \(runtime: bun \d+\.\d+\.\d+; Dapr API v1\.0\)$/)]);
     }
     const help = await cli(["help", "run"], home);
-    expect([help.code, help.out.split("\n")[0]]).toEqual([0, "usage: meshlet run [flags] [-- command args...]"]);
+    expect([help.code, help.out.split("\n")[0]]).toEqual([0, "meshlet run: start a sidecar, and your app after -- (its output prefixed == APP ==)"]);
     expect(help.out).toContain("--connect-timeout");
+  });
+
+  it("answers --help, -h and meshlet help <command> for every command and subcommand, exit 0", async () => {
+    const home = tempHome();
+    const all = (specs: readonly CommandSpec[]): CommandSpec[] => specs.flatMap((s) => [s, ...all(s.subcommands ?? [])]);
+    for (const spec of all(Object.values(COMMAND_SPECS))) {
+      const words = spec.name.split(" ");
+      for (const args of [[...words, "--help"], [...words, "-h"], ["help", ...words]]) {
+        const r = await cli(args, home);
+        expect([r.code, r.out.split("\n")[0]], args.join(" ")).toEqual([0, `meshlet ${spec.name}: ${spec.summary}`]);
+      }
+    }
+    // After the app's command, -h is the app's: run does not print its help for it.
+    const app = await cli(["run", "-a", "helpless", "--", "node", "-e", "process.exit(3)", "-h"], home);
+    expect(app.out).not.toContain("usage: meshlet run");
+    // A missing or unknown subcommand is one line, or the command's help with exit 1.
+    expect(await cli(["resiliency"], home)).toMatchObject({ code: 1, out: expect.stringMatching(/^meshlet resiliency: /) });
+    expect(await cli(["resiliency", "frob"], home)).toMatchObject({ code: 1, out: '❌  unknown resiliency command "frob" (commands: explain, validate)\n' });
+    expect(await cli(["certs", "frob"], home)).toMatchObject({ code: 1, out: '❌  unknown certs command "frob" (commands: init, show, export, import, renew-issuer)\n' });
+    expect(await cli(["list", "extra"], home)).toMatchObject({ code: 1, out: '❌  unexpected argument "extra" (meshlet list --help shows the flags)\n' });
   });
 
   it("says one clear line for bad flags and values", async () => {
@@ -153,11 +175,11 @@ describe("meshlet run", () => {
       [["run", "-a", "x", "--max-body-size", "lots"], /--max-body-size: invalid size "lots"/],
       [["run", "-a", "x", "-p", "0"], /--app-port: "0" is not a valid port/],
       [["run", "-a", "x", "--log-level", "loud"], /--log-level: "loud" is not one of/],
-      [["run", "-a", "x", "--app-timeout", "5 sec"], /--app-timeout: invalid duration/],
+      [["run", "-a", "x", "--app-timeout", "5 sec"], /--app-timeout: "5 sec" is not a duration/],
       [["frobnicate"], /unknown command "frobnicate"/],
       [["stop", "-a", "nobody"], /failed to stop app id nobody: couldn't find app id nobody/],
       [["invoke", "-a", "nobody", "-m", "x"], /error invoking app nobody: app ID nobody not found/],
-      [["run", "-a", "x", "--connect-timeout", "soon"], /--connect-timeout: invalid duration/],
+      [["run", "-a", "x", "--connect-timeout", "soon"], /--connect-timeout: "soon" is not a duration/],
       [["run", "-a", "x", "--app-health-threshold", "0"], /--app-health-threshold: a whole number from 1, not "0"/],
       [["run", "-a", "x", "--app-health-probe-interval", "often"], /--app-health-probe-interval: "often" is not a number of seconds/],
       [["run", "-a", "x", "--app-health-check-path", "healthz"], /--app-health-check-path: a path starting with \//],

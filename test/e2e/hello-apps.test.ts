@@ -1,4 +1,4 @@
-// The seed's hello-world flow: a node app that saves each order in `statestore`, a second app
+// The seed's hello-world flow: a node app that saves each order in `statestore`, a Python app
 // posting an order a second (by dapr-app-id), and the last order read back by invoking nodeapp,
 // as the walkthrough does with curl; on the embedded default store, then on a real Redis in
 // Dapr's layout (read with redis-cli), with Redis killed and restarted under the traffic.
@@ -9,6 +9,9 @@ import fs from "node:fs";
 import { killAll, ROOT, startSidecar, tempHome, waitFor, type Sidecar } from "../helpers.ts";
 import { hasRedis, startRedis } from "../redis.ts";
 
+/** The seed's pythonapp: a Python app (standard library only) posting an order a second. */
+const POSTER = ["python3", path.join(ROOT, "test", "apps", "order-poster.py")];
+
 let home: string;
 let node: Sidecar;
 let poster: Sidecar;
@@ -16,7 +19,7 @@ let poster: Sidecar;
 beforeAll(async () => {
   home = tempHome();
   node = await startSidecar({ appId: "nodeapp", home, echo: true, command: ["node", path.join(ROOT, "test", "apps", "order-node.mjs")] });
-  poster = await startSidecar({ appId: "pythonapp", home, command: ["node", path.join(ROOT, "test", "apps", "order-poster.mjs")], env: { ORDER_INTERVAL_MS: "200" } });
+  poster = await startSidecar({ appId: "pythonapp", home, command: POSTER, env: { ORDER_INTERVAL_MS: "200" } });
 });
 afterAll(killAll);
 
@@ -83,7 +86,7 @@ spec:
     );
     const args = ["--resources-path", resources];
     const n = await startSidecar({ appId: "nodeapp", home: home2, echo: true, args, command: ["node", path.join(ROOT, "test", "apps", "order-node.mjs")] });
-    await startSidecar({ appId: "pythonapp", home: home2, args, command: ["node", path.join(ROOT, "test", "apps", "order-poster.mjs")], env: { ORDER_INTERVAL_MS: "200" } });
+    await startSidecar({ appId: "pythonapp", home: home2, args, command: POSTER, env: { ORDER_INTERVAL_MS: "200" } });
     const md = (await (await fetch(`${n.url}/v1.0/metadata`)).json()) as { components: unknown[] };
     expect(md.components).toContainEqual({ name: "statestore", type: "state.redis", version: "v1", capabilities: ["ETAG", "TRANSACTIONAL", "TTL"] });
     const first = await waitFor("orders in Redis", async () => {

@@ -291,6 +291,14 @@ describe("explain", () => {
 
     const live = await cli(["resiliency", "explain", "-a", "fragile", "--from", "caller"]);
     expect(live.out).toMatch(/circuit-breaker: cb: trips when "consecutiveFailures > 2"/);
+
+    // A state store's calls: the default store's own policy falls back to the DefaultTimeoutPolicy.
+    const store = await cli(["resiliency", "explain", "--component", "statestore", "--resources-path", dir]);
+    expect(store.code).toBe(0);
+    expect(store.out).toMatch(/^calls to component statestore \(state\.sqlite\)/);
+    expect(store.out).toMatch(/3\. timeout: 3s per attempt  \[DefaultTimeoutPolicy \(.*r\.yaml:\d+\)\]/);
+    const unknown = await cli(["resiliency", "explain", "--component", "nope", "--resources-path", dir]);
+    expect([unknown.code, unknown.out.trim()]).toEqual([1, `❌  --component: no Component named nope in ${dir}`]);
   });
 
   it("validate exits non-zero with file:line on broken files", async () => {

@@ -1,0 +1,30 @@
+// One request answered by a fresh worker thread, for work that must not hold the event loop
+// (parsing a large or hostile YAML file on reload): the answer arrives as plain data, and a
+// worker that takes too long is terminated and its request rejected.
+
+import { Worker } from "node:worker_threads";
+
+export class OffThreadTimeout extends Error {}
+
+/** Posts `req` to a new worker running `module` and resolves with its one answer. */
+export function askWorker<Req, Ans>(module: URL, req: Req, timeoutMs: number): Promise<Ans> {
+  return new Promise((resolve, reject) => {
+    const w = new Worker(module);
+    w.unref();
+    const timer = setTimeout(() => {
+      void w.terminate();
+      reject(new OffThreadTimeout(`took longer than ${timeoutMs / 1000} s`));
+    }, timeoutMs);
+    timer.unref?.();
+    w.once("message", (a: Ans) => {
+      clearTimeout(timer);
+      void w.terminate();
+      resolve(a);
+    });
+    w.once("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    w.postMessage(req);
+  });
+}
