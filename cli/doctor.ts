@@ -154,10 +154,13 @@ export async function doctorCommand(args: string[]): Promise<number> {
       const reason = e instanceof SidecarError ? e.reason : "error";
       out.push(`  - ${id}: ${reason} after ${(performance.now() - t0).toFixed(1)} ms: ${(e as Error).message}`);
       problems.push(`${id} does not resolve (${reason})`);
+      const running = runs.find((r) => r.appId === appId);
       fixes.push(
         reason === "resolution_timeout"
           ? `nothing answered for ${id}: check that it runs and shares a network with this host; if multicast is blocked here, use the local resolver (one host) or static (edge)`
-          : `${id} is unknown to the ${resolver.name} resolver: start it with \`meshlet run -a ${appId}\`, or check its name and namespace`,
+          : reason === "app_unreachable" || running
+            ? `the sidecar of ${appId} runs (pid ${running?.pid ?? "?"}) but its app does not answer${running?.appPort ? ` on port ${running.appPort}` : ""}: start the app or fix --app-port; meshlet logs -a ${appId} shows what it saw`
+            : `${id} is unknown to the ${resolver.name} resolver: start it with \`meshlet run -a ${appId}\`, or check its name and namespace`,
       );
     }
   }

@@ -10,7 +10,7 @@ import { splitUrl } from "./route.ts";
 import { textResponse } from "../core/wire-response.ts";
 import type { SidecarConfig } from "./config.ts";
 import { type Logger, throttledInfo } from "../core/log.ts";
-import type { Resolver } from "../resolvers/types.ts";
+import type { Registration, Resolver } from "../resolvers/types.ts";
 import type { Dialer } from "../runtime/dial.ts";
 import type { SidecarState } from "./api.ts";
 import { edgeHandler, explainText, inboundAppCall, inboundHandler, outboundCall, selfCall, type StackDeps, type TargetPlan } from "./stack.ts";
@@ -193,7 +193,23 @@ export class Sidecar {
     this.state.notReady = why;
     if (this.probeTimer) clearTimeout(this.probeTimer);
     this.probeTimer = null;
-    await this.resolver.deregister().catch(() => {});
+    await this.announceNotReady(why);
+  }
+
+  /**
+   * Out of discovery, saying why where the resolver can carry it (the local registry: callers
+   * get `app_unreachable` with the reason instead of "couldn't find service"); else deregistered.
+   */
+  private async announceNotReady(why: string): Promise<void> {
+    if (!this.resolver.registerNotReady || !this.internal) {
+      await this.resolver.deregister().catch(() => {});
+      return;
+    }
+    await this.resolver.registerNotReady(this.registration(), why).catch(() => this.resolver.deregister().catch(() => {}));
+  }
+
+  private registration(): Registration {
+    return { appId: this.cfg.appId, namespace: this.cfg.namespace, host: this.cfg.internalHost, port: this.internal!.port, info: this.cfg.registryInfo?.() };
   }
 
   private isSelf(appId: string, namespace: string): boolean {
@@ -376,6 +392,7 @@ export class Sidecar {
       if (!announced) {
         announced = true;
         this.log.info(`waiting for the app to listen on ${app.key}`);
+        await this.announceNotReady(`its app on ${app.key} refuses connections (not started yet, or not listening on that port)`);
       }
       this.probeTimer = setTimeout(tick, 100);
     };
@@ -387,13 +404,7 @@ export class Sidecar {
     this.probeTimer = null;
     if (this.state.shuttingDown || !this.internal) return;
     try {
-      await this.resolver.register({
-        appId: this.cfg.appId,
-        namespace: this.cfg.namespace,
-        host: this.cfg.internalHost,
-        port: this.internal.port,
-        info: this.cfg.registryInfo?.(),
-      });
+      await this.resolver.register(this.registration());
     } catch (e) {
       // Not discoverable means not ready: healthz says why until a retry succeeds.
       const why = `registration with the ${this.resolver.name} resolver failed: ${(e as Error).message ?? String(e)}`;

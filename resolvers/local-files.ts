@@ -11,6 +11,8 @@ export interface LocalEntry extends Registration {
   readonly pid: number;
   readonly file: string;
   readonly startedAt: number;
+  /** Set while the sidecar runs but is not ready (why): known, never handed out. */
+  readonly notReady?: string;
 }
 
 const myUid = typeof process.getuid === "function" ? process.getuid() : -1;

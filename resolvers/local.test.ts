@@ -26,6 +26,26 @@ runResolverContract("local", {
 });
 
 describe("local registry specifics", () => {
+  it("keeps a not-ready sidecar known: callers get app_unreachable with why, then its endpoint once it is ready", async () => {
+    const dir = tempDir();
+    const self = { appId: "slow", namespace: "default", host: "127.0.0.1", port: 41999 };
+    const own = new LocalRegistry({ dir });
+    await own.registerNotReady(self, "its app on 127.0.0.1:3000 refuses connections");
+    const caller = new LocalRegistry({ dir, cacheMs: 0 });
+    const err = await caller.resolve({ appId: "slow", namespace: "default" }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ reason: "app_unreachable", neverSent: true, message: "failed to invoke, id: slow, err: the sidecar of slow is running but not ready: its app on 127.0.0.1:3000 refuses connections" });
+    expect(caller.absent({ appId: "slow", namespace: "default" })).toBe(false);
+    // The same file turns ready in place; a ready instance beside a not-ready one is all callers see.
+    const files = fs.readdirSync(dir);
+    await own.register(self);
+    expect(fs.readdirSync(dir)).toEqual(files);
+    expect((await caller.resolve({ appId: "slow", namespace: "default" })).map((e) => e.key)).toEqual(["127.0.0.1:41999"]);
+    const second = new LocalRegistry({ dir });
+    await second.registerNotReady({ ...self, port: 42000 }, "starting");
+    expect((await caller.resolve({ appId: "slow", namespace: "default" })).map((e) => e.key)).toEqual(["127.0.0.1:41999"]);
+    await Promise.all([own.close(), second.close(), caller.close()]);
+  });
+
   it("deregister removes the entry at once", async () => {
     const dir = tempDir();
     const me = new LocalRegistry({ dir });

@@ -13,7 +13,7 @@ import { entryNames, hasEntry, type LocalEntry, readEntries } from "./local-file
 import { ensurePrivateDir, writePrivateFileAsync } from "../core/private-files.ts";
 
 export { isLoopbackHost, type LocalEntry, pidAlive, readRegistry } from "./local-files.ts";
-import { type AppRef, notFound, type Registration, type Resolver } from "./types.ts";
+import { type AppRef, notFound, notReady, type Registration, type Resolver } from "./types.ts";
 import type { SidecarError } from "../core/errors.ts";
 
 export interface LocalRegistryOptions {
@@ -55,6 +55,14 @@ function removeOnExit(file: string): void {
   });
 }
 
+/** One lookup's answer: the ready instances, and why registered ones are not ready (null: none such). */
+interface Lookup {
+  readonly eps: Endpoint[];
+  readonly waiting: string | null;
+  readonly at: number;
+  readonly gen: number;
+}
+
 export class LocalRegistry implements Resolver {
   readonly name = "local";
   readonly dir: string;
@@ -63,8 +71,8 @@ export class LocalRegistry implements Resolver {
   private readonly cacheMs: number;
   private readonly now: () => number;
   /** Lookups, by file-name prefix: bounded, since callers may ask for any app-id. */
-  private readonly cache = new BoundedMap<string, { eps: Endpoint[]; at: number; gen: number }>(4096, 60_000, () => this.now());
-  private readonly inflight = new Map<string, Promise<Endpoint[]>>();
+  private readonly cache = new BoundedMap<string, Lookup>(4096, 60_000, () => this.now());
+  private readonly inflight = new Map<string, Promise<Lookup>>();
   private readonly evicted: Evictions;
   private generation = 0;
   /** The directory listing, read once per generation and cacheMs and shared by every lookup. */
@@ -162,9 +170,9 @@ export class LocalRegistry implements Resolver {
     const key = this.prefix(ref);
     const now = this.now();
     const hit = this.cache.get(key);
-    let eps: Endpoint[];
+    let found: Lookup;
     if (hit && hit.gen === this.generation && now - hit.at < this.cacheMs) {
-      eps = hit.eps;
+      found = hit;
     } else {
       let p = this.inflight.get(key);
       if (!p) {
@@ -176,17 +184,22 @@ export class LocalRegistry implements Resolver {
             return mine.length ? readEntries(this.dir, mine, this.staleMs) : [];
           })
           .then((entries: LocalEntry[]) => {
-            const list = entries.map((e) => endpoint(e.host, e.port));
-            this.cache.set(key, { eps: list, at: this.now(), gen });
-            return list;
+            const waiting = entries.find((e) => e.notReady)?.notReady ?? null;
+            const list = entries.filter((e) => !e.notReady).map((e) => endpoint(e.host, e.port));
+            const l: Lookup = { eps: list, waiting, at: this.now(), gen };
+            this.cache.set(key, l);
+            return l;
           });
         p.finally(() => this.inflight.delete(key)).catch(() => {});
         this.inflight.set(key, p);
       }
-      eps = await p;
+      found = await p;
     }
+    const eps = found.eps;
     const live = this.evicted.filter(eps);
     if (live.length === 0) {
+      // Registered but not ready (its app refuses connections): say so, not "couldn't find".
+      if (eps.length === 0 && found.waiting !== null) throw notReady(ref, found.waiting);
       throw notFound(ref, this.name, eps.length ? `all ${eps.length} instance(s) failed recently` : `registry ${this.dir}`);
     }
     return live;
@@ -197,12 +210,25 @@ export class LocalRegistry implements Resolver {
     this.cache.delete(this.prefix(ref));
   }
 
-  async register(self: Registration): Promise<void> {
-    await this.deregister();
-    ensurePrivateDir(this.dir);
+  register(self: Registration): Promise<void> {
+    return this.write(self, null);
+  }
+
+  registerNotReady(self: Registration, why: string): Promise<void> {
+    return this.write(self, why);
+  }
+
+  /** Writes this sidecar's entry (ready, or not ready and why) and keeps it fresh. */
+  private async write(self: Registration, notReady: string | null): Promise<void> {
     const name = `${prefixOf(self)}${process.pid}~${self.port}.json`;
     const file = path.join(this.dir, name);
-    const body: Omit<LocalEntry, "file"> = { ...self, pid: process.pid, startedAt: Date.now() };
+    // The same entry changing state is rewritten in place (atomically): callers never see it gone.
+    if (this.own?.file === file) {
+      clearInterval(this.own.timer);
+      this.own = null;
+    } else await this.deregister();
+    ensurePrivateDir(this.dir);
+    const body: Omit<LocalEntry, "file"> = { ...self, pid: process.pid, startedAt: Date.now(), ...(notReady !== null ? { notReady } : {}) };
     const text = JSON.stringify(body);
     await writePrivateFileAsync(file, text);
     const timer = setInterval(() => {

@@ -37,10 +37,21 @@ export interface Resolver {
   /** The error for a lookup `absent` answered. */
   absentError?(ref: AppRef): SidecarError;
   register(self: Registration): Promise<void>;
+  /**
+   * Optional: this sidecar stays known but is not handed out; callers get `app_unreachable`
+   * saying `why` (its app refuses connections) instead of "couldn't find service". Resolvers
+   * without it are asked to deregister instead.
+   */
+  registerNotReady?(self: Registration, why: string): Promise<void>;
   deregister(): Promise<void>;
   /** Stop handing out `ep` for `ref` until the resolver learns of it again. */
   evict(ref: AppRef, ep: Endpoint): void;
   close(): Promise<void>;
+}
+
+/** The error for an app-id whose only instances are registered but not ready (registerNotReady). */
+export function notReady(ref: AppRef, why: string): SidecarError {
+  return invokeError("app_unreachable", ref.appId, `the sidecar of ${ref.appId} is running but not ready: ${why}`, { neverSent: true });
 }
 
 export function notFound(ref: AppRef, resolver: string, detail = ""): SidecarError {

@@ -2,7 +2,10 @@
 // stable reason in `meshlet-reason`. None of these may hang.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, killAll, rawRequest, runRecord, startSidecar, tempFile, tempHome, type Sidecar } from "../helpers.ts";
+import fs from "node:fs";
+import http from "node:http";
+import path from "node:path";
+import { freePort, killAll, MESHLET, rawRequest, runRecord, spawnProc, startSidecar, tempFile, tempHome, waitFor, type Sidecar } from "../helpers.ts";
 
 let home: string;
 let orders: Sidecar;
@@ -127,7 +130,7 @@ describe("sidecar-made errors", () => {
 });
 
 describe("an app that never comes up", () => {
-  it("is not ready, is not registered, and self-calls say app_unreachable", async () => {
+  it("is not ready (healthz says so) and self-calls say app_unreachable", async () => {
     const port = await freePort();
     const lonely = await startSidecar({ appId: "lonely", home, echo: port, command: ["sleep", "60"], waitReady: false });
     await expectError(fetch(`${lonely.url}/v1.0/healthz`), 500, "health_not_ready", "ERR_HEALTH_NOT_READY");
@@ -156,5 +159,35 @@ describe("no error path hangs", () => {
     const r = await fetch(`${orders.url}/v1.0/invoke/typo-app/method/x`);
     expect(r.headers.get("meshlet-reason")).toBe("app_id_not_found");
     expect(Date.now() - t0).toBeLessThan(900);
+  });
+});
+
+describe("a sidecar whose app does not listen", () => {
+  it("is app_unreachable with the reason, not 'couldn't find service'; doctor says the same; it serves once the app listens", async () => {
+    const h = tempHome();
+    const appPort = await freePort();
+    const lonely = await startSidecar({ appId: "lonely", home: h, args: ["-p", String(appPort)], waitReady: false });
+    const other = await startSidecar({ appId: "asker", home: h });
+    const call = () => fetch(`${other.url}/v1.0/invoke/lonely/method/hi`);
+    // The registry entry is written before the first call: the answer is the reason at once
+    // (after Dapr's built-in retries for calls that reached no app, 3 x 1 s).
+    await waitFor("lonely's registry entry", async () => fs.readdirSync(path.join(h, "registry")).some((f) => f.includes("lonely")));
+    const message = await expectError(call(), 500, "app_unreachable");
+    expect(message).toBe(`failed to invoke, id: lonely, err: the sidecar of lonely is running but not ready: its app on 127.0.0.1:${appPort} refuses connections (not started yet, or not listening on that port)`);
+    const doctor = spawnProc(MESHLET, ["doctor", "-a", "lonely"], { MESHLET_HOME: h });
+    expect((await doctor.exited).code).toBe(1);
+    expect(doctor.output()).toContain(`the sidecar of lonely runs (pid ${lonely.pid}) but its app does not answer on port ${appPort}`);
+    expect(doctor.output()).not.toContain("start it with `meshlet run -a lonely`");
+    // The app starts: the same entry turns ready and calls go through.
+    const server = http.createServer((_q, s) => s.end("here")).listen(appPort, "127.0.0.1");
+    try {
+      const ok = await waitFor("the app to be found", async () => {
+        const r = await call();
+        return r.status === 200 ? r.text() : null;
+      });
+      expect(ok).toBe("here");
+    } finally {
+      server.close();
+    }
   });
 });

@@ -19,7 +19,17 @@ beforeAll(async () => {
 });
 afterAll(killAll);
 
-const registered = (s: Sidecar) => fs.readdirSync(path.join(home, "registry")).some((f) => f.includes(`~${s.pid}~`));
+/** In discovery: its registry entry is there and ready (a not-ready one stays, saying why, but is never handed out). */
+const registered = (s: Sidecar) => {
+  const dir = path.join(home, "registry");
+  const f = fs.readdirSync(dir).find((n) => n.includes(`~${s.pid}~`));
+  if (!f) return false;
+  try {
+    return !(JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")) as { notReady?: string }).notReady;
+  } catch {
+    return false; // being rewritten this instant
+  }
+};
 
 /** Calls stock: GETs of /where and POSTs of /flaky?key=<unique> (each app counts the keys it saw). */
 async function traffic(n: number, tag: string): Promise<{ statuses: number[]; ports: number[]; keys: string[] }> {
@@ -81,7 +91,7 @@ describe("an app killed behind a live sidecar", () => {
     expect(new Set(during.ports).has(a.appPort!)).toBe(false);
     for (const key of during.keys) expect((await seen(b.appPort!, key)) + (await seen(c.appPort!, key))).toBe(1);
 
-    // Refused connections took it out: not ready (saying why), not in the registry.
+    // Refused connections took it out: not ready (saying why), and so is its registry entry.
     await waitFor("a to leave discovery", async () => !registered(a), 5_000);
     const health = await fetch(`${a.url}/v1.0/healthz`);
     expect(health.status).toBe(500);
