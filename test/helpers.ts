@@ -48,8 +48,8 @@ export interface Proc {
 const live = new Set<ChildProcess>();
 const extraPids = new Set<number>();
 
-export function spawnProc(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Proc {
-  const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+export function spawnProc(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Proc {
+  const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"], detached: true, cwd });
   let out = "";
   let stdout = "";
   child.stdout!.on("data", (d) => {
