@@ -7,7 +7,14 @@ import type { ComponentPolicy } from "./policy/resolve-component.ts";
 import type { RetryPolicy } from "./policy/types.ts";
 import { DEFAULT_RETRY_STATUSES, mayRepeat } from "./classify.ts";
 
-const ms = (n: number) => (n % 1000 === 0 ? `${n / 1000}s` : `${n}ms`);
+/** A duration as Go writes it, without zero parts: 15m (not 900s), 1m30s, 1h, 250ms. */
+export function ms(n: number): string {
+  if (n < 1000 || n % 1000 !== 0) return n < 1000 ? `${n}ms` : `${n / 1000}s`;
+  const h = Math.floor(n / 3_600_000);
+  const m = Math.floor((n % 3_600_000) / 60_000);
+  const s = (n % 60_000) / 1000;
+  return `${h ? `${h}h` : ""}${m ? `${m}m` : ""}${s ? `${s}s` : ""}`;
+}
 const ranges = (r: readonly (readonly [number, number])[]) => r.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(",");
 
 function retryText(p: RetryPolicy): string {
