@@ -61,6 +61,11 @@ function versionLine(): string {
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
+  // The single binary is its own certificate signer child (security/signer.ts); not a user command.
+  if (cmd === "__signer") {
+    await import("../security/signer-child.ts");
+    return process.exitCode === undefined ? 0 : Number(process.exitCode);
+  }
   if (cmd === "--version" || cmd === "-v") return COMMANDS.version!([]);
   // `meshlet help run` is `meshlet run --help`; a bare `meshlet` prints the commands and succeeds.
   if (cmd === "help" && rest[0]) return printHelp(rest[0], rest.slice(1));

@@ -32,7 +32,7 @@ const READ_TIMEOUT_MS = 10_000;
 /** Parses on a worker thread: a 1 MB file must not stall the sidecar (test/e2e/hostile-config.test.ts). */
 async function readOffThread(req: ReadRequest): Promise<ReadAnswer> {
   try {
-    return await askWorker<ReadRequest, ReadAnswer>(new URL("./read-worker.ts", import.meta.url), req, READ_TIMEOUT_MS);
+    return await askWorker<ReadRequest, ReadAnswer>("components/read-worker.ts", req, READ_TIMEOUT_MS);
   } catch (e) {
     if (e instanceof OffThreadTimeout) return { ok: false, problem: `reading the resources ${e.message}; change refused` };
     // No worker on this runtime (TypeScript workers under Node): read here, blocking but correct.

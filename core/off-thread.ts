@@ -6,10 +6,19 @@ import { Worker } from "node:worker_threads";
 
 export class OffThreadTimeout extends Error {}
 
-/** Posts `req` to a new worker running `module` and resolves with its one answer. */
-export function askWorker<Req, Ans>(module: URL, req: Req, timeoutMs: number): Promise<Ans> {
+/**
+ * The worker module: `fromProjectRoot` (`resiliency/reload-worker.ts`) under the project root,
+ * found from this file; in the single binary (`bun build --compile` with the worker files as extra
+ * entry points, package.json "build") Bun keeps that path in its embedded file system.
+ */
+function workerModule(fromProjectRoot: string): URL | string {
+  return import.meta.url.includes("/$bunfs/") ? `/$bunfs/root/${fromProjectRoot}` : new URL(`../${fromProjectRoot}`, import.meta.url);
+}
+
+/** Posts `req` to a new worker running the module at `fromProjectRoot` and resolves with its one answer. */
+export function askWorker<Req, Ans>(fromProjectRoot: string, req: Req, timeoutMs: number): Promise<Ans> {
   return new Promise((resolve, reject) => {
-    const w = new Worker(module);
+    const w = new Worker(workerModule(fromProjectRoot));
     w.unref();
     const timer = setTimeout(() => {
       void w.terminate();

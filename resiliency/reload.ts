@@ -32,7 +32,7 @@ const RELOAD_TIMEOUT_MS = 10_000;
 /** Parses and validates on a worker thread; the answer arrives as plain data. */
 async function loadOffThread(req: ReloadRequest): Promise<ReloadAnswer> {
   try {
-    return await askWorker<ReloadRequest, ReloadAnswer>(new URL("./reload-worker.ts", import.meta.url), req, RELOAD_TIMEOUT_MS);
+    return await askWorker<ReloadRequest, ReloadAnswer>("resiliency/reload-worker.ts", req, RELOAD_TIMEOUT_MS);
   } catch (e) {
     if (e instanceof OffThreadTimeout) return { ok: false, problems: [`reading the resources took longer than ${RELOAD_TIMEOUT_MS / 1000} s; change rejected`] };
     throw e;
@@ -56,14 +56,17 @@ export function watchResiliency(o: ReloadOptions): { stop(): void; reloadNow(): 
   /** One reload at a time; events during it ask for one more afterwards. */
   let running: Promise<boolean> | null = null;
   let again = false;
+  let warnedNoWorker = false;
 
   const reloadOnce = async (): Promise<boolean> => {
     const req: ReloadRequest = { paths: o.paths, appId: o.appId };
     let answer: ReloadAnswer;
     try {
       answer = o.inProcess ? loadHere(req) : await loadOffThread(req);
-    } catch {
-      // No worker on this runtime: parse here (blocking, but correct).
+    } catch (e) {
+      // No worker on this runtime: parse here (blocking, but correct), and say so once.
+      if (!warnedNoWorker) o.log.warn("resiliency files are parsed on the event loop: no worker thread", { error: (e as Error).message });
+      warnedNoWorker = true;
       answer = loadHere(req);
     }
     if (stopped) return false;

@@ -48,11 +48,17 @@ export const inProcessSigner: Signer = async (op) => {
 
 const CHILD = fileURLToPath(new URL("./signer-child.ts", import.meta.url));
 const CHILD_TIMEOUT_MS = 30_000;
+/**
+ * In the single binary (`bun build --compile`) the sources live in Bun's embedded file system and
+ * the binary is the runtime: the child is the binary itself, asked for its hidden signer command.
+ */
+export const SIGNER_COMMAND = "__signer";
+const childArgs = CHILD.includes("/$bunfs/") ? [SIGNER_COMMAND] : [CHILD];
 
 /** Runs one operation in a fresh `bun signer-child.ts`: request on stdin, PEM (or an error) on stdout. */
 export const childSigner: Signer = (op) =>
   new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD], { stdio: ["pipe", "pipe", "pipe"], env: { PATH: process.env.PATH ?? "" } });
+    const child = spawn(process.execPath, childArgs, { stdio: ["pipe", "pipe", "pipe"], env: { PATH: process.env.PATH ?? "" } });
     let out = "";
     let err = "";
     const timer = setTimeout(() => child.kill("SIGKILL"), CHILD_TIMEOUT_MS);

@@ -2,7 +2,7 @@
 // of RSS once loaded under Bun, so a sidecar reaches it through signer.ts (a short-lived child
 // process); the CLI and the sentry load it directly. Reading certificates is node:crypto's (pem.ts).
 
-import "reflect-metadata";
+import "./reflect-polyfill.ts";
 import * as x509 from "@peculiar/x509";
 import nodeCrypto from "node:crypto";
 import { formatSpiffe, type SpiffeId } from "./spiffe.ts";

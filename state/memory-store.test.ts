@@ -9,7 +9,7 @@ describe("state.in-memory: the store contract", () => {
     it(name, async () => {
       let now = 1_700_000_000_000;
       const store = new MemoryStore(() => now);
-      await check({ store, advance: (ms) => (now += ms) });
+      await check({ store, advance: (ms) => void (now += ms) });
       await store.close();
     });
   }

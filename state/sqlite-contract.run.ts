@@ -13,7 +13,7 @@ for (const [name, check] of STORE_CONTRACT) {
   let now = 1_700_000_000_000;
   const store = await SqliteStore.open({ file: path.join(dir, `contract-${i++}.db`), now: () => now, cleanupIntervalMs: 0 });
   try {
-    await check({ store, advance: (ms) => (now += ms) });
+    await check({ store, advance: (ms) => void (now += ms) });
     results.push({ name, error: null });
   } catch (e) {
     results.push({ name, error: (e as Error).stack ?? String(e) });

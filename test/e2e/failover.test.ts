@@ -92,14 +92,14 @@ describe("an app killed behind a live sidecar", () => {
     for (const key of during.keys) expect((await seen(b.appPort!, key)) + (await seen(c.appPort!, key))).toBe(1);
 
     // Refused connections took it out: not ready (saying why), and so is its registry entry.
-    await waitFor("a to leave discovery", async () => !registered(a), 5_000);
+    await waitFor("a to leave discovery", async () => !registered(a), 15_000);
     const health = await fetch(`${a.url}/v1.0/healthz`);
     expect(health.status).toBe(500);
     expect(await health.text()).toContain("app health: 3 failures in a row");
 
     // The app comes back on its port: TCP probes bring the instance back within about a second.
     ia.restart();
-    await waitFor("a back in discovery", async () => registered(a) && (await fetch(`${a.url}/v1.0/healthz`)).status === 204, 5_000);
+    await waitFor("a back in discovery", async () => registered(a) && (await fetch(`${a.url}/v1.0/healthz`)).status === 204, 15_000);
     await waitFor("calls reaching a again", async () => (await traffic(10, `back-${Date.now()}`)).ports.includes(a.appPort!), 10_000);
     // Its failures fade (cost halves every 500 ms without answers; an ejection for its failures
     // ends within 10 s): it gets its share back, about a third; 8 of 60 GETs leaves a margin.
@@ -126,7 +126,7 @@ http.createServer((req, res) => {
     const sick = await startSidecar({ appId: "ledger", home, echo: true, command: ["node", app], args: probed });
     const well = await startSidecar({ appId: "ledger", home, echo: true, args: probed });
     fs.writeFileSync(healthFile, "sick");
-    await waitFor("the sick instance to leave discovery", async () => !registered(sick), 6_000);
+    await waitFor("the sick instance to leave discovery", async () => !registered(sick), 15_000);
     expect(await (await fetch(`${sick.url}/v1.0/healthz`)).text()).toContain("/healthz answered 503");
     // Called directly on its API port, it refuses its own app-id at once with the reason.
     const direct = await fetch(`${sick.url}/v1.0/invoke/ledger/method/x`);

@@ -86,8 +86,11 @@ describe("Resiliency hot reload of hostile files", () => {
     fs.writeFileSync(file, bigPolicy(1_000_000));
     const reloaded = waitFor("big reload", async () => s.output().slice(before).includes("resiliency reloaded"), 20_000);
     const worst = await slowestHealth(reloaded);
-    // Generous for a busy 2-core machine; parsing the file on the event loop took over 500 ms.
-    expect(worst).toBeLessThan(150);
+    // The parse ran on a worker (the fallback onto the event loop says so in the log), and health
+    // kept answering: parsing on the event loop took over 500 ms on an idle machine; the bound
+    // leaves room for a busy 2-core one (the same check measured 180-300 ms beside two test runs).
+    expect(s.output().slice(before)).not.toContain("parsed on the event loop");
+    expect(worst).toBeLessThan(500);
     expect(await explain()).toMatch(/t1/);
   });
 
