@@ -42,6 +42,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   resiliency: async (args) => (await import("./resiliency.ts")).resiliencyCommand(args),
   bench: async (args) => (await import("./bench.ts")).benchCommand(args),
   doctor: async (args) => (await import("./doctor.ts")).doctorCommand(args),
+  health: async (args) => (await import("./health.ts")).healthCommand(args),
   logs: async (args) => (await import("./logs.ts")).logsCommand(args),
   stat: async (args) => (await import("./stat.ts")).statCommand(args),
   certs: async (args) => (await import("./certs.ts")).certsCommand(args),

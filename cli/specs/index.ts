@@ -6,7 +6,7 @@ import { HELP_FLAG } from "../command-spec.ts";
 import { RESILIENCY_SPEC } from "./resiliency.ts";
 import { RUN_SPEC } from "./run.ts";
 import { ACL_SPEC, CERTS_SPEC, SENTRY_SPEC } from "./security.ts";
-import { BENCH_SPEC, DOCTOR_SPEC, INVOKE_SPEC, LIST_SPEC, LOGS_SPEC, STAT_SPEC, STOP_SPEC } from "./tools.ts";
+import { BENCH_SPEC, DOCTOR_SPEC, HEALTH_SPEC, INVOKE_SPEC, LIST_SPEC, LOGS_SPEC, STAT_SPEC, STOP_SPEC } from "./tools.ts";
 
 export const VERSION_SPEC = {
   name: "version",
@@ -26,6 +26,7 @@ export const COMMAND_SPECS: Readonly<Record<string, CommandSpec>> = {
   resiliency: RESILIENCY_SPEC,
   bench: BENCH_SPEC,
   doctor: DOCTOR_SPEC,
+  health: HEALTH_SPEC,
   certs: CERTS_SPEC,
   sentry: SENTRY_SPEC,
   acl: ACL_SPEC,

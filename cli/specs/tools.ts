@@ -102,3 +102,16 @@ export const BENCH_SPEC = {
   },
   examples: ["meshlet bench orders/neworder --rate 500 --duration 30s --body '{\"orderId\":1}'", "meshlet bench orders/health -c 50 -d 10 -o json"],
 } as const satisfies CommandSpec;
+
+export const HEALTH_SPEC = {
+  name: "health",
+  summary: "exit 0 when a sidecar's /v1.0/healthz answers 204 (container HEALTHCHECK, scripts), else 1 saying why",
+  usage: "health [-H PORT] [--outbound] [--timeout DUR]",
+  flags: {
+    "dapr-http-port": { type: "string", short: "H", arg: "PORT", help: "the sidecar's HTTP port", default: "DAPR_HTTP_PORT, else 3500", dapr: "dapr run --dapr-http-port" },
+    outbound: { type: "boolean", help: "ask /v1.0/healthz/outbound instead: components up, the app need not be" },
+    timeout: { type: "string", arg: "DUR", help: "how long to wait for the answer (a bare number is seconds)", default: "2s" },
+    ...HELP_FLAG,
+  },
+  examples: ["meshlet health -H 3500", "HEALTHCHECK CMD [\"/usr/local/bin/meshlet\", \"health\"]"],
+} as const satisfies CommandSpec;

@@ -167,6 +167,16 @@ describe("meshlet run", () => {
     expect(await cli(["list", "extra"], home)).toMatchObject({ code: 1, out: '❌  unexpected argument "extra" (meshlet list --help shows the flags)\n' });
   });
 
+  it("health exits 0 for a ready sidecar, 1 with the reason otherwise", async () => {
+    const home = tempHome();
+    const closed = await freePort();
+    const s = await startSidecar({ appId: "probed", home, args: ["-p", String(closed)], waitReady: false });
+    expect(await cli(["health", "-H", String(s.httpPort)], home)).toEqual({ code: 1, out: `❌  http://127.0.0.1:${s.httpPort}/v1.0/healthz: 500: dapr is not ready: [app channel: app not reachable at 127.0.0.1:${closed}]\n` });
+    expect((await cli(["health", "-H", String(s.httpPort), "--outbound"], home)).code).toBe(0);
+    expect(await cli(["health", "-H", String(closed)], home)).toEqual({ code: 1, out: `❌  http://127.0.0.1:${closed}/v1.0/healthz: no answer (connection refused: is a sidecar listening there?)\n` });
+    expect((await cli(["health"], home, { DAPR_HTTP_PORT: String(s.httpPort) })).code).toBe(1);
+  });
+
   it("says one clear line for bad flags and values", async () => {
     const home = tempHome();
     const cases: Array<[string[], RegExp]> = [
