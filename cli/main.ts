@@ -48,6 +48,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   certs: async (args) => (await import("./certs.ts")).certsCommand(args),
   sentry: async (args) => (await import("./sentry.ts")).sentryCommand(args),
   acl: async (args) => (await import("./acl.ts")).aclCommand(args),
+  inject: async (args) => (await import("./inject.ts")).injectCommand(args),
   version: async () => {
     process.stdout.write(`${versionLine()}\n`);
     return 0;

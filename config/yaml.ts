@@ -69,7 +69,11 @@ export interface YamlDoc {
 export { ConfigError };
 
 export function readYamlFile(file: string): YamlDoc[] {
-  const text = readResourceText(file);
+  return parseYamlText(readResourceText(file), file);
+}
+
+/** Every non-empty document of `text`, named `file` in errors (`file:line: message`). */
+export function parseYamlText(text: string, file: string): YamlDoc[] {
   const lc = new LineCounter();
   const lineOf = (offset: number) => lc.linePos(offset).line;
   const docs = YAML.parseAllDocuments(text, { prettyErrors: false, lineCounter: lc, uniqueKeys: false });

@@ -20,6 +20,12 @@ export function secretsEndpoint(r: SecretsRoute, stores: ReadonlyMap<string, Sec
     for (const [k, v] of Object.entries(store.all())) out[k] = { [k]: v };
     return json(out);
   }
+  if (store.getMap) {
+    // A Kubernetes Secret answers with all its keys, as Dapr's kubernetes store does.
+    const m = store.getMap(r.key);
+    if (m === null) throw new SidecarError("secret_get", `failed getting secret with key ${r.key} from secret store ${r.store}: secret ${r.key} not found`);
+    return json(m);
+  }
   const value = store.get(r.key);
   if (value === null) throw new SidecarError("secret_get", `failed getting secret with key ${r.key} from secret store ${r.store}: secret ${r.key} not found`);
   return json({ [r.key]: value });

@@ -37,3 +37,31 @@ describe("secret stores", () => {
     expect(() => openSecretStores([spec({ name: "v", type: "secretstores.hashicorp.vault" })])).toThrow(/not supported by meshlet yet/);
   });
 });
+
+describe("the kubernetes secret store of an injected pod", () => {
+  /** A Secret as the kubelet mounts it: keys are links into a hidden, atomically swapped ..data folder. */
+  function mountSecret(dir: string, name: string, data: Record<string, string>): void {
+    const ts = path.join(dir, name, "..2026_11_30_15_00_00.1");
+    fs.mkdirSync(ts, { recursive: true });
+    for (const [k, v] of Object.entries(data)) fs.writeFileSync(path.join(ts, k), v);
+    fs.symlinkSync(path.basename(ts), path.join(dir, name, "..data"));
+    for (const k of Object.keys(data)) fs.symlinkSync(path.join("..data", k), path.join(dir, name, k));
+  }
+
+  it("resolves secretKeyRef {name, key} from mounted Secrets, by default when auth.secretStore is absent, and answers the secrets API's map", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "meshlet-k8s-secrets-"));
+    mountSecret(dir, "redis", { "redis-password": "s3cret", "redis-user": "app" });
+    const stores = openSecretStores([], { MESHLET_K8S_SECRETS_DIR: dir });
+    const k8s = stores.get("kubernetes")!;
+    expect(k8s.getMap!("redis")).toEqual({ "redis-password": "s3cret", "redis-user": "app" });
+    expect(k8s.getMap!("nope")).toBeNull();
+    expect(k8s.getMap!("../etc")).toBeNull();
+    const [resolved] = resolveSecretRefs([spec({ name: "statestore", type: "state.redis", secretRefs: { redisPassword: { name: "redis", key: "redis-password" } } })], stores);
+    expect(resolved!.metadata.redisPassword).toBe("s3cret");
+    const viaName = resolveSecretRefs([spec({ name: "s", type: "state.redis", secretStore: "kubernetes", secretRefs: { redisUsername: { name: "redis", key: "redis-user" } } })], stores);
+    expect(viaName[0]!.metadata.redisUsername).toBe("app");
+    expect(() => resolveSecretRefs([spec({ name: "s", type: "state.redis", secretRefs: { redisPassword: { name: "redis", key: "other" } } })], stores)).toThrow("c.yaml:1: component s: secret redis key other for redisPassword is not in secret store kubernetes");
+    // Outside such a pod there is no kubernetes store: the component must name one.
+    expect(() => resolveSecretRefs([spec({ name: "s", type: "state.redis", secretRefs: { redisPassword: { name: "redis", key: "k" } } })], openSecretStores([], {}))).toThrow(/secretKeyRef needs auth.secretStore/);
+  });
+});

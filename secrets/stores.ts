@@ -14,6 +14,54 @@ export interface SecretStore {
   get(key: string): string | null;
   /** Every secret, name -> value. */
   all(): Record<string, string>;
+  /** Stores whose secrets hold several values (Kubernetes Secrets): one value by secret and key. */
+  getKey?(name: string, key: string): string | null;
+  /** ...and all the values of one secret, as Dapr's secrets API answers for them. */
+  getMap?(name: string): Record<string, string> | null;
+}
+
+/** The built-in store of a pod meshlet inject made: Kubernetes Secrets mounted as folders of files. */
+export const KUBERNETES_STORE = "kubernetes";
+
+/**
+ * secretstores.kubernetes without API-server access: each Secret the pod's components read is
+ * mounted read-only at `<dir>/<secret>/<key>` (kube/sidecar.ts), so the sidecar needs no RBAC.
+ */
+function kubernetesStore(dir: string): SecretStore {
+  const read = (name: string): Record<string, string> | null => {
+    if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name)) return null;
+    let keys: string[];
+    try {
+      keys = fs.readdirSync(path.join(dir, name)).filter((k) => !k.startsWith(".."));
+    } catch {
+      return null;
+    }
+    const out: Record<string, string> = {};
+    for (const k of keys) out[k] = fs.readFileSync(path.join(dir, name, k), "utf8");
+    return out;
+  };
+  return {
+    name: KUBERNETES_STORE,
+    type: "secretstores.kubernetes",
+    get: (name) => {
+      const m = read(name);
+      const values = m ? Object.values(m) : [];
+      return values.length === 1 ? values[0]! : null;
+    },
+    getKey: (name, key) => read(name)?.[key] ?? null,
+    getMap: read,
+    all: () => {
+      const out: Record<string, string> = {};
+      let names: string[] = [];
+      try {
+        names = fs.readdirSync(dir);
+      } catch {
+        // no Secrets mounted
+      }
+      for (const n of names) for (const [k, v] of Object.entries(read(n) ?? {})) out[`${n}:${k}`] = v;
+      return out;
+    },
+  };
 }
 
 /** secretstores.local.env: environment variables (only those starting with `prefix`, which is removed, when set). */
@@ -55,6 +103,8 @@ function fileStore(c: ComponentSpec): SecretStore {
 /** The secret store components for this app, by name; an unsupported secretstores.* type is an error with file:line. */
 export function openSecretStores(components: readonly ComponentSpec[], env: NodeJS.ProcessEnv = process.env): Map<string, SecretStore> {
   const out = new Map<string, SecretStore>();
+  // In a pod meshlet inject made, Kubernetes Secrets are mounted: Dapr's built-in "kubernetes" store.
+  if (env.MESHLET_K8S_SECRETS_DIR) out.set(KUBERNETES_STORE, kubernetesStore(env.MESHLET_K8S_SECRETS_DIR));
   for (const c of components) {
     if (!c.type.startsWith("secretstores.")) continue;
     if (c.type === "secretstores.local.env") out.set(c.name, envStore(c.name, c.metadata.prefix ?? "", env));
@@ -72,13 +122,15 @@ export function resolveSecretRefs(components: readonly ComponentSpec[], stores: 
   return components.map((c) => {
     const refs = Object.entries(c.secretRefs);
     if (refs.length === 0) return c;
-    if (!c.secretStore) throw new ConfigError(`${c.at}: component ${c.name}: secretKeyRef needs auth.secretStore naming a secret store component`);
-    const store = stores.get(c.secretStore);
-    if (!store) throw new ConfigError(`${c.at}: component ${c.name}: auth.secretStore ${c.secretStore} is not a loaded secret store`);
+    // As in Dapr on Kubernetes, no auth.secretStore means the kubernetes store, where there is one.
+    const storeName = c.secretStore ?? (stores.has(KUBERNETES_STORE) ? KUBERNETES_STORE : null);
+    if (!storeName) throw new ConfigError(`${c.at}: component ${c.name}: secretKeyRef needs auth.secretStore naming a secret store component`);
+    const store = stores.get(storeName);
+    if (!store) throw new ConfigError(`${c.at}: component ${c.name}: auth.secretStore ${storeName} is not a loaded secret store${storeName === KUBERNETES_STORE ? " (in a pod, meshlet inject mounts the Secrets components name)" : ""}`);
     const metadata = { ...c.metadata };
     for (const [field, ref] of refs) {
-      const v = store.get(ref.name);
-      if (v === null) throw new ConfigError(`${c.at}: component ${c.name}: secret ${ref.name} for ${field} is not in secret store ${c.secretStore}`);
+      const v = store.getKey ? store.getKey(ref.name, ref.key) : store.get(ref.name);
+      if (v === null) throw new ConfigError(`${c.at}: component ${c.name}: secret ${ref.name}${store.getKey ? ` key ${ref.key}` : ""} for ${field} is not in secret store ${storeName}`);
       // Dapr: a secret with several values is picked by key; a single value is used whatever the key.
       metadata[field] = v;
     }

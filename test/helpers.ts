@@ -49,8 +49,10 @@ export interface Proc {
 const live = new Set<ChildProcess>();
 const extraPids = new Set<number>();
 
-export function spawnProc(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Proc {
-  const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"], detached: true, cwd });
+/** Starts `cmd` in its own process group; `input`, when given, is its whole stdin. */
+export function spawnProc(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string, input?: string): Proc {
+  const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"], detached: true, cwd });
+  if (input !== undefined) child.stdin!.end(input);
   let out = "";
   let stdout = "";
   child.stdout!.on("data", (d) => {
