@@ -20,7 +20,7 @@ async function readStdin(): Promise<string> {
   return text;
 }
 
-function identityOf(v: { "sentry-address"?: string; "sentry-token-secret"?: string; "cert-secret"?: string }): Identity {
+export function identityOf(v: { "sentry-address"?: string; "sentry-token-secret"?: string; "cert-secret"?: string }): Identity {
   const sentry = v["sentry-address"];
   if (sentry && v["cert-secret"]) throw new UsageError("give --sentry-address or --cert-secret, not both");
   if (sentry) {

@@ -49,6 +49,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   sentry: async (args) => (await import("./sentry.ts")).sentryCommand(args),
   acl: async (args) => (await import("./acl.ts")).aclCommand(args),
   inject: async (args) => (await import("./inject.ts")).injectCommand(args),
+  injector: async (args) => (await import("./injector.ts")).injectorCommand(args),
   version: async () => {
     process.stdout.write(`${versionLine()}\n`);
     return 0;

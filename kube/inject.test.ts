@@ -173,3 +173,20 @@ describe("meshlet inject: every workload kind, and the rest passes through", () 
     expect(() => run(`apiVersion: v1\nkind: Pod\nmetadata: {name: nolabels, annotations: {dapr.io/enabled: "true"}}\nspec:\n  containers: [{name: a, image: x}]`)).toThrow("in.yaml:1: Pod nolabels: the pods need labels, for the nolabels-dapr Service to select them");
   });
 });
+
+describe("everything meshlet inject writes validates against Kubernetes' schemas", () => {
+  it("the hello-kubernetes output, every workload kind and both identity sources", async () => {
+    const { validateK8s } = await import("../test/k8s-schema.ts");
+    const corpus = [
+      ...run(HELLO),
+      ...run(HELLO, { identity: { sentryAddress: "meshlet-sentry.meshlet:50001", tokenSecret: "join" } }),
+      ...run(`apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: nightly}\nspec:\n  schedule: "0 0 * * *"\n  jobTemplate:\n    spec:\n      template:\n        metadata: {labels: {app: n}, annotations: {dapr.io/enabled: "true", dapr.io/sidecar-cpu-limit: "500m", dapr.io/sidecar-memory-limit: "64Mi"}}\n        spec:\n          restartPolicy: Never\n          containers: [{name: app, image: x}]`),
+      ...run(`apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db}\nspec:\n  serviceName: db\n  selector: {matchLabels: {app: db}}\n  template:\n    metadata: {labels: {app: db}, annotations: {dapr.io/enabled: "true", dapr.io/config: "tracing"}}\n    spec:\n      containers: [{name: app, image: x}]`),
+    ];
+    for (const doc of corpus) await validateK8s(doc);
+    // And the check itself catches a bad document.
+    const broken = structuredClone(corpus.find((d) => d.kind === "Deployment")!);
+    broken.spec.template.spec.containers[1].ports[0].containerPort = "3500";
+    await expect(validateK8s(broken)).rejects.toThrow(/Deployment nodeapp: .*containerPort must be integer/);
+  });
+});

@@ -7,7 +7,7 @@
 import YAML from "yaml";
 import type { YamlDoc } from "../config/yaml.ts";
 import { MESHLET_VERSION } from "../proxy/config.ts";
-import { readAnnotations, wantsSidecar } from "./annotations.ts";
+import { readAnnotations, type SidecarSettings, wantsSidecar } from "./annotations.ts";
 import { APP_ENV, CONTAINER, configMapName, GRPC_PORT, HTTP_PORT, INTERNAL_PORT, RESOURCES_CONFIGMAP, sidecarContainer, sidecarVolumes, VOLUME_PREFIX, type Identity } from "./sidecar.ts";
 
 type Obj = Record<string, unknown>;
@@ -130,6 +130,41 @@ const configMap = (name: string, namespace: string, data: Record<string, string>
 const isManaged = (d: Obj) => obj(obj(d.metadata).labels)[MANAGED] === "true";
 const key = (d: Obj) => `${String(d.kind)}/${nsOf(d)}/${String(obj(d.metadata).name)}`;
 
+/**
+ * Adds the sidecar to one pod template (after taking out an earlier one) and returns its
+ * settings. `name` is the app-id when the annotations give none; `components` are the Dapr
+ * Components known for the pod's namespace (their Kubernetes Secrets are mounted).
+ */
+export function injectTemplate(
+  t: { metadata: Obj; spec: Obj },
+  w: { where: string; name: string; namespace: string; components: readonly Obj[] },
+  o: InjectOptions,
+): SidecarSettings {
+  const ann = obj(t.metadata.annotations);
+  if (list(t.spec.containers).filter((c) => c.name !== CONTAINER).length === 0) throw new InjectError(`${w.where}: the pod template has no containers`);
+  const s = readAnnotations(ann, w.where, w.name, o.warn);
+  strip(t.spec, t.metadata);
+  const secrets = [...new Set([...componentSecrets(w.components, s.appId, w.namespace), ...(o.secrets ?? [])])].sort();
+  const opts = { image: o.image, identity: o.identity, secrets, resources: true };
+  const { volumes, mounts } = sidecarVolumes(s, opts);
+  const added: string[] = [];
+  for (const c of list(t.spec.containers)) {
+    const env = list(c.env);
+    for (const e of APP_ENV) {
+      if (env.some((x) => x.name === e.name)) continue;
+      env.push({ ...e });
+      added.push(`${String(c.name)}/${e.name}`);
+    }
+    c.env = env;
+  }
+  t.spec.containers = [...list(t.spec.containers), sidecarContainer(s, opts, mounts)];
+  t.spec.volumes = [...list(t.spec.volumes), ...volumes];
+  const annotations = (t.metadata.annotations ??= {}) as Obj;
+  annotations[INJECTED] = MESHLET_VERSION;
+  if (added.length) annotations[APP_ENV_ADDED] = added.join(",");
+  return s;
+}
+
 /** Every document, with sidecars injected and Dapr's documents as ConfigMaps; throws InjectError or AnnotationError, writing nothing. */
 export function injectDocs(docs: readonly YamlDoc[], o: InjectOptions): Obj[] {
   const components = [...docs.filter((d) => d.kind === "Component" && isDaprKind(d.data)).map((d) => d.data), ...managedComponents(docs)];
@@ -173,29 +208,8 @@ export function injectDocs(docs: readonly YamlDoc[], o: InjectOptions): Obj[] {
       if (ann[INJECTED] !== undefined) strip(t.spec, t.metadata);
       continue;
     }
-    const containers = list(t.spec.containers);
-    if (containers.filter((c) => c.name !== CONTAINER).length === 0) throw new InjectError(`${where}: the pod template has no containers`);
-    const name = String(obj(d.metadata).name ?? "");
-    const s = readAnnotations(ann, where, name, o.warn);
     const namespace = nsOf(d);
-    strip(t.spec, t.metadata);
-    const secrets = [...new Set([...componentSecrets(components, s.appId, namespace), ...(o.secrets ?? [])])].sort();
-    const { volumes, mounts } = sidecarVolumes(s, { image: o.image, identity: o.identity, secrets, resources: true });
-    const added: string[] = [];
-    for (const c of list(t.spec.containers)) {
-      const env = list(c.env);
-      for (const e of APP_ENV) {
-        if (env.some((x) => x.name === e.name)) continue;
-        env.push({ ...e });
-        added.push(`${String(c.name)}/${e.name}`);
-      }
-      c.env = env;
-    }
-    t.spec.containers = [...list(t.spec.containers), sidecarContainer(s, { image: o.image, identity: o.identity, secrets, resources: true }, mounts)];
-    t.spec.volumes = [...list(t.spec.volumes), ...volumes];
-    const annotations = (t.metadata.annotations ??= {}) as Obj;
-    annotations[INJECTED] = MESHLET_VERSION;
-    if (added.length) annotations[APP_ENV_ADDED] = added.join(",");
+    const s = injectTemplate(t, { where, name: String(obj(d.metadata).name ?? ""), namespace, components }, o);
     const selector = t.selector && Object.keys(t.selector).length ? t.selector : obj(t.metadata.labels);
     if (Object.keys(selector).length === 0) throw new InjectError(`${where}: the pods need labels, for the ${s.appId}-dapr Service to select them`);
     const svc = service(s.appId, namespace, selector, s.metrics ? s.metricsPort : null);

@@ -3,7 +3,7 @@
 
 import type { CommandSpec } from "../command-spec.ts";
 import { HELP_FLAG } from "../command-spec.ts";
-import { INJECT_SPEC } from "./kube.ts";
+import { INJECT_SPEC, INJECTOR_SPEC } from "./kube.ts";
 import { RESILIENCY_SPEC } from "./resiliency.ts";
 import { RUN_SPEC } from "./run.ts";
 import { ACL_SPEC, CERTS_SPEC, SENTRY_SPEC } from "./security.ts";
@@ -32,6 +32,7 @@ export const COMMAND_SPECS: Readonly<Record<string, CommandSpec>> = {
   sentry: SENTRY_SPEC,
   acl: ACL_SPEC,
   inject: INJECT_SPEC,
+  injector: INJECTOR_SPEC,
   version: VERSION_SPEC,
 };
 

@@ -23,3 +23,22 @@ export const INJECT_SPEC = {
     "meshlet inject --uninject injected.yaml",
   ],
 } as const satisfies CommandSpec;
+
+export const INJECTOR_SPEC = {
+  name: "injector",
+  summary: "serve meshlet inject as a Kubernetes mutating admission webhook (AdmissionReview v1 over HTTPS)",
+  usage: "injector --tls-cert FILE --tls-key FILE [--port 8443] [identity flags] [--image IMAGE]",
+  flags: {
+    "tls-cert": { type: "string", arg: "FILE", help: "the webhook's serving certificate (PEM; cert-manager's tls.crt), read again when it changes" },
+    "tls-key": { type: "string", arg: "FILE", help: "its private key (PEM; tls.key)" },
+    port: { type: "string", arg: "PORT", help: "HTTPS port", default: "8443" },
+    "listen-address": { type: "string", arg: "ADDR", help: "listen address", default: "0.0.0.0" },
+    image: INJECT_SPEC.flags.image,
+    "sentry-address": INJECT_SPEC.flags["sentry-address"],
+    "sentry-token-secret": INJECT_SPEC.flags["sentry-token-secret"],
+    "cert-secret": INJECT_SPEC.flags["cert-secret"],
+    secret: { type: "string", multiple: true, arg: "NAME", help: "a Secret to mount in every injected pod for the kubernetes secret store" },
+    ...HELP_FLAG,
+  },
+  examples: ["meshlet injector --tls-cert /tls/tls.crt --tls-key /tls/tls.key --cert-secret meshlet-certs"],
+} as const satisfies CommandSpec;

@@ -9,7 +9,10 @@ import os from "node:os";
 import path from "node:path";
 import { parseCommand } from "../../cli/command-spec.ts";
 import { COMMAND_SPECS } from "../../cli/specs/index.ts";
+import { parseYamlText } from "../../config/yaml.ts";
 import { MESHLET, ROOT } from "../helpers.ts";
+
+type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const UNIT = path.join(ROOT, "deploy", "systemd", "meshlet@.service");
 const hasSystemd = (() => {
@@ -66,5 +69,38 @@ describe("deploy/Dockerfile", () => {
     expect(cmd[0]).toBe("run");
     const { values } = parseCommand(COMMAND_SPECS.run!, cmd.slice(1));
     expect([values["dapr-http-port"], values["dapr-internal-grpc-port"], values["metrics-port"]]).toEqual(["3500", "50002", "9090"]);
+  });
+});
+
+describe("deploy/k8s (kustomize base for the sentry and the injector)", () => {
+  const dir = path.join(ROOT, "deploy", "k8s");
+  const docs = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith(".yaml") && f !== "kustomization.yaml")
+    .flatMap((f) => parseYamlText(fs.readFileSync(path.join(dir, f), "utf8"), f).map((d) => d.data));
+
+  it("validates against Kubernetes' schemas (cert-manager's kinds are its CRDs: checked for their group only)", async () => {
+    const { validateK8s } = await import("../k8s-schema.ts");
+    let checked = 0;
+    for (const d of docs) {
+      if (String(d.apiVersion).startsWith("cert-manager.io/")) continue;
+      await validateK8s(d);
+      checked++;
+    }
+    expect(checked).toBe(8);
+    const kustomization = parseYamlText(fs.readFileSync(path.join(dir, "kustomization.yaml"), "utf8"), "kustomization.yaml")[0]!.data as { resources: string[] };
+    for (const r of kustomization.resources) expect(fs.existsSync(path.join(dir, r)), r).toBe(true);
+  });
+
+  it("runs commands and flags meshlet has, and the webhook calls the injector where it listens", () => {
+    const containers = docs.filter((d) => d.kind === "Deployment").flatMap((d) => ((d.spec as Obj).template.spec.containers as Obj[]));
+    for (const c of containers) {
+      const [cmd, ...rest] = c.args as string[];
+      expect(() => parseCommand(COMMAND_SPECS[cmd!]!, rest), `${cmd} ${rest.join(" ")}`).not.toThrow();
+    }
+    const webhook = (docs.find((d) => d.kind === "MutatingWebhookConfiguration")!.webhooks as Obj[])[0]!;
+    expect(webhook.admissionReviewVersions).toEqual(["v1"]);
+    const svc = docs.find((d) => d.kind === "Service" && (d.metadata as Obj).name === webhook.clientConfig.service.name)!;
+    expect((svc.spec as Obj).ports[0].port).toBe(webhook.clientConfig.service.port);
   });
 });
