@@ -17,7 +17,8 @@ export class TestDnsServer {
   private readonly sock = dgram.createSocket("udp4");
   port = 0;
 
-  async start(): Promise<this> {
+  /** Listens on `host:port` (loopback and a free port by default). */
+  async start(host = "127.0.0.1", port = 0): Promise<this> {
     this.sock.on("message", (msg, rinfo) => {
       let q: packet.Packet;
       try {
@@ -41,13 +42,16 @@ export class TestDnsServer {
       });
       this.sock.send(res, rinfo.port, rinfo.address);
     });
-    await new Promise<void>((r) => this.sock.bind(0, "127.0.0.1", () => r()));
+    await new Promise<void>((r) => this.sock.bind(port, host, () => r()));
     this.port = this.sock.address().port;
+    this.host = host;
     return this;
   }
 
+  private host = "127.0.0.1";
+
   get address(): string {
-    return `127.0.0.1:${this.port}`;
+    return `${this.host}:${this.port}`;
   }
 
   /** A headless Service: SRV `_dapr-internal._tcp.<svc>` to one A record per pod. */
