@@ -47,7 +47,8 @@ describe("meshlet from any folder", () => {
       const row = (JSON.parse(list.out) as Array<{ appId: string; httpPort: number }>).find((r) => r.appId === "orders");
       return row && (await fetch(`http://127.0.0.1:${row.httpPort}/v1.0/healthz`)).status === 204;
     });
-    expect(run.output()).toContain(`== APP == listening on ${appPort}`);
+    // The app's line travels through meshlet's == APP == prefixer: it may trail readiness a little.
+    await waitFor("the app's first line", async () => run.output().includes(`== APP == listening on ${appPort}`));
     const invoked = await meshlet(["invoke", "--app-id", "orders", "--method", "neworder", "--data", '{"id":1}']);
     expect(invoked.code).toBe(0);
     expect(invoked.out).toContain('{"got":"POST /neworder","body":{"id":1}}');

@@ -82,8 +82,11 @@ describe.skipIf(!can.ok)(`mDNS across network namespaces${can.ok ? "" : ` (skipp
       ports.add(r.port);
     }
     expect(ports).toEqual(new Set([3001, 3002]));
+    // Both keep getting calls. The balancer weighs latency: on a busy machine one slow answer
+    // keeps an instance out for the few hundred ms its cost takes to decay, so look over 3 s.
     const spread = new Set<number | null>();
-    for (let i = 0; i < 20; i++) spread.add(call().port);
+    const t1 = Date.now();
+    while (spread.size < 2 && Date.now() - t1 < 3_000) spread.add(call().port);
     expect(spread).toEqual(new Set([3001, 3002]));
   });
 
