@@ -1,6 +1,6 @@
 // One sidecar instance: its listeners (Dapr HTTP API, sidecar-to-sidecar, metrics), the
 // per-target Calls built once on first use from the policy in force, hot reload that swaps that
-// policy in one step, app readiness, registration and shutdown. It does not parse flags or YAML
+// policy in one step, and shutdown; readiness and registration are presence.ts's. It does not parse flags or YAML
 // (cli/, config/) and knows no runtime (given a Runtime).
 
 import os from "node:os";
@@ -10,15 +10,14 @@ import { splitUrl } from "./route.ts";
 import { textResponse } from "../core/wire-response.ts";
 import type { SidecarConfig } from "./config.ts";
 import { type Logger, throttledInfo } from "../core/log.ts";
-import type { Registration, Resolver } from "../resolvers/types.ts";
+import type { Resolver } from "../resolvers/types.ts";
 import type { Dialer } from "../runtime/dial.ts";
 import type { SidecarState } from "./api.ts";
 import { edgeHandler, explainText, inboundAppCall, inboundHandler, outboundCall, selfCall, type StackDeps, type TargetPlan } from "./stack.ts";
 import { type InternalTransport, plainTransport } from "../transport/transport.ts";
 import { Metrics } from "../core/metrics.ts";
 import { EndpointTables, registerLiveGauges } from "../observability/live-gauges.ts";
-import { APP_HEALTH_DEFAULTS, AppHealth } from "./app-health.ts";
-import { httpProbe, tcpProbe } from "./app-probes.ts";
+import { Presence } from "./presence.ts";
 import { DEFAULT_METRICS, HttpMetrics } from "../observability/http-metrics.ts";
 import { BoundedMap } from "../core/bounded-map.ts";
 import { systemClock } from "../core/clock.ts";
@@ -40,8 +39,6 @@ const TARGETS_MAX = 1024;
 /** A target unused this long is forgotten (rebuilt on its next call). */
 const TARGET_IDLE_MS = 10 * 60_000;
 const SWEEP_MS = 30_000;
-/** A failed registration is tried again this often. */
-const REGISTER_RETRY_MS = 1_000;
 /** A stopping sidecar keeps refusing new peer calls (as never delivered) until none came for this long... */
 const LINGER_QUIET_MS = 200;
 /** ...or for at most this long (and never past the graceful shutdown period). */
@@ -79,22 +76,19 @@ export class Sidecar {
   private readonly listeners: Listener[] = [];
   private internal: Listener | null = null;
   private metricsListener: Listener | null = null;
-  private probeTimer: ReturnType<typeof setTimeout> | null = null;
   private reloader: { stop(): void; reloadNow(): Promise<boolean> } | null = null;
   private configWatch: { stop(): void } | null = null;
   /** The access control in force; a Configuration reload replaces this one reference. */
   private acl: AccessControl | null;
   private stopping: Promise<void> | null = null;
   private readonly deps: StackDeps;
-  /** The local app's health; null without an app. */
-  readonly appHealth: AppHealth | null;
+  /** Registration and readiness: in discovery when the app (and the certificate) allow. */
+  private readonly presence: Presence;
   /** The internal port's drain: new peer calls are refused as never delivered once set. */
   private readonly gate: DrainGate = { draining: false, seen: 0 };
   /** The components in force (state and secret stores), opened at start, swapped on reload. */
   readonly components: LiveComponents;
   private componentWatch: { stop(): void } | null = null;
-  /** Out of discovery because the workload certificate expired (suspend), until resume. */
-  private certSuspended = false;
   /** Each target app-id's endpoint states (meshlet_endpoints); dropped with the target's Call. */
   private readonly endpointTables = new EndpointTables(TARGETS_MAX);
   private readonly absentCall: Call = (_req, ctx) =>
@@ -117,7 +111,7 @@ export class Sidecar {
     this.policies = cfg.policies;
     this.acl = cfg.accessControl ?? null;
     this.httpMetrics = cfg.metrics === null ? null : new HttpMetrics(this.metrics.registry, cfg.metrics ?? DEFAULT_METRICS, cfg.appId);
-    this.appHealth = this.makeAppHealth();
+    this.presence = new Presence(cfg, resolver, this.state, log, () => this.internal?.port ?? null);
     this.deps = {
       self: { appId: cfg.appId, namespace: cfg.namespace },
       dialer: this.dialer,
@@ -136,7 +130,7 @@ export class Sidecar {
       tracing,
       metrics: this.httpMetrics,
       publishEndpoints: (target, states) => this.endpointTables.publish(target, states),
-      appHealth: this.appHealth,
+      appHealth: this.presence.appHealth,
       observeResolve: (appId, ms, ok, ctx) => {
         this.metrics.resolution.observe({ resolver: resolver.name, outcome: ok ? "found" : "failed" }, ms / 1000);
         // Its own span, under the call's server span: how long finding the instances took.
@@ -162,54 +156,6 @@ export class Sidecar {
     );
     this.recordLoaded();
     registerLiveGauges(this.metrics.registry, this.endpointTables, { app: this.dialer, peer: this.peerDialer });
-  }
-
-  /** Probes by HTTP on the check path when checks are on and a path is set, else by TCP connect. */
-  private makeAppHealth(): AppHealth | null {
-    const app = this.cfg.app;
-    if (!app) return null;
-    const o = this.cfg.appHealth ?? APP_HEALTH_DEFAULTS;
-    const probe = o.enabled && o.path ? httpProbe(app.host, app.port, o.path, o.timeoutMs, this.cfg.appApiToken) : tcpProbe(app.host, app.port, o.timeoutMs);
-    return new AppHealth(o, probe, systemClock, (healthy, why) => void this.appHealthChanged(healthy, why));
-  }
-
-  /** An unhealthy app takes this sidecar out of discovery (not ready, saying why); a healthy one brings it back. */
-  private async appHealthChanged(healthy: boolean, why: string): Promise<void> {
-    if (this.state.shuttingDown) return;
-    if (healthy) {
-      // A certificate suspension outlives the app's recovery: resume() brings it back then.
-      if (this.certSuspended) return this.log.info("app healthy again; sidecar stays out of discovery until its certificate is renewed", { why });
-      this.log.info("app healthy again; sidecar back in discovery", { why });
-      await this.becomeReady();
-      return;
-    }
-    this.log.warn("app unhealthy; sidecar taken out of discovery", { why });
-    await this.leaveDiscovery(why);
-  }
-
-  /** Not ready (healthz says why), no registration retry pending, deregistered. */
-  private async leaveDiscovery(why: string): Promise<void> {
-    this.state.ready = false;
-    this.state.notReady = why;
-    if (this.probeTimer) clearTimeout(this.probeTimer);
-    this.probeTimer = null;
-    await this.announceNotReady(why);
-  }
-
-  /**
-   * Out of discovery, saying why where the resolver can carry it (the local registry: callers
-   * get `app_unreachable` with the reason instead of "couldn't find service"); else deregistered.
-   */
-  private async announceNotReady(why: string): Promise<void> {
-    if (!this.resolver.registerNotReady || !this.internal) {
-      await this.resolver.deregister().catch(() => {});
-      return;
-    }
-    await this.resolver.registerNotReady(this.registration(), why).catch(() => this.resolver.deregister().catch(() => {}));
-  }
-
-  private registration(): Registration {
-    return { appId: this.cfg.appId, namespace: this.cfg.namespace, host: this.cfg.internalHost, port: this.internal!.port, info: this.cfg.registryInfo?.() };
   }
 
   private isSelf(appId: string, namespace: string): boolean {
@@ -352,7 +298,7 @@ export class Sidecar {
       this.state.outboundReady = true;
       this.sweeper = setInterval(() => this.sweep(), SWEEP_MS);
       this.sweeper.unref();
-      this.watchApp();
+      this.presence.start();
       return { httpPort, internalPort: this.internal.port, metricsPort: this.metricsListener?.port ?? null };
     } catch (e) {
       await this.closeListeners(true);
@@ -372,74 +318,13 @@ export class Sidecar {
     this.deps.breakers.sweep();
   }
 
-  /** Readiness: with an app port, ready (and registered) once the app accepts connections. */
-  private watchApp(): void {
-    const app = this.cfg.app;
-    if (!app) {
-      void this.becomeReady();
-      return;
-    }
-    let announced = false;
-    const listening = tcpProbe(app.host, app.port, 500);
-    const tick = async () => {
-      this.probeTimer = null;
-      if (this.state.shuttingDown) return;
-      if ((await listening()) === null) {
-        await this.becomeReady();
-        this.appHealth?.start();
-        return;
-      }
-      if (!announced) {
-        announced = true;
-        this.log.info(`waiting for the app to listen on ${app.key}`);
-        await this.announceNotReady(`its app on ${app.key} refuses connections (not started yet, or not listening on that port)`);
-      }
-      this.probeTimer = setTimeout(tick, 100);
-    };
-    void tick();
-  }
-
-  /** Registers with the resolver, then reports ready; a failed registration is retried until it works. */
-  private async becomeReady(): Promise<void> {
-    this.probeTimer = null;
-    if (this.state.shuttingDown || !this.internal) return;
-    try {
-      await this.resolver.register(this.registration());
-    } catch (e) {
-      // Not discoverable means not ready: healthz says why until a retry succeeds.
-      const why = `registration with the ${this.resolver.name} resolver failed: ${(e as Error).message ?? String(e)}`;
-      if (this.state.notReady !== why) this.log.error("registration failed; retrying", { resolver: this.resolver.name, error: why, retry_ms: REGISTER_RETRY_MS });
-      this.state.notReady = why;
-      this.state.ready = false;
-      if (!this.state.shuttingDown) this.probeTimer = setTimeout(() => void this.becomeReady(), REGISTER_RETRY_MS);
-      return;
-    }
-    if (this.state.notReady !== null) this.log.info("registered after earlier failures", { resolver: this.resolver.name });
-    this.state.notReady = null;
-    this.state.ready = true;
-    this.log.info("sidecar ready", { app_id: this.cfg.appId, resolver: this.resolver.name, internal_port: this.internal.port });
-  }
-
-
-  /**
-   * Takes this sidecar out of discovery and reports it not ready, saying why (its workload
-   * certificate expired while renewal kept failing): peers stop dialing a certificate they would
-   * refuse. `resume` registers it again.
-   */
-  async suspend(why: string): Promise<void> {
-    if (this.state.shuttingDown) return;
-    this.certSuspended = true;
-    this.log.error("sidecar taken out of discovery", { why });
-    await this.leaveDiscovery(why);
+  /** Out of discovery while the workload certificate is expired (mTLS identity), saying why. */
+  suspend(why: string): Promise<void> {
+    return this.presence.suspend(why);
   }
 
   resume(): void {
-    if (this.state.shuttingDown || this.state.notReady === null) return;
-    this.certSuspended = false;
-    // An app that went down meanwhile keeps the sidecar out; its recovery brings it back.
-    if (this.appHealth && !this.appHealth.healthy) return;
-    this.log.info("sidecar back in discovery");
-    void this.becomeReady();
+    this.presence.resume();
   }
 
   /** Deregisters first (no new callers), then drains for up to the graceful period. */
@@ -447,8 +332,7 @@ export class Sidecar {
     this.stopping ??= (async () => {
       this.state.shuttingDown = true;
       this.state.ready = false;
-      if (this.probeTimer) clearTimeout(this.probeTimer);
-      this.appHealth?.stop();
+      this.presence.stop();
       if (this.sweeper) clearInterval(this.sweeper);
       this.reloader?.stop();
       this.configWatch?.stop();

@@ -96,6 +96,20 @@ export interface StartOptions {
 }
 
 export async function startSidecar(o: StartOptions): Promise<Sidecar> {
+  // A free port can be taken by another test file between our probe and the sidecar's bind:
+  // that start is tried again on a new port, so parallel files do not fail each other.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startSidecarOnce(o);
+    } catch (e) {
+      if (attempt >= 3 || !(e instanceof PortTaken)) throw e;
+    }
+  }
+}
+
+class PortTaken extends Error {}
+
+async function startSidecarOnce(o: StartOptions): Promise<Sidecar> {
   const httpPort = await freePort();
   const appPort = o.echo === true ? await freePort() : typeof o.echo === "number" ? o.echo : null;
   const args = ["run", "-a", o.appId, "-H", String(httpPort), ...(appPort ? ["-p", String(appPort)] : []), ...(o.args ?? [])];
@@ -111,7 +125,9 @@ export async function startSidecar(o: StartOptions): Promise<Sidecar> {
       return r.status === 204;
     });
   } catch (e) {
-    throw new Error(`${(e as Error).message}\n--- output ---\n${p.output()}`);
+    const message = `${(e as Error).message}\n--- output ---\n${p.output()}`;
+    if (p.output().includes(`HTTPPort. Port ${httpPort} is not available`)) throw new PortTaken(message);
+    throw new Error(message);
   }
   let appPid: number | null = null;
   if (command.length) {
