@@ -69,7 +69,7 @@ export async function doctorCommand(args: string[]): Promise<number> {
   const fixes: string[] = [];
   const conf = v.config ? loadConfiguration(v.config) : { nameResolution: null };
   const { resolver, why } = await selectResolver(conf.nameResolution);
-  out.push(`resolver: ${resolver.name} (${why})`);
+  out.push(`resolver: ${resolver.name}, because ${why}`);
 
   if (resolver instanceof LocalRegistry) {
     const entries = await readRegistry(resolver.dir);

@@ -219,7 +219,7 @@ describe("meshlet doctor", () => {
     const home = tempHome();
     await startSidecar({ appId: "healthy", home, echo: true });
     const good = await cli(["doctor"], home);
-    expect(good.out).toMatch(/^resolver: local \(no nameResolution in the configuration/m);
+    expect(good.out).toMatch(/^resolver: local, because no nameResolution in the configuration: single-host default \(no multicast, no server\)$/m);
     expect(good.out).toMatch(/healthy: resolved in [\d.]+ ms to 127\.0\.0\.1:\d+/);
     expect(good.out).not.toMatch(/^interfaces:|multicast sent/m);
     expect(good.out).toContain("diagnosis: all good");

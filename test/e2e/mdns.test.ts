@@ -127,7 +127,7 @@ describe.skipIf(!can.ok)(`mDNS across network namespaces${can.ok ? "" : ` (skipp
     } catch (e) {
       out = String((e as { stdout?: string }).stdout ?? "");
     }
-    expect(out).toMatch(/^resolver: mdns \(selected by/m);
+    expect(out).toMatch(/^resolver: mdns, because selected by/m);
     expect(out).toMatch(/ 10\.213\.1\.1: multicast sent and received/);
     expect(out).toMatch(/ 10\.213\.2\.1: multicast sent and received/);
     expect(out).toMatch(/inventory: resolved in [\d.]+ ms to 10\.213\.\d\.2:5000\d/);
