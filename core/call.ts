@@ -68,6 +68,8 @@ export interface CallContext {
   lastOutcome?: string | null;
   /** Set by the circuit-breaker step when a breaker applies: its state as this attempt was admitted. */
   breakerState?: string | null;
+  /** On the callee: sends the caller's delivery receipt (102) once, right before the app gets the request. */
+  receipt?: (() => void) | null;
 }
 
 /**
@@ -75,7 +77,7 @@ export interface CallContext {
  * start, so all contexts share one shape.
  */
 export function newCallContext(appId: string, namespace: string, signal: CallSignal): CallContext {
-  return { appId, namespace, signal, connectMs: 0, traceparent: null, attempt: 0, lastOutcome: null, breakerState: null };
+  return { appId, namespace, signal, connectMs: 0, traceparent: null, attempt: 0, lastOutcome: null, breakerState: null, receipt: null };
 }
 
 export type Call = (req: ProxyRequest, ctx: CallContext) => Promise<Response>;

@@ -2,6 +2,13 @@
 // refused, did any byte leave, did any come back), so the request path decides by facts, never
 // by reading error messages. Dialers on other runtimes' clients translate into it by error code.
 
+/**
+ * Asked by a caller on a request that may not be sent twice (POST, PATCH): the callee sidecar
+ * answers `102 Processing` right before it hands the request to its app, so a connection that
+ * breaks before that receipt proves the app never got it (proxy/forward.ts).
+ */
+export const RECEIPT_HEADER = "meshlet-receipt";
+
 /** A request that could not be delivered, or whose answer broke off. */
 export class ConnectionError extends Error {
   constructor(
@@ -15,6 +22,12 @@ export class ConnectionError extends Error {
     readonly nothingReceived: boolean,
     /** True when not one byte of the request left (the connection was already closed). */
     readonly nothingSent = false,
+    /**
+     * True when the request asked the peer sidecar for its delivery receipt (RECEIPT_HEADER), the
+     * peer is known to send them (it sent one earlier on this connection), and none came before
+     * the connection broke: the peer never handed the request to its app.
+     */
+    readonly undelivered = false,
   ) {
     super(message);
   }

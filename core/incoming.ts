@@ -39,6 +39,8 @@ export interface Incoming {
   /** Aborted when the client goes away (or the listener is force-closed). */
   readonly signal: CallSignal;
   readonly peer: Peer;
+  /** Writes `102 Processing` on this request's connection while it is unanswered (the delivery receipt). */
+  readonly receipt?: () => void;
 }
 
 export type Handler = (req: Incoming) => Promise<Response> | Response;

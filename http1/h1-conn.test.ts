@@ -88,6 +88,49 @@ describe("H1Conn", () => {
     expect(await res.text()).toBe("ok");
   });
 
+  it("knows a request that asked for a delivery receipt never reached the app when the connection breaks before the 102", async () => {
+    const { conn } = setup();
+    const post = (): ProxyRequest => req({ method: "POST", headers: HeaderList.of({ "meshlet-receipt": "1" }), body: new TextEncoder().encode("x") });
+    const failure = async (p: Promise<Response>) => (await p.then(() => null, (e: unknown) => e)) as ConnectionError;
+    // A fresh connection: the server has not shown it sends receipts, so a break proves nothing.
+    const first = conn.request(post(), "h:1", new AbortController().signal);
+    await tick();
+    conn.onClose();
+    expect((await failure(first)).undelivered).toBe(false);
+
+    const c2 = setup().conn;
+    const ok = c2.request(post(), "h:1", new AbortController().signal);
+    data(c2, "HTTP/1.1 102 Processing\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    expect((await ok).status).toBe(200);
+    await tick();
+    // The same server now breaks before its receipt: the app never got this request.
+    const lost = c2.request(post(), "h:1", new AbortController().signal);
+    await tick();
+    c2.onClose();
+    const e = await failure(lost);
+    expect([e.code, e.nothingReceived, e.undelivered]).toEqual(["ECONNRESET", true, true]);
+
+    // After the receipt the app may have it: a break then is not "undelivered".
+    const c3 = setup().conn;
+    const a = c3.request(post(), "h:1", new AbortController().signal);
+    data(c3, "HTTP/1.1 102 Processing\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    await a;
+    await tick();
+    const b = c3.request(post(), "h:1", new AbortController().signal);
+    data(c3, "HTTP/1.1 102 Processing\r\n\r\n");
+    c3.onClose();
+    expect((await failure(b)).undelivered).toBe(false);
+    // And a request that did not ask (a GET) is never called undelivered.
+    const c4 = setup().conn;
+    const g1 = c4.request(post(), "h:1", new AbortController().signal);
+    data(c4, "HTTP/1.1 102 Processing\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n");
+    await g1;
+    await tick();
+    const g2 = c4.request(req(), "h:1", new AbortController().signal);
+    c4.onClose();
+    expect((await failure(g2)).undelivered).toBe(false);
+  });
+
   it("reads no body for HEAD and 204 even with a content-length", async () => {
     const { conn, released } = setup();
     const p = conn.request(req({ method: "HEAD" }), "h:1", new AbortController().signal);

@@ -6,7 +6,7 @@ import { HTTPParser, type OnHeadersCompleteParser } from "http-parser-js";
 import type { CallSignal, ProxyRequest } from "../core/call.ts";
 import { hopByHopFilter } from "../core/hop-by-hop.ts";
 import { HeaderList } from "../core/header-list.ts";
-import { ConnectionError } from "../core/connection-error.ts";
+import { ConnectionError, RECEIPT_HEADER } from "../core/connection-error.ts";
 import { WireResponse } from "../core/wire-response.ts";
 
 export { ConnectionError };
@@ -30,6 +30,8 @@ const STREAM_HWM = 64 * 1024;
 const COALESCE_MAX = 16 * 1024;
 const nullBody = (status: number, method: string) => method === "HEAD" || status === 204 || status === 304;
 const latin1 = (s: string) => Buffer.from(s, "latin1");
+/** A meshlet peer's delivery receipt, byte for byte (h1-server.ts writes it): skipped without the parser. */
+const RECEIPT = latin1("HTTP/1.1 102 Processing\r\n\r\n");
 
 interface Exchange {
   readonly method: string;
@@ -50,6 +52,9 @@ interface Exchange {
   received: boolean;
   sent: number;
   ended: boolean;
+  /** The request asked for the peer's delivery receipt; `receipt`: the 102 came. */
+  asksReceipt: boolean;
+  receipt: boolean;
 }
 
 export class H1Conn {
@@ -62,6 +67,8 @@ export class H1Conn {
   idleSince = 0;
   /** Told once, when the socket is gone (the pool's count of open connections). */
   onGone: (() => void) | null = null;
+  /** The server has sent a delivery receipt (102) on this connection: it sends them when asked. */
+  private sendsReceipts = false;
 
   constructor(
     private readonly wire: Wire,
@@ -95,6 +102,8 @@ export class H1Conn {
         received: false,
         sent: 0,
         ended: false,
+        asksReceipt: false,
+        receipt: false,
       };
       this.ex = ex;
       if (signal.aborted) return onAbort();
@@ -119,6 +128,13 @@ export class H1Conn {
       return;
     }
     ex.received = true;
+    if (ex.asksReceipt && !ex.receipt && chunk.byteLength >= RECEIPT.byteLength && chunk.compare(RECEIPT, 0, RECEIPT.byteLength, 0, RECEIPT.byteLength) === 0) {
+      // The receipt arrives on its own, before the answer: no parser run for it (bench:instructions).
+      ex.receipt = true;
+      this.sendsReceipts = true;
+      if (chunk.byteLength === RECEIPT.byteLength) return;
+      chunk = chunk.subarray(RECEIPT.byteLength);
+    }
     const r = this.parser.execute(chunk);
     if (r instanceof Error) {
       this.fail(ex, new ConnectionError(`invalid HTTP response from upstream: ${r.message}`, "HPE_INVALID", false));
@@ -148,12 +164,17 @@ export class H1Conn {
       if (!ex.handedOn) this.handOn(ex);
       return;
     }
-    this.fail(ex, new ConnectionError("upstream connection closed unexpectedly (ECONNRESET)", "ECONNRESET", !ex.received));
+    this.fail(ex, new ConnectionError("upstream connection closed unexpectedly (ECONNRESET)", "ECONNRESET", !ex.received, false, this.undelivered(ex)));
   }
 
   destroy(): void {
     this.alive = false;
     this.wire.terminate();
+  }
+
+  /** Asked for a receipt from a server known to send them, and none came: its app never got the request. */
+  private undelivered(ex: Exchange): boolean {
+    return ex.asksReceipt && !ex.receipt && this.sendsReceipts;
   }
 
   private sentAll(ex: Exchange): void {
@@ -170,7 +191,10 @@ export class H1Conn {
     for (let i = 0; i < h.size; i++) {
       const k = h.nameAt(i);
       if (k === "content-length") declared = h.valueAt(i);
-      else if (k !== "host" && k !== "transfer-encoding" && k !== "connection" && k !== "expect") head += `${k}: ${h.valueAt(i)}\r\n`;
+      else if (k === RECEIPT_HEADER) {
+        ex.asksReceipt = true;
+        head += `${k}: ${h.valueAt(i)}\r\n`;
+      } else if (k !== "host" && k !== "transfer-encoding" && k !== "connection" && k !== "expect") head += `${k}: ${h.valueAt(i)}\r\n`;
     }
     if (body instanceof Uint8Array) {
       head += `content-length: ${body.byteLength}\r\n\r\n`;
@@ -220,7 +244,7 @@ export class H1Conn {
   private writeSome(ex: Exchange, buf: Uint8Array): Uint8Array | null {
     if (ex.ended) return null;
     const n = this.alive ? this.wire.write(buf) : -1;
-    if (n < 0) throw new ConnectionError("upstream connection closed while sending (EPIPE)", "EPIPE", !ex.received, ex.sent === 0);
+    if (n < 0) throw new ConnectionError("upstream connection closed while sending (EPIPE)", "EPIPE", !ex.received, ex.sent === 0, this.undelivered(ex));
     ex.sent += n;
     return n >= buf.byteLength ? null : buf.subarray(n);
   }
@@ -242,6 +266,10 @@ export class H1Conn {
     // 1xx interim answers (100 Continue, 103 Early Hints) are skipped; the final one follows.
     if (info.statusCode < 200 && info.statusCode !== 101) {
       ex.interim = true;
+      if (info.statusCode === 102) {
+        ex.receipt = true;
+        this.sendsReceipts = true;
+      }
       return 1;
     }
     const h = new HeaderList();

@@ -49,6 +49,28 @@ const tick = async () => {
 const get = (path: string, extra = "") => `GET ${path} HTTP/1.1\r\nhost: x\r\n${extra}\r\n`;
 
 describe("server connection", () => {
+  it("writes the delivery receipt (102) before the answer, only while the request is unanswered", async () => {
+    let later: (() => void) | null = null;
+    let receipt: (() => void) | null = null;
+    const { wire, send } = setup(
+      (req: Incoming) =>
+        new Promise((resolve) => {
+          receipt = req.receipt!;
+          receipt();
+          later = () => resolve(textResponse("done", { status: 200 }));
+        }),
+    );
+    send(get("/a"));
+    await tick();
+    expect(wire.text()).toBe("HTTP/1.1 102 Processing\r\n\r\n");
+    later!();
+    await tick();
+    // Too late: the request is answered; nothing more is written for it.
+    receipt!();
+    expect(wire.text().match(/HTTP\/1\.1 102/g)).toHaveLength(1);
+    expect(wire.text()).toMatch(/^HTTP\/1\.1 102 Processing\r\n\r\nHTTP\/1\.1 200 OK\r\n[^]*done$/);
+  });
+
   it("answers pipelined requests in order although the first one finishes last", async () => {
     const release: (() => void)[] = [];
     const { wire, send } = setup(

@@ -41,6 +41,7 @@ export const DISCARD_MAX = 16 * 1024 * 1024;
 export const IDLE_TIMEOUT_MS = 255_000;
 
 const CONTINUE = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n", "latin1");
+const PROCESSING = Buffer.from("HTTP/1.1 102 Processing\r\n\r\n", "latin1");
 const EMPTY = new Uint8Array(0);
 
 /** One request on the connection, from its head to the end of its response. */
@@ -57,6 +58,8 @@ interface Pending {
   continued: boolean;
   /** Answered before its body ended: the rest is read and dropped, then the connection ends. */
   discard: boolean;
+  /** Its response started: no interim answer may be written any more. */
+  answering: boolean;
 }
 
 function refusalFor(e: FramingError): SidecarError {
@@ -233,6 +236,7 @@ export class ServerConn implements ResponseSink {
       dispatched: false,
       continued: false,
       discard: false,
+      answering: false,
     };
     if (refusal === null && (head.chunked || (head.contentLength ?? 0) > SMALL_BODY)) p.stream = this.bodyStream(p);
     // CONNECT: nothing after the head is read; the refusal is the whole exchange.
@@ -324,6 +328,7 @@ export class ServerConn implements ResponseSink {
       chunked: h.chunked,
       signal: p.signal,
       peer: this.peer,
+      receipt: this.receipt,
     };
     let res: Response | Promise<Response>;
     try {
@@ -334,6 +339,20 @@ export class ServerConn implements ResponseSink {
     if (res instanceof Response) this.respond(p, res);
     else res.then((r) => this.respond(p, r), (e: unknown) => this.respond(p, errorResponse(asSidecarError(e))));
   }
+
+  /**
+   * The delivery receipt (102 Processing) for the request being answered: only the queue's head is
+   * ever dispatched, so it is the one the handler calling this runs for.
+   */
+  private readonly receipt = (): void => {
+    const p = this.queue[0];
+    if (!p || !p.dispatched || p.answering || this.closed) return;
+    try {
+      void this.write(PROCESSING);
+    } catch {
+      // closed: onClose cleans up
+    }
+  };
 
   private sendContinue(p: Pending): void {
     if (p.continued || p.complete || !p.head?.expectContinue || this.closed) return;
@@ -346,6 +365,7 @@ export class ServerConn implements ResponseSink {
   }
 
   private respond(p: Pending, res: Response): void {
+    p.answering = true;
     if (this.closed) {
       if (!(res instanceof WireResponse && res.payload)) res.body?.cancel().catch(() => {});
       return this.finish(p, false);
@@ -410,6 +430,7 @@ export class ServerConn implements ResponseSink {
       dispatched: false,
       continued: false,
       discard: false,
+      answering: false,
     };
     this.queue.push(p);
     if (this.queue[0] === p) this.advance(p);

@@ -5,7 +5,8 @@ import type { Call, CallContext, Endpoint } from "../core/call.ts";
 import type { Dialer } from "../runtime/dial.ts";
 import { invokeError, NOT_DELIVERED_HEADER, SidecarError } from "../core/errors.ts";
 import { responseHeaders } from "../core/wire-response.ts";
-import { ConnectionError } from "../core/connection-error.ts";
+import { ConnectionError, RECEIPT_HEADER } from "../core/connection-error.ts";
+import { safeToRepeat } from "../core/idempotent.ts";
 import { tooLarge } from "./body-limit.ts";
 import { PEER_TOKEN_HEADER } from "../transport/peer-secret.ts";
 
@@ -31,7 +32,9 @@ export function dialError(e: unknown, ctx: CallContext, target: "peer" | "app", 
   if (ctx.bodyTooLarge) return tooLarge(maxBody);
   const where = ctx.endpoint ? ctx.endpoint.key : "?";
   const kind = failureKind(e);
-  const neverSent = e instanceof ConnectionError && e.nothingSent;
+  // Nothing left this sidecar, or the peer sidecar (which sends a receipt before it hands a request
+  // to its app, when asked) sent none: either way no app got the request.
+  const neverSent = e instanceof ConnectionError && (e.nothingSent || e.undelivered);
   switch (kind) {
     case "refused":
       return target === "peer"
@@ -66,6 +69,9 @@ export function toPeer(dialer: Dialer, self: SelfIdentity, maxBody: number, peer
     h.set("dapr-callee-app-id", ctx.appId);
     h.set("dapr-callee-namespace", ctx.namespace);
     if (peerSecret !== undefined) h.set(PEER_TOKEN_HEADER, peerSecret);
+    // A request that may not be sent twice asks for the delivery receipt: if the connection then
+    // breaks before it, the call can go to another instance (a sidecar killed mid-request).
+    if (!safeToRepeat(req.method, h)) h.set(RECEIPT_HEADER, "1");
     try {
       return await dialer.dial(ep, req, ctx);
     } catch (e) {
@@ -86,6 +92,11 @@ export function toApp(dialer: Dialer, app: Endpoint | null, maxBody: number, app
     }
     ctx.endpoint = app;
     if (appApiToken) req.headers.set("dapr-api-token", appApiToken);
+    // The caller's receipt goes out now, before the first byte to the app, and once.
+    if (ctx.receipt) {
+      ctx.receipt();
+      ctx.receipt = null;
+    }
     let res: Response;
     try {
       res = await dialer.dial(app, req, ctx);

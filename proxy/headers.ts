@@ -13,6 +13,7 @@ const STAMPED = new Set([
   "dapr-callee-app-id",
   "destination-app-id",
   "meshlet-peer-token",
+  "meshlet-receipt",
 ]);
 
 /**

@@ -6,6 +6,7 @@
 import { asSidecarError, errorResponse, invokeError, NOT_DELIVERED_HEADER, SidecarError } from "../../core/errors.ts";
 import { responseHeaders } from "../../core/wire-response.ts";
 import { type Call, newCallContext } from "../../core/call.ts";
+import { RECEIPT_HEADER } from "../../core/connection-error.ts";
 import type { throttledInfo } from "../../core/log.ts";
 import { PEER_TOKEN_HEADER, sameSecret } from "../../transport/peer-secret.ts";
 import type { SidecarConfig } from "../config.ts";
@@ -140,7 +141,7 @@ export const CALLEE_CHECK: EdgeStep<InboundDeps> = {
 export const ROUTE_INBOUND: EdgeStep<InboundDeps> = {
   name: "route",
   why: "the method path is checked again on this side: it never climbs above the app's root",
-  describe: "dot segments resolved or refused (invalid_method)",
+  describe: "dot segments resolved or refused (invalid_method); a caller that asked for a delivery receipt (meshlet-receipt) gets 102 Processing right before the app gets its request",
   layer: (d) => (next) => (req, ctx) => {
     const { path: raw, query } = splitUrl(req.target);
     const path = normalizeMethod(raw);
@@ -148,6 +149,8 @@ export const ROUTE_INBOUND: EdgeStep<InboundDeps> = {
     ctx.path = path;
     ctx.query = query;
     ctx.call = newCallContext(d.cfg.appId, d.cfg.namespace, req.signal);
+    // A caller asking for the delivery receipt gets it right before its request goes to the app.
+    if (req.receipt && req.headers.has(RECEIPT_HEADER)) ctx.call.receipt = req.receipt;
     return next(req, ctx);
   },
 };
