@@ -2,10 +2,15 @@
 // of RSS once loaded under Bun, so a sidecar reaches it through signer.ts (a short-lived child
 // process); the CLI and the sentry load it directly. Reading certificates is node:crypto's (pem.ts).
 
-import "./reflect-polyfill.ts";
-import * as x509 from "@peculiar/x509";
+import type * as X509 from "@peculiar/x509";
 import nodeCrypto from "node:crypto";
 import { formatSpiffe, type SpiffeId } from "./spiffe.ts";
+
+// tsyringe (inside @peculiar/x509) needs the Reflect metadata polyfill loaded before it: awaited
+// in that order, because static imports were evaluated in another order now and then (the signer
+// child failed with "tsyringe requires a reflect polyfill"), and always once bundled.
+await import("reflect-metadata");
+const x509: typeof X509 = await import("@peculiar/x509");
 
 const webcrypto = globalThis.crypto;
 x509.cryptoProvider.set(webcrypto);
@@ -147,7 +152,7 @@ export async function createCsr(keyPem: string, id: SpiffeId): Promise<string> {
 export async function readCsr(pem: string): Promise<{ uris: string[]; spkiPem: string }> {
   const csr = new x509.Pkcs10CertificateRequest(pem);
   if (!(await csr.verify())) throw new Error("the CSR's signature does not verify");
-  const san = csr.extensions.find((e): e is x509.SubjectAlternativeNameExtension => e instanceof x509.SubjectAlternativeNameExtension);
+  const san = csr.extensions.find((e): e is X509.SubjectAlternativeNameExtension => e instanceof x509.SubjectAlternativeNameExtension);
   const uris = san ? san.names.items.filter((n) => n.type === "url").map((n) => n.value) : [];
   const spkiPem = nodeCrypto.createPublicKey({ key: Buffer.from(csr.publicKey.rawData), format: "der", type: "spki" }).export({ format: "pem", type: "spki" }).toString();
   return { uris, spkiPem };

@@ -8,7 +8,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { execFileSync } from "node:child_process";
-import { ECHO_APP, freePort, killAll, MESHLET, spawnProc, startSidecar, tempFile, tempHome, trackPid, waitFor, type Proc } from "../helpers.ts";
+import { ECHO_APP, freePort, killAll, MESHLET, spawnProc, startSidecar, StopWaiting, tempFile, tempHome, trackPid, waitFor, type Proc } from "../helpers.ts";
 
 let ca: string;
 let sentry: Proc | null = null;
@@ -46,7 +46,10 @@ describe("meshlet sentry for several hosts", () => {
     await waitFor("the sidecar to report the sentry down", async () => early.output().includes(`cannot reach the sentry at 127.0.0.1:${sentryPort}`));
     const running = startSentry();
     sentry = running;
-    await waitFor("the sentry to listen", async () => running.output().includes("meshlet sentry on"));
+    await waitFor("the sentry to listen", async () => {
+      if (running.child.exitCode !== null) throw new StopWaiting(`the sentry exited:\n${running.output()}`);
+      return running.output().includes("meshlet sentry on");
+    });
     await waitFor("the sidecar to become healthy", async () => (await fetch(`http://127.0.0.1:${port}/v1.0/healthz`).catch(() => null))?.status === 204, 30_000);
     // The app runs in its own process group: tracked, so killAll leaves no orphan behind.
     const md = (await (await fetch(`http://127.0.0.1:${port}/v1.0/metadata`)).json()) as { extended: Record<string, string> };
