@@ -87,7 +87,7 @@ export const BENCH_SPEC = {
   usage: "bench <app-id>/<method> [--rate N [--pace even|burst]] [--duration DUR] [flags]",
   args: "<app-id>/<method>: the call, as in /v1.0/invoke/<app-id>/method/<method>",
   flags: {
-    rate: { type: "string", short: "r", arg: "N", help: "requests per second in total (without it: as fast as answers come)", dapr: "autocannon --overallRate" },
+    rate: { type: "string", short: "r", arg: "N", help: "requests per second in total, as autocannon's --overallRate (without it: as fast as answers come)" },
     pace: { type: "string", arg: "MODE", help: "even (spread over the second) or burst (autocannon's -R)", default: "even" },
     duration: { type: "string", short: "d", arg: "DUR", help: "how long (10s, 1m30s; a bare number is seconds, as autocannon's)", default: "10s" },
     connections: { type: "string", short: "c", arg: "N", help: "concurrent connections", default: "10" },
