@@ -122,7 +122,8 @@ describe("meshlet run", () => {
     const port = (p: typeof a) => Number(/HTTP Port: (\d+)/.exec(p.output())?.[1] ?? 0);
     await waitFor("both sidecars to print their ports", async () => port(a) > 0 && port(b) > 0);
     expect(port(a)).not.toBe(port(b));
-    for (const p of [a, b]) expect((await fetch(`http://127.0.0.1:${port(p)}/v1.0/healthz`)).status).toBe(204);
+    // The port is printed as the listener opens; ready (registered) follows a moment later.
+    for (const p of [a, b]) await waitFor(`${port(p)} ready`, async () => (await fetch(`http://127.0.0.1:${port(p)}/v1.0/healthz`)).status === 204);
   });
 
   it("refuses a port in use with Dapr's message", async () => {
