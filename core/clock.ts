@@ -1,5 +1,7 @@
 // Injected time: layers take a Clock so breaker, backoff and timeout tests run on fake clocks.
-// It deliberately has no scheduling policy of its own.
+// It deliberately has no scheduling policy of its own; `sleep` is a wait on one.
+
+import type { CallSignal } from "./call.ts";
 
 export interface Clock {
   now(): number;
@@ -19,3 +21,19 @@ export const wallClock: Clock = {
   setTimeout: systemClock.setTimeout,
   clearTimeout: systemClock.clearTimeout,
 };
+
+/** Waits `ms` on `clock`; rejects with the signal's reason if it aborts first (a retry's backoff). */
+export function sleep(clock: Clock, ms: number, signal?: CallSignal): Promise<void> {
+  if (ms <= 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clock.clearTimeout(t);
+      reject(signal!.reason);
+    };
+    const t = clock.setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}

@@ -3,7 +3,7 @@
 // operations that are plain async functions rather than HTTP requests.
 
 import type { CallSignal } from "../core/call.ts";
-import type { Clock } from "../core/clock.ts";
+import { type Clock, sleep } from "../core/clock.ts";
 import { newBackoff } from "./backoff.ts";
 import type { BreakerRegistry } from "./breaker-layer.ts";
 import type { ResilienceEvents } from "./events.ts";
@@ -50,20 +50,6 @@ function withTimeout<T>(op: () => Promise<T>, ms: number, clock: Clock, onFire: 
         reject(e);
       },
     );
-  });
-}
-
-function sleep(clock: Clock, ms: number, signal: CallSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clock.clearTimeout(t);
-      reject(signal!.reason);
-    };
-    const t = clock.setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
   });
 }
 

@@ -2,11 +2,11 @@
 // and the call's deadline. Each attempt goes back through the breaker and endpoint choice, so it
 // re-resolves and avoids the endpoint that just failed. Inert when the policy cannot retry.
 
-import type { CallSignal, Layer } from "../core/call.ts";
+import type { Layer } from "../core/call.ts";
 import { asSidecarError, REASON_HEADER, SidecarError } from "../core/errors.ts";
 import { responseHeaders } from "../core/wire-response.ts";
 import type { RetryPolicy } from "./policy/types.ts";
-import type { Clock } from "../core/clock.ts";
+import { type Clock, sleep } from "../core/clock.ts";
 import type { RetryBudget } from "./budget.ts";
 import type { ResilienceEvents } from "./events.ts";
 import { newBackoff, retryAfterMs } from "./backoff.ts";
@@ -21,21 +21,6 @@ export interface RetryDeps {
   readonly clock: Clock;
   readonly random: () => number;
   readonly replayCap: number;
-}
-
-function sleep(clock: Clock, ms: number, signal: CallSignal): Promise<void> {
-  if (ms <= 0) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clock.clearTimeout(t);
-      reject(signal.reason);
-    };
-    const t = clock.setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 /** The attempt's outcome as the call's: its response, or its error rethrown. */
