@@ -135,19 +135,19 @@ export async function openStores(components: readonly ComponentSpec[], o: StoreO
     stores.set(name, { name, store, prefixed: keyPrefixer(keyPrefix, name, o.appId, o.namespace), guard: o.guardFor(name, type) });
     fingerprints.set(name, print);
   };
-  /** The store in force under this name when it was opened from the same settings. */
-  const carried = (name: string, print: string): NamedStore | undefined =>
-    o.previous?.fingerprints.get(name) === print ? o.previous.stores.get(name) : undefined;
+  /** Keeps the store in force under this name when it was opened from the same settings; false when there is none. */
+  const carry = (name: string, print: string): boolean => {
+    const same = o.previous?.fingerprints.get(name) === print ? o.previous.stores.get(name) : undefined;
+    if (!same) return false;
+    stores.set(name, same);
+    fingerprints.set(name, print);
+    return true;
+  };
   const state = components.filter((c) => c.type.startsWith("state."));
   try {
     for (const c of state) {
       const print = fingerprint(c);
-      const same = carried(c.name, print);
-      if (same) {
-        stores.set(c.name, same);
-        fingerprints.set(c.name, print);
-        continue;
-      }
+      if (carry(c.name, print)) continue;
       try {
         let store: StateStore;
         if (c.type === "state.in-memory") store = new MemoryStore();
@@ -162,22 +162,16 @@ export async function openStores(components: readonly ComponentSpec[], o: StoreO
         o.log.warn("state store not loaded (ignoreErrors: true)", { component: c.name, error: (e as Error).message });
       }
     }
-    if (state.length === 0) {
-      const same = carried(DEFAULT_STORE, DEFAULT_FINGERPRINT);
-      if (same) {
-        stores.set(DEFAULT_STORE, same);
-        fingerprints.set(DEFAULT_STORE, DEFAULT_FINGERPRINT);
-      } else {
-        let store: StateStore;
-        if (typeof Bun !== "undefined") store = lazyDefault(path.join(o.home, "state.db"));
-        else {
-          // Node 20 has no bundled SQLite: the default is per sidecar and lost on stop; say so.
-          o.log.warn("the default state store is in memory under Node (not shared, lost on stop)", { store: DEFAULT_STORE });
-          store = new MemoryStore();
-        }
-        opened.push(store);
-        add(DEFAULT_STORE, store.type, store, DEFAULT_FINGERPRINT);
+    if (state.length === 0 && !carry(DEFAULT_STORE, DEFAULT_FINGERPRINT)) {
+      let store: StateStore;
+      if (typeof Bun !== "undefined") store = lazyDefault(path.join(o.home, "state.db"));
+      else {
+        // Node 20 has no bundled SQLite: the default is per sidecar and lost on stop; say so.
+        o.log.warn("the default state store is in memory under Node (not shared, lost on stop)", { store: DEFAULT_STORE });
+        store = new MemoryStore();
       }
+      opened.push(store);
+      add(DEFAULT_STORE, store.type, store, DEFAULT_FINGERPRINT);
     }
   } catch (e) {
     await Promise.all(opened.map((s) => s.close().catch(() => {})));
