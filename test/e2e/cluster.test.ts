@@ -137,8 +137,8 @@ describe.skipIf(!can)("hello-kubernetes from the injected manifest, in network-n
     const hash = inNs(svcNs, ["redis-cli", "-h", SVC_IP, "-a", REDIS_PASSWORD, "--no-auth-warning", "HGETALL", "nodeapp||order"]).trim().split("\n");
     expect([hash[0], hash[2]]).toEqual(["data", "version"]);
     // pythonapp's own log says the same (its first orders may find its sidecar not up yet).
-    const python = procs.find((p) => p.output().includes("order 1:"))!;
-    await waitFor("pythonapp to log a 200", async () => /order \d+: 200/.test(python.output()));
+    // Looked up inside the wait: the curl above runs synchronously, so the pipes may not have been read yet.
+    await waitFor("pythonapp to log a 200", async () => procs.some((p) => p.output().includes("order 1:") && /order \d+: 200/.test(p.output())));
     // Both sidecars found each other through the kubernetes resolver (in-cluster), over mTLS.
     const sidecars = procs.filter((p) => p.output().includes("Starting meshlet with id"));
     expect(sidecars).toHaveLength(2);
