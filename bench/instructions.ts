@@ -12,7 +12,7 @@ import { parseArgs } from "node:util";
 import { freePort, Harness, hasCommand, ROOT, waitHttp } from "./harness.ts";
 
 const BUN_EXE = path.join(ROOT, "node_modules", "bun", "bin", "bun.exe");
-const PATHS = ["caller", "callee", "caller-plain", "callee-plain", "caller-traced", "one", "forwarder"] as const;
+const PATHS = ["caller", "callee", "caller-plain", "callee-plain", "caller-traced", "callee-traced", "caller-traced-default", "one", "forwarder"] as const;
 type PathName = (typeof PATHS)[number];
 const WHAT: Record<PathName, string> = {
   caller: "caller sidecar of two, mTLS between them (client -> caller -> callee -> app)",
@@ -20,6 +20,8 @@ const WHAT: Record<PathName, string> = {
   "caller-plain": "caller sidecar of two, mTLS off (peer secret)",
   "callee-plain": "callee sidecar of two, mTLS off",
   "caller-traced": "caller sidecar of two, mTLS, tracing every call (rate 1) to a Zipkin receiver",
+  "callee-traced": "callee sidecar of two, mTLS, tracing every call (rate 1) to a Zipkin receiver",
+  "caller-traced-default": "caller sidecar of two, mTLS, tracing at Dapr's default rate (0.0001) to a Zipkin receiver",
   one: "one sidecar (client -> sidecar -> its own app)",
   forwarder: "bun http forwarder peer (meshlet's listener and dialer, no features)",
 };
@@ -82,13 +84,16 @@ async function measure(name: PathName): Promise<{ path: PathName; what: string; 
   // The -plain paths run both sidecars with a Configuration that turns mTLS off; -traced ones
   // with one that samples every call and exports to a Zipkin receiver on loopback.
   let plain: string[] = [];
+  let sinkUrl: string | null = null;
   const others: ChildProcess[] = [app];
   if (name.endsWith("-plain")) plain = ["-c", path.join(ROOT, "bench", "plain-config.yaml")];
-  if (name.endsWith("-traced")) {
+  if (name.includes("-traced")) {
+    const rate = name.endsWith("-default") ? "0.0001" : "1";
     const sinkPort = await freePort();
     others.push(await h.zipkinSink(`zipkin-${name}`, sinkPort));
+    if (rate === "1") sinkUrl = `http://127.0.0.1:${sinkPort}/`;
     const config = path.join(h.logDir, `tracing-${name}.yaml`);
-    fs.writeFileSync(config, `apiVersion: dapr.io/v1alpha1\nkind: Configuration\nmetadata: {name: t}\nspec:\n  tracing:\n    samplingRate: "1"\n    zipkin:\n      endpointAddress: "http://127.0.0.1:${sinkPort}/api/v2/spans"\n`);
+    fs.writeFileSync(config, `apiVersion: dapr.io/v1alpha1\nkind: Configuration\nmetadata: {name: t}\nspec:\n  tracing:\n    samplingRate: "${rate}"\n    zipkin:\n      endpointAddress: "http://127.0.0.1:${sinkPort}/api/v2/spans"\n`);
     plain = ["-c", config];
   }
   const run = (id: string, port: number, withApp: boolean) => [cli, "run", "-a", id, "-H", String(port), "--log-level", "warn", ...plain, ...(withApp ? ["-p", String(appPort)] : [])];
@@ -98,7 +103,7 @@ async function measure(name: PathName): Promise<{ path: PathName; what: string; 
     measured = underCallgrind(name, [path.join(ROOT, "bench", "peers", "bun-forwarder.ts"), String(port), String(appPort)], {});
   } else if (name === "one") {
     measured = underCallgrind(name, run("app", port, true), { MESHLET_HOME: home });
-  } else if (name === "caller" || name === "caller-plain" || name === "caller-traced") {
+  } else if (name.startsWith("caller")) {
     others.push(h.spawn(`callee-${name}`, [BUN_EXE, ...run("app", await freePort(), true)], null, { MESHLET_HOME: home }));
     measured = underCallgrind(name, run("client", port, false), { MESHLET_HOME: home });
   } else {
@@ -117,6 +122,12 @@ async function measure(name: PathName): Promise<{ path: PathName; what: string; 
     const ok = await send(url, requests);
     if (ok !== requests) throw new Error(`${name}: ${requests - ok} of ${requests} requests failed`);
     spawnSync("callgrind_control", ["-d", String(pid)]);
+    if (sinkUrl) {
+      // Every call's two spans must have reached the receiver, or the figure leaves out the export.
+      await new Promise((r) => setTimeout(r, 3_000));
+      const spans = Number(await (await fetch(sinkUrl)).text());
+      if (spans < 2 * (warmup + requests)) throw new Error(`${name}: the Zipkin receiver got ${spans} spans, expected at least ${2 * (warmup + requests)}`);
+    }
     return { path: name, what: WHAT[name], requests, instructionsPerRequest: Math.round((await totalInstructions(measured.outPrefix, pid)) / requests) };
   } finally {
     await Promise.all([measured.child, ...others].map((c) => h.stop(c)));

@@ -8,6 +8,7 @@ import type { SpanExporter } from "@opentelemetry/sdk-trace";
 import type { Logger } from "../core/log.ts";
 import type { TracingSpec } from "../config/tracing-spec.ts";
 import type { Tracing } from "./tracing.ts";
+import type { Dialer } from "../runtime/dial.ts";
 import { SpanBatcher, type SpanExport } from "./span-batcher.ts";
 import { spanStarter, type SpanRecord } from "./span-records.ts";
 import { zipkinExport } from "./zipkin-export.ts";
@@ -74,9 +75,9 @@ function warnIfUnreachable(name: string, url: string, log: Logger): void {
   s.once("error", (e: NodeJS.ErrnoException) => done(e.code ?? e.message));
 }
 
-export async function startOtel(spec: TracingSpec, serviceName: string, log: Logger, onLost: (n: number) => void = () => {}): Promise<Tracing> {
+export async function startOtel(spec: TracingSpec, serviceName: string, log: Logger, onLost: (n: number) => void = () => {}, dialer: Dialer | null = null): Promise<Tracing> {
   const exporters: Array<[string, SpanExport]> = [];
-  if (spec.zipkinUrl) exporters.push([`zipkin ${spec.zipkinUrl}`, zipkinExport(spec.zipkinUrl, serviceName)]);
+  if (spec.zipkinUrl) exporters.push([`zipkin ${spec.zipkinUrl}`, zipkinExport(spec.zipkinUrl, serviceName, dialer)]);
   if (spec.otel) {
     const { OTLPTraceExporter } = await import("@opentelemetry/exporter-trace-otlp-http");
     exporters.push([`otlp ${spec.otel.url}`, otelExport(new OTLPTraceExporter({ url: spec.otel.url, headers: spec.otel.headers, timeoutMillis: spec.otel.timeoutMs }))]);
@@ -103,7 +104,7 @@ export async function startOtel(spec: TracingSpec, serviceName: string, log: Log
     },
     record(name, parent, startMs, endMs, attributes) {
       const span = start(name, "internal", parent, null, startMs);
-      for (const k in attributes) span.set(k, attributes[k]!);
+      span.setAll(attributes);
       span.end(endMs);
     },
     async shutdown() {

@@ -53,6 +53,7 @@ export class SpanRecord implements TraceSpan {
   statusMessage: string | undefined = undefined;
   endMs = 0;
   ended = false;
+  private tp: string | null = null;
 
   constructor(
     readonly name: string,
@@ -69,12 +70,22 @@ export class SpanRecord implements TraceSpan {
   }
 
   get traceparent(): string {
-    return `00-${this.traceId}-${this.spanId}-0${this.sampled ? 1 : 0}`;
+    return (this.tp ??= `00-${this.traceId}-${this.spanId}-0${this.sampled ? 1 : 0}`);
   }
 
   set(key: string, value: string | number | boolean): void {
-    if (this.sampled) this.attributes[key] = value;
+    if (!this.sampled) return;
+    this.attributes[key] = value;
+    this.noAttributes = false;
   }
+  setAll(attributes: Attributes): void {
+    if (!this.sampled) return;
+    // One object literal of the caller's (one shape per call site) instead of a property added at a time.
+    if (this.noAttributes) this.attributes = attributes;
+    else Object.assign(this.attributes, attributes);
+    this.noAttributes = false;
+  }
+  private noAttributes = true;
   fail(message: string): void {
     if (!this.sampled) return;
     this.statusCode = STATUS_ERROR;

@@ -7,6 +7,8 @@ export interface TraceSpan {
   readonly traceparent: string;
   readonly sampled: boolean;
   set(key: string, value: string | number | boolean): void;
+  /** Sets several attributes at once; the span may keep `attributes` itself (pass a fresh object literal). */
+  setAll(attributes: Record<string, string | number | boolean>): void;
   /** Marks the span failed with a message (a sidecar-made error's reason, an app's 5xx). */
   fail(message: string): void;
   end(): void;

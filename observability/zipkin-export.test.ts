@@ -8,6 +8,7 @@ import { ZipkinExporter } from "@opentelemetry/exporter-zipkin";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { spanStarter, type SpanRecord } from "./span-records.ts";
 import { zipkinExport } from "./zipkin-export.ts";
+import { undiciDialer } from "../runtime/dial-undici.ts";
 
 let server: http.Server;
 let url = "";
@@ -55,12 +56,18 @@ type Result = { code: number; error?: Error };
 const send = (e: ZipkinExporter | ReturnType<typeof zipkinExport>, spans: SpanRecord[]) =>
   new Promise<Result>((resolve) => (e instanceof ZipkinExporter ? e.export(spans as never, resolve) : e.export(spans.map(e.prepare), resolve)));
 
-describe("Zipkin export", () => {
+// The sidecar sends through its runtime's dialer (Bun's in a sidecar; undici's under Node here); without one, node:http.
+describe.each([
+  ["node:http", () => null],
+  ["a runtime dialer", () => undiciDialer()],
+])("Zipkin export through %s", (_, dialer) => {
   it("sends what OpenTelemetry's Zipkin exporter sends for the same spans", async () => {
     bodies.length = 0;
     const spans = records();
     expect(await send(new ZipkinExporter({ url }), spans)).toEqual({ code: 0 });
-    expect(await send(zipkinExport(url, "storefront"), spans)).toEqual({ code: 0 });
+    const mine = zipkinExport(url, "storefront", dialer());
+    expect(await send(mine, spans)).toEqual({ code: 0 });
+    await mine.shutdown();
     expect(bodies).toHaveLength(2);
     // Zipkin's timestamp is an int64 of epoch µs; the library sends a fraction where meshlet rounds.
     const library = (bodies[0] as Array<{ timestamp: number }>).map((s) => ({ ...s, timestamp: Math.round(s.timestamp) }));
@@ -74,13 +81,14 @@ describe("Zipkin export", () => {
 
   it("fails the export when the receiver answers an error or is gone", async () => {
     status = 500;
-    const e = zipkinExport(url, "storefront");
+    const e = zipkinExport(url, "storefront", dialer());
     const r = await send(e, records());
     status = 202;
     expect(r.code).toBe(1);
     expect(r.error?.message).toMatch(/500/);
-    const gone = zipkinExport("http://127.0.0.1:9/api/v2/spans", "storefront");
+    const gone = zipkinExport("http://127.0.0.1:9/api/v2/spans", "storefront", dialer());
     expect((await send(gone, records())).code).toBe(1);
+    await gone.shutdown();
     await e.shutdown();
     expect((await send(e, records())).code).toBe(1);
   });

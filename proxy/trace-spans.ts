@@ -32,10 +32,7 @@ export function attemptSpan(tracing: Tracing, name: string): Layer {
     ctx.attempt = attempt;
     const span = tracing.start(name === "app" ? `app ${req.method} ${req.path}` : name, "client", parent);
     req.headers.set("traceparent", span.traceparent);
-    span.set("meshlet.attempt", attempt);
-    span.set("net.peer.name", ctx.appId);
-    span.set("http.request.method", req.method);
-    span.set("url.path", req.path);
+    span.setAll({ "meshlet.attempt": attempt, "net.peer.name": ctx.appId, "http.request.method": req.method, "url.path": req.path });
     if (ctx.lastOutcome) span.set("meshlet.retry_reason", ctx.lastOutcome);
     if (ctx.breakerState) span.set("meshlet.breaker_state", ctx.breakerState);
     try {

@@ -60,19 +60,23 @@ export const TRACE_CONTEXT: EdgeStep<ListenerDeps> = {
       const valid = isValidTraceparent(incoming);
       const call = ctx.call!;
       const span = t.start(`CallLocal/${call.appId}${ctx.path}`, "server", valid ? incoming.trim() : null, valid ? out.get("tracestate") : null);
-      out.set("traceparent", span.traceparent);
+      const tp = span.traceparent;
+      out.set("traceparent", tp);
       if (!valid) out.delete("tracestate");
-      ctx.traceparent = span.traceparent;
-      call.traceparent = span.traceparent;
+      ctx.traceparent = tp;
+      call.traceparent = tp;
       if (span.sampled) {
         const r = ctx.route;
-        span.set("dapr.api", r !== null && r.kind === "invoke" ? `${req.method} /v1.0/invoke/${call.appId}/method${ctx.path}` : `${req.method} ${ctx.path}`);
-        span.set("dapr.protocol", "http");
-        span.set("rpc.service", "ServiceInvocation");
-        span.set("net.peer.name", r !== null && r.kind === "invoke" ? call.appId : (ctx.caller?.appId ?? ""));
-        span.set("http.request.method", req.method);
-        span.set("url.full", req.target);
-        span.set("meshlet.app_id", d.cfg.appId);
+        const invoke = r !== null && r.kind === "invoke";
+        span.setAll({
+          "dapr.api": invoke ? `${req.method} /v1.0/invoke/${call.appId}/method${ctx.path}` : `${req.method} ${ctx.path}`,
+          "dapr.protocol": "http",
+          "rpc.service": "ServiceInvocation",
+          "net.peer.name": invoke ? call.appId : (ctx.caller?.appId ?? ""),
+          "http.request.method": req.method,
+          "url.full": req.target,
+          "meshlet.app_id": d.cfg.appId,
+        });
         if (ctx.caller) span.set("dapr.caller_app_id", ctx.caller.appId);
       }
       try {
