@@ -25,7 +25,8 @@ export function spanFailed(span: TraceSpan, e: unknown): SidecarError {
 }
 
 export function attemptSpan(tracing: Tracing, name: string): Layer {
-  return (next) => async (req, ctx) => {
+  // then() rather than an async function: one frame less per attempt (see metrics-layers.ts).
+  return (next) => (req, ctx) => {
     const parent = ctx.traceparent;
     if (!parent || !sampledFlag(parent)) return next(req, ctx);
     const attempt = (ctx.attempt ?? 0) + 1;
@@ -35,18 +36,20 @@ export function attemptSpan(tracing: Tracing, name: string): Layer {
     span.setAll({ "meshlet.attempt": attempt, "net.peer.name": ctx.appId, "http.request.method": req.method, "url.path": req.path });
     if (ctx.lastOutcome) span.set("meshlet.retry_reason", ctx.lastOutcome);
     if (ctx.breakerState) span.set("meshlet.breaker_state", ctx.breakerState);
-    try {
-      const res = await next(req, ctx);
-      if (ctx.endpoint) span.set("net.sock.peer.addr", ctx.endpoint.key);
-      const reason = spanAnswered(span, res, "http.response.status_code");
-      ctx.lastOutcome = reason ? `status ${res.status} (${reason})` : `status ${res.status}`;
-      return res;
-    } catch (e) {
-      if (ctx.endpoint) span.set("net.sock.peer.addr", ctx.endpoint.key);
-      ctx.lastOutcome = spanFailed(span, e).reason;
-      throw e;
-    } finally {
-      span.end();
-    }
+    return next(req, ctx).then(
+      (res) => {
+        if (ctx.endpoint) span.set("net.sock.peer.addr", ctx.endpoint.key);
+        const reason = spanAnswered(span, res, "http.response.status_code");
+        ctx.lastOutcome = reason ? `status ${res.status} (${reason})` : `status ${res.status}`;
+        span.end();
+        return res;
+      },
+      (e: unknown) => {
+        if (ctx.endpoint) span.set("net.sock.peer.addr", ctx.endpoint.key);
+        ctx.lastOutcome = spanFailed(span, e).reason;
+        span.end();
+        throw e;
+      },
+    );
   };
 }

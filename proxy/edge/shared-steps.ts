@@ -52,10 +52,10 @@ export const TRACE_CONTEXT: EdgeStep<ListenerDeps> = {
         return next(req, ctx);
       };
     }
-    return (next) => async (req, ctx) => {
+    return (next) => (req, ctx) => {
       const out = ctx.out!;
       const bad = badBaggage(out);
-      if (bad) return bad;
+      if (bad) return Promise.resolve(bad);
       const incoming = out.get("traceparent");
       const valid = isValidTraceparent(incoming);
       const call = ctx.call!;
@@ -79,16 +79,19 @@ export const TRACE_CONTEXT: EdgeStep<ListenerDeps> = {
         });
         if (ctx.caller) span.set("dapr.caller_app_id", ctx.caller.appId);
       }
-      try {
-        const res = await next(req, ctx);
-        if (span.sampled) spanAnswered(span, res, "dapr.status_code");
-        return res;
-      } catch (e) {
-        if (span.sampled) span.set("dapr.status_code", REASONS[spanFailed(span, e).reason].status);
-        throw e;
-      } finally {
-        span.end();
-      }
+      // then() rather than an async function: one frame less per call (see metrics-layers.ts).
+      return next(req, ctx).then(
+        (res) => {
+          if (span.sampled) spanAnswered(span, res, "dapr.status_code");
+          span.end();
+          return res;
+        },
+        (e: unknown) => {
+          if (span.sampled) span.set("dapr.status_code", REASONS[spanFailed(span, e).reason].status);
+          span.end();
+          throw e;
+        },
+      );
     };
   },
 };

@@ -9,7 +9,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import YAML from "yaml";
-import { freePort, killAll, MESHLET, ROOT, spawnProc, StopWaiting, tempHome, waitFor } from "../helpers.ts";
+import { freePort, killAll, MESHLET, ROOT, spawnProc, tempHome, waitFor, type Proc } from "../helpers.ts";
 import { testCa } from "../certs.ts";
 import { hasRedis, startRedis } from "../redis.ts";
 
@@ -88,19 +88,28 @@ describe.skipIf(!hasRedis())("the injected hello-kubernetes sidecar, run as the 
     const args: string[] = sidecar.args.map((a: string) => (a.startsWith("/") ? path.join(root, a) : a));
     const env: Record<string, string> = {};
     for (const e of sidecar.env as Obj[]) if (e.value !== undefined) env[e.name] = e.value.startsWith("/") ? path.join(root, e.value) : e.value;
-    const httpPort = await freePort();
     const at = (flag: string, value: string) => void (args[args.indexOf(flag) + 1] = value);
-    // Ports the host has free instead of the pod's fixed ones; no app runs here.
-    at("--dapr-http-port", String(httpPort));
-    at("--dapr-grpc-port", String(await freePort()));
-    at("--dapr-internal-grpc-port", String(await freePort()));
-    at("--metrics-port", String(await freePort()));
     args.splice(args.indexOf("--app-port"), 2);
-    const p = spawnProc(MESHLET, args, { ...env, NAMESPACE: "default", POD_NAME: "nodeapp-0", POD_IP: "127.0.0.1", MESHLET_HOME: path.join(root, "var/lib/meshlet") });
-    await waitFor("the pod's sidecar", async () => {
-      if (p.child.exitCode !== null) throw new StopWaiting(p.output());
-      return (await fetch(`http://127.0.0.1:${httpPort}/v1.0/healthz`).catch(() => null))?.status === 204;
-    });
+    // Ports the host has free instead of the pod's fixed ones; no app runs here. A port that another
+    // process takes between freePort() and the bind fails the start: then it is tried on new ports.
+    let p: Proc;
+    let httpPort: number;
+    for (let attempt = 1; ; attempt++) {
+      httpPort = await freePort();
+      at("--dapr-http-port", String(httpPort));
+      at("--dapr-grpc-port", String(await freePort()));
+      at("--dapr-internal-grpc-port", String(await freePort()));
+      at("--metrics-port", String(await freePort()));
+      p = spawnProc(MESHLET, args, { ...env, NAMESPACE: "default", POD_NAME: "nodeapp-0", POD_IP: "127.0.0.1", MESHLET_HOME: path.join(root, "var/lib/meshlet") });
+      const started = p;
+      const up = await waitFor("the pod's sidecar", async () => {
+        if (started.child.exitCode !== null) return "exited";
+        // Its own log says it is up too: the healthz answer must be this process's.
+        return started.output().includes("You're up and running") && (await fetch(`http://127.0.0.1:${httpPort}/v1.0/healthz`).catch(() => null))?.status === 204 ? "up" : null;
+      });
+      if (up === "up") break;
+      if (attempt >= 3 || !/Port \d+ is not available/.test(p.output())) throw new Error(`the pod's sidecar exited:\n${p.output()}`);
+    }
     expect(p.output()).toContain("mtls as spiffe://public/ns/default/nodeapp (cert-manager files in");
     const md = (await (await fetch(`http://127.0.0.1:${httpPort}/v1.0/metadata`)).json()) as { components: Obj[] };
     expect(md.components).toContainEqual({ name: "statestore", type: "state.redis", version: "v1", capabilities: ["ETAG", "TRANSACTIONAL", "TTL"] });
