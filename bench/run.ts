@@ -25,6 +25,8 @@ const { values: v } = parseArgs({
     rounds: { type: "string" },
     "no-peers": { type: "boolean" },
     "no-scale": { type: "boolean" },
+    "no-max": { type: "boolean" },
+    only: { type: "string" },
     out: { type: "string" },
   },
 });
@@ -44,6 +46,8 @@ const maxRounds = quick ? 1 : 5;
 // measured too in a full run, as ../shared/perf did, so both figures can be compared.
 const paceArg = v.pace ?? (quick ? "even" : "both");
 if (!["even", "burst", "both"].includes(paceArg)) throw new Error(`--pace must be even, burst or both, not ${paceArg}`);
+// --only "meshlet: two sidecars|meshlet: two sidecars, tracing rate 1": only the fixed-rate paths of these names.
+const only = v.only ? v.only.split("|").map((x) => x.trim()) : null;
 const paces: Pace[] = paceArg === "both" ? ["even", "burst"] : [paceArg as Pace];
 
 async function measure(p: Path, ratePerS: number | undefined, seconds: number, conns: number, pace?: Pace, warm = true): Promise<Round> {
@@ -92,7 +96,11 @@ async function main(): Promise<void> {
       // Every path runs at once (idle ones cost nothing); the rounds visit them in turn, each
       // round starting one path later, so a slow minute on this VM lands on all of them alike.
       const paths: Path[] = [];
-      for (const build of builders) paths.push(await build());
+      for (const build of builders) {
+        const p = await build();
+        if (only && !only.some((o) => p.name === o)) await p.stop();
+        else paths.push(p);
+      }
       const done: Round[][] = paths.map(() => []);
       for (let r = 0; r < fixedRounds; r++) {
         for (let k = 0; k < paths.length; k++) {
@@ -109,7 +117,8 @@ async function main(): Promise<void> {
     // Max throughput through one hop: meshlet against haproxy on the same path, in alternating
     // rounds (this VM's speed drifts by tens of percent within a minute); the median round counts.
     const contenders: Path[] = [];
-    for (const build of [() => oneSidecar(h, appPort), ...(v["no-peers"] ? [] : (await haproxyPaths(h, appPort)).slice(0, 1))]) {
+    const maxPaths = v["no-max"] ? [] : [() => oneSidecar(h, appPort), ...(v["no-peers"] ? [] : (await haproxyPaths(h, appPort)).slice(0, 1))];
+    for (const build of maxPaths) {
       const p = await build();
       if (warmup > 0) await load({ url: p.url, duration: warmup, connections: 50, bodyBytes });
       contenders.push(p);

@@ -75,7 +75,6 @@ export const TRACE_CONTEXT: EdgeStep<ListenerDeps> = {
           "net.peer.name": invoke ? call.appId : (ctx.caller?.appId ?? ""),
           "http.request.method": req.method,
           "url.full": req.target,
-          "meshlet.app_id": d.cfg.appId,
         });
         if (ctx.caller) span.set("dapr.caller_app_id", ctx.caller.appId);
       }
