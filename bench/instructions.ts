@@ -12,7 +12,7 @@ import { parseArgs } from "node:util";
 import { freePort, Harness, hasCommand, ROOT, waitHttp } from "./harness.ts";
 
 const BUN_EXE = path.join(ROOT, "node_modules", "bun", "bin", "bun.exe");
-const PATHS = ["caller", "callee", "caller-plain", "callee-plain", "caller-traced", "callee-traced", "caller-traced-default", "one", "forwarder"] as const;
+const PATHS = ["caller", "callee", "caller-plain", "callee-plain", "caller-traced", "callee-traced", "caller-traced-default", "caller-traced-otlp", "one", "forwarder"] as const;
 type PathName = (typeof PATHS)[number];
 const WHAT: Record<PathName, string> = {
   caller: "caller sidecar of two, mTLS between them (client -> caller -> callee -> app)",
@@ -22,6 +22,7 @@ const WHAT: Record<PathName, string> = {
   "caller-traced": "caller sidecar of two, mTLS, tracing every call (rate 1) to a Zipkin receiver",
   "callee-traced": "callee sidecar of two, mTLS, tracing every call (rate 1) to a Zipkin receiver",
   "caller-traced-default": "caller sidecar of two, mTLS, tracing at Dapr's default rate (0.0001) to a Zipkin receiver",
+  "caller-traced-otlp": "caller sidecar of two, mTLS, tracing every call (rate 1) to an OTLP/HTTP receiver",
   one: "one sidecar (client -> sidecar -> its own app)",
   forwarder: "bun http forwarder peer (meshlet's listener and dialer, no features)",
 };
@@ -93,7 +94,10 @@ async function measure(name: PathName): Promise<{ path: PathName; what: string; 
     others.push(await h.zipkinSink(`zipkin-${name}`, sinkPort));
     if (rate === "1") sinkUrl = `http://127.0.0.1:${sinkPort}/`;
     const config = path.join(h.logDir, `tracing-${name}.yaml`);
-    fs.writeFileSync(config, `apiVersion: dapr.io/v1alpha1\nkind: Configuration\nmetadata: {name: t}\nspec:\n  tracing:\n    samplingRate: "${rate}"\n    zipkin:\n      endpointAddress: "http://127.0.0.1:${sinkPort}/api/v2/spans"\n`);
+    const exporter = name.endsWith("-otlp")
+      ? `otel:\n      endpointAddress: "http://127.0.0.1:${sinkPort}/v1/traces"\n      isSecure: false\n      protocol: http`
+      : `zipkin:\n      endpointAddress: "http://127.0.0.1:${sinkPort}/api/v2/spans"`;
+    fs.writeFileSync(config, `apiVersion: dapr.io/v1alpha1\nkind: Configuration\nmetadata: {name: t}\nspec:\n  tracing:\n    samplingRate: "${rate}"\n    ${exporter}\n`);
     plain = ["-c", config];
   }
   const run = (id: string, port: number, withApp: boolean) => [cli, "run", "-a", id, "-H", String(port), "--log-level", "warn", ...plain, ...(withApp ? ["-p", String(appPort)] : [])];

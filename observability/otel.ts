@@ -1,7 +1,7 @@
-// Tracing's exporters: Zipkin v2 JSON (zipkin-export.ts), OTLP over HTTP and stdout
-// (OpenTelemetry's exporters, imported only when configured). Spans are meshlet's own records
-// (span-records.ts, parent-based ratio sampling) queued in a bounded batcher (span-batcher.ts)
-// that exports off the request path. docs/decisions.md has the measurements behind each choice.
+// Tracing's exporters: Zipkin v2 JSON (zipkin-export.ts), OTLP/HTTP (otlp-export.ts, with
+// OpenTelemetry's serializer) and stdout (OpenTelemetry's console exporter), each imported only
+// when configured. Spans are meshlet's own records (span-records.ts, parent-based ratio sampling)
+// queued in a bounded batcher (span-batcher.ts) that exports off the request path. docs/decisions.md has the measurements behind each choice.
 
 import net from "node:net";
 import type { SpanExporter } from "@opentelemetry/sdk-trace";
@@ -79,8 +79,8 @@ export async function startOtel(spec: TracingSpec, serviceName: string, log: Log
   const exporters: Array<[string, SpanExport]> = [];
   if (spec.zipkinUrl) exporters.push([`zipkin ${spec.zipkinUrl}`, zipkinExport(spec.zipkinUrl, serviceName, dialer)]);
   if (spec.otel) {
-    const { OTLPTraceExporter } = await import("@opentelemetry/exporter-trace-otlp-http");
-    exporters.push([`otlp ${spec.otel.url}`, otelExport(new OTLPTraceExporter({ url: spec.otel.url, headers: spec.otel.headers, timeoutMillis: spec.otel.timeoutMs }))]);
+    const { otlpExport } = await import("./otlp-export.ts");
+    exporters.push([`otlp ${spec.otel.url}`, otlpExport(spec.otel, dialer)]);
   }
   if (spec.stdout) {
     const { ConsoleSpanExporter } = await import("@opentelemetry/sdk-trace");

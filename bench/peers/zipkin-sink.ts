@@ -1,5 +1,5 @@
-// A Zipkin v2 receiver for the benchmark's tracing paths: accepts span batches on loopback and
-// counts them, as a collector would, without storing anything.
+// A Zipkin v2 and OTLP/HTTP JSON receiver for the benchmark's tracing paths: accepts span batches
+// on loopback and counts them (GET answers the count), as a collector would, storing nothing.
 //   bun bench/peers/zipkin-sink.ts <port>
 
 let spans = 0;
@@ -8,8 +8,9 @@ const server = Bun.serve({
   port: Number(process.argv[2]),
   async fetch(req) {
     if (req.method === "GET") return new Response(String(spans));
-    const body = (await req.json()) as unknown[];
-    spans += body.length;
+    const body = (await req.json()) as unknown[] | { resourceSpans: Array<{ scopeSpans: Array<{ spans: unknown[] }> }> };
+    if (Array.isArray(body)) spans += body.length;
+    else for (const rs of body.resourceSpans) for (const ss of rs.scopeSpans) spans += ss.spans.length;
     return new Response(null, { status: 202 });
   },
 });

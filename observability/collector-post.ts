@@ -1,0 +1,68 @@
+// POSTs an export body to a trace collector: through the sidecar's own pooled dialer for http://
+// (Bun's node:http client cost ~18k instructions a span, docs/decisions.md), through node:http(s)
+// for https:// and where no dialer is given. Never rejects: it answers OpenTelemetry's result.
+
+import http from "node:http";
+import https from "node:https";
+import type { Dialer } from "../runtime/dial.ts";
+import { HeaderList } from "../core/header-list.ts";
+
+export type ExportResult = { code: number; error?: Error };
+
+export interface CollectorPost {
+  (body: string | Uint8Array): Promise<ExportResult>;
+  close(): Promise<void>;
+}
+
+export interface CollectorOptions {
+  /** Names the collector in errors ("zipkin", "otlp"). */
+  readonly name: string;
+  readonly contentType: string;
+  readonly headers?: Record<string, string>;
+  /** An answer slower than this fails the export (the spans are counted as lost). */
+  readonly timeoutMs: number;
+}
+
+const failed = (e: unknown): ExportResult => ({ code: 1, error: e instanceof Error ? e : new Error(String(e)) });
+
+export function collectorPost(url: string, o: CollectorOptions, dialer: Dialer | null): CollectorPost {
+  const target = new URL(url);
+  const answered = (status: number): ExportResult => (status < 400 ? { code: 0 } : { code: 1, error: new Error(`Got unexpected status code from ${o.name}: ${status}`) });
+  return dialer && target.protocol === "http:" ? dialerPost(target, o, dialer, answered) : nodeHttpPost(target, o, answered);
+}
+
+/** Through a runtime dialer: pooled keep-alive connections, the body as bytes in one write. */
+function dialerPost(target: URL, o: CollectorOptions, dialer: Dialer, answered: (status: number) => ExportResult): CollectorPost {
+  const ep = { host: target.hostname.replace(/^\[|\]$/g, ""), port: Number(target.port || 80), key: target.host };
+  const fixed: Array<[string, string]> = [["host", target.host], ["content-type", o.contentType], ...Object.entries(o.headers ?? {})];
+  const post = async (body: string | Uint8Array): Promise<ExportResult> => {
+    const req = { method: "POST", path: target.pathname, query: target.search, headers: HeaderList.of(fixed), body: typeof body === "string" ? Buffer.from(body) : body };
+    try {
+      const res = await dialer.dial(ep, req, { appId: o.name, namespace: "", signal: AbortSignal.timeout(o.timeoutMs), connectMs: 0 });
+      await res.arrayBuffer();
+      return answered(res.status);
+    } catch (e) {
+      return failed(e);
+    }
+  };
+  return Object.assign(post, { close: () => dialer.close() });
+}
+
+/** Through node:http(s) with a keep-alive agent. */
+function nodeHttpPost(target: URL, o: CollectorOptions, answered: (status: number) => ExportResult): CollectorPost {
+  const lib = target.protocol === "https:" ? https : http;
+  const agent = new lib.Agent({ keepAlive: true, maxSockets: 2 });
+  const post = (body: string | Uint8Array) =>
+    new Promise<ExportResult>((resolve) => {
+      const headers = { ...o.headers, "content-type": o.contentType, "content-length": typeof body === "string" ? Buffer.byteLength(body) : body.byteLength };
+      const req = lib.request(target, { method: "POST", agent, headers, timeout: o.timeoutMs }, (res) => {
+        res.resume();
+        res.once("end", () => resolve(answered(res.statusCode!)));
+        res.once("error", (error) => resolve(failed(error)));
+      });
+      req.once("timeout", () => req.destroy(new Error(`no answer from ${o.name} in ${o.timeoutMs} ms`)));
+      req.once("error", (error) => resolve(failed(error)));
+      req.end(body);
+    });
+  return Object.assign(post, { close: async () => agent.destroy() });
+}
