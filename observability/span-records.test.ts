@@ -2,7 +2,7 @@
 // OpenTelemetry exporters read.
 
 import { describe, expect, it } from "vitest";
-import { hrTime, spanStarter, type SpanRecord } from "./span-records.ts";
+import { hrTime, spanStarter, UnrecordedSpan, type SpanRecord } from "./span-records.ts";
 
 function sink() {
   const pushed: SpanRecord[] = [];
@@ -14,7 +14,7 @@ describe("span records", () => {
     const { s, pushed } = sink();
     const start = spanStarter(0, s);
     const parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-    const child = start("CallLocal/a/b", "server", parent, "k=v");
+    const child = start("CallLocal/a/b", "server", parent, "k=v") as SpanRecord;
     expect(child.traceparent).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$/);
     expect(child.parentSpanContext?.spanId).toBe("00f067aa0ba902b7");
     expect(child.spanContext().traceState?.serialize()).toBe("k=v");
@@ -27,7 +27,11 @@ describe("span records", () => {
     expect(child.kind).toBe(1);
     // Not sampled: an unsampled parent, a zero id, or a root at rate 0.
     const quiet = [start("x", "client", parent.replace(/01$/, "00")), start("x", "client", `00-${"0".repeat(32)}-00f067aa0ba902b7-01`), start("x", "client", null)];
+    // An unsampled parent's context goes on as it came; an unsampled root gets fresh ids.
+    expect(quiet[0]!.traceparent).toBe(parent.replace(/01$/, "00"));
+    expect(quiet[2]!.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);
     for (const q of quiet) {
+      expect(q).toBeInstanceOf(UnrecordedSpan);
       expect(q.sampled).toBe(false);
       expect(q.traceparent).toMatch(/-00$/);
       q.set("a", 1);

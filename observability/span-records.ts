@@ -147,15 +147,31 @@ const ZERO_TRACE = "0".repeat(32);
 const ZERO_SPAN = "0".repeat(16);
 
 /**
+ * A span the sampler left out: it carries the trace context on and records nothing. A child of an
+ * unsampled parent sends the parent's traceparent on unchanged (W3C lets a participant that does
+ * not record keep the parent id), so Dapr's default rate costs a call no ids and no record.
+ */
+export class UnrecordedSpan implements TraceSpan {
+  readonly sampled = false;
+  constructor(readonly traceparent: string) {}
+  set(): void {}
+  setAll(): void {}
+  fail(): void {}
+  end(): void {}
+}
+
+/**
  * Starts spans: a child of a valid traceparent (following its sampled flag) or a new root sampled
- * at `rate`.
+ * at `rate`; what is not sampled is an UnrecordedSpan.
  */
 export function spanStarter(rate: number, sink: SpanSink, random: () => number = Math.random) {
-  return (name: string, kind: SpanKindName, parent: string | null, tracestate?: string | null, startMs?: number): SpanRecord => {
+  return (name: string, kind: SpanKindName, parent: string | null, tracestate?: string | null, startMs?: number): SpanRecord | UnrecordedSpan => {
     const m = parent ? TRACEPARENT.exec(parent) : null;
     if (m && m[1] !== ZERO_TRACE && m[2] !== ZERO_SPAN) {
-      return new SpanRecord(name, kind, m[1]!, m[2]!, (parseInt(m[3]!, 16) & 1) === 1, tracestate ?? null, sink, startMs);
+      if ((parseInt(m[3]!, 16) & 1) === 0) return new UnrecordedSpan(parent!);
+      return new SpanRecord(name, kind, m[1]!, m[2]!, true, tracestate ?? null, sink, startMs);
     }
-    return new SpanRecord(name, kind, randomHex(32), null, rate > 0 && random() < rate, null, sink, startMs);
+    if (rate > 0 && random() < rate) return new SpanRecord(name, kind, randomHex(32), null, true, null, sink, startMs);
+    return new UnrecordedSpan(`00-${randomHex(32)}-${randomHex(16)}-00`);
   };
 }
