@@ -5,7 +5,7 @@
 
 import type { ComponentSpec } from "../config/configuration.ts";
 import { resourcesStamp } from "../config/yaml.ts";
-import { askWorker, OffThreadTimeout } from "../core/off-thread.ts";
+import { offThread } from "../core/off-thread.ts";
 import type { Logger } from "../core/log.ts";
 import type { Metrics } from "../core/metrics.ts";
 import type { LiveComponents } from "./live.ts";
@@ -29,17 +29,6 @@ export interface ComponentWatchOptions {
 /** A read that takes longer than this (a pathological file) is abandoned and the change refused. */
 const READ_TIMEOUT_MS = 10_000;
 
-/** Parses on a worker thread: a 1 MB file must not stall the sidecar (test/e2e/hostile-config.test.ts). */
-async function readOffThread(req: ReadRequest): Promise<ReadAnswer> {
-  try {
-    return await askWorker<ReadRequest, ReadAnswer>("components/read-worker.ts", req, READ_TIMEOUT_MS);
-  } catch (e) {
-    if (e instanceof OffThreadTimeout) return { ok: false, problem: `reading the resources ${e.message}; change refused` };
-    // No worker on this runtime (TypeScript workers under Node): read here, blocking but correct.
-    return readComponents(req);
-  }
-}
-
 export interface ComponentWatch {
   stop(): void;
   /** Checks now (tests, and the poll): true when changed components were swapped in. */
@@ -59,6 +48,16 @@ export function watchComponents(o: ComponentWatchOptions): ComponentWatch {
   /** A change whose stores could not open (Redis unreachable) is tried again from this time on. */
   let retryAt = Infinity;
   const clock = o.now ?? Date.now;
+  /** Parses on a worker thread: a 1 MB file must not stall the sidecar (test/e2e/hostile-config.test.ts). */
+  const read = offThread<ReadRequest, ReadAnswer>({
+    module: "components/read-worker.ts",
+    timeoutMs: READ_TIMEOUT_MS,
+    here: readComponents,
+    timedOut: (e) => ({ ok: false, problem: `reading the resources ${e.message}; change refused` }),
+    what: "component files",
+    log: o.log,
+    inProcess: o.inProcess,
+  });
 
   const reload = async (): Promise<boolean> => {
     const now = resourcesStamp(o.paths);
@@ -66,13 +65,13 @@ export function watchComponents(o: ComponentWatchOptions): ComponentWatch {
     stamp = now;
     retryAt = Infinity;
     const req = { paths: o.paths, appId: o.appId };
-    const read = o.inProcess ? readComponents(req) : await readOffThread(req);
-    if (!read.ok) {
+    const answer = await read(req);
+    if (!answer.ok) {
       o.metrics.componentReloads.inc({ result: "rejected" });
-      o.log.error("components not reloaded: the components in force stay", { error: read.problem });
+      o.log.error("components not reloaded: the components in force stay", { error: answer.problem });
       return false;
     }
-    const specs = read.specs;
+    const specs = answer.specs;
     const p = print(specs);
     if (p === last) return false;
     try {

@@ -37,3 +37,38 @@ export function askWorker<Req, Ans>(fromProjectRoot: string, req: Req, timeoutMs
     w.postMessage(req);
   });
 }
+
+export interface OffThreadWork<Req, Ans> {
+  /** The worker module under the project root (`components/read-worker.ts`). */
+  readonly module: string;
+  readonly timeoutMs: number;
+  /** The same work on the calling thread: where no worker can start, and for `inProcess`. */
+  readonly here: (req: Req) => Ans;
+  /** The answer when the worker took longer than `timeoutMs` (it has been terminated). */
+  readonly timedOut: (e: OffThreadTimeout) => Ans;
+  /** Names the work in the warning (`resiliency files`). */
+  readonly what: string;
+  readonly log: { warn(msg: string, fields?: Record<string, unknown>): void };
+  /** Always on the calling thread (tests on runtimes without TypeScript workers). */
+  readonly inProcess?: boolean;
+}
+
+/**
+ * The one way reloads leave the event loop: a worker per request; a timeout answers `timedOut`;
+ * where this runtime cannot start the worker, the work runs here, blocking but correct, and a
+ * warning says so once (a binary whose workers went missing must not degrade silently).
+ */
+export function offThread<Req, Ans>(w: OffThreadWork<Req, Ans>): (req: Req) => Promise<Ans> {
+  let warned = false;
+  return async (req) => {
+    if (w.inProcess) return w.here(req);
+    try {
+      return await askWorker<Req, Ans>(w.module, req, w.timeoutMs);
+    } catch (e) {
+      if (e instanceof OffThreadTimeout) return w.timedOut(e);
+      if (!warned) w.log.warn(`${w.what} are parsed on the event loop: no worker thread`, { error: (e as Error).message });
+      warned = true;
+      return w.here(req);
+    }
+  };
+}

@@ -4,7 +4,7 @@
 // policy stays, the problems are logged with file:line, the rejection is counted.
 
 import fs from "node:fs";
-import { askWorker, OffThreadTimeout } from "../core/off-thread.ts";
+import { offThread } from "../core/off-thread.ts";
 import { resourcesStamp as stamp } from "../config/yaml.ts";
 import type { Logger } from "../core/log.ts";
 import type { Metrics } from "../core/metrics.ts";
@@ -29,16 +29,6 @@ export interface ReloadOptions {
 /** A reload that takes longer than this (a pathological file) is abandoned and rejected. */
 const RELOAD_TIMEOUT_MS = 10_000;
 
-/** Parses and validates on a worker thread; the answer arrives as plain data. */
-async function loadOffThread(req: ReloadRequest): Promise<ReloadAnswer> {
-  try {
-    return await askWorker<ReloadRequest, ReloadAnswer>("resiliency/reload-worker.ts", req, RELOAD_TIMEOUT_MS);
-  } catch (e) {
-    if (e instanceof OffThreadTimeout) return { ok: false, problems: [`reading the resources took longer than ${RELOAD_TIMEOUT_MS / 1000} s; change rejected`] };
-    throw e;
-  }
-}
-
 function loadHere(req: ReloadRequest): ReloadAnswer {
   try {
     return { ok: true, set: toData(loadPolicySet(resourceFiles(req.paths), req.appId)) };
@@ -56,19 +46,20 @@ export function watchResiliency(o: ReloadOptions): { stop(): void; reloadNow(): 
   /** One reload at a time; events during it ask for one more afterwards. */
   let running: Promise<boolean> | null = null;
   let again = false;
-  let warnedNoWorker = false;
+  /** Parses and validates on a worker thread; the answer arrives as plain data. */
+  const load = offThread<ReloadRequest, ReloadAnswer>({
+    module: "resiliency/reload-worker.ts",
+    timeoutMs: RELOAD_TIMEOUT_MS,
+    here: loadHere,
+    timedOut: (e) => ({ ok: false, problems: [`reading the resources ${e.message}; change rejected`] }),
+    what: "resiliency files",
+    log: o.log,
+    inProcess: o.inProcess,
+  });
 
   const reloadOnce = async (): Promise<boolean> => {
     const req: ReloadRequest = { paths: o.paths, appId: o.appId };
-    let answer: ReloadAnswer;
-    try {
-      answer = o.inProcess ? loadHere(req) : await loadOffThread(req);
-    } catch (e) {
-      // No worker on this runtime: parse here (blocking, but correct), and say so once.
-      if (!warnedNoWorker) o.log.warn("resiliency files are parsed on the event loop: no worker thread", { error: (e as Error).message });
-      warnedNoWorker = true;
-      answer = loadHere(req);
-    }
+    const answer = await load(req);
     if (stopped) return false;
     if (answer.ok) {
       const set = fromData(answer.set);
