@@ -51,6 +51,8 @@ interface Outcome {
   id: number;
   status: number;
   reason: string;
+  /** The failure's message, endpoints left out. */
+  message: string;
   ms: number;
 }
 
@@ -117,10 +119,13 @@ async function soak(h: Harness, variant: Variant) {
     const t0 = performance.now();
     const p = fetch(verb === "GET" ? `${base}/item` : `${base}/order?id=${id}`, { method: verb, body: verb === "POST" ? `{"id":${id}}` : undefined, signal: AbortSignal.timeout(30_000) })
       .then(async (r) => {
-        await r.arrayBuffer();
-        outcomes.push({ verb, id, status: r.status, reason: r.status === 200 ? "" : (r.headers.get("meshlet-reason") ?? `status ${r.status}`), ms: performance.now() - t0 });
+        const text = await r.text();
+        const reason = r.status === 200 ? "" : (r.headers.get("meshlet-reason") ?? `status ${r.status}`);
+        // What the sidecar said, endpoints left out, so that failures group (a FIN and a reset differ).
+        const message = r.status === 200 ? "" : String(((): unknown => { try { return (JSON.parse(text) as { message?: string }).message; } catch { return text; } })()).replace(/127\.0\.0\.1:\d+/g, "<endpoint>");
+        outcomes.push({ verb, id, status: r.status, reason, message, ms: performance.now() - t0 });
       })
-      .catch((e: Error) => void outcomes.push({ verb, id, status: 0, reason: `client error: ${e.name}`, ms: performance.now() - t0 }))
+      .catch((e: Error) => void outcomes.push({ verb, id, status: 0, reason: `client error: ${e.name}`, message: e.message, ms: performance.now() - t0 }))
       .finally(() => inflight.delete(p));
     inflight.add(p);
   };
@@ -162,8 +167,16 @@ async function soak(h: Harness, variant: Variant) {
     failedNeverDelivered: posts.filter((o) => o.status !== 200 && !delivered.has(o.id)).length,
     failedButDelivered: posts.filter((o) => o.status !== 200 && delivered.has(o.id)).length,
     reasons,
+    // The POSTs that failed and that no app wrote down, by what the sidecar said.
+    failedNeverDeliveredMessages: tally(posts.filter((o) => o.status !== 200 && !delivered.has(o.id)).map((o) => o.message)),
     latencyMs: { p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), p999: quantile(lat, 0.999) },
   };
+}
+
+function tally(xs: string[]): Record<string, number> {
+  const t: Record<string, number> = {};
+  for (const x of xs) t[x] = (t[x] ?? 0) + 1;
+  return t;
 }
 
 const h = new Harness();
@@ -188,6 +201,9 @@ for (const r of results) {
   console.log(
     `| ${r.variant} | ${r.requests} | ${r.get.successPct.toFixed(2)} % | ${r.post.successPct.toFixed(2)} % | ${r.duplicatedPosts} | ${r.failedNeverDelivered} | ${r.failedButDelivered} | ${r.latencyMs.p50.toFixed(2)} / ${r.latencyMs.p99.toFixed(2)} / ${r.latencyMs.p999.toFixed(2)} | ${reasons} |`,
   );
+}
+for (const r of results) {
+  for (const [m, n] of Object.entries(r.failedNeverDeliveredMessages)) console.log(`${r.variant}: ${n} POST(s) failed, never written down by an app: ${m}`);
 }
 const met = results.every((r) => r.get.successPct >= 99.9 && r.duplicatedPosts === 0 && r.failedNeverDelivered === 0);
 console.log(`\ngoals (GET >= 99.9 %, no POST twice, no never-delivered POST failed): ${met ? "met" : "missed"}; results in ${path.relative(ROOT, out)}; logs in ${h.logDir}`);

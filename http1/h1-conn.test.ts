@@ -165,6 +165,12 @@ describe("H1Conn", () => {
     const e = await p.catch((x: unknown) => x);
     expect(e).toBeInstanceOf(ConnectionError);
     expect((e as ConnectionError).nothingReceived).toBe(true);
+    expect((e as Error).message).toBe("upstream closed the connection (FIN) before the answer was complete");
+    // A reset says so: the peer's process died with bytes it never read.
+    const again = setup();
+    const q = again.conn.request(req(), "h:1", new AbortController().signal);
+    again.conn.onClose(true);
+    await expect(q).rejects.toThrow("upstream reset the connection (ECONNRESET) before the answer was complete");
   });
 
   it("errors a body cut mid-way (never ends cleanly)", async () => {
@@ -174,7 +180,7 @@ describe("H1Conn", () => {
     const res = await p;
     const text = res.text();
     conn.onClose();
-    await expect(text).rejects.toThrow(/closed unexpectedly/);
+    await expect(text).rejects.toThrow(/closed the connection \(FIN\) before the answer was complete/);
   });
 
   it("aborts: rejects with the signal's reason and drops the connection", async () => {

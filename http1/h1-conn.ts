@@ -150,7 +150,12 @@ export class H1Conn {
     w?.();
   }
 
-  onClose(): void {
+  /**
+   * The socket is gone. `reset`: it ended with a TCP reset, not a FIN. A peer process that dies
+   * with bytes it never read from its socket resets; one whose runtime had read them (Node and Bun
+   * read eagerly) sends a FIN, so the error says which, for whoever reads the log.
+   */
+  onClose(reset = false): void {
     this.alive = false;
     const gone = this.onGone;
     this.onGone = null;
@@ -164,7 +169,8 @@ export class H1Conn {
       if (!ex.handedOn) this.handOn(ex);
       return;
     }
-    this.fail(ex, new ConnectionError("upstream connection closed unexpectedly (ECONNRESET)", "ECONNRESET", !ex.received, false, this.undelivered(ex)));
+    const how = reset ? "reset the connection (ECONNRESET)" : "closed the connection (FIN)";
+    this.fail(ex, new ConnectionError(`upstream ${how} before the answer was complete`, "ECONNRESET", !ex.received, false, this.undelivered(ex)));
   }
 
   destroy(): void {

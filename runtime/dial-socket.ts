@@ -11,6 +11,8 @@ interface SocketData {
   conn: H1Conn | null;
 }
 
+const isReset = (err: Error | undefined) => (err as { code?: string } | undefined)?.code === "ECONNRESET";
+
 const handlers = {
   data(s: { data: SocketData }, chunk: Buffer) {
     s.data.conn?.onData(chunk);
@@ -18,14 +20,14 @@ const handlers = {
   drain(s: { data: SocketData }) {
     s.data.conn?.onDrain();
   },
-  close(s: { data: SocketData }) {
-    s.data.conn?.onClose();
+  close(s: { data: SocketData }, err?: Error) {
+    s.data.conn?.onClose(isReset(err));
   },
   end(s: { data: SocketData; end(): void }) {
     s.end();
   },
-  error(s: { data: SocketData }) {
-    s.data.conn?.onClose();
+  error(s: { data: SocketData }, err: Error) {
+    s.data.conn?.onClose(isReset(err));
   },
 };
 

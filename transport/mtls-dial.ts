@@ -96,7 +96,7 @@ export function nodeTlsConnector(creds: TlsCredentials): Connector {
         const conn = new H1Conn(wire, release);
         s.on("data", (chunk: Buffer) => conn.onData(chunk));
         s.on("close", () => conn.onClose());
-        s.on("error", () => conn.onClose());
+        s.on("error", (e: NodeJS.ErrnoException) => conn.onClose(e.code === "ECONNRESET"));
         st.ok(conn);
       });
     });
@@ -123,11 +123,11 @@ const bunHandlers: Bun.SocketHandler<BunTlsData> = {
   },
   close(s, err) {
     s.data.onGone?.(err);
-    s.data.conn?.onClose();
+    s.data.conn?.onClose((err as { code?: string } | undefined)?.code === "ECONNRESET");
   },
   error(s, err) {
     s.data.onGone?.(err);
-    s.data.conn?.onClose();
+    s.data.conn?.onClose((err as { code?: string } | undefined)?.code === "ECONNRESET");
   },
 };
 
