@@ -25,7 +25,8 @@ export class ConnectionError extends Error {
     /**
      * True when the request asked the peer sidecar for its delivery receipt (RECEIPT_HEADER), the
      * peer is known to send them (it sent one earlier on this connection), and none came before
-     * the connection broke: the peer never handed the request to its app.
+     * the connection broke: the peer never handed the request to its app. Also true when the
+     * peer reset the connection with the whole request unread (h1-conn.ts leftUnread).
      */
     readonly undelivered = false,
   ) {

@@ -173,6 +173,41 @@ describe("H1Conn", () => {
     await expect(q).rejects.toThrow("upstream reset the connection (ECONNRESET) before the answer was complete");
   });
 
+  it("counts a reset with the whole request unread as undelivered: one write of at most 4 KiB, no answer byte", async () => {
+    const post = (body: Uint8Array) => req({ method: "POST", body });
+    const outcome = async (body: Uint8Array, reset: boolean, budget = Infinity) => {
+      const { conn, wire } = setup();
+      wire.budget = budget;
+      const p = conn.request(post(body), "h:1", new AbortController().signal);
+      if (budget !== Infinity) {
+        // Let the rest go out after a drain, in a second write.
+        wire.budget = Infinity;
+        conn.onDrain();
+      }
+      await tick();
+      conn.onClose(reset);
+      return (await p.catch((e: unknown) => e)) as ConnectionError;
+    };
+    const small = new TextEncoder().encode('{"id":7}');
+    // Reset, one small write: the peer process never read it.
+    expect((await outcome(small, true)).undelivered).toBe(true);
+    // A FIN: the peer's runtime may have read it (Node and Bun read eagerly), so it counts as delivered.
+    expect((await outcome(small, false)).undelivered).toBe(false);
+    // Two writes: the peer may have read the first part.
+    expect((await outcome(small, true, 20)).undelivered).toBe(false);
+    // Bigger than one first read of any server: part of it may have been read.
+    expect((await outcome(new Uint8Array(8192), true)).undelivered).toBe(false);
+    // An answer byte came back: the app had it.
+    const { conn } = setup();
+    const p = conn.request(post(small), "h:1", new AbortController().signal);
+    await tick();
+    data(conn, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nab");
+    const res = await p;
+    const body = res.text();
+    conn.onClose(true);
+    await expect(body).rejects.toThrow(/reset/);
+  });
+
   it("errors a body cut mid-way (never ends cleanly)", async () => {
     const { conn } = setup();
     const p = conn.request(req(), "h:1", new AbortController().signal);

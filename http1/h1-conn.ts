@@ -26,6 +26,8 @@ export interface Wire {
 const BUFFER_MAX = 64 * 1024;
 /** A streamed response body holds this much before the socket is paused. */
 const STREAM_HWM = 64 * 1024;
+/** A request in one write up to this size is read whole by any HTTP server's first read (leftUnread). */
+const UNREAD_PROOF_MAX = 4096;
 /** Request bodies up to this size go out in the same write as the head (one syscall). */
 const COALESCE_MAX = 16 * 1024;
 const nullBody = (status: number, method: string) => method === "HEAD" || status === 204 || status === 304;
@@ -51,6 +53,8 @@ interface Exchange {
   requestSent: boolean;
   received: boolean;
   sent: number;
+  /** Writes that took bytes: 1 means the request reached the peer's socket in one piece. */
+  writes: number;
   ended: boolean;
   /** The request asked for the peer's delivery receipt; `receipt`: the 102 came. */
   asksReceipt: boolean;
@@ -101,6 +105,7 @@ export class H1Conn {
         requestSent: false,
         received: false,
         sent: 0,
+        writes: 0,
         ended: false,
         asksReceipt: false,
         receipt: false,
@@ -170,12 +175,24 @@ export class H1Conn {
       return;
     }
     const how = reset ? "reset the connection (ECONNRESET)" : "closed the connection (FIN)";
-    this.fail(ex, new ConnectionError(`upstream ${how} before the answer was complete`, "ECONNRESET", !ex.received, false, this.undelivered(ex)));
+    this.fail(ex, new ConnectionError(`upstream ${how} before the answer was complete`, "ECONNRESET", !ex.received, false, this.undelivered(ex) || (reset && this.leftUnread(ex))));
   }
 
   destroy(): void {
     this.alive = false;
     this.wire.terminate();
+  }
+
+  /**
+   * The peer reset the connection with this whole request unread. Linux answers a close with
+   * unread bytes in the socket by a reset, and a close without them by a FIN; a request that
+   * went out in one write of at most UNREAD_PROOF_MAX bytes arrives whole, and any HTTP server's
+   * first read (4 KiB or more) takes all of it. So a reset with no answer byte proves the peer
+   * process never read it: it is sent elsewhere like a refused one. (Not proof: a server that
+   * reads the request and then aborts the connection on purpose, SO_LINGER 0, without answering.)
+   */
+  private leftUnread(ex: Exchange): boolean {
+    return !ex.received && ex.requestSent && ex.writes === 1 && ex.sent <= UNREAD_PROOF_MAX;
   }
 
   /** Asked for a receipt from a server known to send them, and none came: its app never got the request. */
@@ -252,6 +269,7 @@ export class H1Conn {
     const n = this.alive ? this.wire.write(buf) : -1;
     if (n < 0) throw new ConnectionError("upstream connection closed while sending (EPIPE)", "EPIPE", !ex.received, ex.sent === 0, this.undelivered(ex));
     ex.sent += n;
+    if (n > 0) ex.writes++;
     return n >= buf.byteLength ? null : buf.subarray(n);
   }
 

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fs from "node:fs";
 import path from "node:path";
 import { canUseNetns, Netns } from "../netns.ts";
-import { ECHO_APP, freePort, killAll, MESHLET, spawnProc, startSidecar, tempFile, tempHome, waitFor, type Proc, type Sidecar } from "../helpers.ts";
+import { ECHO_APP, freePort, killAll, MESHLET, ROOT, spawnProc, startSidecar, tempFile, tempHome, waitFor, type Proc, type Sidecar } from "../helpers.ts";
 
 let home: string;
 let caller: Sidecar;
@@ -109,6 +109,26 @@ describe("an app killed behind a live sidecar", () => {
       expect(share.statuses).toEqual(Array(120).fill(200));
       return share.ports.filter((p) => p === a.appPort).length >= 8;
     }, 20_000);
+  });
+
+  it("sends a POST its app died without reading (a reset, the request unread) to another instance, once", async () => {
+    const crashPort = await freePort();
+    const crasher = spawnProc("python3", [path.join(ROOT, "test", "apps", "unread-crash.py"), String(crashPort)]);
+    await waitFor("the crashing app listening", async () => crasher.output().includes("listening"));
+    const dying = await startSidecar({ appId: "ledger", home, echo: crashPort, command: [] });
+    const well = await instance("ledger");
+    // POSTs until one has reached the crashing app's socket (it dies on the first): each succeeds.
+    const keys: string[] = [];
+    for (let i = 0; i < 60 && crasher.child.exitCode === null && crasher.child.signalCode === null; i++) {
+      const key = `unread-${i}`;
+      keys.push(key);
+      const r = await fetch(`${caller.url}/v1.0/invoke/ledger/method/flaky?key=${key}`, { method: "POST", body: `{"order":"${key}"}` });
+      expect([r.status, await r.text()]).toEqual([200, expect.any(String)]);
+    }
+    // It died of a request (it dies of nothing else); that one and every other reached the healthy app once.
+    expect((await crasher.exited).signal).toBe("SIGKILL");
+    for (const key of keys) expect(await seen(well.s.appPort!, key)).toBe(1);
+    expect(dying.appPort).toBe(crashPort);
   });
 
   it("with --enable-app-health-check: a failing /healthz takes the instance out, calls go to the other one", async () => {
