@@ -72,7 +72,7 @@ export async function runCommand(args: string[]): Promise<number> {
   const t = p.tracing;
   if (t && (t.zipkinUrl || t.otel || t.stdout)) {
     const { startOtel } = await import("../observability/otel.ts");
-    tracing = await startOtel(t, p.cfg.appId, log, (n) => (spansLost += n), bunRuntime.dialer({}));
+    tracing = await startOtel(t, p.cfg.appId, log, (n) => (spansLost += n), () => bunRuntime.dialer({}));
   }
 
   // Dapr's default API port is 3500; a port the user left out that turns out to be taken (two

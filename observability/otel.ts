@@ -1,7 +1,8 @@
 // Tracing's exporters: Zipkin v2 JSON (zipkin-export.ts), OTLP/HTTP (otlp-export.ts, with
 // OpenTelemetry's serializer) and stdout (OpenTelemetry's console exporter), each imported only
 // when configured. Spans are meshlet's own records (span-records.ts, parent-based ratio sampling)
-// queued in a bounded batcher (span-batcher.ts) that exports off the request path. docs/decisions.md has the measurements behind each choice.
+// queued in a bounded batcher (span-batcher.ts) that exports off the request path.
+// docs/decisions.md has the measurements behind each choice.
 
 import net from "node:net";
 import type { SpanExporter } from "@opentelemetry/sdk-trace";
@@ -75,12 +76,16 @@ function warnIfUnreachable(name: string, url: string, log: Logger): void {
   s.once("error", (e: NodeJS.ErrnoException) => done(e.code ?? e.message));
 }
 
-export async function startOtel(spec: TracingSpec, serviceName: string, log: Logger, onLost: (n: number) => void = () => {}, dialer: Dialer | null = null): Promise<Tracing> {
+/**
+ * `dialer` makes the HTTP client each exporter sends with (one per exporter, closed with it): the
+ * sidecar's runtime dialer; without it, node:http.
+ */
+export async function startOtel(spec: TracingSpec, serviceName: string, log: Logger, onLost: (n: number) => void = () => {}, dialer: (() => Dialer) | null = null): Promise<Tracing> {
   const exporters: Array<[string, SpanExport]> = [];
-  if (spec.zipkinUrl) exporters.push([`zipkin ${spec.zipkinUrl}`, zipkinExport(spec.zipkinUrl, serviceName, dialer)]);
+  if (spec.zipkinUrl) exporters.push([`zipkin ${spec.zipkinUrl}`, zipkinExport(spec.zipkinUrl, serviceName, dialer?.() ?? null)]);
   if (spec.otel) {
     const { otlpExport } = await import("./otlp-export.ts");
-    exporters.push([`otlp ${spec.otel.url}`, otlpExport(spec.otel, dialer)]);
+    exporters.push([`otlp ${spec.otel.url}`, otlpExport(spec.otel, dialer?.() ?? null)]);
   }
   if (spec.stdout) {
     const { ConsoleSpanExporter } = await import("@opentelemetry/sdk-trace");

@@ -54,6 +54,8 @@ export class SpanRecord implements TraceSpan {
   endMs = 0;
   ended = false;
   private tp: string | null = null;
+  /** `attributes` is still the initial empty object (setAll may adopt the caller's instead). */
+  private noAttributes = true;
 
   constructor(
     readonly name: string,
@@ -85,7 +87,6 @@ export class SpanRecord implements TraceSpan {
     else Object.assign(this.attributes, attributes);
     this.noAttributes = false;
   }
-  private noAttributes = true;
   fail(message: string): void {
     if (!this.sampled) return;
     this.statusCode = STATUS_ERROR;
