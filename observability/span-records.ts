@@ -32,8 +32,9 @@ export function hrTime(ms: number): HrTime {
   return [s, Math.round((ms - s * 1000) * 1e6)];
 }
 
-/** Wall-clock ms with sub-millisecond precision. */
-const nowMs = () => performance.timeOrigin + performance.now();
+/** Wall-clock ms with sub-millisecond precision (the origin read once: it is fixed for the process). */
+const ORIGIN_MS = performance.timeOrigin;
+const nowMs = () => ORIGIN_MS + performance.now();
 
 export interface SpanSink {
   push(span: SpanRecord): void;
