@@ -115,14 +115,15 @@ describe("an app killed behind a live sidecar", () => {
     const crashPort = await freePort();
     const crasher = spawnProc("python3", [path.join(ROOT, "test", "apps", "unread-crash.py"), String(crashPort)]);
     await waitFor("the crashing app listening", async () => crasher.output().includes("listening"));
-    const dying = await startSidecar({ appId: "ledger", home, echo: crashPort, command: [] });
-    const well = await instance("ledger");
+    // An app-id of its own: instances of other tests' app-ids stay registered until the file ends.
+    const dying = await startSidecar({ appId: "journal", home, echo: crashPort, command: [] });
+    const well = await instance("journal");
     // POSTs until one has reached the crashing app's socket (it dies on the first): each succeeds.
     const keys: string[] = [];
     for (let i = 0; i < 60 && crasher.child.exitCode === null && crasher.child.signalCode === null; i++) {
       const key = `unread-${i}`;
       keys.push(key);
-      const r = await fetch(`${caller.url}/v1.0/invoke/ledger/method/flaky?key=${key}`, { method: "POST", body: `{"order":"${key}"}` });
+      const r = await fetch(`${caller.url}/v1.0/invoke/journal/method/flaky?key=${key}`, { method: "POST", body: `{"order":"${key}"}` });
       expect([r.status, await r.text()]).toEqual([200, expect.any(String)]);
     }
     // It died of a request (it dies of nothing else); that one and every other reached the healthy app once.
