@@ -6,6 +6,7 @@ import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
+import { expect } from "vitest";
 import { freePort } from "../cli/ports.ts";
 
 export const ROOT = path.resolve(import.meta.dirname, "..");
@@ -34,6 +35,18 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
     await sleep(50);
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+}
+
+/**
+ * Asserts that a process has printed `want`, waiting up to `ms` for it: when a port, a file or a
+ * fetch says a process is up, its last lines may still sit in the pipe unread by this process.
+ */
+export async function expectOutput(p: { output(): string }, want: string | RegExp, ms = 5_000): Promise<void> {
+  const has = () => (typeof want === "string" ? p.output().includes(want) : want.test(p.output()));
+  const deadline = Date.now() + ms;
+  while (!has() && Date.now() < deadline) await sleep(25);
+  if (typeof want === "string") expect(p.output()).toContain(want);
+  else expect(p.output()).toMatch(want);
 }
 
 export interface Proc {

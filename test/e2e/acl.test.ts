@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fs from "node:fs";
 import { execFileSync } from "node:child_process";
-import { killAll, MESHLET, startSidecar, tempFile, tempHome, waitFor, type Sidecar } from "../helpers.ts";
+import { killAll, MESHLET, startSidecar, tempFile, tempHome, waitFor, type Sidecar, expectOutput } from "../helpers.ts";
 
 const acl = (action: "allow" | "deny", extra = "") => `apiVersion: dapr.io/v1alpha1
 kind: Configuration
@@ -69,7 +69,7 @@ describe("access control on the verified caller", () => {
     await waitFor("the reloaded rule to allow the call", async () => (await neworder()).status === 200, 10_000);
     fs.writeFileSync(config, acl("deny").replace("defaultAction: allow\n    trustDomain", "defaultAction: sometimes\n    trustDomain"));
     await waitFor("the broken file to be reported", async () => nodeapp.output().includes("configuration not reloaded: the rules in force stay"), 10_000);
-    expect(nodeapp.output()).toMatch(/defaultAction: \\"sometimes\\" is not allow or deny|defaultAction: "sometimes" is not allow or deny/);
+    await expectOutput(nodeapp, /defaultAction: \\"sometimes\\" is not allow or deny|defaultAction: "sometimes" is not allow or deny/);
     expect((await neworder()).status).toBe(200);
     fs.writeFileSync(config, acl("deny"));
     await waitFor("the denial to come back", async () => (await neworder()).status === 403, 10_000);

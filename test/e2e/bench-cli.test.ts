@@ -2,7 +2,7 @@
 // latency percentiles and errors counted by status and by meshlet reason code.
 
 import { afterAll, describe, expect, it } from "vitest";
-import { killAll, MESHLET, spawnProc, startSidecar, tempHome } from "../helpers.ts";
+import { killAll, MESHLET, spawnProc, startSidecar, tempHome, expectOutput } from "../helpers.ts";
 
 afterAll(killAll);
 
@@ -36,14 +36,14 @@ describe("meshlet bench", () => {
     expect(b.failed).toBe(b.requests);
     expect(b.errors.byReason.app_id_not_found).toBeGreaterThan(0);
     expect(b.errors.byStatus["500"]).toBe(b.errors.byReason.app_id_not_found);
-    expect(bad.output()).toMatch(/❌ {2}\d+ of \d+ requests failed \(allowed: 0\); exit code 1\n$/);
+    await expectOutput(bad, /❌ {2}\d+ of \d+ requests failed \(allowed: 0\); exit code 1\n$/);
     const tolerated = spawnProc(MESHLET, ["bench", "ghost/x", "--duration", "1s", "-c", "2", "--from", "benched", "--max-errors", "100%"], { MESHLET_HOME: home });
     expect((await tolerated.exited).code).toBe(0);
 
     const post = spawnProc(MESHLET, ["bench", "benched/upload", "--body", '{"a":1}', "--duration", "1s", "-c", "2"], { MESHLET_HOME: home });
     expect((await post.exited).code).toBe(0);
-    expect(post.output()).toMatch(/^POST http:\/\/127\.0\.0\.1:\d+\/v1\.0\/invoke\/benched\/method\/upload/m);
-    expect(post.output()).toMatch(/latency\s+p50 [\d.]+ ms/);
+    await expectOutput(post, /^POST http:\/\/127\.0\.0\.1:\d+\/v1\.0\/invoke\/benched\/method\/upload/m);
+    await expectOutput(post, /latency\s+p50 [\d.]+ ms/);
   });
 
   it("reads a bare --duration as seconds, as autocannon does, and refuses bad flags in one line", async () => {

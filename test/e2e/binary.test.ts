@@ -10,7 +10,7 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { freePort, killAll, ROOT, spawnProc, StopWaiting, waitFor } from "../helpers.ts";
+import { freePort, killAll, ROOT, spawnProc, StopWaiting, waitFor, expectOutput } from "../helpers.ts";
 
 const BINARY = path.join(ROOT, "dist", "meshlet");
 const CHROOT = ["/usr/sbin/chroot", "/usr/bin/chroot"].find((p) => fs.existsSync(p));
@@ -48,7 +48,7 @@ describe.skipIf(!canChroot)("dist/meshlet without Node or Bun", () => {
         if (p.child.exitCode !== null) throw new StopWaiting(`exited with ${p.child.exitCode}:\n${p.output()}`);
         return (await fetch(`http://127.0.0.1:${port}/v1.0/healthz`).catch(() => null))?.status === 204;
       });
-      expect(p.output()).toContain("mtls as spiffe://public/ns/default/bare");
+      await expectOutput(p, "mtls as spiffe://public/ns/default/bare");
       const saved = await fetch(`http://127.0.0.1:${port}/v1.0/state/statestore`, { method: "POST", body: '[{"key":"k","value":{"n":1}}]' });
       expect(saved.status).toBe(204);
       expect(await (await fetch(`http://127.0.0.1:${port}/v1.0/state/statestore/k`)).text()).toBe('{"n":1}');

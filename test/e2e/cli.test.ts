@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
-import { freePort, killAll, MESHLET, runRecord, spawnProc, startSidecar, tempFile, tempHome, waitFor } from "../helpers.ts";
+import { freePort, killAll, MESHLET, runRecord, spawnProc, startSidecar, tempFile, tempHome, waitFor, expectOutput } from "../helpers.ts";
 import { canUseNetns } from "../netns.ts";
 import { COMMAND_SPECS } from "../../cli/specs/index.ts";
 import type { CommandSpec } from "../../cli/command-spec.ts";
@@ -72,7 +72,7 @@ describe("meshlet run", () => {
     process.kill(s.pid, "SIGINT");
     const { code } = await s.exited;
     expect(code).toBe(0);
-    expect(s.output()).toContain("Exited App successfully");
+    await expectOutput(s, "Exited App successfully");
     expect(() => process.kill(appPid, 0)).toThrow();
     expect(await listening(s.httpPort)).toBe(false);
   });
@@ -107,7 +107,7 @@ describe("meshlet run", () => {
       if (p.child.exitCode !== null) throw new Error(`exited early:\n${p.output()}`);
       return fs.existsSync(path.join(home, "runs")) && fs.readdirSync(path.join(home, "runs")).length > 0;
     });
-    expect(p.output()).toContain("name resolution: kubernetes: no nameResolution in the configuration, running in a Kubernetes pod");
+    await expectOutput(p, "name resolution: kubernetes: no nameResolution in the configuration, running in a Kubernetes pod");
     const rec = runRecord(home, "podded");
     expect(rec.internalPort).toBe(50002);
     // The internal port really listens inside the namespace (mTLS: a TCP connect is the probe).

@@ -11,7 +11,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import YAML from "yaml";
-import { killAll, MESHLET, ROOT, spawnProc, StopWaiting, waitFor, type Proc } from "../helpers.ts";
+import { killAll, MESHLET, ROOT, spawnProc, StopWaiting, waitFor, type Proc, expectOutput } from "../helpers.ts";
 import { canUseNetns } from "../netns.ts";
 import { hasRedis } from "../redis.ts";
 import { testCa } from "../certs.ts";
@@ -143,8 +143,8 @@ describe.skipIf(!can)("hello-kubernetes from the injected manifest, in network-n
     const sidecars = procs.filter((p) => p.output().includes("Starting meshlet with id"));
     expect(sidecars).toHaveLength(2);
     for (const p of sidecars) {
-      expect(p.output()).toContain("name resolution: kubernetes: no nameResolution in the configuration, running in a Kubernetes pod");
-      expect(p.output()).toMatch(/mtls as spiffe:\/\/public\/ns\/default\/(nodeapp|pythonapp) \(cert-manager files in/);
+      await expectOutput(p, "name resolution: kubernetes: no nameResolution in the configuration, running in a Kubernetes pod");
+      await expectOutput(p, /mtls as spiffe:\/\/public\/ns\/default\/(nodeapp|pythonapp) \(cert-manager files in/);
     }
   });
 });

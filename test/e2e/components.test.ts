@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { freePort, killAll, startSidecar, tempHome, waitFor, type Sidecar } from "../helpers.ts";
+import { freePort, killAll, startSidecar, tempHome, waitFor, type Sidecar, expectOutput } from "../helpers.ts";
 import { hasRedis, startRedis, type Redis } from "../redis.ts";
 
 afterAll(killAll);
@@ -49,7 +49,7 @@ describe("components reloaded from their files", () => {
     fs.rmSync(path.join(res, "orders.yaml"));
     await waitFor("orders to go", async () => !(await listed(s)).includes("orders:state.sqlite"));
     expect(await read(s, "orders", "o1")).toMatchObject({ status: 400, reason: "state_store_not_found" });
-    expect(s.output()).toMatch(/components reloaded/);
+    await expectOutput(s, /components reloaded/);
   });
 
   it("keeps the components in force when a change is broken or a new store cannot connect", async () => {
@@ -57,7 +57,7 @@ describe("components reloaded from their files", () => {
     const before = reloads();
     fs.writeFileSync(path.join(res, "broken.yaml"), "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata: {}\nspec: {}\n");
     await waitFor("the broken change to be refused", async () => reloads() > before);
-    expect(s.output()).toMatch(/components not reloaded: the components in force stay.*broken\.yaml:1: a Component needs metadata\.name and spec\.type/);
+    await expectOutput(s, /components not reloaded: the components in force stay.*broken\.yaml:1: a Component needs metadata\.name and spec\.type/);
     fs.rmSync(path.join(res, "broken.yaml"));
     // The cache becomes a Redis nobody listens on: it must not be swapped in.
     const dead = await freePort();

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fs from "node:fs";
 import path from "node:path";
-import { killAll, MESHLET, spawnProc, startSidecar, tempHome, waitFor, type Sidecar } from "../helpers.ts";
+import { killAll, MESHLET, spawnProc, startSidecar, tempHome, waitFor, type Sidecar, expectOutput } from "../helpers.ts";
 
 let home: string;
 let caller: Sidecar;
@@ -53,7 +53,7 @@ describe("local registry discovery", () => {
     // A stopped instance (SIGTERM) deregisters before it goes.
     const stop = spawnProc(MESHLET, ["stop", "--app-id", "inventory"], { MESHLET_HOME: home });
     expect((await stop.exited).code).toBe(0);
-    expect(stop.output()).toContain("app stopped successfully: inventory");
+    await expectOutput(stop, "app stopped successfully: inventory");
     await b.exited;
     const gone = await fetch(`${caller.url}/v1.0/invoke/inventory/method/where`);
     expect(gone.status).toBe(500);

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
-import { freePort, killAll, MESHLET, rawRequest, runRecord, spawnProc, startSidecar, tempFile, tempHome, waitFor, type Sidecar } from "../helpers.ts";
+import { freePort, killAll, MESHLET, rawRequest, runRecord, spawnProc, startSidecar, tempFile, tempHome, waitFor, type Sidecar, expectOutput } from "../helpers.ts";
 
 let home: string;
 let orders: Sidecar;
@@ -176,7 +176,7 @@ describe("a sidecar whose app does not listen", () => {
     expect(message).toBe(`failed to invoke, id: lonely, err: the sidecar of lonely is running but not ready: its app on 127.0.0.1:${appPort} refuses connections (not started yet, or not listening on that port)`);
     const doctor = spawnProc(MESHLET, ["doctor", "-a", "lonely"], { MESHLET_HOME: h });
     expect((await doctor.exited).code).toBe(1);
-    expect(doctor.output()).toContain(`the sidecar of lonely runs (pid ${lonely.pid}) but its app does not answer on port ${appPort}`);
+    await expectOutput(doctor, `the sidecar of lonely runs (pid ${lonely.pid}) but its app does not answer on port ${appPort}`);
     expect(doctor.output()).not.toContain("start it with `meshlet run -a lonely`");
     // The app starts: the same entry turns ready and calls go through.
     const server = http.createServer((_q, s) => s.end("here")).listen(appPort, "127.0.0.1");

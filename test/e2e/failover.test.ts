@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fs from "node:fs";
 import path from "node:path";
 import { canUseNetns, Netns } from "../netns.ts";
-import { ECHO_APP, freePort, killAll, MESHLET, ROOT, spawnProc, startSidecar, tempFile, tempHome, waitFor, type Proc, type Sidecar } from "../helpers.ts";
+import { ECHO_APP, freePort, killAll, MESHLET, ROOT, spawnProc, startSidecar, tempFile, tempHome, waitFor, type Proc, type Sidecar, expectOutput } from "../helpers.ts";
 
 let home: string;
 let caller: Sidecar;
@@ -179,12 +179,12 @@ describe("outlier ejection", () => {
     // 50 %: one at a time), so it keeps failing now and then while the good one takes the rest.
     expect(failed).toBeGreaterThanOrEqual(5);
     expect(failed).toBeLessThan(40);
-    expect(client.output()).toMatch(/endpoint ejected as an outlier.*target=pricing.*for_ms=60000 failures_in_a_row=5 ejections=1/);
+    await expectOutput(client, /endpoint ejected as an outlier.*target=pricing.*for_ms=60000 failures_in_a_row=5 ejections=1/);
     expect(client.output().match(/endpoint ejected as an outlier/g)).toHaveLength(1);
     const doctor = spawnProc(MESHLET, ["doctor"], { MESHLET_HOME: home });
     await doctor.exited;
-    expect(doctor.output()).toMatch(/cart \(pid \d+\): ready; ejected as outliers: 1 endpoint\(s\) of pricing/);
-    expect(doctor.output()).toContain("cart ejected 1 endpoint(s) of pricing after failures in a row");
+    await expectOutput(doctor, /cart \(pid \d+\): ready; ejected as outliers: 1 endpoint\(s\) of pricing/);
+    await expectOutput(doctor, "cart ejected 1 endpoint(s) of pricing after failures in a row");
   });
 });
 

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import path from "node:path";
 import fs from "node:fs";
-import { killAll, ROOT, startSidecar, tempHome, waitFor, type Sidecar } from "../helpers.ts";
+import { killAll, ROOT, startSidecar, tempHome, waitFor, type Sidecar, expectOutput } from "../helpers.ts";
 import { hasRedis, startRedis } from "../redis.ts";
 
 /** The seed's pythonapp: a Python app (standard library only) posting an order a second. */
@@ -31,8 +31,8 @@ describe("hello-world on the default store", () => {
       return order && order.orderId >= 3 ? order : null;
     }, 15_000);
     expect(last.orderId).toBeGreaterThanOrEqual(3);
-    expect(node.output()).toContain("Successfully persisted state.");
-    expect(poster.output()).toMatch(/order \d+: 200/);
+    await expectOutput(node, "Successfully persisted state.");
+    await expectOutput(poster, /order \d+: 200/);
     // The order is in the store under nodeapp's prefix, read directly through the state API.
     const direct = await fetch(`${node.url}/v1.0/state/statestore/order`);
     expect(direct.status).toBe(200);

@@ -9,7 +9,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import YAML from "yaml";
-import { freePort, killAll, MESHLET, ROOT, spawnProc, tempHome, waitFor, type Proc } from "../helpers.ts";
+import { freePort, killAll, MESHLET, ROOT, spawnProc, tempHome, waitFor, type Proc, expectOutput } from "../helpers.ts";
 import { testCa } from "../certs.ts";
 import { hasRedis, startRedis } from "../redis.ts";
 
@@ -110,7 +110,7 @@ describe.skipIf(!hasRedis())("the injected hello-kubernetes sidecar, run as the 
       if (up === "up") break;
       if (attempt >= 3 || !/Port \d+ is not available/.test(p.output())) throw new Error(`the pod's sidecar exited:\n${p.output()}`);
     }
-    expect(p.output()).toContain("mtls as spiffe://public/ns/default/nodeapp (cert-manager files in");
+    await expectOutput(p, "mtls as spiffe://public/ns/default/nodeapp (cert-manager files in");
     const md = (await (await fetch(`http://127.0.0.1:${httpPort}/v1.0/metadata`)).json()) as { components: Obj[] };
     expect(md.components).toContainEqual({ name: "statestore", type: "state.redis", version: "v1", capabilities: ["ETAG", "TRANSACTIONAL", "TTL"] });
     const saved = await fetch(`http://127.0.0.1:${httpPort}/v1.0/state/statestore`, { method: "POST", body: '[{"key":"order","value":{"orderId":1}}]' });

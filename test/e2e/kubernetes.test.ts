@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fs from "node:fs";
 import path from "node:path";
 import { testCa } from "../certs.ts";
-import { freePort, killAll, startSidecar, tempHome, type Sidecar } from "../helpers.ts";
+import { freePort, killAll, startSidecar, tempHome, type Sidecar, expectOutput } from "../helpers.ts";
 import { TestDnsServer } from "../dns-server.ts";
 
 let dns: TestDnsServer;
@@ -40,9 +40,9 @@ afterAll(async () => {
 });
 
 describe("kubernetes resolver end to end", () => {
-  it("logs the choice and its cluster domain", () => {
-    expect(caller.output()).toContain("name resolution: kubernetes: selected by");
-    expect(caller.output()).toContain("cluster domain corp.internal");
+  it("logs the choice and its cluster domain", async () => {
+    await expectOutput(caller, "name resolution: kubernetes: selected by");
+    await expectOutput(caller, "cluster domain corp.internal");
   });
 
   it("balances over every pod of the headless Service, per endpoint", async () => {

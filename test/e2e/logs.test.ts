@@ -4,7 +4,7 @@
 
 import { afterAll, describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
-import { killAll, MESHLET, spawnProc, startSidecar, tempFile, tempHome, waitFor } from "../helpers.ts";
+import { killAll, MESHLET, spawnProc, startSidecar, tempFile, tempHome, waitFor, expectOutput } from "../helpers.ts";
 
 afterAll(killAll);
 
@@ -44,7 +44,7 @@ describe("logs", () => {
     await fetch(`${s.url}/v1.0/healthz`);
     await fetch(`${s.url}/v1.0/metadata`);
     await waitFor("the metadata call's line", async () => s.output().includes("path={metadata}"));
-    expect(s.output()).toContain("path=/v1.0/invoke/{id}/method/{method}");
+    await expectOutput(s, "path=/v1.0/invoke/{id}/method/{method}");
     expect(s.output()).not.toContain("secret/42");
     expect(s.output()).not.toMatch(/HTTP API Called.*healthz/);
   });

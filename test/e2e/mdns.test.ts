@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fs from "node:fs";
 import path from "node:path";
 import { testCa } from "../certs.ts";
-import { ECHO_APP, killAll, MESHLET, sleep, spawnProc, tempHome, trackPid, waitFor, type Proc } from "../helpers.ts";
+import { ECHO_APP, killAll, MESHLET, sleep, spawnProc, tempHome, trackPid, waitFor, type Proc, expectOutput } from "../helpers.ts";
 import { canUseNetns, Netns } from "../netns.ts";
 
 const can = canUseNetns();
@@ -90,8 +90,8 @@ describe.skipIf(!can.ok)(`mDNS across network namespaces${can.ok ? "" : ` (skipp
     expect(spread).toEqual(new Set([3001, 3002]));
   });
 
-  it("logs the interfaces it chose and why", () => {
-    expect(b.output()).toMatch(/name resolution: mdns: selected by .*interfaces .*\(10\.213\.1\.2\)/);
+  it("logs the interfaces it chose and why", async () => {
+    await expectOutput(b, /name resolution: mdns: selected by .*interfaces .*\(10\.213\.1\.2\)/);
   });
 
   it("drops a stopped instance at once on its goodbye: no failed call", async () => {

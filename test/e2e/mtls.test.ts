@@ -11,7 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import tls from "node:tls";
 import { execFileSync } from "node:child_process";
-import { freePort, killAll, MESHLET, runRecord, sleep, startSidecar, tempFile, tempHome, waitFor, type Sidecar } from "../helpers.ts";
+import { freePort, killAll, MESHLET, runRecord, sleep, startSidecar, tempFile, tempHome, waitFor, type Sidecar, expectOutput } from "../helpers.ts";
 import { testCa } from "../certs.ts";
 
 afterAll(killAll);
@@ -93,7 +93,7 @@ describe("certificates someone else writes (--cert-dir)", () => {
     await publish(1);
     const internal = await freePort();
     const callee = await startSidecar({ appId: "warehouse", home: tempHome(), echo: true, args: ["--cert-dir", dir, "-I", String(internal)] });
-    expect(callee.output()).toContain(`cert-manager files in ${dir}`);
+    await expectOutput(callee, `cert-manager files in ${dir}`);
     const cfg = tempFile("static.yaml", `kind: Configuration\nspec:\n  nameResolution:\n    component: static\n    configuration:\n      apps:\n        warehouse: ["127.0.0.1:${internal}"]\n`);
     const caller = await startSidecar({ appId: "shop", home: tempHome(), args: ["-c", cfg], env: ca.env });
     expect((await fetch(`${caller.url}/v1.0/invoke/warehouse/method/a`)).status).toBe(200);

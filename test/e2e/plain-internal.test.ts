@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fs from "node:fs";
 import path from "node:path";
-import { killAll, runRecord, startSidecar, tempFile, tempHome, type Sidecar } from "../helpers.ts";
+import { killAll, runRecord, startSidecar, tempFile, tempHome, type Sidecar, expectOutput } from "../helpers.ts";
 import { exchange, type RawResponse } from "../raw-http.ts";
 
 let home: string;
@@ -38,7 +38,7 @@ describe("the internal port without mTLS", () => {
     `POST /flaky?key=${extra.length}x${Date.now()} HTTP/1.1\r\nhost: x\r\ndapr-callee-app-id: echo\r\ndapr-caller-app-id: front\r\n${extra}content-length: ${body.length}\r\n\r\n${body}`;
 
   it("says it runs plain, and works between sidecars of this host", async () => {
-    expect(front.output()).toContain("internal_transport=\"plain (spec.mtls.enabled: false)\"");
+    await expectOutput(front, "internal_transport=\"plain (spec.mtls.enabled: false)\"");
     const r = await fetch(`${front.url}/v1.0/invoke/echo/method/h`);
     expect(r.status).toBe(200);
     expect(((await r.json()) as { headers: Record<string, string> }).headers["dapr-caller-app-id"]).toBe("front");

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
-import { killAll, startSidecar, tempHome, waitFor, type Sidecar } from "../helpers.ts";
+import { killAll, startSidecar, tempHome, waitFor, type Sidecar, expectOutput } from "../helpers.ts";
 
 let home: string;
 let registry: string;
@@ -107,7 +107,7 @@ describe("a sidecar that cannot register", () => {
       const body = r.status === 500 ? ((await r.json()) as { message: string }).message : "";
       return body.includes("registration with the local resolver failed");
     });
-    expect(s.output()).toMatch(/registration failed; retrying/);
+    await expectOutput(s, /registration failed; retrying/);
     fs.rmSync(blocker);
     fs.mkdirSync(blocker);
     await waitFor("ready once registered", async () => (await fetch(`${s.url}/v1.0/healthz`)).status === 204, 6000);

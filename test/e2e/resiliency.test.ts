@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import crypto from "node:crypto";
 import autocannon from "autocannon";
-import { freePort, killAll, MESHLET, runRecord, sleep, spawnProc, startSidecar, tempHome, waitFor, type Sidecar } from "../helpers.ts";
+import { freePort, killAll, MESHLET, runRecord, sleep, spawnProc, startSidecar, tempHome, waitFor, type Sidecar, expectOutput } from "../helpers.ts";
 
 let home: string;
 let resources: string;
@@ -185,7 +185,7 @@ describe("retry budget", () => {
     expect(seen).toBeLessThanOrEqual(300 + 60 + 100);
     const last = await fetch(`${caller.url}/v1.0/invoke/stormy/method/flaky?key=${k}&fail=1000000`);
     expect(last.headers.get("meshlet-reason")).toBe("retry_budget_exhausted");
-    expect(caller.output()).toContain("retry budget exhausted");
+    await expectOutput(caller, "retry budget exhausted");
   });
 });
 
@@ -203,8 +203,8 @@ describe("circuit breaker", () => {
     await sleep(1100);
     expect((await fetch(url)).status).toBe(200);
     expect(await count()).toBe(4);
-    expect(caller.output()).toMatch(/circuit breaker state changed.*from=closed to=open/);
-    expect(caller.output()).toMatch(/from=half-open to=closed/);
+    await expectOutput(caller, /circuit breaker state changed.*from=closed to=open/);
+    await expectOutput(caller, /from=half-open to=closed/);
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     expect(metrics).toMatch(/dapr_resiliency_cb_state\{[^}]*target="app_fragile"[^}]*\} 0/);
   });
@@ -306,7 +306,7 @@ describe("explain", () => {
     fs.writeFileSync(bad, "kind: Resiliency\nspec:\n  policies:\n    timeouts:\n      t: 5 min\n");
     const p = spawnProc(MESHLET, ["resiliency", "validate", bad], { MESHLET_HOME: home });
     expect((await p.exited).code).toBe(1);
-    expect(p.output()).toContain(`${bad}:5: spec.policies.timeouts.t: invalid duration "5 min"`);
+    await expectOutput(p, `${bad}:5: spec.policies.timeouts.t: invalid duration "5 min"`);
     const good = spawnProc(MESHLET, ["resiliency", "validate", resources], { MESHLET_HOME: home });
     expect((await good.exited).code).toBe(0);
   });

@@ -8,7 +8,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { execFileSync } from "node:child_process";
-import { ECHO_APP, freePort, killAll, MESHLET, spawnProc, startSidecar, StopWaiting, tempFile, tempHome, trackPid, waitFor, type Proc } from "../helpers.ts";
+import { ECHO_APP, freePort, killAll, MESHLET, spawnProc, startSidecar, StopWaiting, tempFile, tempHome, trackPid, waitFor, type Proc, expectOutput } from "../helpers.ts";
 
 let ca: string;
 let sentry: Proc | null = null;
@@ -54,7 +54,7 @@ describe("meshlet sentry for several hosts", () => {
     // The app runs in its own process group: tracked, so killAll leaves no orphan behind.
     const md = (await (await fetch(`http://127.0.0.1:${port}/v1.0/metadata`)).json()) as { extended: Record<string, string> };
     trackPid(Number(md.extended.appPID));
-    expect(early.output()).toContain("mtls as spiffe://corp/ns/shop/inventory (sentry at 127.0.0.1:");
+    await expectOutput(early, "mtls as spiffe://corp/ns/shop/inventory (sentry at 127.0.0.1:");
 
     // A caller on another "host", resolved statically to the first sidecar's internal port.
     const cfg = tempFile("static.yaml", fs.readFileSync(corp, "utf8") + `  nameResolution:\n    component: static\n    configuration:\n      apps:\n        inventory.shop: ["127.0.0.1:${internal}"]\n`);
@@ -63,7 +63,7 @@ describe("meshlet sentry for several hosts", () => {
     expect(r.status, await r.clone().text()).toBe(200);
     const seen = (await r.json()) as { headers: Record<string, string> };
     expect([seen.headers["dapr-caller-app-id"], seen.headers["dapr-caller-namespace"]]).toEqual(["storefront", "shop"]);
-    expect(running.output()).toContain("signed a workload certificate");
+    await expectOutput(running, "signed a workload certificate");
   }, 60_000);
 
   it("refuses a sidecar whose token is for another namespace: one line, exit 1", async () => {
@@ -93,10 +93,10 @@ describe("meshlet sentry for several hosts", () => {
       return h.status !== 204 ? h : null;
     }, 20_000);
     expect(down.body).toContain("expired at");
-    expect(s.output()).toContain("sidecar taken out of discovery");
+    await expectOutput(s, "sidecar taken out of discovery");
     sentry = startSentry();
     await waitFor("the sidecar to recover", async () => (await health()).status === 204, 40_000);
-    expect(s.output()).toContain("sidecar back in discovery");
+    await expectOutput(s, "sidecar back in discovery");
   }, 90_000);
 
   it("meshlet certs show, export and import move the trust bundle", () => {
