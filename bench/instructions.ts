@@ -3,7 +3,8 @@
 // (repeatable within ~2-3 %), for before/after comparisons of hot-path changes. It does not
 // measure time, kernel work, cache misses or concurrency; `npm run bench` does that.
 //
-//   bun bench/instructions.ts [--requests 4000] [--warmup 1000] [--paths caller,callee,caller-traced,one,forwarder]
+//   bun bench/instructions.ts [--requests 4000] [--warmup 1000] [--paths caller,callee,caller-plain,callee-plain,
+//     caller-traced,callee-traced,caller-traced-default,caller-traced-otlp,one,forwarder]
 
 import { spawnSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
