@@ -2,7 +2,7 @@
 // however the bytes are split across reads, pipelined ones in order; arbitrary bytes never throw,
 // never hold more than the head limit, and end in a request or a FramingError.
 
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import fc from "fast-check";
 import { FramingError, RequestParser, type RequestHead } from "./h1-request-parser.ts";
 
@@ -134,6 +134,24 @@ describe("RequestParser properties", () => {
       ),
       { seed: SEED, numRuns: 1500 },
     );
+  });
+
+  it("ends a head split across reads only at CRLF CRLF it holds, whatever its buffer held before", () => {
+    // The parser's buffer comes from Buffer.allocUnsafe: make its unused tail CRLFs, as recycled
+    // memory can be, so a held "\r\n" followed by that tail would look like the end of the head.
+    const spy = vi.spyOn(Buffer, "allocUnsafe").mockImplementation((n: number) => Buffer.alloc(n, "\r\n"));
+    try {
+      // Both parities: the tail's "\r\n" pairs start at even offsets.
+      for (const target of ["/a", "/ab"]) {
+        const wire = Buffer.from(`GET ${target} HTTP/1.1\r\nx-one: 1\r\nx-two: 2\r\n\r\n`);
+        const { reqs, error } = parseAll([...wire].map((b) => Buffer.from([b])));
+        expect(error).toBeNull();
+        expect(reqs).toHaveLength(1);
+        expect([...reqs[0]!.head.headers].map(([k]) => k)).toEqual(["x-one", "x-two"]);
+      }
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it("refuses a head over the limit whether it arrives at once or byte by byte", () => {
