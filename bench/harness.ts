@@ -77,6 +77,17 @@ export class Harness {
     return c;
   }
 
+  /** A Configuration (written under logDir as `name`) tracing at `rate` to the sink on `sinkPort`, over Zipkin or OTLP/HTTP. */
+  tracingConfig(name: string, rate: string, sinkPort: number, exporter: "zipkin" | "otlp" = "zipkin"): string {
+    const file = path.join(this.logDir, name);
+    const to =
+      exporter === "otlp"
+        ? `otel:\n      endpointAddress: "http://127.0.0.1:${sinkPort}/v1/traces"\n      isSecure: false\n      protocol: http`
+        : `zipkin:\n      endpointAddress: "http://127.0.0.1:${sinkPort}/api/v2/spans"`;
+    fs.writeFileSync(file, `apiVersion: dapr.io/v1alpha1\nkind: Configuration\nmetadata: {name: t}\nspec:\n  tracing:\n    samplingRate: "${rate}"\n    ${to}\n`);
+    return file;
+  }
+
   /** A Bun peer from bench/peers/ (tcp-relay.ts, bun-forwarder.ts) listening on `port`. */
   async bunPeer(script: string, name: string, port: number, upstreamPort: number): Promise<ChildProcess> {
     const c = this.spawn(name, [BUN, path.join(ROOT, "bench", "peers", script), String(port), String(upstreamPort)], 1, SIDECAR_RUNTIME_ENV);

@@ -94,12 +94,7 @@ async function measure(name: PathName): Promise<{ path: PathName; what: string; 
     const sinkPort = await freePort();
     others.push(await h.zipkinSink(`zipkin-${name}`, sinkPort));
     if (rate === "1") sinkUrl = `http://127.0.0.1:${sinkPort}/`;
-    const config = path.join(h.logDir, `tracing-${name}.yaml`);
-    const exporter = name.endsWith("-otlp")
-      ? `otel:\n      endpointAddress: "http://127.0.0.1:${sinkPort}/v1/traces"\n      isSecure: false\n      protocol: http`
-      : `zipkin:\n      endpointAddress: "http://127.0.0.1:${sinkPort}/api/v2/spans"`;
-    fs.writeFileSync(config, `apiVersion: dapr.io/v1alpha1\nkind: Configuration\nmetadata: {name: t}\nspec:\n  tracing:\n    samplingRate: "${rate}"\n    ${exporter}\n`);
-    plain = ["-c", config];
+    plain = ["-c", h.tracingConfig(`tracing-${name}.yaml`, rate, sinkPort, name.endsWith("-otlp") ? "otlp" : "zipkin")];
   }
   const run = (id: string, port: number, withApp: boolean) => [cli, "run", "-a", id, "-H", String(port), "--log-level", "warn", ...plain, ...(withApp ? ["-p", String(appPort)] : [])];
   const port = await freePort();

@@ -62,8 +62,7 @@ export const TWO_SIDECARS_TRACED_DEFAULT = "meshlet: two sidecars, tracing rate 
 export async function tracedSidecars(h: Harness, appPort: number, rate: string): Promise<Path> {
   const sinkPort = await freePort();
   const sink = await h.zipkinSink(`zipkin-sink-${rate}`, sinkPort);
-  const config = path.join(h.logDir, `tracing-${rate}.yaml`);
-  fs.writeFileSync(config, `apiVersion: dapr.io/v1alpha1\nkind: Configuration\nmetadata: {name: t}\nspec:\n  tracing:\n    samplingRate: "${rate}"\n    zipkin:\n      endpointAddress: "http://127.0.0.1:${sinkPort}/api/v2/spans"\n`);
+  const config = h.tracingConfig(`tracing-${rate}.yaml`, rate, sinkPort);
   const home = path.join(h.logDir, `home-traced-${rate}`);
   const callee = await h.sidecar("app", await freePort(), appPort, ["-c", config], home);
   const port = await freePort();

@@ -6,11 +6,15 @@ import http from "node:http";
 import https from "node:https";
 import type { Dialer } from "../runtime/dial.ts";
 import { HeaderList } from "../core/header-list.ts";
+import type { SpanExport } from "./span-batcher.ts";
+import type { SpanRecord } from "./span-records.ts";
 
 export type ExportResult = { code: number; error?: Error };
 
 export interface CollectorPost {
   (body: string | Uint8Array): Promise<ExportResult>;
+  /** The collector's name from CollectorOptions ("zipkin", "otlp"). */
+  readonly collector: string;
   close(): Promise<void>;
 }
 
@@ -45,7 +49,7 @@ function dialerPost(target: URL, o: CollectorOptions, dialer: Dialer, answered: 
       return failed(e);
     }
   };
-  return Object.assign(post, { close: () => dialer.close() });
+  return Object.assign(post, { collector: o.name, close: () => dialer.close() });
 }
 
 /** Through node:http(s) with a keep-alive agent. */
@@ -64,5 +68,31 @@ function nodeHttpPost(target: URL, o: CollectorOptions, answered: (status: numbe
       req.once("error", (error) => resolve(failed(error)));
       req.end(body);
     });
-  return Object.assign(post, { close: async () => agent.destroy() });
+  return Object.assign(post, { collector: o.name, close: async () => agent.destroy() });
+}
+
+/**
+ * An exporter over a collector POST: `prepare` is what the queue keeps per span, `body` turns a
+ * batch into the request body (null: nothing to send, the batch fails). Shutting down waits for
+ * the POSTs in flight, then closes the client; later exports fail.
+ */
+export function collectorExport<T>(post: CollectorPost, prepare: (span: SpanRecord) => T, body: (items: readonly T[]) => string | Uint8Array | null): SpanExport<T> {
+  const sending = new Set<Promise<void>>();
+  let shut = false;
+  return {
+    prepare,
+    export(items, done) {
+      if (shut) return done({ code: 1, error: new Error("exporter has been shut down") });
+      const b = body(items);
+      if (b === null) return done({ code: 1, error: new Error(`${post.collector} export produced no body`) });
+      const p = post(b).then(done);
+      sending.add(p);
+      void p.finally(() => sending.delete(p));
+    },
+    async shutdown() {
+      shut = true;
+      await Promise.all(sending);
+      await post.close();
+    },
+  };
 }

@@ -6,7 +6,7 @@ import { JsonTraceSerializer } from "@opentelemetry/otlp-transformer";
 import type { SpanRecord } from "./span-records.ts";
 import type { SpanExport } from "./span-batcher.ts";
 import type { Dialer } from "../runtime/dial.ts";
-import { collectorPost } from "./collector-post.ts";
+import { collectorExport, collectorPost } from "./collector-post.ts";
 
 export interface OtlpTarget {
   readonly url: string;
@@ -17,22 +17,9 @@ export interface OtlpTarget {
 /** Records are queued as they are: the serializer reads their ReadableSpan fields (and resource) at export. */
 export function otlpExport(t: OtlpTarget, dialer: Dialer | null): SpanExport<SpanRecord> {
   const post = collectorPost(t.url, { name: "otlp", contentType: "application/json", headers: t.headers, timeoutMs: t.timeoutMs }, dialer);
-  const sending = new Set<Promise<void>>();
-  let shut = false;
-  return {
-    prepare: (span) => span,
-    export(spans, done) {
-      if (shut) return done({ code: 1, error: new Error("exporter has been shut down") });
-      const body = JsonTraceSerializer.serializeRequest(spans as unknown as Parameters<typeof JsonTraceSerializer.serializeRequest>[0]);
-      if (!body) return done({ code: 1, error: new Error("OTLP serializer produced no body") });
-      const p = post(body).then(done);
-      sending.add(p);
-      void p.finally(() => sending.delete(p));
-    },
-    async shutdown() {
-      shut = true;
-      await Promise.all(sending);
-      await post.close();
-    },
-  };
+  return collectorExport(
+    post,
+    (span) => span,
+    (spans) => JsonTraceSerializer.serializeRequest(spans as unknown as Parameters<typeof JsonTraceSerializer.serializeRequest>[0]) ?? null,
+  );
 }

@@ -6,7 +6,7 @@ import type { SpanRecord } from "./span-records.ts";
 import { STATUS_ERROR } from "./span-records.ts";
 import type { SpanExport } from "./span-batcher.ts";
 import type { Dialer } from "../runtime/dial.ts";
-import { collectorPost } from "./collector-post.ts";
+import { collectorExport, collectorPost } from "./collector-post.ts";
 
 const KIND_NAME = [undefined, "SERVER", "CLIENT"];
 /** An answer slower than this fails the export (the spans are counted as lost). */
@@ -47,21 +47,10 @@ export function zipkinSpan(s: SpanRecord, localEndpoint: { serviceName: string }
 export function zipkinExport(url: string, serviceName: string, dialer: Dialer | null = null): SpanExport<string> {
   const localEndpoint = { serviceName };
   const post = collectorPost(url, { name: "zipkin", contentType: "application/json", timeoutMs: EXPORT_TIMEOUT_MS }, dialer);
-  const sending = new Set<Promise<void>>();
-  let shut = false;
-  return {
-    // Each span is queued as its JSON text: one string for the GC instead of a record's objects.
-    prepare: (span) => JSON.stringify(zipkinSpan(span, localEndpoint)),
-    export(spans, done) {
-      if (shut) return done({ code: 1, error: new Error("exporter has been shut down") });
-      const p = post(`[${spans.join(",")}]`).then(done);
-      sending.add(p);
-      void p.finally(() => sending.delete(p));
-    },
-    async shutdown() {
-      shut = true;
-      await Promise.all(sending);
-      await post.close();
-    },
-  };
+  // Each span is queued as its JSON text: one string for the GC instead of a record's objects.
+  return collectorExport(
+    post,
+    (span) => JSON.stringify(zipkinSpan(span, localEndpoint)),
+    (spans) => `[${spans.join(",")}]`,
+  );
 }
