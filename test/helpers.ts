@@ -12,6 +12,7 @@ import { freePort } from "../cli/ports.ts";
 export const ROOT = path.resolve(import.meta.dirname, "..");
 /** The meshlet command under test: bin/meshlet (the sources on the pinned Bun), or MESHLET_BIN (the single binary, npm run test:binary). */
 export const MESHLET = process.env.MESHLET_BIN ? path.resolve(ROOT, process.env.MESHLET_BIN) : path.join(ROOT, "bin", "meshlet");
+export const BUN = path.join(ROOT, "node_modules", ".bin", "bun");
 export const ECHO_APP = path.join(ROOT, "test", "apps", "echo.mjs");
 
 export { freePort };

@@ -3,9 +3,7 @@
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-
-const ROOT = path.resolve(import.meta.dirname, "..", "..");
-const BUN = path.join(ROOT, "node_modules", ".bin", "bun");
+import { BUN, ROOT } from "../helpers.ts";
 
 describe("Bun gaps", () => {
   it("hands every socket data callback its own buffer (the dialer keeps views without copying)", () => {

@@ -11,7 +11,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import YAML from "yaml";
-import { killAll, MESHLET, ROOT, spawnProc, StopWaiting, waitFor, type Proc, expectOutput } from "../helpers.ts";
+import { BUN, killAll, MESHLET, ROOT, spawnProc, StopWaiting, waitFor, type Proc, expectOutput } from "../helpers.ts";
 import { canUseNetns } from "../netns.ts";
 import { hasRedis } from "../redis.ts";
 import { testCa } from "../certs.ts";
@@ -23,7 +23,7 @@ const ip = (...a: string[]) => execFileSync("ip", a, { stdio: ["ignore", "ignore
 const inNs = (ns: string, cmd: string[]) => execFileSync("ip", ["netns", "exec", ns, ...cmd], { encoding: "utf8", timeout: 10_000 });
 const namespaces: string[] = [];
 const procs: Proc[] = [];
-const BUN = path.join(ROOT, "node_modules", ".bin", "bun");
+
 const REDIS_PASSWORD = "from-the-secret";
 
 /** A pod: a namespace on the cluster bridge with its own address and cluster DNS. */

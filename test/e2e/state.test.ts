@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fs from "node:fs";
 import path from "node:path";
-import { killAll, MESHLET, spawnProc, startSidecar, tempHome, type Sidecar } from "../helpers.ts";
+import { BUN, killAll, MESHLET, ROOT, spawnProc, startSidecar, tempHome, waitFor, type Sidecar } from "../helpers.ts";
 
 let home: string;
 let s: Sidecar;
@@ -139,6 +139,23 @@ describe("the default store's file", () => {
     expect([r.status, e.errorCode]).toEqual([500, "ERR_STATE_SAVE"]);
     expect(e.message).toMatch(/^failed saving state in state store statestore: cannot open the SQLite state store at .*state\.db: /);
     expect((await fetch(`${b.url}/v1.0/healthz`)).status).toBe(204);
+  });
+  it("keeps serving while another process holds the file's lock, and saves once it is released", async () => {
+    const h = tempHome();
+    const w = await startSidecar({ appId: "waiter", home: h });
+    const saveTo = (v: number) => fetch(`${w.url}/v1.0/state/statestore`, { method: "POST", body: `[{"key":"a","value":${v}}]` });
+    expect((await saveTo(1)).status).toBe(204);
+    const holder = spawnProc(BUN, [path.join(ROOT, "test", "apps", "sqlite-lock-holder.ts"), path.join(h, "state.db"), "3000"]);
+    await waitFor("the lock", async () => holder.output().includes("locked"));
+    const order: string[] = [];
+    const saved = saveTo(2).then((r) => (order.push("save"), r.status));
+    const health = fetch(`${w.url}/v1.0/healthz`).then((r) => (order.push("healthz"), r.status));
+    const read = fetch(`${w.url}/v1.0/state/statestore/a`).then(async (r) => (order.push("get"), r.text()));
+    expect(await Promise.all([health, read, saved])).toEqual([204, "1", 204]);
+    // The sidecar answered health and a read while the save waited for the lock.
+    expect(order.at(-1)).toBe("save");
+    expect((await holder.exited).code).toBe(0);
+    expect(await (await fetch(`${w.url}/v1.0/state/statestore/a`)).text()).toBe("2");
   });
 });
 
