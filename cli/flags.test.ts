@@ -25,6 +25,16 @@ describe("boolean flags in Go's spelling", () => {
   });
 });
 
+describe("negative numbers as values", () => {
+  it("reads -1 after a valued flag, long or short, as that flag's value (Dapr's 'pick a port')", () => {
+    expect(run(["-a", "x", "--metrics-port", "-1"])["metrics-port"]).toBe("-1");
+    expect(run(["-a", "x", "-M", "-1", "-p", "3000"])).toMatchObject({ "metrics-port": "-1", "app-port": "3000" });
+    // After a boolean flag or before the app's own words, a dash word is not taken as a value.
+    expect(() => run(["--enable-metrics", "-1"])).toThrow(/Unknown option '-1'/);
+    expect(run(["-a", "x", "--", "node", "-1"])["metrics-port"]).toBeUndefined();
+  });
+});
+
 describe("durations on the command line", () => {
   it("reads Go's syntax, a bare number as seconds, and refuses anything else in one line", () => {
     expect(durationFlag("duration", "5")).toBe(5000);

@@ -32,6 +32,8 @@ export function parseFlags<O extends Options>(args: string[], options: O) {
 /**
  * Boolean flags in Go's spelling (`--enable-metrics=false`, as `dapr run` takes them): `=true`
  * becomes the bare flag, `=false` is taken out and reported apart. Other values are refused.
+ * A negative number after a valued flag (`--metrics-port -1`, as Dapr's "-1: pick a port" flags
+ * take it) is that flag's value, which parseArgs would otherwise call ambiguous.
  */
 function goBooleans(args: readonly string[], options: Options): { args: string[]; off: string[] } {
   const out: string[] = [];
@@ -50,9 +52,19 @@ function goBooleans(args: readonly string[], options: Options): { args: string[]
       else throw new UsageError(`--${m[1]}: "${m[2]}" is not true or false`);
       continue;
     }
+    const valued = /^--([a-z][a-z0-9-]*)$/.exec(a)?.[1] ?? shortName(a, options);
+    if (valued && options[valued]?.type === "string" && /^-\d+(\.\d+)?$/.test(args[i + 1] ?? "")) {
+      out.push(`--${valued}=${args[++i]}`);
+      continue;
+    }
     out.push(a);
   }
   return { args: out, off };
+}
+
+function shortName(a: string, options: Options): string | undefined {
+  if (!/^-[A-Za-z]$/.test(a)) return undefined;
+  return Object.keys(options).find((k) => options[k]!.short === a[1]);
 }
 
 /** The flags and the other words (positionals); a bad flag is one UsageError line. */
