@@ -4,9 +4,9 @@
 // (any ServerWire); accepting sockets and timeouts over all connections live in the listener.
 
 import { FramingError, RequestParser, type RequestHead } from "./h1-request-parser.ts";
-import { type Handler, type Incoming, type Peer, SMALL_BODY } from "../core/incoming.ts";
+import { type Handler, type Peer, SMALL_BODY } from "../core/incoming.ts";
 import { asSidecarError, errorResponse, SidecarError } from "../core/errors.ts";
-import { ChildSignal, NEVER } from "../core/abort.ts";
+import { incoming, pending, refusalFor, type Pending } from "./h1-pending.ts";
 import { writeResponse, type ResponseSink } from "./h1-response.ts";
 import { WireResponse } from "../core/wire-response.ts";
 
@@ -42,36 +42,6 @@ export const IDLE_TIMEOUT_MS = 255_000;
 
 const CONTINUE = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n", "latin1");
 const PROCESSING = Buffer.from("HTTP/1.1 102 Processing\r\n\r\n", "latin1");
-const EMPTY = new Uint8Array(0);
-
-/** One request on the connection, from its head to the end of its response. */
-interface Pending {
-  readonly head: RequestHead | null;
-  /** Set for a request refused before dispatch: answered in turn, then the connection closes. */
-  readonly refusal: SidecarError | null;
-  readonly signal: ChildSignal;
-  chunks: Uint8Array[] | null;
-  controller: ReadableStreamDefaultController<Uint8Array> | null;
-  stream: ReadableStream<Uint8Array> | null;
-  complete: boolean;
-  dispatched: boolean;
-  continued: boolean;
-  /** Answered before its body ended: the rest is read and dropped, then the connection ends. */
-  discard: boolean;
-  /** Its response started: no interim answer may be written any more. */
-  answering: boolean;
-}
-
-function refusalFor(e: FramingError): SidecarError {
-  switch (e.kind) {
-    case "too_large":
-      return new SidecarError("headers_too_large", e.message);
-    case "method":
-      return new SidecarError("method_not_allowed", e.message);
-    default:
-      return new SidecarError("malformed_request", e.message);
-  }
-}
 
 export class ServerConn implements ResponseSink {
   private readonly parser: RequestParser;
@@ -224,23 +194,10 @@ export class ServerConn implements ResponseSink {
 
   private onHead(head: RequestHead): void {
     if (this.noMoreRequests) return;
-    const refusal = head.method === "CONNECT" ? new SidecarError("method_not_allowed", "CONNECT is not supported by the sidecar") : null;
-    const p: Pending = {
-      head,
-      refusal,
-      signal: new ChildSignal(NEVER),
-      chunks: null,
-      controller: null,
-      stream: null,
-      complete: false,
-      dispatched: false,
-      continued: false,
-      discard: false,
-      answering: false,
-    };
-    if (refusal === null && (head.chunked || (head.contentLength ?? 0) > SMALL_BODY)) p.stream = this.bodyStream(p);
     // CONNECT: nothing after the head is read; the refusal is the whole exchange.
-    if (refusal !== null) p.complete = true;
+    const refusal = head.method === "CONNECT" ? new SidecarError("method_not_allowed", "CONNECT is not supported by the sidecar") : null;
+    const p = pending(head, refusal);
+    if (refusal === null && (head.chunked || (head.contentLength ?? 0) > SMALL_BODY)) p.stream = this.bodyStream(p);
     this.parsing = refusal === null ? p : null;
     this.queue.push(p);
     if (this.queue[0] === p) this.advance(p);
@@ -316,20 +273,7 @@ export class ServerConn implements ResponseSink {
     p.dispatched = true;
     if (p.refusal) return this.respond(p, errorResponse(p.refusal));
     this.sendContinue(p);
-    const h = p.head!;
-    const body = p.stream ?? (p.chunks ? (p.chunks.length === 1 ? p.chunks[0]! : Buffer.concat(p.chunks)) : h.contentLength !== null ? EMPTY : null);
-    p.chunks = null;
-    const req: Incoming = {
-      method: h.method,
-      target: h.target,
-      headers: h.headers,
-      body,
-      contentLength: h.contentLength,
-      chunked: h.chunked,
-      signal: p.signal,
-      peer: this.peer,
-      receipt: this.receipt,
-    };
+    const req = incoming(p, this.peer, this.receipt);
     let res: Response | Promise<Response>;
     try {
       res = this.opts.handler(req);
@@ -419,19 +363,7 @@ export class ServerConn implements ResponseSink {
     const open = this.parsing;
     this.parsing = null;
     if (open && open.controller) open.controller.error(new SidecarError("malformed_request", err.message));
-    const p: Pending = {
-      head: null,
-      refusal: refusalFor(err),
-      signal: new ChildSignal(NEVER),
-      chunks: null,
-      controller: null,
-      stream: null,
-      complete: true,
-      dispatched: false,
-      continued: false,
-      discard: false,
-      answering: false,
-    };
+    const p = pending(null, refusalFor(err));
     this.queue.push(p);
     if (this.queue[0] === p) this.advance(p);
   }
