@@ -43,6 +43,16 @@ describe("span records", () => {
     expect(spanStarter(0.5, s, () => 0.5)("x", "client", null).sampled).toBe(false);
   });
 
+  it("continue a valid traceparent of a newer version, as the edge keeps it, instead of starting a new trace", () => {
+    const { s } = sink();
+    const start = spanStarter(0, s);
+    const child = start("CallLocal/a/b", "server", "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01") as SpanRecord;
+    expect(child.sampled).toBe(true);
+    expect(child.traceparent).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$/);
+    expect(child.parentSpanContext?.spanId).toBe("00f067aa0ba902b7");
+    expect(start("x", "server", "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")).toBeInstanceOf(UnrecordedSpan);
+  });
+
   it("carry start, end and duration as [seconds, nanoseconds]", () => {
     const { s, pushed } = sink();
     const span = spanStarter(1, s)("resolve a", "internal", null, null, 1_700_000_000_123.5);

@@ -1,9 +1,9 @@
 // Spans as small plain records: what the request path sets (ids, times as epoch ms, attributes,
 // status), with OpenTelemetry's ReadableSpan fields as getters for its OTLP and console exporters.
-// Ids come from a pool of random hex; sampling is parent-based over a ratio, as Dapr configures it.
+// Ids and traceparent parsing are core/trace-context.ts's; sampling is parent-based over a ratio, as Dapr configures it.
 
-import { randomBytes } from "node:crypto";
 import type { SpanKindName, TraceSpan } from "./tracing.ts";
+import { parseTraceparent, randomHex } from "../core/trace-context.ts";
 
 /** OpenTelemetry's numbers for span kinds and status codes (api.SpanKind, api.SpanStatusCode). */
 export const KIND: Record<SpanKindName, number> = { internal: 0, server: 1, client: 2 };
@@ -11,20 +11,6 @@ export const STATUS_ERROR = 2;
 
 type HrTime = [number, number];
 export type Attributes = Record<string, string | number | boolean>;
-
-// Ids: slices of one random hex string, refilled 8 KiB of hex at a time (one native call per
-// ~256 spans instead of several Math.random and string pads per id).
-let pool = "";
-let at = 0;
-function randomHex(n: number): string {
-  if (at + n > pool.length) {
-    pool = randomBytes(4096).toString("hex");
-    at = 0;
-  }
-  const s = pool.slice(at, (at += n));
-  // An all-zero id is invalid in W3C trace context (a 2^-64 chance at most): draw again.
-  return s.charCodeAt(0) === 48 && /^0+$/.test(s) ? randomHex(n) : s;
-}
 
 /** Epoch ms (fractional) as OpenTelemetry's [seconds, nanoseconds]. */
 export function hrTime(ms: number): HrTime {
@@ -144,10 +130,6 @@ export class SpanRecord implements TraceSpan {
   }
 }
 
-const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
-const ZERO_TRACE = "0".repeat(32);
-const ZERO_SPAN = "0".repeat(16);
-
 /**
  * A span the sampler left out: it carries the trace context on and records nothing. A child of an
  * unsampled parent sends the parent's traceparent on unchanged (W3C lets a participant that does
@@ -168,10 +150,10 @@ export class UnrecordedSpan implements TraceSpan {
  */
 export function spanStarter(rate: number, sink: SpanSink, random: () => number = Math.random) {
   return (name: string, kind: SpanKindName, parent: string | null, tracestate?: string | null, startMs?: number): SpanRecord | UnrecordedSpan => {
-    const m = parent ? TRACEPARENT.exec(parent) : null;
-    if (m && m[1] !== ZERO_TRACE && m[2] !== ZERO_SPAN) {
-      if ((parseInt(m[3]!, 16) & 1) === 0) return new UnrecordedSpan(parent!);
-      return new SpanRecord(name, kind, m[1]!, m[2]!, true, tracestate ?? null, sink, startMs);
+    const m = parent ? parseTraceparent(parent) : null;
+    if (m) {
+      if ((parseInt(m[4]!, 16) & 1) === 0) return new UnrecordedSpan(parent!);
+      return new SpanRecord(name, kind, m[2]!, m[3]!, true, tracestate ?? null, sink, startMs);
     }
     if (rate > 0 && random() < rate) return new SpanRecord(name, kind, randomHex(32), null, true, null, sink, startMs);
     return new UnrecordedSpan(`00-${randomHex(32)}-${randomHex(16)}-00`);

@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { forwardRequestHeaders, stampForwarded } from "./headers.ts";
 import { forwardResponseHeaders } from "../core/hop-by-hop.ts";
 import { HeaderList } from "../core/header-list.ts";
-import { ensureTraceparent, isValidTraceparent, newTraceparent } from "./trace.ts";
+import { ensureTraceparent } from "./trace.ts";
+import { isValidTraceparent, newTraceparent } from "../core/trace-context.ts";
 
 describe("request headers", () => {
   it("drops hop-by-hop, Connection-listed, -bin and sidecar-stamped headers", () => {

@@ -1,7 +1,8 @@
 // W3C trace context helpers: traceparent validity and W3C Baggage validity.
 
 import { describe, expect, it } from "vitest";
-import { isValidBaggage, isValidTraceparent } from "./trace.ts";
+import { isValidBaggage } from "./trace.ts";
+import { isValidTraceparent } from "../core/trace-context.ts";
 
 describe("trace context", () => {
   it("accepts valid traceparents only", () => {

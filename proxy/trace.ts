@@ -2,34 +2,7 @@
 // missing or invalid one is replaced by a fresh sampled one. Spans and exporters live elsewhere.
 
 import type { HeaderBag } from "../core/header-list.ts";
-
-const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
-
-export function isValidTraceparent(v: string | null): v is string {
-  if (!v) return false;
-  const m = TRACEPARENT.exec(v.trim());
-  if (!m) return false;
-  if (m[1] === "ff") return false;
-  if (/^0+$/.test(m[2]!) || /^0+$/.test(m[3]!)) return false;
-  return true;
-}
-
-const scratch = Buffer.alloc(24);
-const ZERO_TRACE = "0".repeat(32);
-const ZERO_SPAN = "0".repeat(16);
-
-/** A sampled W3C traceparent with fresh ids; `random` (tests) replaces the crypto source. */
-export function newTraceparent(random?: () => number): string {
-  if (random) for (let i = 0; i < 24; i++) scratch[i] = Math.floor(random() * 256);
-  else crypto.getRandomValues(scratch);
-  // One native hex encoding (24 bytes -> 48 chars) instead of 24 string concatenations.
-  const ids = scratch.toString("hex");
-  let trace = ids.slice(0, 32);
-  if (trace === ZERO_TRACE) trace = trace.slice(0, 31) + "1";
-  let span = ids.slice(32);
-  if (span === ZERO_SPAN) span = span.slice(0, 15) + "1";
-  return `00-${trace}-${span}-01`;
-}
+import { isValidTraceparent, newTraceparent } from "../core/trace-context.ts";
 
 /** Ensures `h` carries a valid traceparent and returns it; drops tracestate of a replaced one. */
 export function ensureTraceparent(h: HeaderBag, random?: () => number): string {

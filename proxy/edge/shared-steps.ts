@@ -4,7 +4,8 @@
 import type { SidecarConfig } from "../config.ts";
 import { takeBody } from "../body-limit.ts";
 import { forwardRequestHeaders } from "../headers.ts";
-import { ensureTraceparent, isValidBaggage, isValidTraceparent } from "../trace.ts";
+import { ensureTraceparent, isValidBaggage } from "../trace.ts";
+import { isValidTraceparent } from "../../core/trace-context.ts";
 import type { HeaderList } from "../../core/header-list.ts";
 import type { Tracing } from "../../observability/tracing.ts";
 import { plainErrorResponse, REASONS } from "../../core/errors.ts";

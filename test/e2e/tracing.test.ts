@@ -133,6 +133,13 @@ describe("tracing", () => {
     expect(((await good.json()) as { headers: Record<string, string> }).headers.baggage).toBe("userId=alice,serverNode=DF%2028;ttl=5");
   });
 
+  it("continues a traceparent of a newer W3C version, read by version 00's layout", async () => {
+    const trace = "5bf92f3577b34da6a3ce929d0e0e4736";
+    const r = await fetch(`${caller.url}/v1.0/invoke/inventory/method/x`, { headers: { traceparent: ` 01-${trace}-00f067aa0ba902b7-01 ` } });
+    expect(r.status).toBe(200);
+    expect(r.headers.get("traceparent")).toMatch(new RegExp(`^00-${trace}-[0-9a-f]{16}-01$`));
+  });
+
   it("starts a new trace for a malformed traceparent", async () => {
     const r = await fetch(`${caller.url}/v1.0/invoke/inventory/method/x`, { headers: { traceparent: "00-zz-yy-01" } });
     expect(r.status).toBe(200);
