@@ -59,7 +59,11 @@ export async function statCommand(args: string[]): Promise<number> {
   if ((await readRuns()).length === 0) throw new UsageError("no meshlet sidecars are running on this host (MESHLET_HOME); start one with meshlet run");
   if (!v.watch) {
     const before = await sample();
+    // The window is the one starting now: on a terminal, say so while it runs.
+    const tty = process.stderr.isTTY === true;
+    if (tty) process.stderr.write(`measuring the calls of the next ${windowMs / 1000}s (--window to change, -w to keep watching)...`);
     await new Promise((r) => setTimeout(r, windowMs));
+    if (tty) process.stderr.write("\r\x1b[K");
     show(before, await sample(), windowMs / 1000);
     return 0;
   }
