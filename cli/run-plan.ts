@@ -119,13 +119,17 @@ export async function plan(args: string[]): Promise<RunPlan> {
   let components: SidecarConfig["components"] = [];
   let policies = EMPTY_POLICY_SET;
   if (resourcesPaths.length) {
-    const [{ componentsFor }, { readResourcePaths }, { loadPolicySet, resourceFiles }] = await Promise.all([
-      import("../config/configuration.ts"),
-      import("../config/yaml.ts"),
-      import("../resiliency/policy/load.ts"),
+    // One read of the files for both kinds, as every reload after it (resources/read.ts).
+    const [{ readResources }, { ResiliencyError }, { ConfigError }] = await Promise.all([
+      import("../resources/read.ts"),
+      import("../resiliency/policy/errors.ts"),
+      import("../config/errors.ts"),
     ]);
-    components = componentsFor(readResourcePaths(resourcesPaths), appId);
-    policies = loadPolicySet(resourceFiles(resourcesPaths), appId);
+    const read = readResources({ paths: resourcesPaths, appId });
+    if (!read.components.ok) throw new ConfigError(read.components.problem);
+    if (!read.policies.ok) throw new ResiliencyError(read.policies.problems);
+    components = read.components.specs;
+    policies = read.policies.set;
   }
   const listen = (v["dapr-listen-addresses"] ?? "127.0.0.1").split(",").map((s) => s.trim()).filter(Boolean);
   const channel = v["app-channel-address"] ?? "127.0.0.1";

@@ -36,6 +36,17 @@ export function readResourceText(file: string): string {
   }
 }
 
+/** A resource file's text, or why it could not be read (missing, over the cap). */
+export type ResourceText = { readonly file: string; readonly text: string; readonly error?: undefined } | { readonly file: string; readonly error: string };
+
+export function resourceText(file: string): ResourceText {
+  try {
+    return { file, text: readResourceText(file) };
+  } catch (e) {
+    return { file, error: (e as Error).message };
+  }
+}
+
 /**
  * The first key that appears twice in one mapping anywhere in `doc`, with its position: found
  * in one pass with a Set per mapping (the yaml package's own `uniqueKeys` check is quadratic).

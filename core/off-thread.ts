@@ -7,7 +7,7 @@ import { Worker } from "node:worker_threads";
 export class OffThreadTimeout extends Error {}
 
 /**
- * The worker module: `fromProjectRoot` (`resiliency/reload-worker.ts`) under the project root,
+ * The worker module: `fromProjectRoot` (`resources/read-worker.ts`) under the project root,
  * found from this file; in the single binary (`bun build --compile` with the worker files as extra
  * entry points, package.json "build") Bun keeps that path in its embedded file system.
  */
@@ -39,7 +39,7 @@ export function askWorker<Req, Ans>(fromProjectRoot: string, req: Req, timeoutMs
 }
 
 export interface OffThreadWork<Req, Ans> {
-  /** The worker module under the project root (`components/read-worker.ts`). */
+  /** The worker module under the project root (`resources/read-worker.ts`). */
   readonly module: string;
   readonly timeoutMs: number;
   /** The same work on the calling thread: where no worker can start, and for `inProcess`. */

@@ -76,7 +76,7 @@ export class Sidecar {
   private readonly listeners: Listener[] = [];
   private internal: Listener | null = null;
   private metricsListener: Listener | null = null;
-  private reloader: { stop(): void; reloadNow(): Promise<boolean> } | null = null;
+  private resourcesWatch: { stop(): void } | null = null;
   private configWatch: { stop(): void } | null = null;
   /** The access control in force; a Configuration reload replaces this one reference. */
   private acl: AccessControl | null;
@@ -88,7 +88,6 @@ export class Sidecar {
   private readonly gate: DrainGate = { draining: false, seen: 0 };
   /** The components in force (state and secret stores), opened at start, swapped on reload. */
   readonly components: LiveComponents;
-  private componentWatch: { stop(): void } | null = null;
   /** Each target app-id's endpoint states (meshlet_endpoints); dropped with the target's Call. */
   private readonly endpointTables = new EndpointTables(TARGETS_MAX);
   private readonly absentCall: Call = (_req, ctx) =>
@@ -278,18 +277,18 @@ export class Sidecar {
         });
       }
       if (cfg.resourcesPaths.length) {
-        const { watchResiliency } = await import("../resiliency/reload.ts");
-        this.reloader = watchResiliency({
+        const [{ watchResources }, { policyReloads }, { componentReloads }] = await Promise.all([
+          import("../resources/watch.ts"),
+          import("../resiliency/reload.ts"),
+          import("../components/reload.ts"),
+        ]);
+        const { log, metrics } = this;
+        this.resourcesWatch = watchResources({
           paths: cfg.resourcesPaths,
           appId: cfg.appId,
-          log: this.log,
-          metrics: this.metrics,
-          apply: (set) => this.applyPolicies(set),
+          log,
+          consumers: [policyReloads({ log, metrics, apply: (set) => this.applyPolicies(set) }), componentReloads({ log, metrics, live: this.components, initial: cfg.components })],
         });
-      }
-      if (cfg.resourcesPaths.length) {
-        const { watchComponents } = await import("../components/watch.ts");
-        this.componentWatch = watchComponents({ paths: cfg.resourcesPaths, appId: cfg.appId, log: this.log, metrics: this.metrics, live: this.components, initial: cfg.components });
       }
       if (cfg.configFile) {
         const { watchConfiguration } = await import("../config/watch-configuration.ts");
@@ -334,9 +333,8 @@ export class Sidecar {
       this.state.ready = false;
       this.presence.stop();
       if (this.sweeper) clearInterval(this.sweeper);
-      this.reloader?.stop();
+      this.resourcesWatch?.stop();
       this.configWatch?.stop();
-      this.componentWatch?.stop();
       await this.resolver.deregister().catch(() => {});
       const grace = force ? 0 : this.cfg.gracefulShutdownMs;
       await this.lingerInbound(Math.min(grace, LINGER_MAX_MS));

@@ -2,7 +2,7 @@
 // this sidecar's app-id, merges them and checks cross-references: all or nothing. It does not
 // watch files (reload.ts) or pick a target's policy (resolve.ts).
 
-import { readResourceText, resourceFiles as listResourceFiles } from "../../config/yaml.ts";
+import { resourceText, resourceFiles as listResourceFiles, type ResourceText } from "../../config/yaml.ts";
 import { parseResiliencyText, ResiliencyError, type ResiliencyDoc } from "./parse.ts";
 import type { AppTarget, ComponentTargets, Located, PolicySet, RetryPolicy, TimeoutPolicy, BreakerPolicy } from "./types.ts";
 
@@ -50,17 +50,19 @@ export function mergeDocs(docs: readonly ResiliencyDoc[], appId: string | null):
 
 /** Parses and validates files; throws ResiliencyError listing every problem found. */
 export function loadPolicySet(files: readonly string[], appId: string | null): PolicySet {
+  return policySetOf(files.map(resourceText), appId);
+}
+
+/** The same from texts already read (resources/read.ts reads each file once for every kind). */
+export function policySetOf(texts: readonly ResourceText[], appId: string | null): PolicySet {
   const docs: ResiliencyDoc[] = [];
   const problems: string[] = [];
-  for (const f of files) {
-    let text: string;
-    try {
-      text = readResourceText(f);
-    } catch (e) {
-      problems.push((e as Error).message);
+  for (const t of texts) {
+    if (t.error !== undefined) {
+      problems.push(t.error);
       continue;
     }
-    const r = parseResiliencyText(text, f);
+    const r = parseResiliencyText(t.text, t.file);
     docs.push(...r.docs);
     problems.push(...r.problems);
   }
