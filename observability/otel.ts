@@ -4,7 +4,7 @@
 // queued in a bounded batcher (span-batcher.ts) that exports off the request path.
 // docs/decisions.md has the measurements behind each choice.
 
-import net from "node:net";
+import { tcpConnect } from "../core/tcp-connect.ts";
 import type { SpanExporter } from "@opentelemetry/sdk-trace";
 import type { Logger } from "../core/log.ts";
 import type { TracingSpec } from "../config/tracing-spec.ts";
@@ -66,14 +66,9 @@ function warnIfUnreachable(name: string, url: string, log: Logger): void {
     return;
   }
   const port = Number(u.port || (u.protocol === "https:" ? 443 : 80));
-  const s = net.connect({ host: u.hostname.replace(/^\[|\]$/g, ""), port });
-  const done = (error: string | null) => {
-    s.destroy();
+  void tcpConnect(u.hostname.replace(/^\[|\]$/g, ""), port, 2_000).then((error) => {
     if (error) log.warn("trace collector not reachable at start; spans are dropped until it is (calls are not affected)", { exporter: name, error });
-  };
-  s.setTimeout(2_000, () => done("no answer in 2 s"));
-  s.once("connect", () => done(null));
-  s.once("error", (e: NodeJS.ErrnoException) => done(e.code ?? e.message));
+  });
 }
 
 /**

@@ -2,22 +2,12 @@
 // its health path (2xx is healthy, as daprd; APP_API_TOKEN is sent as on every call to the app).
 
 import http from "node:http";
-import net from "node:net";
 import type { Probe } from "./app-health.ts";
+import { tcpConnect } from "../core/tcp-connect.ts";
 
 /** Connects and hangs up: null when the app accepted, else why not. */
 export function tcpProbe(host: string, port: number, timeoutMs: number): Probe {
-  return () =>
-    new Promise((resolve) => {
-      const s = net.connect({ host, port });
-      const done = (verdict: string | null) => {
-        s.destroy();
-        resolve(verdict);
-      };
-      s.setTimeout(timeoutMs, () => done(`no connection in ${timeoutMs} ms`));
-      s.once("connect", () => done(null));
-      s.once("error", (e: NodeJS.ErrnoException) => done(e.code ?? e.message));
-    });
+  return () => tcpConnect(host, port, timeoutMs);
 }
 
 /** GET `path` on the app: null on 2xx, else the status or the failure. */

@@ -16,6 +16,7 @@ describe("static resolver specifics", () => {
     expect(parseAddress("[::1]:50002")).toMatchObject({ host: "::1", port: 50002, key: "[::1]:50002" });
     expect(() => parseAddress("nohost")).toThrow(/invalid address/);
     expect(() => parseAddress("h:99999")).toThrow(/invalid address/);
+    expect(() => parseAddress("[::1]")).toThrow(/invalid address/);
   });
 
   it("still offers addresses when all were evicted (it has no other source)", async () => {

@@ -4,6 +4,7 @@
 import fs from "node:fs";
 import YAML from "yaml";
 import { endpoint, type Endpoint } from "../core/call.ts";
+import { hostPort } from "../core/address.ts";
 import { Evictions } from "./evictions.ts";
 import { type AppRef, notFound, type Resolver } from "./types.ts";
 
@@ -11,10 +12,8 @@ export type StaticMap = Record<string, readonly string[]>;
 
 /** `host:port`, `[v6]:port`; throws with the offending value otherwise. */
 export function parseAddress(s: string): Endpoint {
-  const m = /^\[([0-9a-fA-F:.]+)\]:(\d+)$/.exec(s) ?? /^([^:\s[\]]+):(\d+)$/.exec(s);
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || !(port > 0 && port < 65536)) throw new Error(`invalid address "${s}" (want host:port or [ipv6]:port)`);
-  return endpoint(m[1]!, port);
+  const { host, port } = hostPort(s);
+  return endpoint(host, port);
 }
 
 /**

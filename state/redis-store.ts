@@ -4,6 +4,7 @@
 // before it applies any, so a transaction is all or nothing. Client: @redis/client (node-redis).
 
 import { createClient, RESP_TYPES } from "@redis/client";
+import { hostPort } from "../core/address.ts";
 import { EtagInvalid, EtagMismatch, type DeleteRequest, type SetRequest, type StateStore, type StoredItem, type TransactionOp } from "./store.ts";
 
 export interface RedisOptions {
@@ -66,7 +67,7 @@ return #KEYS
 type Client = ReturnType<typeof connect>;
 
 function connect(o: RedisOptions, everConnected: () => boolean) {
-  const [host, port] = o.host.includes(":") ? [o.host.slice(0, o.host.lastIndexOf(":")), Number(o.host.slice(o.host.lastIndexOf(":") + 1))] : [o.host, 6379];
+  const { host, port } = hostPort(o.host, 6379);
   return createClient({
     socket: {
       host,

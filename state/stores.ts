@@ -7,6 +7,7 @@ import path from "node:path";
 import type { ComponentSpec } from "../config/configuration.ts";
 import { ConfigError } from "../config/errors.ts";
 import { parseDuration } from "../config/units.ts";
+import { hostPort } from "../core/address.ts";
 import type { Logger } from "../core/log.ts";
 import type { Guard } from "../resiliency/component-guard.ts";
 import { keyPrefixer, type NamedStore } from "./api.ts";
@@ -79,6 +80,11 @@ async function openRedis(c: ComponentSpec): Promise<StateStore> {
   if (!Number.isInteger(db) || db < 0) throw new ConfigError(`${c.at}: component ${c.name}: redisDB "${m.redisDB}" is not a database number`);
   const ttl = m.ttlInSeconds ? Number(m.ttlInSeconds) : null;
   if (ttl !== null && !Number.isInteger(ttl)) throw new ConfigError(`${c.at}: component ${c.name}: ttlInSeconds "${m.ttlInSeconds}" is not a whole number`);
+  try {
+    hostPort(m.redisHost, 6379);
+  } catch (e) {
+    throw new ConfigError(`${c.at}: component ${c.name}: redisHost: ${(e as Error).message}`);
+  }
   const tls = (m.enableTLS ?? "false").toLowerCase();
   if (tls !== "true" && tls !== "false") throw new ConfigError(`${c.at}: component ${c.name}: enableTLS "${m.enableTLS}" is not true or false`);
   if (Boolean(m.clientCert) !== Boolean(m.clientKey)) throw new ConfigError(`${c.at}: component ${c.name}: clientCert and clientKey go together`);

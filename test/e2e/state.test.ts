@@ -165,6 +165,7 @@ describe("a state component that cannot load", () => {
     const cases: Array<[string, RegExp]> = [
       ["  - {name: redisPassword, value: x}\n", /r\.yaml:1: component statestore: state\.redis needs the redisHost metadata/],
       ['  - {name: redisHost, value: "127.0.0.1:1"}\n', /r\.yaml:1: component statestore: cannot connect to Redis at 127\.0\.0\.1:1: /],
+      ['  - {name: redisHost, value: "redis:port"}\n', /r\.yaml:1: component statestore: redisHost: invalid address "redis:port" \(want host:port or \[ipv6\]:port, or a host alone for port 6379\)$/],
     ];
     for (const [meta, expected] of cases) {
       fs.writeFileSync(path.join(dir, "r.yaml"), `apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata: {name: statestore}\nspec:\n  type: state.redis\n  version: v1\n  metadata:\n${meta}`);
