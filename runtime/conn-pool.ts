@@ -10,9 +10,9 @@ import { safeToRepeat } from "../core/idempotent.ts";
 
 /** Idle connections older than this are closed (servers commonly drop them at 5 s). */
 const IDLE_MS = 3_000;
-/** A pool unused this long is dropped (endpoints come and go as instances restart). */
 /** Idle connections kept per endpoint; more are closed when released. */
 const MAX_IDLE = 256;
+/** A pool unused this long is dropped (endpoints come and go as instances restart). */
 const POOL_TTL_MS = 60_000;
 
 /**
