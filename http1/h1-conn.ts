@@ -8,6 +8,7 @@ import { hopByHopFilter } from "../core/hop-by-hop.ts";
 import { HeaderList } from "../core/header-list.ts";
 import { ConnectionError, RECEIPT_HEADER } from "../core/connection-error.ts";
 import { WireResponse } from "../core/wire-response.ts";
+import { exchange, leftUnread, missedReceipt, type Exchange } from "./h1-exchange.ts";
 
 export { ConnectionError };
 
@@ -26,40 +27,12 @@ export interface Wire {
 const BUFFER_MAX = 64 * 1024;
 /** A streamed response body holds this much before the socket is paused. */
 const STREAM_HWM = 64 * 1024;
-/** A request in one write up to this size is read whole by any HTTP server's first read (leftUnread). */
-const UNREAD_PROOF_MAX = 4096;
 /** Request bodies up to this size go out in the same write as the head (one syscall). */
 const COALESCE_MAX = 16 * 1024;
 const nullBody = (status: number, method: string) => method === "HEAD" || status === 204 || status === 304;
 const latin1 = (s: string) => Buffer.from(s, "latin1");
 /** A meshlet peer's delivery receipt, byte for byte (h1-server.ts writes it): skipped without the parser. */
 const RECEIPT = latin1("HTTP/1.1 102 Processing\r\n\r\n");
-
-interface Exchange {
-  readonly method: string;
-  readonly resolve: (r: Response) => void;
-  readonly reject: (e: unknown) => void;
-  /** Removes the abort listener; called once the exchange is over. */
-  readonly cleanup: () => void;
-  status: number;
-  statusText: string;
-  headers: HeaderList | null;
-  keepAlive: boolean;
-  interim: boolean;
-  chunks: Uint8Array[] | null;
-  stream: ReadableStreamDefaultController<Uint8Array> | null;
-  handedOn: boolean;
-  complete: boolean;
-  requestSent: boolean;
-  received: boolean;
-  sent: number;
-  /** Writes that took bytes: 1 means the request reached the peer's socket in one piece. */
-  writes: number;
-  ended: boolean;
-  /** The request asked for the peer's delivery receipt; `receipt`: the 102 came. */
-  asksReceipt: boolean;
-  receipt: boolean;
-}
 
 export class H1Conn {
   private readonly parser = new HTTPParser(HTTPParser.RESPONSE);
@@ -88,28 +61,7 @@ export class H1Conn {
   request(req: ProxyRequest, authority: string, signal: CallSignal): Promise<Response> {
     return new Promise<Response>((resolve, reject) => {
       const onAbort = () => this.fail(ex, signal.reason ?? new DOMException("aborted", "AbortError"));
-      const ex: Exchange = {
-        method: req.method,
-        resolve,
-        reject,
-        cleanup: () => signal.removeEventListener("abort", onAbort),
-        status: 0,
-        statusText: "",
-        headers: null,
-        keepAlive: true,
-        interim: false,
-        chunks: null,
-        stream: null,
-        handedOn: false,
-        complete: false,
-        requestSent: false,
-        received: false,
-        sent: 0,
-        writes: 0,
-        ended: false,
-        asksReceipt: false,
-        receipt: false,
-      };
+      const ex = exchange(req.method, resolve, reject, () => signal.removeEventListener("abort", onAbort));
       this.ex = ex;
       if (signal.aborted) return onAbort();
       signal.addEventListener("abort", onAbort, { once: true });
@@ -175,29 +127,12 @@ export class H1Conn {
       return;
     }
     const how = reset ? "reset the connection (ECONNRESET)" : "closed the connection (FIN)";
-    this.fail(ex, new ConnectionError(`upstream ${how} before the answer was complete`, "ECONNRESET", !ex.received, false, this.undelivered(ex) || (reset && this.leftUnread(ex))));
+    this.fail(ex, new ConnectionError(`upstream ${how} before the answer was complete`, "ECONNRESET", !ex.received, false, missedReceipt(ex, this.sendsReceipts) || (reset && leftUnread(ex))));
   }
 
   destroy(): void {
     this.alive = false;
     this.wire.terminate();
-  }
-
-  /**
-   * The peer reset the connection with this whole request unread. Linux answers a close with
-   * unread bytes in the socket by a reset, and a close without them by a FIN; a request that
-   * went out in one write of at most UNREAD_PROOF_MAX bytes arrives whole, and any HTTP server's
-   * first read (4 KiB or more) takes all of it. So a reset with no answer byte proves the peer
-   * process never read it: it is sent elsewhere like a refused one. (Not proof: a server that
-   * reads the request and then aborts the connection on purpose, SO_LINGER 0, without answering.)
-   */
-  private leftUnread(ex: Exchange): boolean {
-    return !ex.received && ex.requestSent && ex.writes === 1 && ex.sent <= UNREAD_PROOF_MAX;
-  }
-
-  /** Asked for a receipt from a server known to send them, and none came: its app never got the request. */
-  private undelivered(ex: Exchange): boolean {
-    return ex.asksReceipt && !ex.receipt && this.sendsReceipts;
   }
 
   private sentAll(ex: Exchange): void {
@@ -267,7 +202,7 @@ export class H1Conn {
   private writeSome(ex: Exchange, buf: Uint8Array): Uint8Array | null {
     if (ex.ended) return null;
     const n = this.alive ? this.wire.write(buf) : -1;
-    if (n < 0) throw new ConnectionError("upstream connection closed while sending (EPIPE)", "EPIPE", !ex.received, ex.sent === 0, this.undelivered(ex));
+    if (n < 0) throw new ConnectionError("upstream connection closed while sending (EPIPE)", "EPIPE", !ex.received, ex.sent === 0, missedReceipt(ex, this.sendsReceipts));
     ex.sent += n;
     if (n > 0) ex.writes++;
     return n >= buf.byteLength ? null : buf.subarray(n);
