@@ -2,36 +2,25 @@
 // receiver on loopback with the configured headers, the resource's service.name and the records'
 // ids, links and attributes; a failing or absent receiver fails the export.
 
-import http from "node:http";
-import type { AddressInfo } from "node:net";
+import type http from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { spanStarter, type SpanRecord } from "./span-records.ts";
 import { otlpExport } from "./otlp-export.ts";
 import { undiciDialer } from "../runtime/dial-undici.ts";
+import { collectorReceiver, type CollectorReceiver } from "../test/collector-receiver.ts";
 
 type Got = { headers: http.IncomingHttpHeaders; body: { resourceSpans: Array<{ resource: { attributes: Kv[] }; scopeSpans: Array<{ scope: { name: string }; spans: OtlpSpan[] }> }> } };
 type Kv = { key: string; value: { stringValue?: string; intValue?: number | string; boolValue?: boolean } };
 type OtlpSpan = { traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number; attributes: Kv[]; status: { code?: number; message?: string } };
 
-let server: http.Server;
-let url = "";
-const got: Got[] = [];
-let status = 200;
+let rx: CollectorReceiver;
+const got = () => rx.posts as Got[];
 
 beforeAll(async () => {
-  server = http.createServer((req, res) => {
-    let text = "";
-    req.on("data", (c: Buffer) => (text += c.toString()));
-    req.on("end", () => {
-      got.push({ headers: req.headers, body: JSON.parse(text) as Got["body"] });
-      res.writeHead(status, { "content-type": "application/json" }).end("{}");
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`;
+  rx = await collectorReceiver("/v1/traces", 200);
 });
-afterAll(() => new Promise<void>((r) => server.close(() => r())));
+afterAll(() => rx.close());
 
 function records(): SpanRecord[] {
   const spans: SpanRecord[] = [];
@@ -55,14 +44,14 @@ describe.each([
   ["a runtime dialer", () => undiciDialer()],
 ])("OTLP/HTTP export through %s", (_, dialer) => {
   it("posts OpenTelemetry's JSON with the configured headers, the service name, ids, parent links and attributes", async () => {
-    got.length = 0;
-    const e = otlpExport({ url, headers: { authorization: "Bearer t0ken" }, timeoutMs: 5_000 }, dialer());
+    rx.posts.length = 0;
+    const e = otlpExport({ url: rx.url, headers: { authorization: "Bearer t0ken" }, timeoutMs: 5_000 }, dialer());
     expect(await send(e, records())).toEqual({ code: 0 });
     await e.shutdown();
-    expect(got).toHaveLength(1);
-    expect(got[0]!.headers["content-type"]).toBe("application/json");
-    expect(got[0]!.headers.authorization).toBe("Bearer t0ken");
-    const [rs] = got[0]!.body.resourceSpans;
+    expect(got()).toHaveLength(1);
+    expect(got()[0]!.headers["content-type"]).toBe("application/json");
+    expect(got()[0]!.headers.authorization).toBe("Bearer t0ken");
+    const [rs] = got()[0]!.body.resourceSpans;
     expect(attr(rs!.resource.attributes, "service.name")).toEqual({ stringValue: "storefront" });
     const [attempt, server] = rs!.scopeSpans[0]!.spans;
     expect(server).toMatchObject({ traceId: "4bf92f3577b34da6a3ce929d0e0e4736", parentSpanId: "00f067aa0ba902b7", name: "CallLocal/inventory/items", kind: 2, status: { code: 2, message: "status 503" } });
@@ -72,10 +61,10 @@ describe.each([
   });
 
   it("fails the export when the receiver answers an error or is gone", async () => {
-    status = 503;
-    const e = otlpExport({ url, headers: {}, timeoutMs: 5_000 }, dialer());
+    rx.status = 503;
+    const e = otlpExport({ url: rx.url, headers: {}, timeoutMs: 5_000 }, dialer());
     const r = await send(e, records());
-    status = 200;
+    rx.status = 200;
     expect(r.code).toBe(1);
     expect(r.error?.message).toMatch(/otlp: 503/);
     const gone = otlpExport({ url: "http://127.0.0.1:9/v1/traces", headers: {}, timeoutMs: 5_000 }, dialer());

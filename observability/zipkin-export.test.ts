@@ -1,37 +1,21 @@
 // meshlet's Zipkin v2 export against @opentelemetry/exporter-zipkin: the same span records sent by
 // both to a receiver on loopback arrive as the same JSON, and a failing receiver fails the export.
 
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ZipkinExporter } from "@opentelemetry/exporter-zipkin";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { spanStarter, type SpanRecord } from "./span-records.ts";
 import { zipkinExport } from "./zipkin-export.ts";
 import { undiciDialer } from "../runtime/dial-undici.ts";
+import { collectorReceiver, type CollectorReceiver } from "../test/collector-receiver.ts";
 
-let server: http.Server;
-let url = "";
-const bodies: unknown[] = [];
-let status = 202;
+let rx: CollectorReceiver;
+const bodies = () => rx.posts.map((p) => p.body);
 
 beforeAll(async () => {
-  server = http.createServer((req, res) => {
-    let text = "";
-    req.on("data", (c: Buffer) => (text += c.toString()));
-    req.on("end", () => {
-      try {
-        bodies.push(JSON.parse(text));
-        res.writeHead(status).end();
-      } catch {
-        res.writeHead(400).end();
-      }
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v2/spans`;
+  rx = await collectorReceiver("/api/v2/spans", 202);
 });
-afterAll(() => new Promise<void>((r) => server.close(() => r())));
+afterAll(() => rx.close());
 
 function records(): SpanRecord[] {
   const spans: SpanRecord[] = [];
@@ -62,28 +46,28 @@ describe.each([
   ["a runtime dialer", () => undiciDialer()],
 ])("Zipkin export through %s", (_, dialer) => {
   it("sends what OpenTelemetry's Zipkin exporter sends for the same spans", async () => {
-    bodies.length = 0;
+    rx.posts.length = 0;
     const spans = records();
-    expect(await send(new ZipkinExporter({ url }), spans)).toEqual({ code: 0 });
-    const mine = zipkinExport(url, "storefront", dialer());
+    expect(await send(new ZipkinExporter({ url: rx.url }), spans)).toEqual({ code: 0 });
+    const mine = zipkinExport(rx.url, "storefront", dialer());
     expect(await send(mine, spans)).toEqual({ code: 0 });
     await mine.shutdown();
-    expect(bodies).toHaveLength(2);
+    expect(bodies()).toHaveLength(2);
     // Zipkin's timestamp is an int64 of epoch µs; the library sends a fraction where meshlet rounds.
-    const library = (bodies[0] as Array<{ timestamp: number }>).map((s) => ({ ...s, timestamp: Math.round(s.timestamp) }));
-    expect(bodies[1]).toEqual(library);
-    for (const s of bodies[1] as Array<{ timestamp: number }>) expect(Number.isInteger(s.timestamp)).toBe(true);
-    const [attempt, , server] = bodies[1] as Array<Record<string, unknown>>;
+    const library = (bodies()[0] as Array<{ timestamp: number }>).map((s) => ({ ...s, timestamp: Math.round(s.timestamp) }));
+    expect(bodies()[1]).toEqual(library);
+    for (const s of bodies()[1] as Array<{ timestamp: number }>) expect(Number.isInteger(s.timestamp)).toBe(true);
+    const [attempt, , server] = bodies()[1] as Array<Record<string, unknown>>;
     expect(server).toMatchObject({ traceId: "4bf92f3577b34da6a3ce929d0e0e4736", parentId: "00f067aa0ba902b7", kind: "SERVER", timestamp: 1_700_000_000_100_250, duration: 2750 });
     expect((server!.tags as Record<string, string>)["error"]).toBe('status 503 (\u001b app said "no")');
     expect(attempt!.parentId).toBe(server!.id);
   });
 
   it("fails the export when the receiver answers an error or is gone", async () => {
-    status = 500;
-    const e = zipkinExport(url, "storefront", dialer());
+    rx.status = 500;
+    const e = zipkinExport(rx.url, "storefront", dialer());
     const r = await send(e, records());
-    status = 202;
+    rx.status = 202;
     expect(r.code).toBe(1);
     expect(r.error?.message).toMatch(/500/);
     const gone = zipkinExport("http://127.0.0.1:9/api/v2/spans", "storefront", dialer());
