@@ -1,6 +1,7 @@
 // Spans as small plain records: what the request path sets (ids, times as epoch ms, attributes,
 // status), with OpenTelemetry's ReadableSpan fields as getters for its OTLP and console exporters.
-// Ids and traceparent parsing are core/trace-context.ts's; sampling is parent-based over a ratio, as Dapr configures it.
+// Ids and traceparent parsing are core/trace-context.ts's; sampling is parent-based over a ratio,
+// as Dapr configures it.
 
 import type { SpanKindName, TraceSpan } from "./tracing.ts";
 import { parseTraceparent, randomHex } from "../core/trace-context.ts";

@@ -28,7 +28,8 @@ export class SqliteStore implements StateStore {
   readonly type = "state.sqlite";
   readonly features = ["ETAG", "TRANSACTIONAL", "TTL"] as const;
   private readonly now: () => number;
-  private readonly lockWait: LockWait;
+  /** Runs a statement, waiting (off the event loop) while another process holds the lock. */
+  private readonly locked: LockWait;
   private readonly sweeper: ReturnType<typeof setInterval> | null;
   private readonly sql: {
     get: ReturnType<Database["query"]>;
@@ -43,7 +44,7 @@ export class SqliteStore implements StateStore {
     o: SqliteOptions,
   ) {
     this.now = o.now ?? Date.now;
-    this.lockWait = lockWait(o);
+    this.locked = lockWait(o);
     const t = `"${table}"`;
     this.sql = {
       get: db.query(`SELECT value, etag, expires FROM ${t} WHERE key = ?`),
@@ -78,10 +79,6 @@ export class SqliteStore implements StateStore {
       db?.close();
       throw new Error(`cannot open the SQLite state store at ${o.file}: ${(e as Error).message}${unwritable(o.file)}`);
     }
-  }
-
-  private locked<T>(op: () => T): Promise<T> {
-    return this.lockWait(op);
   }
 
   private row(key: string): Row | null {
@@ -137,7 +134,7 @@ type LockWait = <T>(op: () => T) => Promise<T>;
 /**
  * Runs `op`, and while SQLite answers SQLITE_BUSY (another process holds the lock) tries again
  * after 1, 2, 4 ... 50 ms on the clock, so the event loop serves other calls meanwhile; after the
- * component's timeout the call fails saying who holds it.
+ * component's timeout the call fails saying the file is locked.
  */
 function lockWait(o: SqliteOptions): LockWait {
   const clock = o.clock ?? systemClock;
