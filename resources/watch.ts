@@ -65,11 +65,19 @@ export function watchResources(o: ResourcesWatchOptions): ResourcesWatch {
       const data = await read({ paths: o.paths, appId: o.appId });
       if (stopped) return false;
       const got: ResourcesRead = { policies: data.policies.ok ? { ok: true, set: fromData(data.policies.set) } : data.policies, components: data.components };
-      for (const c of o.consumers) await c.changed(got);
+      for (const c of o.consumers) await guarded(() => c.changed(got));
       changed = true;
     }
-    for (const c of o.consumers) await c.poll?.();
+    for (const c of o.consumers) await guarded(() => c.poll?.());
     return changed;
+  };
+  // A consumer that throws is logged; the others still get the read, and the watch goes on.
+  const guarded = async (f: () => void | Promise<void>): Promise<void> => {
+    try {
+      await f();
+    } catch (e) {
+      o.log.error("applying a change of the resources failed", { error: (e as Error).message });
+    }
   };
   const check = (): Promise<boolean> => (running ??= once().finally(() => (running = null)));
 
