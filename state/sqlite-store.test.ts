@@ -103,7 +103,9 @@ console.log(JSON.stringify(out));`,
     expect(out.waitedMs).toBeGreaterThanOrEqual(300);
   });
 
-  it("names a read-only volume as the cause when the file cannot be opened for writing", () => {
+  // As root, only a read-only mount stops a write, and making one needs a mount namespace.
+  const canMakeReadOnly = process.getuid?.() !== 0 || spawnSync("unshare", ["-m", "true"]).status === 0;
+  it.skipIf(!canMakeReadOnly)(`names a read-only volume as the cause when the file cannot be opened for writing${canMakeReadOnly ? "" : " (skipped: root without unshare -m)"}`, () => {
     const ro = fs.mkdtempSync(path.join(os.tmpdir(), "meshlet-sqlite-ro-"));
     expect(bun(path.join(dir, "writer.ts"), path.join(ro, "x.db"), "set", "k", "v").status).toBe(0);
     // As root, permissions do not stop a write: the directory is bind-mounted read-only in a
