@@ -8,9 +8,8 @@ import os from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { STORE_CONTRACT } from "./contract.ts";
+import { BUN, ROOT } from "../test/helpers.ts";
 
-const ROOT = path.resolve(import.meta.dirname, "..");
-const BUN = path.join(ROOT, "node_modules", ".bin", "bun");
 let results: Array<{ name: string; error: string | null }> = [];
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "meshlet-sqlite-"));
 

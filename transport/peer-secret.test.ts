@@ -4,8 +4,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { loadPeerSecret, sameSecret } from "./peer-secret.ts";
-
-const ROOT = path.resolve(import.meta.dirname, "..");
+import { BUN, ROOT } from "../test/helpers.ts";
 
 describe("peer secret", () => {
   it("is created once, 0600, and read back the same", () => {
@@ -22,7 +21,7 @@ describe("peer secret", () => {
       const script = `import { loadPeerSecret } from ${JSON.stringify(path.join(ROOT, "transport", "peer-secret.ts"))}; process.stdout.write(loadPeerSecret(${JSON.stringify(file)}));`;
       const runs = Array.from({ length: 6 }, () =>
         new Promise<string>((resolve, reject) => {
-          const p = spawn(path.join(ROOT, "node_modules", ".bin", "bun"), ["-e", script]);
+          const p = spawn(BUN, ["-e", script]);
           let out = "";
           let err = "";
           p.stdout.on("data", (d) => (out += d));

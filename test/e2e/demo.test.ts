@@ -2,11 +2,11 @@
 
 import { describe, expect, it } from "vitest";
 import path from "node:path";
-import { ROOT, spawnProc } from "../helpers.ts";
+import { BUN, ROOT, spawnProc } from "../helpers.ts";
 
 describe("npm run demo", () => {
   it("has two apps call each other through two sidecars and stops cleanly", async () => {
-    const p = spawnProc(path.join(ROOT, "node_modules", ".bin", "bun"), [path.join(ROOT, "demo", "run.ts")]);
+    const p = spawnProc(BUN, [path.join(ROOT, "demo", "run.ts")]);
     const { code } = await p.exited;
     const out = p.output();
     expect(code, out).toBe(0);
