@@ -28,8 +28,6 @@ export class SqliteStore implements StateStore {
   readonly type = "state.sqlite";
   readonly features = ["ETAG", "TRANSACTIONAL", "TTL"] as const;
   private readonly now: () => number;
-  /** Runs a statement, waiting (off the event loop) while another process holds the lock. */
-  private readonly locked: LockWait;
   private readonly sweeper: ReturnType<typeof setInterval> | null;
   private readonly sql: {
     get: ReturnType<Database["query"]>;
@@ -42,9 +40,10 @@ export class SqliteStore implements StateStore {
     private readonly db: Database,
     table: string,
     o: SqliteOptions,
+    /** Runs a statement, waiting (off the event loop) while another process holds the lock. */
+    private readonly locked: LockWait,
   ) {
     this.now = o.now ?? Date.now;
-    this.locked = lockWait(o);
     const t = `"${table}"`;
     this.sql = {
       get: db.query(`SELECT value, etag, expires FROM ${t} WHERE key = ?`),
@@ -70,11 +69,12 @@ export class SqliteStore implements StateStore {
       // while another process writes, so it is off and `lockWait` sleeps between tries instead.
       db.run("PRAGMA busy_timeout = 0");
       const open = db;
-      await lockWait(o)(() => {
+      const locked = lockWait(o);
+      await locked(() => {
         open.run("PRAGMA journal_mode = WAL");
         open.run(`CREATE TABLE IF NOT EXISTS "${table}" (key TEXT NOT NULL PRIMARY KEY, value BLOB NOT NULL, etag TEXT NOT NULL, expires INTEGER)`);
       });
-      return new SqliteStore(db, table, o);
+      return new SqliteStore(db, table, o, locked);
     } catch (e) {
       db?.close();
       throw new Error(`cannot open the SQLite state store at ${o.file}: ${(e as Error).message}${unwritable(o.file)}`);
