@@ -2,6 +2,7 @@
 // Layer wraps a Call. Nothing here knows about sockets, runtimes, YAML or discovery.
 
 import type { HeaderList } from "./header-list.ts";
+import type { CarriedSpan } from "./trace-context.ts";
 
 /** A network address of one peer (a sidecar's internal port, or an app's port). */
 export interface Endpoint {
@@ -63,6 +64,8 @@ export interface CallContext {
   connectMs?: number;
   /** Set by the listener's trace-context step: the traceparent of the span this call runs under. */
   traceparent?: string | null;
+  /** Set with it when spans are recorded: the span itself, so the attempts' spans start under it without parsing its traceparent. */
+  span?: CarriedSpan | null;
   /** Set by the attempt-span step: attempts so far, and how the last one ended (the next one's retry reason). */
   attempt?: number;
   lastOutcome?: string | null;
@@ -77,7 +80,7 @@ export interface CallContext {
  * start, so all contexts share one shape.
  */
 export function newCallContext(appId: string, namespace: string, signal: CallSignal): CallContext {
-  return { appId, namespace, signal, connectMs: 0, traceparent: null, attempt: 0, lastOutcome: null, breakerState: null, receipt: null };
+  return { appId, namespace, signal, connectMs: 0, traceparent: null, span: null, attempt: 0, lastOutcome: null, breakerState: null, receipt: null };
 }
 
 export type Call = (req: ProxyRequest, ctx: CallContext) => Promise<Response>;

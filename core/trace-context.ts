@@ -22,6 +22,12 @@ export function isValidTraceparent(v: string | null): v is string {
   return !!v && parseTraceparent(v.trim()) !== null;
 }
 
+/** A span as a call carries it to the layers under it: its context, and whether it records. */
+export interface CarriedSpan {
+  readonly traceparent: string;
+  readonly sampled: boolean;
+}
+
 // Ids: slices of one random hex string, refilled 8 KiB of hex at a time (one native call per
 // ~170 traceparents instead of one per id).
 let pool = "";

@@ -3,6 +3,7 @@
 
 import { describe, expect, it } from "vitest";
 import { hrTime, spanStarter, UnrecordedSpan, type SpanRecord } from "./span-records.ts";
+import { parseTraceparent } from "../core/trace-context.ts";
 
 function sink() {
   const pushed: SpanRecord[] = [];
@@ -51,6 +52,31 @@ describe("span records", () => {
     expect(child.traceparent).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$/);
     expect(child.parentSpanContext?.spanId).toBe("00f067aa0ba902b7");
     expect(start("x", "server", "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")).toBeInstanceOf(UnrecordedSpan);
+  });
+
+  it("start children from a span of ours or a parsed traceparent as from the traceparent itself", () => {
+    const { s } = sink();
+    const start = spanStarter(0, s);
+    const parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    const server = start("CallLocal/a/b", "server", parseTraceparent(parent), "k=v") as SpanRecord;
+    expect(server.traceId).toBe("4bf92f3577b34da6a3ce929d0e0e4736");
+    expect(server.parentId).toBe("00f067aa0ba902b7");
+    const fromSpan = start("attempt", "client", server) as SpanRecord;
+    const fromText = start("attempt", "client", server.traceparent) as SpanRecord;
+    for (const child of [fromSpan, fromText]) {
+      expect(child.sampled).toBe(true);
+      expect(child.traceId).toBe(server.traceId);
+      expect(child.parentId).toBe(server.spanId);
+      expect(child.spanId).not.toBe(server.spanId);
+    }
+    // A carried span that is not one of these records is read by its traceparent.
+    const carried = { traceparent: server.traceparent, sampled: true };
+    expect((start("attempt", "client", carried) as SpanRecord).parentId).toBe(server.spanId);
+    // Under a span that does not record, nothing records and its context goes on unchanged.
+    const quiet = start("CallLocal/a/b", "server", parseTraceparent(parent.replace(/01$/, "00")));
+    expect(quiet).toBeInstanceOf(UnrecordedSpan);
+    expect(start("attempt", "client", quiet).traceparent).toBe(parent.replace(/01$/, "00"));
+    expect(start("attempt", "client", quiet).sampled).toBe(false);
   });
 
   it("carry start, end and duration as [seconds, nanoseconds]", () => {

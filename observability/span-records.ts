@@ -3,7 +3,7 @@
 // Ids and traceparent parsing are core/trace-context.ts's; sampling is parent-based over a ratio,
 // as Dapr configures it.
 
-import type { SpanKindName, TraceSpan } from "./tracing.ts";
+import type { SpanKindName, SpanParent, TraceSpan } from "./tracing.ts";
 import { parseTraceparent, randomHex } from "../core/trace-context.ts";
 
 /** OpenTelemetry's numbers for span kinds and status codes (api.SpanKind, api.SpanStatusCode). */
@@ -147,13 +147,16 @@ export class UnrecordedSpan implements TraceSpan {
 
 /**
  * Starts spans: a child of a valid traceparent (following its sampled flag) or a new root sampled
- * at `rate`; what is not sampled is an UnrecordedSpan.
+ * at `rate`; what is not sampled is an UnrecordedSpan. A parent that is one of these records
+ * gives its ids directly, and a parsed traceparent is not parsed again.
  */
 export function spanStarter(rate: number, sink: SpanSink, random: () => number = Math.random) {
-  return (name: string, kind: SpanKindName, parent: string | null, tracestate?: string | null, startMs?: number): SpanRecord | UnrecordedSpan => {
-    const m = parent ? parseTraceparent(parent) : null;
+  return (name: string, kind: SpanKindName, parent: SpanParent, tracestate?: string | null, startMs?: number): SpanRecord | UnrecordedSpan => {
+    if (parent instanceof SpanRecord) return new SpanRecord(name, kind, parent.traceId, parent.spanId, true, tracestate ?? null, sink, startMs);
+    if (parent instanceof UnrecordedSpan) return parent;
+    const m = parent === null ? null : typeof parent === "string" ? parseTraceparent(parent) : Array.isArray(parent) ? parent : parseTraceparent(parent.traceparent);
     if (m) {
-      if ((parseInt(m[4]!, 16) & 1) === 0) return new UnrecordedSpan(parent!);
+      if ((parseInt(m[4]!, 16) & 1) === 0) return new UnrecordedSpan(m[0]);
       return new SpanRecord(name, kind, m[2]!, m[3]!, true, tracestate ?? null, sink, startMs);
     }
     if (rate > 0 && random() < rate) return new SpanRecord(name, kind, randomHex(32), null, true, null, sink, startMs);

@@ -32,7 +32,7 @@ import type { Caller } from "./edge/context.ts";
 import type { DrainGate } from "./edge/inbound-steps.ts";
 import { LiveComponents } from "../components/live.ts";
 import { meshletHome } from "../resolvers/local.ts";
-import { NO_TRACING, sampledFlag, type Tracing } from "../observability/tracing.ts";
+import { NO_TRACING, type Tracing } from "../observability/tracing.ts";
 
 /** Targets (app-ids) with built Calls and retry budgets kept at once; the least recently used go. */
 const TARGETS_MAX = 1024;
@@ -133,9 +133,9 @@ export class Sidecar {
       observeResolve: (appId, ms, ok, ctx) => {
         this.metrics.resolution.observe({ resolver: resolver.name, outcome: ok ? "found" : "failed" }, ms / 1000);
         // Its own span, under the call's server span: how long finding the instances took.
-        if (tracing.on && ctx.traceparent && sampledFlag(ctx.traceparent)) {
+        if (tracing.on && ctx.span?.sampled) {
           const end = Date.now();
-          tracing.record(`resolve ${appId}`, ctx.traceparent, end - ms, end, { "meshlet.resolver": resolver.name, "meshlet.found": ok, "meshlet.cache_hit": false, "net.peer.name": appId });
+          tracing.record(`resolve ${appId}`, ctx.span, end - ms, end, { "meshlet.resolver": resolver.name, "meshlet.found": ok, "meshlet.cache_hit": false, "net.peer.name": appId });
         }
         if (ms > 1 && log.enabled("debug")) log.debug("name resolution", { target: appId, resolver: resolver.name, ms: ms.toFixed(2), found: ok });
       },

@@ -5,7 +5,7 @@
 import type { Layer } from "../core/call.ts";
 import { asSidecarError, REASON_HEADER, type SidecarError } from "../core/errors.ts";
 import { responseHeaders } from "../core/wire-response.ts";
-import { sampledFlag, type TraceSpan, type Tracing } from "../observability/tracing.ts";
+import type { TraceSpan, Tracing } from "../observability/tracing.ts";
 
 /** Records how the call under `span` was answered: its status under `statusKey`, the sidecar's reason, a 5xx as failed. Returns the reason. */
 export function spanAnswered(span: TraceSpan, res: Response, statusKey: string): string | null {
@@ -27,8 +27,8 @@ export function spanFailed(span: TraceSpan, e: unknown): SidecarError {
 export function attemptSpan(tracing: Tracing, name: string): Layer {
   // then() rather than an async function: one frame less per attempt (see metrics-layers.ts).
   return (next) => (req, ctx) => {
-    const parent = ctx.traceparent;
-    if (!parent || !sampledFlag(parent)) return next(req, ctx);
+    const parent = ctx.span;
+    if (!parent || !parent.sampled) return next(req, ctx);
     const attempt = (ctx.attempt ?? 0) + 1;
     ctx.attempt = attempt;
     const span = tracing.start(name === "app" ? `app ${req.method} ${req.path}` : name, "client", parent);

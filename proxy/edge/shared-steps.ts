@@ -5,7 +5,7 @@ import type { SidecarConfig } from "../config.ts";
 import { takeBody } from "../body-limit.ts";
 import { forwardRequestHeaders } from "../headers.ts";
 import { ensureTraceparent, isValidBaggage } from "../trace.ts";
-import { isValidTraceparent } from "../../core/trace-context.ts";
+import { parseTraceparent } from "../../core/trace-context.ts";
 import type { HeaderList } from "../../core/header-list.ts";
 import type { Tracing } from "../../observability/tracing.ts";
 import { plainErrorResponse, REASONS } from "../../core/errors.ts";
@@ -58,14 +58,16 @@ export const TRACE_CONTEXT: EdgeStep<ListenerDeps> = {
       const bad = badBaggage(out);
       if (bad) return Promise.resolve(bad);
       const incoming = out.get("traceparent");
-      const valid = isValidTraceparent(incoming);
+      // Parsed once: the span starts from the fields (and the attempts under it from the span).
+      const parent = incoming === null ? null : parseTraceparent(incoming.trim());
       const call = ctx.call!;
-      const span = t.start(`CallLocal/${call.appId}${ctx.path}`, "server", valid ? incoming.trim() : null, valid ? out.get("tracestate") : null);
+      const span = t.start(`CallLocal/${call.appId}${ctx.path}`, "server", parent, parent ? out.get("tracestate") : null);
       const tp = span.traceparent;
       out.set("traceparent", tp);
-      if (!valid) out.delete("tracestate");
+      if (!parent) out.delete("tracestate");
       ctx.traceparent = tp;
       call.traceparent = tp;
+      call.span = span;
       if (span.sampled) {
         const r = ctx.route;
         const invoke = r !== null && r.kind === "invoke";
