@@ -1,25 +1,31 @@
 // `meshlet stat [-a app-id]... [--window 10s] [-o table|json] [-w]`: per target app-id, from the
-// running sidecars' own /metrics, requests per second, success rate, p50/p95/p99 latency and the
-// sidecar-made reasons that failed most over the last window, as `linkerd viz stat` shows them.
+// running sidecars' own metrics history, requests per second, success rate, p50/p95/p99 latency
+// and the sidecar-made reasons that failed most over the window that just ended, as
+// `linkerd viz stat` shows them.
 
 import { parseFlagsOnly } from "./command-spec.ts";
 import { durationFlag } from "./flags.ts";
 import { STAT_SPEC } from "./specs/tools.ts";
 import { readRuns } from "./run-table.ts";
 import { formatTable, UsageError } from "./ui.ts";
-import { snapshot, statRows, type Family, type Snapshot, type StatRow } from "../observability/stat.ts";
+import { statRows, windowFromJSON, type SidecarWindow, type StatRow } from "../observability/stat.ts";
+import { STAT_HISTORY_KEEP_MS } from "../observability/stat-history.ts";
 
-/** Every running sidecar's metrics (as JSON: exact, no text parsing), keyed by sidecar (app-id and pid). */
-async function sample(): Promise<Map<string, Snapshot>> {
-  const out = new Map<string, Snapshot>();
+/**
+ * Every running sidecar's calls over about the last `seconds`, from its own history (a snapshot
+ * every 2 s for the last minute), so the answer is at once. A sidecar that stopped meanwhile, or
+ * one without that history, is left out.
+ */
+async function windows(seconds: number): Promise<SidecarWindow[]> {
+  const out: SidecarWindow[] = [];
   await Promise.all(
     (await readRuns()).map(async (r) => {
       if (r.metricsPort === null) return;
       try {
-        const res = await fetch(`http://127.0.0.1:${r.metricsPort}/metrics.json`, { signal: AbortSignal.timeout(2000) });
-        if (res.ok) out.set(`${r.appId}/${r.pid}`, snapshot((await res.json()) as Family[]));
+        const res = await fetch(`http://127.0.0.1:${r.metricsPort}/metrics/window?seconds=${seconds}`, { signal: AbortSignal.timeout(2000) });
+        if (res.ok) out.push(windowFromJSON(await res.json()));
       } catch {
-        // A sidecar that stopped between the listing and the scrape is left out.
+        // Stopped between the listing and the request, or answered something else.
       }
     }),
   );
@@ -51,32 +57,21 @@ export async function statCommand(args: string[]): Promise<number> {
   if (fmt !== "table" && fmt !== "json") throw new UsageError(`--output: "${fmt}" is not one of table, json`);
   const windowMs = durationFlag("window", v.window ?? "10s");
   if (windowMs < 1000) throw new UsageError(`--window: ${v.window} is under 1s`);
+  if (windowMs > STAT_HISTORY_KEEP_MS) throw new UsageError(`--window: ${v.window} is over ${STAT_HISTORY_KEEP_MS / 1000}s, the history each sidecar keeps (scrape --metrics-port with Prometheus for longer)`);
+  const seconds = windowMs / 1000;
   const only = v["app-id"]?.length ? new Set(v["app-id"]) : null;
-  const show = (before: Map<string, Snapshot>, after: Map<string, Snapshot>, seconds: number) => {
-    const rows = statRows(before, after, seconds).filter((r) => !only || only.has(r.appId));
-    process.stdout.write(fmt === "json" ? JSON.stringify({ windowSeconds: seconds, apps: rows }, null, 2) + "\n" : render(rows, seconds));
-  };
   if ((await readRuns()).length === 0) throw new UsageError("no meshlet sidecars are running on this host (MESHLET_HOME); start one with meshlet run");
-  if (!v.watch) {
-    const before = await sample();
-    // The window is the one starting now: on a terminal, say so while it runs.
-    const tty = process.stderr.isTTY === true;
-    if (tty) process.stderr.write(`measuring the calls of the next ${windowMs / 1000}s (--window to change, -w to keep watching)...`);
-    await new Promise((r) => setTimeout(r, windowMs));
-    if (tty) process.stderr.write("\r\x1b[K");
-    show(before, await sample(), windowMs / 1000);
-    return 0;
+  const show = async () => {
+    const rows = statRows(await windows(seconds)).filter((r) => !only || only.has(r.appId));
+    const text = fmt === "json" ? JSON.stringify({ windowSeconds: seconds, apps: rows }, null, 2) + "\n" : render(rows, seconds);
+    if (v.watch && fmt === "table") process.stdout.write("\x1b[2J\x1b[H");
+    process.stdout.write(text);
+  };
+  await show();
+  // Watch: the last window again every 2 s.
+  while (v.watch) {
+    await new Promise((r) => setTimeout(r, 2000));
+    await show();
   }
-  // Watch: a sample every second, shown every 2 s over the last window (or since start).
-  const history: Array<{ at: number; snap: Map<string, Snapshot> }> = [{ at: Date.now(), snap: await sample() }];
-  for (let tick = 1; ; tick++) {
-    await new Promise((r) => setTimeout(r, 1000));
-    const now = Date.now();
-    history.push({ at: now, snap: await sample() });
-    while (history.length > 2 && now - history[1]!.at >= windowMs) history.shift();
-    if (tick % 2) continue;
-    const first = history[0]!;
-    if (fmt === "table") process.stdout.write("\x1b[2J\x1b[H");
-    show(first.snap, history[history.length - 1]!.snap, (now - first.at) / 1000);
-  }
+  return 0;
 }

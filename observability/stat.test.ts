@@ -2,7 +2,7 @@
 // histogram_quantile computes them, top reasons, several sidecars and a restarted one.
 
 import { describe, expect, it } from "vitest";
-import { bucketQuantile, snapshot, statRows, type Family } from "./stat.ts";
+import { bucketQuantile, snapshot, statRows, windowBetween, windowFromJSON, windowToJSON, type Family } from "./stat.ts";
 
 function families(target: string, ok: number, failed: number, buckets: Record<string, number>, reasons: Record<string, number> = {}): Family[] {
   const h = "dapr_runtime_service_invocation_res_recv_latency_ms";
@@ -57,7 +57,7 @@ describe("statRows", () => {
       ["a", snapshot(families("orders", 180, 10, { "1": 90, "10": 190, "+Inf": 190 }, { app_unreachable: 4, peer_unreachable: 7 }))],
       ["b", snapshot(families("orders", 10, 0, { "1": 10, "10": 10, "+Inf": 10 }))],
     ]);
-    const [row] = statRows(before, after, 10);
+    const [row] = statRows(["a", "b"].map((k) => windowBetween(before.get(k)!, after.get(k)!, 10)));
     expect(row).toMatchObject({ appId: "orders", requests: 100, rps: 10, success: 0.9 });
     expect(row!.topErrors).toEqual([
       { reason: "peer_unreachable", count: 7 },
@@ -71,6 +71,20 @@ describe("statRows", () => {
   it("counts a restarted sidecar's counters from zero instead of going negative", () => {
     const before = new Map([["a", snapshot(families("cart", 500, 0, { "+Inf": 500 }))]]);
     const after = new Map([["a", snapshot(families("cart", 20, 0, { "+Inf": 20 }))]]);
-    expect(statRows(before, after, 5)[0]).toMatchObject({ requests: 20, rps: 4, success: 1 });
+    expect(statRows([windowBetween(before.get("a")!, after.get("a")!, 5)])[0]).toMatchObject({ requests: 20, rps: 4, success: 1 });
+  });
+
+  it("rates each sidecar over the span its own window covers, and reads windows back from JSON unchanged", () => {
+    const zero = snapshot(families("orders", 0, 0, { "5": 0, "+Inf": 0 }));
+    // One sidecar has run 20 s, the other only 4 s of the 20 asked for.
+    const old = windowBetween(zero, snapshot(families("orders", 40, 0, { "5": 40, "+Inf": 40 })), 20);
+    const young = windowBetween(zero, snapshot(families("orders", 8, 0, { "5": 4, "+Inf": 8 }, { app_unreachable: 2 })), 4);
+    const again = [old, young].map((w) => windowFromJSON(JSON.parse(JSON.stringify(windowToJSON(w)))));
+    expect(again[1]!.targets.get("orders")!.buckets.get(Infinity)).toBe(8);
+    for (const ws of [[old, young], again]) {
+      const [row] = statRows(ws);
+      expect(row).toMatchObject({ appId: "orders", requests: 48, rps: 40 / 20 + 8 / 4, topErrors: [{ reason: "app_unreachable", count: 2 }] });
+    }
+    expect(() => windowFromJSON({ targets: {} })).toThrow(/not a stat window/);
   });
 });

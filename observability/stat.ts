@@ -1,7 +1,7 @@
 // `meshlet stat`'s arithmetic: from the caller-side invocation families of every running sidecar,
 // per target app-id over a window, requests per second, success rate (answers below 500),
 // latency quantiles from the ms histogram buckets (as PromQL's histogram_quantile) and the
-// sidecar-made reasons that failed most. Pure: samples in, rows out.
+// sidecar-made reasons that failed most. Pure: samples in, windows (as JSON too) and rows out.
 
 /** One metric family as a sidecar's /metrics.json gives it (prom-client's getMetricsAsJSON). */
 export interface Family {
@@ -10,7 +10,7 @@ export interface Family {
   values: Array<{ value: number; metricName?: string; labels: Record<string, string | number> }>;
 }
 
-interface TargetTotals {
+export interface TargetTotals {
   total: number;
   ok: number;
   /** Cumulative count per bucket bound (ms), +Inf as Infinity. */
@@ -22,6 +22,8 @@ interface TargetTotals {
 export type Snapshot = Map<string, TargetTotals>;
 
 const INV = "dapr_runtime_service_invocation_";
+/** The families a snapshot reads. */
+export const STAT_FAMILIES = [`${INV}res_recv_total`, `${INV}res_recv_latency_ms`, "meshlet_invocation_errors_total"] as const;
 
 function totalsFor(snap: Snapshot, target: string): TargetTotals {
   let t = snap.get(target);
@@ -57,7 +59,7 @@ export function snapshot(families: readonly Family[]): Snapshot {
 }
 
 /** What changed between two snapshots of one sidecar; a counter that went down (a restart) counts from 0. */
-function delta(before: TargetTotals | undefined, after: TargetTotals): TargetTotals {
+export function delta(before: TargetTotals | undefined, after: TargetTotals): TargetTotals {
   const reset = before !== undefined && after.total < before.total;
   const b = reset || !before ? { total: 0, ok: 0, buckets: new Map<number, number>(), reasons: new Map<string, number>() } : before;
   const buckets = new Map<number, number>();
@@ -100,15 +102,55 @@ export interface StatRow {
   topErrors: Array<{ reason: string; count: number }>;
 }
 
-/** Rows per target app-id over `seconds`, from each sidecar's snapshot at the start and end. */
-export function statRows(before: ReadonlyMap<string, Snapshot>, after: ReadonlyMap<string, Snapshot>, seconds: number): StatRow[] {
-  const sum = new Map<string, TargetTotals>();
-  for (const [sidecar, snap] of after) {
-    for (const [target, t] of snap) {
-      const d = delta(before.get(sidecar)?.get(target), t);
-      const s = totalsFor(sum, target);
+/** One sidecar's calls over a window: what changed per target, and how many seconds that covers. */
+export interface SidecarWindow {
+  seconds: number;
+  targets: Map<string, TargetTotals>;
+}
+
+/** The window between two snapshots of one sidecar. */
+export function windowBetween(before: Snapshot, after: Snapshot, seconds: number): SidecarWindow {
+  const targets = new Map<string, TargetTotals>();
+  for (const [target, t] of after) targets.set(target, delta(before.get(target), t));
+  return { seconds, targets };
+}
+
+/** A window as JSON (bucket bounds as Prometheus writes them: "+Inf" for the last). */
+export function windowToJSON(w: SidecarWindow): unknown {
+  const targets: Record<string, unknown> = {};
+  for (const [target, t] of w.targets) {
+    const buckets: Record<string, number> = {};
+    for (const [le, c] of t.buckets) buckets[le === Infinity ? "+Inf" : String(le)] = c;
+    targets[target] = { total: t.total, ok: t.ok, buckets, reasons: Object.fromEntries(t.reasons) };
+  }
+  return { seconds: w.seconds, targets };
+}
+
+/** A window read back from windowToJSON's shape; throws on anything else. */
+export function windowFromJSON(v: unknown): SidecarWindow {
+  const o = v as { seconds?: unknown; targets?: Record<string, { total?: unknown; ok?: unknown; buckets?: Record<string, unknown>; reasons?: Record<string, unknown> }> };
+  if (typeof o?.seconds !== "number" || typeof o.targets !== "object" || o.targets === null) throw new Error("not a stat window");
+  const targets = new Map<string, TargetTotals>();
+  for (const [target, t] of Object.entries(o.targets)) {
+    const buckets = new Map<number, number>();
+    for (const [le, c] of Object.entries(t.buckets ?? {})) buckets.set(le === "+Inf" ? Infinity : Number(le), Number(c));
+    const reasons = new Map<string, number>();
+    for (const [r, c] of Object.entries(t.reasons ?? {})) reasons.set(r, Number(c));
+    targets.set(target, { total: Number(t.total), ok: Number(t.ok), buckets, reasons });
+  }
+  return { seconds: o.seconds, targets };
+}
+
+/** Rows per target app-id from every sidecar's window (requests per second from each one's own span). */
+export function statRows(windows: readonly SidecarWindow[]): StatRow[] {
+  const sum = new Map<string, TargetTotals & { rps: number }>();
+  for (const w of windows) {
+    for (const [target, d] of w.targets) {
+      let s = sum.get(target);
+      if (!s) sum.set(target, (s = { total: 0, ok: 0, buckets: new Map(), reasons: new Map(), rps: 0 }));
       s.total += d.total;
       s.ok += d.ok;
+      s.rps += w.seconds > 0 ? d.total / w.seconds : 0;
       for (const [le, c] of d.buckets) s.buckets.set(le, (s.buckets.get(le) ?? 0) + c);
       for (const [r, c] of d.reasons) s.reasons.set(r, (s.reasons.get(r) ?? 0) + c);
     }
@@ -123,7 +165,7 @@ export function statRows(before: ReadonlyMap<string, Snapshot>, after: ReadonlyM
     rows.push({
       appId,
       requests: t.total,
-      rps: seconds > 0 ? t.total / seconds : 0,
+      rps: t.rps,
       success: t.total > 0 ? t.ok / t.total : null,
       p50Ms: bucketQuantile(0.5, t.buckets),
       p95Ms: bucketQuantile(0.95, t.buckets),

@@ -6,8 +6,6 @@
 import os from "node:os";
 import type { Call } from "../core/call.ts";
 import { DEFAULT_MAX_HEADER_BYTES, type Listener, PortInUseError, type Runtime } from "../runtime/listen.ts";
-import { splitUrl } from "./route.ts";
-import { textResponse } from "../core/wire-response.ts";
 import type { SidecarConfig } from "./config.ts";
 import { type Logger, throttledInfo } from "../core/log.ts";
 import type { Resolver } from "../resolvers/types.ts";
@@ -33,6 +31,8 @@ import type { DrainGate } from "./edge/inbound-steps.ts";
 import { LiveComponents } from "../components/live.ts";
 import { meshletHome } from "../resolvers/local.ts";
 import { NO_TRACING, type Tracing } from "../observability/tracing.ts";
+import { metricsHandler, statHistory } from "../observability/metrics-endpoint.ts";
+import type { StatHistory } from "../observability/stat-history.ts";
 
 /** Targets (app-ids) with built Calls and retry budgets kept at once; the least recently used go. */
 const TARGETS_MAX = 1024;
@@ -76,6 +76,8 @@ export class Sidecar {
   private readonly listeners: Listener[] = [];
   private internal: Listener | null = null;
   private metricsListener: Listener | null = null;
+  /** The last minute of invocation totals, for `meshlet stat` (with the metrics port). */
+  private statHistory: StatHistory | null = null;
   private resourcesWatch: { stop(): void } | null = null;
   private configWatch: { stop(): void } | null = null;
   /** The access control in force; a Configuration reload replaces this one reference. */
@@ -267,13 +269,7 @@ export class Sidecar {
           host: cfg.listenAddresses[0] ?? "127.0.0.1",
           port: cfg.metricsPort,
           maxHeaderBytes,
-          handler: async (req) => {
-            const path = splitUrl(req.target).path;
-            if (path === "/metrics") return textResponse(await this.metrics.registry.metrics(), { headers: { "content-type": this.metrics.registry.contentType } });
-            // The same values as JSON, for `meshlet stat` (labelled histograms included, no text parsing).
-            if (path === "/metrics.json") return textResponse(JSON.stringify(await this.metrics.registry.getMetricsAsJSON()), { headers: { "content-type": "application/json" } });
-            return textResponse("not found\n", { status: 404 });
-          },
+          handler: metricsHandler(this.metrics.registry, (this.statHistory = statHistory(this.metrics.registry))),
         });
       }
       if (cfg.resourcesPaths.length) {
@@ -368,6 +364,7 @@ export class Sidecar {
   }
 
   private async closeListeners(force: boolean): Promise<void> {
+    this.statHistory?.stop();
     const all = [...this.listeners, ...(this.internal ? [this.internal] : []), ...(this.metricsListener ? [this.metricsListener] : [])];
     await Promise.all(all.map((l) => l.close(force).catch(() => {})));
   }

@@ -60,9 +60,9 @@ export const STAT_SPEC = {
   usage: "stat [-a ID]... [--window DUR] [-o table|json] [-w]",
   flags: {
     "app-id": { type: "string", short: "a", multiple: true, arg: "ID", help: "only these targets" },
-    window: { type: "string", arg: "DUR", help: "the period measured (10s, 1m; a bare number is seconds)", default: "10s" },
+    window: { type: "string", arg: "DUR", help: "the period that just ended, up to 1m: each sidecar keeps its last minute (10s, 30s; a bare number is seconds)", default: "10s" },
     output: { type: "string", short: "o", arg: "FORMAT", help: "table or json", default: "table" },
-    watch: { type: "boolean", short: "w", help: "keep refreshing every 2 s" },
+    watch: { type: "boolean", short: "w", help: "show the last window again every 2 s" },
     ...HELP_FLAG,
   },
   examples: ["meshlet stat", "meshlet stat -a orders --window 1m -w"],
