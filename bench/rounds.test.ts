@@ -30,6 +30,10 @@ describe("mergeRounds", () => {
     expect(m.load.non2xx).toBe(2);
     expect(m.load.lagP99).toBe(30);
     expect(m.roundP99).toHaveLength(2);
+    expect(m.roundVcpu).toEqual([
+      [0.1, 0.2],
+      [0.3, 0.2],
+    ]);
   });
 
   it("refuses an empty list", () => {

@@ -46,6 +46,7 @@ export function mergeRounds(rounds: Round[]): PathResult {
     peakRssMb: perProcess((r, i) => r.peakRssMb[i]!, (xs) => Math.max(...xs)),
     peakPrivateMb: perProcess((r, i) => r.peakPrivateMb?.[i] ?? 0, (xs) => Math.max(...xs)),
     roundP99: rounds.map((r) => r.load.p99 ?? 0),
+    roundVcpu: rounds.map((r) => r.vcpu),
     ...(first.handshakes !== undefined ? { handshakes: rounds.reduce((n, r) => n + (r.handshakes ?? 0), 0) } : {}),
   };
 }
