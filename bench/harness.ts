@@ -117,6 +117,13 @@ export class Harness {
   async stopAll(): Promise<void> {
     await Promise.all(this.procs.map((c) => this.stop(c)));
   }
+
+  /** The end of a run: every process stopped, and the logs removed unless it failed (then it says where they are). */
+  async close(ok: boolean): Promise<void> {
+    await this.stopAll();
+    if (ok) fs.rmSync(this.logDir, { recursive: true, force: true });
+    else process.stderr.write(`logs kept in ${this.logDir}\n`);
+  }
 }
 
 export interface LoadResult {

@@ -135,13 +135,15 @@ async function measure(name: PathName): Promise<{ path: PathName; what: string; 
 }
 
 const results = [];
+let ok = false;
 try {
   for (const name of chosen) {
     process.stderr.write(`measuring ${name} under callgrind ...\n`);
     results.push(await measure(name));
   }
+  ok = true;
 } finally {
-  await h.stopAll();
+  await h.close(ok);
 }
 const out = path.join(ROOT, "bench", "results", `instructions-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
 fs.mkdirSync(path.dirname(out), { recursive: true });

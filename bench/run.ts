@@ -77,6 +77,7 @@ async function main(): Promise<void> {
   const h = new Harness();
   const started = new Date();
   process.on("SIGINT", () => void h.stopAll().then(() => process.exit(130)));
+  let ok = false;
   try {
     const appPort = await freePort();
     const app = await h.app(appPort);
@@ -150,8 +151,9 @@ async function main(): Promise<void> {
     process.stdout.write(`\nresults: ${path.relative(process.cwd(), out)}\n`);
     const broken = fixed.filter((f) => f.load.ok === 0);
     if (broken.length) throw new Error(`no successful responses on: ${broken.map((b) => b.name).join(", ")} (logs in ${h.logDir})`);
+    ok = true;
   } finally {
-    await h.stopAll();
+    await h.close(ok);
   }
 }
 
