@@ -41,7 +41,7 @@ describe("metrics endpoint", () => {
     expect(all.seconds).toBe(3);
     expect(all.targets.get("orders")).toMatchObject({ total: 5, ok: 4 });
     expect(all.targets.get("orders")!.buckets.get(5)).toBe(4);
-    for (const bad of ["", "?seconds=0", "?seconds=61", "?seconds=soon"]) {
+    for (const bad of ["", "?seconds=0", "?seconds=0.5", "?seconds=61", "?seconds=soon"]) {
       const r = await handler(get(`/metrics/window${bad}`));
       expect(r.status, bad).toBe(400);
       expect(await r.text()).toMatch(/^seconds: give a number of seconds from 1 to 60/);

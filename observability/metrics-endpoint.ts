@@ -36,7 +36,7 @@ export function metricsHandler(registry: Registry, history: StatHistory): Handle
     if (path === "/metrics/window") {
       const raw = new URLSearchParams(query).get("seconds");
       const seconds = Number(raw);
-      if (raw === null || !Number.isFinite(seconds) || seconds <= 0 || seconds > STAT_HISTORY_KEEP_MS / 1000) {
+      if (raw === null || !Number.isFinite(seconds) || seconds < 1 || seconds > STAT_HISTORY_KEEP_MS / 1000) {
         return textResponse(`seconds: give a number of seconds from 1 to ${STAT_HISTORY_KEEP_MS / 1000}\n`, { status: 400 });
       }
       return textResponse(JSON.stringify(windowToJSON(await history.window(seconds))), { headers: JSON_TYPE });

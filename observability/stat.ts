@@ -59,7 +59,7 @@ export function snapshot(families: readonly Family[]): Snapshot {
 }
 
 /** What changed between two snapshots of one sidecar; a counter that went down (a restart) counts from 0. */
-export function delta(before: TargetTotals | undefined, after: TargetTotals): TargetTotals {
+function delta(before: TargetTotals | undefined, after: TargetTotals): TargetTotals {
   const reset = before !== undefined && after.total < before.total;
   const b = reset || !before ? { total: 0, ok: 0, buckets: new Map<number, number>(), reasons: new Map<string, number>() } : before;
   const buckets = new Map<number, number>();
