@@ -6,7 +6,7 @@
 import { parseFlagsOnly } from "./command-spec.ts";
 import { durationFlag } from "./flags.ts";
 import { STAT_SPEC } from "./specs/tools.ts";
-import { readRuns } from "./run-table.ts";
+import { readRuns, type RunRecord } from "./run-table.ts";
 import { formatTable, UsageError } from "./ui.ts";
 import { statRows, windowFromJSON, type SidecarWindow, type StatRow } from "../observability/stat.ts";
 import { STAT_HISTORY_KEEP_MS } from "../observability/stat-history.ts";
@@ -16,10 +16,10 @@ import { STAT_HISTORY_KEEP_MS } from "../observability/stat-history.ts";
  * every 2 s for the last minute), so the answer is at once. A sidecar that stopped meanwhile, or
  * one without that history, is left out.
  */
-async function windows(seconds: number): Promise<SidecarWindow[]> {
+async function windows(runs: RunRecord[], seconds: number): Promise<SidecarWindow[]> {
   const out: SidecarWindow[] = [];
   await Promise.all(
-    (await readRuns()).map(async (r) => {
+    runs.map(async (r) => {
       if (r.metricsPort === null) return;
       try {
         const res = await fetch(`http://127.0.0.1:${r.metricsPort}/metrics/window?seconds=${seconds}`, { signal: AbortSignal.timeout(2000) });
@@ -60,18 +60,19 @@ export async function statCommand(args: string[]): Promise<number> {
   if (windowMs > STAT_HISTORY_KEEP_MS) throw new UsageError(`--window: ${v.window} is over ${STAT_HISTORY_KEEP_MS / 1000}s, the history each sidecar keeps (scrape --metrics-port with Prometheus for longer)`);
   const seconds = windowMs / 1000;
   const only = v["app-id"]?.length ? new Set(v["app-id"]) : null;
-  if ((await readRuns()).length === 0) throw new UsageError("no meshlet sidecars are running on this host (MESHLET_HOME); start one with meshlet run");
-  const show = async () => {
-    const rows = statRows(await windows(seconds)).filter((r) => !only || only.has(r.appId));
+  const runs = await readRuns();
+  if (runs.length === 0) throw new UsageError("no meshlet sidecars are running on this host (MESHLET_HOME); start one with meshlet run");
+  const show = async (runs: RunRecord[]) => {
+    const rows = statRows(await windows(runs, seconds)).filter((r) => !only || only.has(r.appId));
     const text = fmt === "json" ? JSON.stringify({ windowSeconds: seconds, apps: rows }, null, 2) + "\n" : render(rows, seconds);
     if (v.watch && fmt === "table") process.stdout.write("\x1b[2J\x1b[H");
     process.stdout.write(text);
   };
-  await show();
-  // Watch: the last window again every 2 s.
+  await show(runs);
+  // Watch: the last window again every 2 s, over the sidecars running then.
   while (v.watch) {
     await new Promise((r) => setTimeout(r, 2000));
-    await show();
+    await show(await readRuns());
   }
   return 0;
 }
