@@ -63,6 +63,8 @@ export function maxRatio(one: PathResult, hap: PathResult): { paired: number; of
 }
 
 const f = (n: number | null | undefined, d = 2) => (n === null || n === undefined ? "-" : n.toFixed(d));
+/** A ratio's change as signed percent digits ("+7", "-2"), without the unit. */
+const signedPct = (x: number, d = 0) => `${x >= 0 ? "+" : ""}${f(x * 100, d)}`;
 
 function table(head: string[], rows: string[][]): string {
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -114,7 +116,7 @@ export function targets(r: Report): Target[] {
   }
   if (r.scale) {
     const g = r.scale.rssMbAt1000Connections / r.scale.rssMbAt10Connections - 1;
-    out.push({ goal: "RSS at 1,000 connections within 10 % of 10", met: g <= 0.1, measured: `${g >= 0 ? "+" : ""}${f(g * 100, 1)} %`, peers: "-" });
+    out.push({ goal: "RSS at 1,000 connections within 10 % of 10", met: g <= 0.1, measured: `${signedPct(g, 1)} %`, peers: "-" });
   }
   return out;
 }
@@ -132,7 +134,7 @@ export function mtlsTargets(r: Report, pace: Pace): Target[] {
   out.push({ goal: `mTLS adds <= 0.1 ms p50 over plain meshlet (${pace})`, met: added <= 0.1, measured: signed(added), peers: hapText });
   const cpuUp = tls.vcpu.map((c, i) => c / plain.vcpu[i]! - 1);
   const hapCpu = hapTls && hap ? hapTls.vcpu.map((c, i) => `${f((c / hap.vcpu[i]! - 1) * 100, 0)} %`).join(" + ") : "-";
-  out.push({ goal: `mTLS adds <= 10 % CPU per sidecar (${pace})`, met: cpuUp.every((x) => x <= 0.1), measured: cpuUp.map((x) => `${x >= 0 ? "+" : ""}${f(x * 100, 0)} %`).join(" + "), peers: `haproxy ${hapCpu}` });
+  out.push({ goal: `mTLS adds <= 10 % CPU per sidecar (${pace})`, met: cpuUp.every((x) => x <= 0.1), measured: cpuUp.map((x) => `${signedPct(x)} %`).join(" + "), peers: `haproxy ${hapCpu}` });
   if (hapAdded !== null) {
     // A floor of 0.02 ms: below it both are within this VM's timer noise.
     out.push({ goal: `mTLS's added p50 <= 1.25x haproxy's (${pace})`, met: added <= 1.25 * Math.max(hapAdded, 0.02), measured: `${f(added / Math.max(hapAdded, 0.02), 2)}x`, peers: hapText });
@@ -163,8 +165,7 @@ export function pairedSpread(x: PathResult, base: PathResult): string {
   const n = Math.min(a.length, b.length);
   const perProcess = x.vcpu.map((_, i) => {
     const r = Array.from({ length: n }, (_, k) => a[k]![i]! / b[k]![i]! - 1).sort((p, q) => p - q);
-    const sign = (v: number) => `${v >= 0 ? "+" : ""}${f(v * 100, 0)}`;
-    return `${sign(r[0]!)}..${sign(r[n - 1]!)} %`;
+    return `${signedPct(r[0]!)}..${signedPct(r[n - 1]!)} %`;
   });
   return `paired rounds ${perProcess.join(" / ")}`;
 }
@@ -176,7 +177,7 @@ export function tracingTargets(r: Report, pace: Pace): Target[] {
   if (!plain || plain.load.p50 === null) return [];
   const out: Target[] = [];
   const cost = (x: PathResult) => ({ p50: x.load.p50! - plain.load.p50!, cpu: x.vcpu.map((c, i) => c / plain.vcpu[i]! - 1) });
-  const pct = (xs: number[]) => xs.map((x) => `${x >= 0 ? "+" : ""}${f(x * 100, 0)} %`).join(" + ");
+  const pct = (xs: number[]) => xs.map((x) => `${signedPct(x)} %`).join(" + ");
   if (all && all.load.p50 !== null) {
     const c = cost(all);
     const spread = pairedSpread(all, plain);
@@ -193,7 +194,7 @@ export function tracingTargets(r: Report, pace: Pace): Target[] {
 export function metricsCost(r: Report, pace: Pace): Target[] {
   const at = (name: string) => r.fixed.find((x) => x.load.pace === pace && x.name === name && x.load.p50 !== null);
   const [on, off, scraped] = [at(TWO_SIDECARS), at(TWO_SIDECARS_NO_METRICS), at(TWO_SIDECARS_SCRAPED)];
-  const pct = (a: PathResult, b: PathResult) => a.vcpu.map((c, i) => c / b.vcpu[i]! - 1).map((x) => `${x >= 0 ? "+" : ""}${f(x * 100, 0)} %`).join(" + ");
+  const pct = (a: PathResult, b: PathResult) => a.vcpu.map((c, i) => c / b.vcpu[i]! - 1).map((x) => `${signedPct(x)} %`).join(" + ");
   const ms = (d: number) => `${d >= 0 ? "+" : ""}${f(d, 3)} ms`;
   const out: Target[] = [];
   if (on && off) out.push({ goal: `recording Dapr's metrics, over metrics off (${pace})`, met: null, measured: `${ms(on.load.p50! - off.load.p50!)} p50, ${pct(on, off)} CPU`, peers: "-" });
