@@ -29,3 +29,31 @@ export function memory(pid: number): { rssMb: number; hwmMb: number; anonMb: num
     return { rssMb: 0, hwmMb: 0, anonMb: 0 };
   }
 }
+
+/**
+ * Starts a working-set measurement: clears the referenced bits of `pid`'s pages (clear_refs), so
+ * that `touchedMb` later counts only the pages used since. False where the kernel or the
+ * permissions do not allow it.
+ */
+export function clearTouched(pid: number): boolean {
+  try {
+    fs.writeFileSync(`/proc/${pid}/clear_refs`, "1");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * MiB of `pid`'s resident pages referenced since `clearTouched`: what it used over that time, as
+ * against RSS, which also holds pages touched once at start-up (most of the runtime binary's code)
+ * and never again.
+ */
+export function touchedMb(pid: number): number {
+  try {
+    const s = fs.readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
+    return Number(/^Referenced:\s+(\d+) kB/m.exec(s)?.[1] ?? 0) / 1024;
+  } catch {
+    return 0;
+  }
+}

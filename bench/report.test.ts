@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { maxRatio, pairedSpread } from "./report.ts";
+import { maxRatio, pairedSpread, tracingTargets, type PathResult, type Report } from "./report.ts";
+import { TWO_SIDECARS, TWO_SIDECARS_TRACED } from "./scenarios.ts";
 
 describe("maxRatio", () => {
   it("takes the median of the ratios of rounds run back to back", () => {
@@ -28,5 +29,19 @@ describe("pairedSpread", () => {
     expect(pairedSpread(traced, plain)).toBe("paired rounds +7..+25 % / +5..+25 %");
     // One round says nothing about the spread.
     expect(pairedSpread(path([[0.1, 0.1]]), path([[0.1, 0.1]]))).toBe("");
+  });
+});
+
+describe("tracingTargets", () => {
+  it("judges tracing's RSS against the 60 MB goal, with what each sidecar used in a round beside it", () => {
+    const path = (name: string, vcpu: number[], peakRssMb: number[], touchedMb?: number[]) => ({ name, vcpu, peakRssMb, ...(touchedMb ? { touchedMb } : {}), load: { pace: "even", p50: 0.25 } }) as PathResult;
+    const report = (traced: PathResult) => ({ fixed: [path(TWO_SIDECARS, [0.08, 0.08], [71, 68]), traced] }) as Report;
+    const rss = (traced: PathResult) => tracingTargets(report(traced), "even").find((t) => t.goal.includes("RSS"))!;
+    const over = rss(path(TWO_SIDECARS_TRACED, [0.09, 0.09], [80, 66], [38.4, 36]));
+    expect(over.met).toBe(false);
+    expect(over.measured).toBe("80 + 66 MB (+9 / -2 MB over none); used in a round 38 + 36 MB");
+    const within = rss(path(TWO_SIDECARS_TRACED, [0.09, 0.09], [60, 59]));
+    expect(within.met).toBe(true);
+    expect(within.measured).toBe("60 + 59 MB (-11 / -9 MB over none)");
   });
 });

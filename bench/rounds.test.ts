@@ -9,6 +9,7 @@ function round(latencies: number[], seconds: number, vcpu: number[], rss: number
     vcpu,
     peakRssMb: rss,
     peakPrivateMb: rss.map((m) => m / 2),
+    touchedMb: rss.map((m) => m / 4),
     load: { requests: latencies.length, ok: latencies.length, rps: latencies.length / seconds, errors: 0, non2xx: 1, statuses: { "200": latencies.length, "503": 1 }, p50: null, p90: null, p99: null, p999: null, pace: "even", lagP99: seconds },
   };
 }
@@ -26,6 +27,7 @@ describe("mergeRounds", () => {
     expect(m.vcpu[1]).toBeCloseTo(0.2);
     expect(m.peakRssMb).toEqual([50, 60]);
     expect(m.peakPrivateMb).toEqual([25, 30]);
+    expect(m.touchedMb).toEqual([12.5, 15]);
     expect(m.load.statuses).toEqual({ "200": 200, "503": 2 });
     expect(m.load.non2xx).toBe(2);
     expect(m.load.lagP99).toBe(30);

@@ -41,10 +41,11 @@ export function mergeRounds(rounds: Round[]): PathResult {
       pace: first.load.pace,
       lagP99: lags.length ? Math.max(...lags) : null,
     },
-    // CPU seconds over the seconds load flowed, across all rounds; memory is the peak of any round.
+    // CPU seconds over the seconds load flowed, across all rounds; memory (and what a round touched) is the peak of any round.
     vcpu: perProcess((r, i) => r.vcpu[i]! * r.seconds, (xs) => xs.reduce((a, b) => a + b, 0) / seconds),
     peakRssMb: perProcess((r, i) => r.peakRssMb[i]!, (xs) => Math.max(...xs)),
     peakPrivateMb: perProcess((r, i) => r.peakPrivateMb?.[i] ?? 0, (xs) => Math.max(...xs)),
+    touchedMb: perProcess((r, i) => r.touchedMb?.[i] ?? 0, (xs) => Math.max(...xs)),
     roundP99: rounds.map((r) => r.load.p99 ?? 0),
     roundVcpu: rounds.map((r) => r.vcpu),
     ...(first.handshakes !== undefined ? { handshakes: rounds.reduce((n, r) => n + (r.handshakes ?? 0), 0) } : {}),
