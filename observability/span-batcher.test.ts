@@ -1,5 +1,6 @@
 // The export queues: spans reach exporters after the turn that ended them, each exporter's queue
-// is bounded (drops counted), a full batch leaves at once, and a slow exporter holds back only itself.
+// is bounded (drops counted), a batch leaves at once, what waits behind a slow export goes in the
+// next one, and a slow exporter holds back only itself.
 
 import { describe, expect, it } from "vitest";
 import { SpanBatcher, type SpanExport } from "./span-batcher.ts";
@@ -28,7 +29,7 @@ describe("span export queues", () => {
   it("take spans after the turn that ended them, drop and count past their bound, and export in batches", async () => {
     const x = exporter(true);
     let dropped = 0;
-    const b = new SpanBatcher([x.e], null, { maxQueue: 5, delayMs: 60_000, maxBatch: 2, onDropped: (n) => (dropped += n) });
+    const b = new SpanBatcher([x.e], null, { maxQueue: 5, delayMs: 60_000, flushAt: 2, maxBatch: 2, onDropped: (n) => (dropped += n) });
     const start = spanStarter(1, b);
     for (let i = 0; i < 8; i++) start(`s${i}`, "client", null).end();
     expect(x.prepared()).toBe(0);
@@ -49,7 +50,7 @@ describe("span export queues", () => {
   it("keep one export out at a time, lose nothing that fits while it is out, and drain after it", async () => {
     const x = exporter(false);
     let dropped = 0;
-    const b = new SpanBatcher([x.e], null, { maxQueue: 10, delayMs: 60_000, maxBatch: 3, onDropped: (n) => (dropped += n) });
+    const b = new SpanBatcher([x.e], null, { maxQueue: 10, delayMs: 60_000, flushAt: 3, maxBatch: 3, onDropped: (n) => (dropped += n) });
     const start = spanStarter(1, b);
     for (let i = 0; i < 3; i++) start("a", "client", null).end();
     await turn();
@@ -74,11 +75,47 @@ describe("span export queues", () => {
     expect(x.batches.map((q) => q.length)).toEqual([3, 3, 3, 1]);
   });
 
+  it("send a small batch at once, and what piled up behind a slow export in the next one, up to the most an export carries", async () => {
+    const x = exporter(false);
+    let dropped = 0;
+    const b = new SpanBatcher([x.e], null, { maxQueue: 20, delayMs: 60_000, flushAt: 2, maxBatch: 5, onDropped: (n) => (dropped += n) });
+    const start = spanStarter(1, b);
+    for (let i = 0; i < 2; i++) start("a", "client", null).end();
+    await turn();
+    await turn();
+    expect(x.batches.map((q) => q.length)).toEqual([2]);
+    // The collector is slow: 8 spans wait behind the export that is out.
+    for (let i = 0; i < 8; i++) start("b", "client", null).end();
+    await turn();
+    await turn();
+    expect(x.batches.map((q) => q.length)).toEqual([2]);
+    x.answers.shift()!();
+    await turn();
+    await turn();
+    expect(x.batches.map((q) => q.length)).toEqual([2, 5]);
+    x.answers.shift()!();
+    await turn();
+    await turn();
+    expect(x.batches.map((q) => q.length)).toEqual([2, 5, 3]);
+    x.answers.shift()!();
+    // One span is under flushAt: it waits for the timer (or shutdown).
+    start("c", "client", null).end();
+    await turn();
+    await turn();
+    expect(x.batches).toHaveLength(3);
+    const shut = b.shutdown();
+    await turn();
+    x.answers.shift()?.();
+    await shut;
+    expect(x.batches.map((q) => q.length)).toEqual([2, 5, 3, 1]);
+    expect(dropped).toBe(0);
+  });
+
   it("give each exporter its own queue: one that never answers holds back only itself", async () => {
     const stuck = exporter(false);
     const fine = exporter(true);
     let dropped = 0;
-    const b = new SpanBatcher([stuck.e, fine.e], null, { maxQueue: 4, delayMs: 60_000, maxBatch: 2, onDropped: (n) => (dropped += n) });
+    const b = new SpanBatcher([stuck.e, fine.e], null, { maxQueue: 4, delayMs: 60_000, flushAt: 2, maxBatch: 2, onDropped: (n) => (dropped += n) });
     const start = spanStarter(1, b);
     for (let round = 0; round < 5; round++) {
       for (let i = 0; i < 2; i++) start(`r${round}`, "server", null).end();

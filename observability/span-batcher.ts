@@ -1,6 +1,7 @@
 // The export queues for span records: one bounded queue per exporter (a full queue drops and
-// counts, never blocks a call, and a slow collector holds back only its own exporter); a full
-// batch goes out at once, the rest every second; one export at a time per exporter.
+// counts, never blocks a call, and a slow collector holds back only its own exporter); a small
+// batch goes out as soon as it is there, the rest every second; one export at a time per
+// exporter, carrying what piled up while the last one was out.
 
 import type { SpanRecord, SpanSink } from "./span-records.ts";
 
@@ -19,6 +20,12 @@ export interface SpanExport<T = unknown> {
 export interface BatcherOptions {
   readonly maxQueue: number;
   readonly delayMs: number;
+  /**
+   * Spans that send a batch without waiting for the timer. Small bodies keep a sidecar's memory
+   * down (docs/decisions.md); a slow collector still gets everything, in bigger batches.
+   */
+  readonly flushAt: number;
+  /** Spans in one export at most: what waited while the last export was out goes in the next. */
   readonly maxBatch: number;
   /** Told how many spans were dropped because a queue was full. */
   readonly onDropped: (n: number) => void;
@@ -42,9 +49,9 @@ class ExportQueue<T> {
   add(span: SpanRecord): void {
     if (this.queue.length >= this.o.maxQueue) return this.o.onDropped(1);
     this.queue.push(this.exporter.prepare(span));
-    // As OpenTelemetry's BatchSpanProcessor: a full batch does not wait for the timer (at 1,000
-    // calls a second the timer alone would export 512 spans a second and drop the rest).
-    if (this.queue.length >= this.o.maxBatch) this.flushSoon();
+    // As OpenTelemetry's BatchSpanProcessor: a batch does not wait for the timer (at 1,000 calls
+    // a second the timer alone would export 512 spans a second and drop the rest).
+    if (this.queue.length >= this.o.flushAt) this.flushSoon();
   }
 
   get size(): number {
@@ -71,7 +78,7 @@ class ExportQueue<T> {
     return new Promise<void>((resolve) =>
       this.exporter.export(batch, () => {
         this.out = false;
-        if (this.queue.length >= this.o.maxBatch) this.flushSoon();
+        if (this.queue.length >= this.o.flushAt) this.flushSoon();
         resolve();
       }),
     );
