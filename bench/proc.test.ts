@@ -1,3 +1,6 @@
+// The working-set reading the benchmark prints beside RSS: pages used since clear_refs, counted on
+// this test's own process.
+
 import { describe, expect, it } from "vitest";
 import { clearTouched, memory, touchedMb } from "./proc.ts";
 
