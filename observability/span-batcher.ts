@@ -22,7 +22,7 @@ export interface BatcherOptions {
   readonly delayMs: number;
   /**
    * Spans that send a batch without waiting for the timer. Small bodies keep a sidecar's memory
-   * down (docs/decisions.md); a slow collector still gets everything, in bigger batches.
+   * down (docs/decisions.md); a slow collector gets what queued meanwhile, in bigger batches.
    */
   readonly flushAt: number;
   /** Spans in one export at most: what waited while the last export was out goes in the next. */
