@@ -68,8 +68,17 @@ export function maxRatio(one: PathResult, hap: PathResult): { paired: number; of
 }
 
 const f = (n: number | null | undefined, d = 2) => (n === null || n === undefined ? "-" : n.toFixed(d));
+/** A change with its sign ("+0.018", "-2"), without the unit. */
+const signed = (x: number, d: number) => `${x >= 0 ? "+" : ""}${f(x, d)}`;
 /** A ratio's change as signed percent digits ("+7", "-2"), without the unit. */
-const signedPct = (x: number, d = 0) => `${x >= 0 ? "+" : ""}${f(x * 100, d)}`;
+const signedPct = (x: number, d = 0) => signed(x * 100, d);
+const signedMs = (x: number) => `${signed(x, 3)} ms`;
+/** Ratios' changes as signed percents, one per charged process ("+13 % + +14 %"). */
+const pcts = (xs: readonly number[]) => xs.map((x) => `${signedPct(x)} %`).join(" + ");
+/** One figure per charged process, in the path's order ("0.081 + 0.076"). */
+const perProcess = (xs: readonly number[], d: number) => xs.map((x) => f(x, d)).join(" + ");
+/** Each charged process's CPU on path `a` over the same process on path `b`, minus 1. */
+const cpuChange = (a: PathResult, b: PathResult) => a.vcpu.map((c, i) => c / b.vcpu[i]! - 1);
 
 function table(head: string[], rows: string[][]): string {
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -105,9 +114,9 @@ export function targets(r: Report): Target[] {
     const [a50, a99] = added(two);
     const addedText = (x: PathResult) => `+${f(added(x)[0])} / +${f(added(x)[1])} ms`;
     out.push({ goal: `two sidecars add <= 0.6 ms p50 / 1.5 ms p99 (${pace})`, met: a50 <= 0.6 && a99 <= 1.5, measured: addedText(two), peers: peerFigures(addedText) });
-    const cpu = (x: PathResult) => x.vcpu.map((c) => f(c, 3)).join(" + ");
+    const cpu = (x: PathResult) => perProcess(x.vcpu, 3);
     out.push({ goal: `each sidecar <= 0.10 vCPU (${pace})`, met: two.vcpu.every((c) => c <= 0.1), measured: cpu(two), peers: peerFigures(cpu) });
-    const mem = (x: PathResult) => x.peakRssMb.map((m) => f(m, 0)).join(" + ") + " MB";
+    const mem = (x: PathResult) => `${perProcess(x.peakRssMb, 0)} MB`;
     out.push({ goal: `each sidecar <= 60 MB RSS (${pace})`, met: two.peakRssMb.every((m) => m <= 60), measured: rssText(two), peers: peerFigures(mem) });
   }
   out.push(...mtlsTargets(r, pace));
@@ -134,12 +143,11 @@ export function mtlsTargets(r: Report, pace: Pace): Target[] {
   const out: Target[] = [];
   const added = tls.load.p50 - plain.load.p50;
   const hapAdded = hapTls && hap && hapTls.load.p50 !== null && hap.load.p50 !== null ? hapTls.load.p50 - hap.load.p50 : null;
-  const signed = (v: number) => `${v >= 0 ? "+" : ""}${f(v, 3)} ms`;
-  const hapText = hapAdded === null ? "-" : `haproxy ${signed(hapAdded)}`;
-  out.push({ goal: `mTLS adds <= 0.1 ms p50 over plain meshlet (${pace})`, met: added <= 0.1, measured: signed(added), peers: hapText });
-  const cpuUp = tls.vcpu.map((c, i) => c / plain.vcpu[i]! - 1);
-  const hapCpu = hapTls && hap ? hapTls.vcpu.map((c, i) => `${f((c / hap.vcpu[i]! - 1) * 100, 0)} %`).join(" + ") : "-";
-  out.push({ goal: `mTLS adds <= 10 % CPU per sidecar (${pace})`, met: cpuUp.every((x) => x <= 0.1), measured: cpuUp.map((x) => `${signedPct(x)} %`).join(" + "), peers: `haproxy ${hapCpu}` });
+  const hapText = hapAdded === null ? "-" : `haproxy ${signedMs(hapAdded)}`;
+  out.push({ goal: `mTLS adds <= 0.1 ms p50 over plain meshlet (${pace})`, met: added <= 0.1, measured: signedMs(added), peers: hapText });
+  const cpuUp = cpuChange(tls, plain);
+  const hapCpu = hapTls && hap ? cpuChange(hapTls, hap).map((x) => `${f(x * 100, 0)} %`).join(" + ") : "-";
+  out.push({ goal: `mTLS adds <= 10 % CPU per sidecar (${pace})`, met: cpuUp.every((x) => x <= 0.1), measured: pcts(cpuUp), peers: `haproxy ${hapCpu}` });
   if (hapAdded !== null) {
     // A floor of 0.02 ms: below it both are within this VM's timer noise.
     out.push({ goal: `mTLS's added p50 <= 1.25x haproxy's (${pace})`, met: added <= 1.25 * Math.max(hapAdded, 0.02), measured: `${f(added / Math.max(hapAdded, 0.02), 2)}x`, peers: hapText });
@@ -181,38 +189,34 @@ export function tracingTargets(r: Report, pace: Pace): Target[] {
   const [plain, all, dflt] = [at(TWO_SIDECARS), at(TWO_SIDECARS_TRACED), at(TWO_SIDECARS_TRACED_DEFAULT)];
   if (!plain || plain.load.p50 === null) return [];
   const out: Target[] = [];
-  const cost = (x: PathResult) => ({ p50: x.load.p50! - plain.load.p50!, cpu: x.vcpu.map((c, i) => c / plain.vcpu[i]! - 1) });
-  const pct = (xs: number[]) => xs.map((x) => `${signedPct(x)} %`).join(" + ");
+  const cost = (x: PathResult) => ({ p50: x.load.p50! - plain.load.p50!, cpu: cpuChange(x, plain) });
   if (all && all.load.p50 !== null) {
     const c = cost(all);
     const spread = pairedSpread(all, plain);
-    out.push({ goal: `tracing at rate 1 adds <= 0.1 ms p50 and <= 15 % CPU per sidecar (${pace})`, met: c.p50 <= 0.1 && c.cpu.every((x) => x <= 0.15), measured: `${c.p50 >= 0 ? "+" : ""}${f(c.p50, 3)} ms, ${pct(c.cpu)}${spread ? ` (${spread})` : ""}`, peers: "-" });
+    out.push({ goal: `tracing at rate 1 adds <= 0.1 ms p50 and <= 15 % CPU per sidecar (${pace})`, met: c.p50 <= 0.1 && c.cpu.every((x) => x <= 0.15), measured: `${signedMs(c.p50)}, ${pcts(c.cpu)}${spread ? ` (${spread})` : ""}`, peers: "-" });
     out.push({ goal: `tracing at rate 1: each sidecar <= 60 MB RSS (${pace})`, met: all.peakRssMb.every((m) => m <= 60), measured: rssText(all, plain), peers: "-" });
   }
   if (dflt && dflt.load.p50 !== null) {
     const c = cost(dflt);
-    out.push({ goal: `tracing at 0.0001 within noise of none (${pace})`, met: null, measured: `${c.p50 >= 0 ? "+" : ""}${f(c.p50, 3)} ms, ${pct(c.cpu)}`, peers: "-" });
+    out.push({ goal: `tracing at 0.0001 within noise of none (${pace})`, met: null, measured: `${signedMs(c.p50)}, ${pcts(c.cpu)}`, peers: "-" });
   }
   return out;
 }
 
 /** Peak RSS per process, with the pages it used in a round beside it where measured. */
 function rssText(x: PathResult, over?: PathResult): string {
-  const mb = (xs: number[]) => xs.map((m) => f(m, 0)).join(" + ");
-  const more = over ? ` (${x.peakRssMb.map((m, i) => `${m >= over.peakRssMb[i]! ? "+" : ""}${f(m - over.peakRssMb[i]!, 0)}`).join(" / ")} MB over none)` : "";
-  const used = x.touchedMb?.some((m) => m > 0) ? `; used in a round ${mb(x.touchedMb)} MB` : "";
-  return `${mb(x.peakRssMb)} MB${more}${used}`;
+  const more = over ? ` (${x.peakRssMb.map((m, i) => signed(m - over.peakRssMb[i]!, 0)).join(" / ")} MB over none)` : "";
+  const used = x.touchedMb?.some((m) => m > 0) ? `; used in a round ${perProcess(x.touchedMb, 0)} MB` : "";
+  return `${perProcess(x.peakRssMb, 0)} MB${more}${used}`;
 }
 
 /** What Dapr's metrics cost in the same run: recording them (vs off), and a scrape every second. */
 export function metricsCost(r: Report, pace: Pace): Target[] {
   const at = (name: string) => r.fixed.find((x) => x.load.pace === pace && x.name === name && x.load.p50 !== null);
   const [on, off, scraped] = [at(TWO_SIDECARS), at(TWO_SIDECARS_NO_METRICS), at(TWO_SIDECARS_SCRAPED)];
-  const pct = (a: PathResult, b: PathResult) => a.vcpu.map((c, i) => c / b.vcpu[i]! - 1).map((x) => `${signedPct(x)} %`).join(" + ");
-  const ms = (d: number) => `${d >= 0 ? "+" : ""}${f(d, 3)} ms`;
   const out: Target[] = [];
-  if (on && off) out.push({ goal: `recording Dapr's metrics, over metrics off (${pace})`, met: null, measured: `${ms(on.load.p50! - off.load.p50!)} p50, ${pct(on, off)} CPU`, peers: "-" });
-  if (on && scraped) out.push({ goal: `scraping /metrics every 1 s, over not scraping (${pace})`, met: null, measured: `${ms(scraped.load.p50! - on.load.p50!)} p50, ${pct(scraped, on)} CPU`, peers: "-" });
+  if (on && off) out.push({ goal: `recording Dapr's metrics, over metrics off (${pace})`, met: null, measured: `${signedMs(on.load.p50! - off.load.p50!)} p50, ${pcts(cpuChange(on, off))} CPU`, peers: "-" });
+  if (on && scraped) out.push({ goal: `scraping /metrics every 1 s, over not scraping (${pace})`, met: null, measured: `${signedMs(scraped.load.p50! - on.load.p50!)} p50, ${pcts(cpuChange(scraped, on))} CPU`, peers: "-" });
   return out;
 }
 
@@ -230,10 +234,10 @@ export function printReport(r: Report): void {
       f(x.load.p999),
       x.name === "direct" ? "-" : add(x.load.p50, base?.p50),
       x.name === "direct" ? "-" : add(x.load.p99, base?.p99),
-      x.vcpu.map((c) => f(c, 3)).join(" + "),
-      x.peakRssMb.map((m) => f(m, 0)).join(" + "),
-      (x.peakPrivateMb ?? []).map((m) => f(m, 0)).join(" + "),
-      (x.touchedMb ?? []).map((m) => f(m, 0)).join(" + ") || "-",
+      perProcess(x.vcpu, 3),
+      perProcess(x.peakRssMb, 0),
+      perProcess(x.peakPrivateMb ?? [], 0),
+      perProcess(x.touchedMb ?? [], 0) || "-",
       String(x.load.errors + x.load.non2xx),
     ]);
     process.stdout.write(
