@@ -143,14 +143,15 @@ export function windowFromJSON(v: unknown): SidecarWindow {
 
 /** Rows per target app-id from every sidecar's window (requests per second from each one's own span). */
 export function statRows(windows: readonly SidecarWindow[]): StatRow[] {
-  const sum = new Map<string, TargetTotals & { rps: number }>();
+  const sum: Snapshot = new Map();
+  // Each sidecar's rate over its own window's span, added up per target.
+  const rps = new Map<string, number>();
   for (const w of windows) {
     for (const [target, d] of w.targets) {
-      let s = sum.get(target);
-      if (!s) sum.set(target, (s = { total: 0, ok: 0, buckets: new Map(), reasons: new Map(), rps: 0 }));
+      const s = totalsFor(sum, target);
       s.total += d.total;
       s.ok += d.ok;
-      s.rps += w.seconds > 0 ? d.total / w.seconds : 0;
+      rps.set(target, (rps.get(target) ?? 0) + (w.seconds > 0 ? d.total / w.seconds : 0));
       for (const [le, c] of d.buckets) s.buckets.set(le, (s.buckets.get(le) ?? 0) + c);
       for (const [r, c] of d.reasons) s.reasons.set(r, (s.reasons.get(r) ?? 0) + c);
     }
@@ -165,7 +166,7 @@ export function statRows(windows: readonly SidecarWindow[]): StatRow[] {
     rows.push({
       appId,
       requests: t.total,
-      rps: t.rps,
+      rps: rps.get(appId) ?? 0,
       success: t.total > 0 ? t.ok / t.total : null,
       p50Ms: bucketQuantile(0.5, t.buckets),
       p95Ms: bucketQuantile(0.95, t.buckets),
