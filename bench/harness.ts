@@ -118,11 +118,21 @@ export class Harness {
     await Promise.all(this.procs.map((c) => this.stop(c)));
   }
 
-  /** The end of a run: every process stopped, and the logs removed unless it failed (then it says where they are). */
-  async close(ok: boolean): Promise<void> {
-    await this.stopAll();
-    if (ok) fs.rmSync(this.logDir, { recursive: true, force: true });
-    else process.stderr.write(`logs kept in ${this.logDir}\n`);
+  /**
+   * Runs a benchmark's body, then ends the run: every process stopped, and the logs removed if the
+   * body finished (kept if it threw, and the run says where they are).
+   */
+  async session<T>(body: () => Promise<T>): Promise<T> {
+    let ok = false;
+    try {
+      const result = await body();
+      ok = true;
+      return result;
+    } finally {
+      await this.stopAll();
+      if (ok) fs.rmSync(this.logDir, { recursive: true, force: true });
+      else process.stderr.write(`logs kept in ${this.logDir}\n`);
+    }
   }
 }
 

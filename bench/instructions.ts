@@ -134,17 +134,14 @@ async function measure(name: PathName): Promise<{ path: PathName; what: string; 
   }
 }
 
-const results = [];
-let ok = false;
-try {
+const results = await h.session(async () => {
+  const measured = [];
   for (const name of chosen) {
     process.stderr.write(`measuring ${name} under callgrind ...\n`);
-    results.push(await measure(name));
+    measured.push(await measure(name));
   }
-  ok = true;
-} finally {
-  await h.close(ok);
-}
+  return measured;
+});
 const out = path.join(ROOT, "bench", "results", `instructions-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
 fs.mkdirSync(path.dirname(out), { recursive: true });
 fs.writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), requests, warmup, bodyBytes: body.byteLength, results }, null, 2) + "\n");

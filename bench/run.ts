@@ -79,8 +79,7 @@ async function main(): Promise<void> {
   const h = new Harness();
   const started = new Date();
   process.on("SIGINT", () => void h.stopAll().then(() => process.exit(130)));
-  let ok = false;
-  try {
+  await h.session(async () => {
     const appPort = await freePort();
     const app = await h.app(appPort);
     const builders: Array<() => Promise<Path>> = [
@@ -153,10 +152,7 @@ async function main(): Promise<void> {
     process.stdout.write(`\nresults: ${path.relative(process.cwd(), out)}\n`);
     const broken = fixed.filter((f) => f.load.ok === 0);
     if (broken.length) throw new Error(`no successful responses on: ${broken.map((b) => b.name).join(", ")} (logs in ${h.logDir})`);
-    ok = true;
-  } finally {
-    await h.close(ok);
-  }
+  });
 }
 
 function nodeVersion(): string {

@@ -181,18 +181,15 @@ function tally(xs: string[]): Record<string, number> {
 
 const h = new Harness();
 process.on("SIGINT", () => void h.stopAll().then(() => process.exit(130)));
-const results = [];
-let ok = false;
-try {
+const results = await h.session(async () => {
+  const soaked = [];
   for (const variant of variants) {
     process.stderr.write(`soak: ${variant}, ${rate} req/s for ${duration} s, one instance of three down every 5 s for 2 s ...\n`);
-    results.push(await soak(h, variant));
+    soaked.push(await soak(h, variant));
     await h.stopAll();
   }
-  ok = true;
-} finally {
-  await h.close(ok);
-}
+  return soaked;
+});
 const out = path.join(ROOT, "bench", "results", `soak-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
 fs.mkdirSync(path.dirname(out), { recursive: true });
 fs.writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), rate, duration, results }, null, 2) + "\n");

@@ -44,8 +44,7 @@ async function paced(seconds: number, op: (i: number) => Promise<[number, number
 }
 
 const h = new Harness();
-let ok = false;
-try {
+await h.session(async () => {
   const redisPort = await freePort();
   h.spawn("redis", ["redis-server", "--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], 0);
   const home = path.join(h.logDir, "home");
@@ -143,7 +142,4 @@ try {
   console.log(`\nthe sidecar adds ${added.toFixed(3)} ms to a save and ${addedGet.toFixed(3)} ms to a get at p50 (goal <= 0.5: ${added <= 0.5 && addedGet <= 0.5 ? "met" : "missed"})`);
   console.log(`state.sqlite: ${Math.round(savesPerS)} saves/s from ${workers} concurrent callers through one sidecar, ${failed} failed (goal >= 5,000: ${savesPerS >= 5000 ? "met" : "missed"})`);
   console.log(`results in ${path.relative(ROOT, out)}`);
-  ok = true;
-} finally {
-  await h.close(ok);
-}
+});
