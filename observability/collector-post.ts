@@ -2,8 +2,6 @@
 // (Bun's node:http client cost ~18k instructions a span, docs/decisions.md), through node:http(s)
 // for https:// and where no dialer is given. Never rejects: it answers OpenTelemetry's result.
 
-import http from "node:http";
-import https from "node:https";
 import type { Dialer } from "../runtime/dial.ts";
 import { HeaderList } from "../core/header-list.ts";
 import type { SpanExport } from "./span-batcher.ts";
@@ -54,10 +52,12 @@ function dialerPost(target: URL, o: CollectorOptions, dialer: Dialer, answered: 
 
 /** Through node:http(s) with a keep-alive agent. */
 function nodeHttpPost(target: URL, o: CollectorOptions, answered: (status: number) => ExportResult): CollectorPost {
-  const lib = target.protocol === "https:" ? https : http;
-  const agent = new lib.Agent({ keepAlive: true, maxSockets: 2 });
-  const post = (body: string | Uint8Array) =>
-    new Promise<ExportResult>((resolve) => {
+  // Loaded here, not at start: an http:// collector goes through the dialer, and node:http(s) is
+  // memory a sidecar that never uses it should not carry.
+  const client = (target.protocol === "https:" ? import("node:https") : import("node:http")).then((lib) => ({ lib, agent: new lib.Agent({ keepAlive: true, maxSockets: 2 }) }));
+  const post = async (body: string | Uint8Array) => {
+    const { lib, agent } = await client;
+    return new Promise<ExportResult>((resolve) => {
       const headers = { ...o.headers, "content-type": o.contentType, "content-length": typeof body === "string" ? Buffer.byteLength(body) : body.byteLength };
       const req = lib.request(target, { method: "POST", agent, headers, timeout: o.timeoutMs }, (res) => {
         res.resume();
@@ -68,7 +68,8 @@ function nodeHttpPost(target: URL, o: CollectorOptions, answered: (status: numbe
       req.once("error", (error) => resolve(failed(error)));
       req.end(body);
     });
-  return Object.assign(post, { collector: o.name, close: async () => agent.destroy() });
+  };
+  return Object.assign(post, { collector: o.name, close: async () => (await client).agent.destroy() });
 }
 
 /**

@@ -5,9 +5,12 @@
 // slows nor fails a call.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import fs from "node:fs";
 import http from "node:http";
+import https from "node:https";
 import net from "node:net";
 import { killAll, startSidecar, tempFile, tempHome, waitFor, type Sidecar, expectOutput } from "../helpers.ts";
+import { serverCerts } from "../tls.ts";
 
 interface ZSpan {
   traceId: string;
@@ -175,6 +178,43 @@ describe("a dead collector", () => {
     expect(times[Math.floor(times.length / 2)]!).toBeLessThan(20);
     await new Promise((r) => setTimeout(r, 1500));
     await expectOutput(s, "trace export failed; spans dropped (calls are not affected)");
+  });
+});
+
+describe("an OTLP collector over https (isSecure, Dapr's default)", () => {
+  it("gets the spans when its CA is trusted through NODE_EXTRA_CA_CERTS, and only a warning when it is not", async () => {
+    const c = serverCerts();
+    const traces: string[] = [];
+    const srv = https.createServer({ key: fs.readFileSync(c.key), cert: fs.readFileSync(c.cert) }, (req, res) => {
+      let body = "";
+      req.setEncoding("utf8");
+      req.on("data", (d: string) => (body += d));
+      req.on("end", () => {
+        if (req.url === "/v1/traces") traces.push(body);
+        res.writeHead(200).end("{}");
+      });
+    });
+    const port = await new Promise<number>((r) => srv.listen(0, "127.0.0.1", () => r((srv.address() as net.AddressInfo).port)));
+    try {
+      // No scheme and no isSecure: https, as in Dapr.
+      const config = tempFile("secure.yaml", `kind: Configuration\nspec:\n  tracing:\n    samplingRate: "1"\n    otel:\n      endpointAddress: "127.0.0.1:${port}"\n      protocol: http\n`);
+      const trusted = await startSidecar({ appId: "vault", home: tempHome(), echo: true, args: ["-c", config], env: { NODE_EXTRA_CA_CERTS: c.ca } });
+      await expectOutput(trusted, `exporters="otlp https://127.0.0.1:${port}/v1/traces"`);
+      const trace = "6bf92f3577b34da6a3ce929d0e0e4736";
+      const r = await fetch(`${trusted.url}/v1.0/invoke/vault/method/x`, { headers: { traceparent: `00-${trace}-00f067aa0ba902b7-01` } });
+      expect(r.status).toBe(200);
+      await waitFor("the spans at the https collector", async () => traces.some((t) => t.includes(trace)), 10_000);
+
+      // The same collector, its CA not trusted: the export fails and says why; calls go on.
+      const untrusted = await startSidecar({ appId: "vault2", home: tempHome(), echo: true, args: ["-c", config] });
+      for (let i = 0; i < 3; i++) expect((await fetch(`${untrusted.url}/v1.0/invoke/vault2/method/x`)).status).toBe(200);
+      await waitFor("the export warning", async () => untrusted.output().includes("trace export failed"), 10_000);
+      await expectOutput(untrusted, /trace export failed; spans dropped \(calls are not affected\).*exporter="otlp https:\/\/127\.0\.0\.1:\d+\/v1\/traces".*error="[^"]*certificate/);
+      expect(traces.some((t) => t.includes("vault2"))).toBe(false);
+    } finally {
+      srv.close();
+      fs.rmSync(c.dir, { recursive: true, force: true });
+    }
   });
 });
 
