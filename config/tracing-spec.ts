@@ -1,6 +1,7 @@
 // Configuration `spec.tracing` as meshlet reads it (Dapr's fields), validated with file:line:
 // samplingRate is a string ("0" off, "1" everything, parent-based), exporters zipkin and otel
-// (OTLP over HTTP), stdout. Kept apart from the exporters, which load only when one is set.
+// (OTLP over gRPC, Dapr's default, or HTTP), stdout. Kept apart from the exporters, which load
+// only when one is set.
 
 import { isSeq, type Node } from "yaml";
 import type { Reader } from "./yaml-reader.ts";
@@ -8,8 +9,19 @@ import type { Reader } from "./yaml-reader.ts";
 export interface TracingSpec {
   readonly samplingRate: number;
   readonly zipkinUrl: string | null;
-  readonly otel: { readonly url: string; readonly headers: Record<string, string>; readonly timeoutMs: number } | null;
+  readonly otel: OtlpSpec | null;
   readonly stdout: boolean;
+}
+
+/**
+ * Where and how OTLP goes. `url` for http is the full /v1/traces URL; for grpc it is the
+ * collector's origin (`http://host:4317`, or https when secure), the service path being fixed.
+ */
+export interface OtlpSpec {
+  readonly protocol: "grpc" | "http";
+  readonly url: string;
+  readonly headers: Record<string, string>;
+  readonly timeoutMs: number;
 }
 
 /** Dapr's default: one trace in ten thousand. */
@@ -41,8 +53,9 @@ export function parseTracing(r: Reader, node: Node | null): TracingSpec | null {
     const address = o.endpointAddress !== undefined ? r.str(o.endpointAddress, "spec.tracing.otel.endpointAddress") : undefined;
     if (address === undefined) r.fail(v.otel, "spec.tracing.otel.endpointAddress", "is required");
     const secure = o.isSecure !== undefined ? (r.bool(o.isSecure, "spec.tracing.otel.isSecure") ?? true) : true;
+    // Dapr's default is gRPC (its exporter picks HTTP only for `protocol: http`).
     const protocol = o.protocol !== undefined ? r.str(o.protocol, "spec.tracing.otel.protocol") : "grpc";
-    if (protocol !== undefined && protocol !== "http") r.fail(o.protocol ?? v.otel, "spec.tracing.otel.protocol", `"${protocol}": meshlet exports OTLP over HTTP only (protocol: http)`);
+    if (protocol !== undefined && protocol !== "http" && protocol !== "grpc") r.fail(o.protocol ?? v.otel, "spec.tracing.otel.protocol", `"${protocol}": expected grpc or http`);
     // A list of {name, value} (Dapr's), sent with every export.
     const headers: Record<string, string> = {};
     if (o.headers) {
@@ -55,10 +68,22 @@ export function parseTracing(r: Reader, node: Node | null): TracingSpec | null {
         });
     }
     const timeoutMs = o.timeout !== undefined ? (r.duration(o.timeout, "spec.tracing.otel.timeout", false) ?? 10_000) : 10_000;
-    if (address !== undefined) {
+    if (address !== undefined && (protocol === "http" || protocol === "grpc")) {
       const base = /^https?:\/\//.test(address) ? address : `${secure ? "https" : "http"}://${address}`;
-      const url = /\/v1\/traces\/?$/.test(base) ? base : `${base.replace(/\/$/, "")}/v1/traces`;
-      otel = { url, headers, timeoutMs };
+      if (protocol === "grpc") {
+        let origin: string | null = null;
+        try {
+          const u = new URL(base);
+          origin = u.pathname === "/" && !u.search ? u.origin : null;
+        } catch {
+          // reported below
+        }
+        if (origin === null) r.fail(o.endpointAddress ?? v.otel, "spec.tracing.otel.endpointAddress", `"${address}": expected host:port for OTLP over gRPC (such as "localhost:4317")`);
+        else otel = { protocol, url: origin, headers, timeoutMs };
+      } else {
+        const url = /\/v1\/traces\/?$/.test(base) ? base : `${base.replace(/\/$/, "")}/v1/traces`;
+        otel = { protocol, url, headers, timeoutMs };
+      }
     }
   }
   return { samplingRate, zipkinUrl, otel, stdout };

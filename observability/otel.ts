@@ -1,5 +1,5 @@
-// Tracing's exporters: Zipkin v2 JSON (zipkin-export.ts), OTLP/HTTP (otlp-export.ts, with
-// OpenTelemetry's serializer) and stdout (OpenTelemetry's console exporter), each imported only
+// Tracing's exporters: Zipkin v2 JSON (zipkin-export.ts), OTLP over gRPC or HTTP (otlp-export.ts,
+// with OpenTelemetry's serializers) and stdout (OpenTelemetry's console exporter), each imported only
 // when configured. Spans are meshlet's own records (span-records.ts, parent-based ratio sampling)
 // queued in a bounded batcher (span-batcher.ts) that exports off the request path.
 // docs/decisions.md has the measurements behind each choice.
@@ -7,7 +7,7 @@
 import { tcpConnect } from "../core/tcp-connect.ts";
 import type { SpanExporter } from "@opentelemetry/sdk-trace";
 import type { Logger } from "../core/log.ts";
-import type { TracingSpec } from "../config/tracing-spec.ts";
+import type { OtlpSpec, TracingSpec } from "../config/tracing-spec.ts";
 import type { Tracing } from "./tracing.ts";
 import type { Dialer } from "../runtime/dial.ts";
 import { SpanBatcher, type SpanExport } from "./span-batcher.ts";
@@ -74,6 +74,9 @@ function warnIfUnreachable(name: string, url: string, log: Logger): void {
   });
 }
 
+/** How logs name an OTLP exporter: `otlp <url>` for HTTP, `otlp grpc <origin>` for gRPC. */
+const otlpName = (o: OtlpSpec) => (o.protocol === "grpc" ? `otlp grpc ${o.url}` : `otlp ${o.url}`);
+
 /**
  * `dialer` makes the HTTP client each exporter sends with (one per exporter, closed with it): the
  * sidecar's runtime dialer; without it, node:http.
@@ -83,7 +86,7 @@ export async function startOtel(spec: TracingSpec, serviceName: string, log: Log
   if (spec.zipkinUrl) exporters.push([`zipkin ${spec.zipkinUrl}`, zipkinExport(spec.zipkinUrl, serviceName, dialer?.() ?? null)]);
   if (spec.otel) {
     const { otlpExport } = await import("./otlp-export.ts");
-    exporters.push([`otlp ${spec.otel.url}`, otlpExport(spec.otel, dialer?.() ?? null)]);
+    exporters.push([otlpName(spec.otel), otlpExport(spec.otel, dialer?.() ?? null)]);
   }
   if (spec.stdout) {
     const { ConsoleSpanExporter } = await import("@opentelemetry/sdk-trace");
@@ -98,7 +101,7 @@ export async function startOtel(spec: TracingSpec, serviceName: string, log: Log
   );
   const start = spanStarter(spec.samplingRate, batcher);
   if (spec.zipkinUrl) warnIfUnreachable(`zipkin ${spec.zipkinUrl}`, spec.zipkinUrl, log);
-  if (spec.otel) warnIfUnreachable(`otlp ${spec.otel.url}`, spec.otel.url, log);
+  if (spec.otel) warnIfUnreachable(otlpName(spec.otel), spec.otel.url, log);
   log.info("tracing", { sampling_rate: spec.samplingRate, exporters: exporters.map(([n]) => n).join(", ") || "none" });
   return {
     on: true,

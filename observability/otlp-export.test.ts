@@ -45,7 +45,7 @@ describe.each([
 ])("OTLP/HTTP export through %s", (_, dialer) => {
   it("posts OpenTelemetry's JSON with the configured headers, the service name, ids, parent links and attributes", async () => {
     rx.posts.length = 0;
-    const e = otlpExport({ url: rx.url, headers: { authorization: "Bearer t0ken" }, timeoutMs: 5_000 }, dialer());
+    const e = otlpExport({ protocol: "http", url: rx.url, headers: { authorization: "Bearer t0ken" }, timeoutMs: 5_000 }, dialer());
     expect(await send(e, records())).toEqual({ code: 0 });
     await e.shutdown();
     expect(got()).toHaveLength(1);
@@ -62,12 +62,12 @@ describe.each([
 
   it("fails the export when the receiver answers an error or is gone", async () => {
     rx.status = 503;
-    const e = otlpExport({ url: rx.url, headers: {}, timeoutMs: 5_000 }, dialer());
+    const e = otlpExport({ protocol: "http", url: rx.url, headers: {}, timeoutMs: 5_000 }, dialer());
     const r = await send(e, records());
     rx.status = 200;
     expect(r.code).toBe(1);
     expect(r.error?.message).toMatch(/otlp: 503/);
-    const gone = otlpExport({ url: "http://127.0.0.1:9/v1/traces", headers: {}, timeoutMs: 5_000 }, dialer());
+    const gone = otlpExport({ protocol: "http", url: "http://127.0.0.1:9/v1/traces", headers: {}, timeoutMs: 5_000 }, dialer());
     expect((await send(gone, records())).code).toBe(1);
     await gone.shutdown();
     await e.shutdown();

@@ -1,25 +1,31 @@
-// OTLP/HTTP export of span records: OpenTelemetry's own JSON serializer
-// (@opentelemetry/otlp-transformer) makes each batch's body, POSTed like Zipkin's through the
-// sidecar's dialer (collector-post.ts) instead of the OTLP exporter's node:http client.
+// OTLP export of span records, over gRPC (Dapr's default) or HTTP: OpenTelemetry's own serializers
+// (@opentelemetry/otlp-transformer) make each batch's body, protobuf for gRPC and JSON for HTTP.
+// gRPC goes through node:http2 (grpc-post.ts); HTTP is POSTed like Zipkin's, through the sidecar's
+// dialer (collector-post.ts) instead of the OTLP exporter's node:http client.
 
-import { JsonTraceSerializer } from "@opentelemetry/otlp-transformer";
+import { JsonTraceSerializer, ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer";
+import type { OtlpSpec } from "../config/tracing-spec.ts";
 import type { SpanRecord } from "./span-records.ts";
 import type { SpanExport } from "./span-batcher.ts";
 import type { Dialer } from "../runtime/dial.ts";
 import { collectorExport, collectorPost } from "./collector-post.ts";
+import { grpcPost } from "./grpc-post.ts";
 
-export interface OtlpTarget {
-  readonly url: string;
-  readonly headers: Record<string, string>;
-  readonly timeoutMs: number;
-}
+/** OTLP's trace service method (opentelemetry-proto, collector/trace/v1). */
+export const OTLP_GRPC_PATH = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+
+type Spans = Parameters<typeof JsonTraceSerializer.serializeRequest>[0];
 
 /** Records are queued as they are: the serializer reads their ReadableSpan fields (and resource) at export. */
-export function otlpExport(t: OtlpTarget, dialer: Dialer | null): SpanExport<SpanRecord> {
-  const post = collectorPost(t.url, { name: "otlp", contentType: "application/json", headers: t.headers, timeoutMs: t.timeoutMs }, dialer);
+export function otlpExport(t: OtlpSpec, dialer: Dialer | null): SpanExport<SpanRecord> {
+  const grpc = t.protocol === "grpc";
+  const post = grpc
+    ? grpcPost(t.url, { name: "otlp", path: OTLP_GRPC_PATH, headers: t.headers, timeoutMs: t.timeoutMs })
+    : collectorPost(t.url, { name: "otlp", contentType: "application/json", headers: t.headers, timeoutMs: t.timeoutMs }, dialer);
+  const serializer = grpc ? ProtobufTraceSerializer : JsonTraceSerializer;
   return collectorExport(
     post,
     (span) => span,
-    (spans) => JsonTraceSerializer.serializeRequest(spans as unknown as Parameters<typeof JsonTraceSerializer.serializeRequest>[0]) ?? null,
+    (spans) => serializer.serializeRequest(spans as unknown as Spans) ?? null,
   );
 }

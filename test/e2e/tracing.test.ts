@@ -11,6 +11,7 @@ import https from "node:https";
 import net from "node:net";
 import { killAll, startSidecar, tempFile, tempHome, waitFor, type Sidecar, expectOutput } from "../helpers.ts";
 import { serverCerts } from "../tls.ts";
+import { otlpGrpcReceiver } from "../otlp-grpc-receiver.ts";
 
 interface ZSpan {
   traceId: string;
@@ -213,6 +214,53 @@ describe("an OTLP collector over https (isSecure, Dapr's default)", () => {
       expect(traces.some((t) => t.includes("vault2"))).toBe(false);
     } finally {
       srv.close();
+      fs.rmSync(c.dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("an OTLP collector over gRPC (Dapr's default protocol)", () => {
+  const callOnce = async (url: string, appId: string, trace: string) => {
+    const r = await fetch(`${url}/v1.0/invoke/${appId}/method/items`, { headers: { traceparent: `00-${trace}-00f067aa0ba902b7-01` } });
+    expect(r.status).toBe(200);
+  };
+
+  it("gets the call's spans in protobuf, linked and named as over HTTP", async () => {
+    const rx = await otlpGrpcReceiver();
+    try {
+      // No protocol: gRPC, as in Dapr.
+      const config = tempFile("grpc.yaml", `kind: Configuration\nspec:\n  tracing:\n    samplingRate: "1"\n    otel:\n      endpointAddress: "127.0.0.1:${rx.port}"\n      isSecure: false\n      headers: [{name: x-tenant, value: blue}]\n`);
+      const s = await startSidecar({ appId: "ledger", home: tempHome(), echo: true, args: ["-c", config] });
+      await expectOutput(s, `exporters="otlp grpc http://127.0.0.1:${rx.port}"`);
+      const trace = "7bf92f3577b34da6a3ce929d0e0e4736";
+      await callOnce(s.url, "ledger", trace);
+      const spans = () => rx.calls.flatMap((c) => c.request.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans))).filter((x) => x.traceId === trace);
+      // The sidecar's server span and its call to its own app.
+      await waitFor("the spans at the gRPC collector", async () => spans().length >= 2, 10_000);
+      const server = spans().find((x) => x.name === "CallLocal/ledger/items" && x.parentSpanId === "00f067aa0ba902b7");
+      expect(server?.kind).toBe(2);
+      expect(spans().find((x) => x.name === "/dapr.proto.internals.v1.ServiceInvocation/CallLocal")?.parentSpanId).toBe(server!.spanId);
+      const ids = new Set(spans().map((x) => x.spanId));
+      expect(spans().filter((x) => !ids.has(x.parentSpanId)).map((x) => x.parentSpanId)).toEqual(["00f067aa0ba902b7"]);
+      expect(rx.calls[0]!.metadata["x-tenant"]).toBe("blue");
+      expect(rx.calls[0]!.request.resourceSpans[0]!.resource.attributes.find((a) => a.key === "service.name")?.value.stringValue).toBe("ledger");
+    } finally {
+      await rx.close();
+    }
+  });
+
+  it("speaks TLS when isSecure is left at Dapr's default, trusting a CA from NODE_EXTRA_CA_CERTS", async () => {
+    const c = serverCerts();
+    const rx = await otlpGrpcReceiver({ cert: c.cert, key: c.key });
+    try {
+      const config = tempFile("grpcs.yaml", `kind: Configuration\nspec:\n  tracing:\n    samplingRate: "1"\n    otel:\n      endpointAddress: "127.0.0.1:${rx.port}"\n      protocol: grpc\n`);
+      const s = await startSidecar({ appId: "ledger2", home: tempHome(), echo: true, args: ["-c", config], env: { NODE_EXTRA_CA_CERTS: c.ca } });
+      await expectOutput(s, `exporters="otlp grpc https://127.0.0.1:${rx.port}"`);
+      const trace = "8bf92f3577b34da6a3ce929d0e0e4736";
+      await callOnce(s.url, "ledger2", trace);
+      await waitFor("the spans at the TLS gRPC collector", async () => rx.calls.some((x) => x.request.resourceSpans.some((rs) => rs.scopeSpans.some((ss) => ss.spans.some((sp) => sp.traceId === trace)))), 10_000);
+    } finally {
+      await rx.close();
       fs.rmSync(c.dir, { recursive: true, force: true });
     }
   });

@@ -1,0 +1,133 @@
+// One gRPC unary call per export, over node:http2: OTLP/gRPC's TraceService/Export for a
+// collector at `http://host:port` or `https://host:port`. node:http2 does the HTTP/2 framing; a
+// message is gRPC's 5-byte prefix and the bytes, the verdict is grpc-status (docs/decisions.md: why
+// not @grpc/grpc-js). Never rejects: it answers OpenTelemetry's result, as collector-post.ts.
+
+import type { ClientHttp2Session, IncomingHttpHeaders, IncomingHttpStatusHeader } from "node:http2";
+import type { CollectorPost, ExportResult } from "./collector-post.ts";
+
+export interface GrpcOptions {
+  /** Names the collector in errors ("otlp"). */
+  readonly name: string;
+  /** The method's path, e.g. /opentelemetry.proto.collector.trace.v1.TraceService/Export. */
+  readonly path: string;
+  /** Sent as gRPC metadata with every call (keys lower-cased, as gRPC requires). */
+  readonly headers?: Record<string, string>;
+  /** The deadline of one call, sent as grpc-timeout too. */
+  readonly timeoutMs: number;
+}
+
+/** gRPC's status codes by number, for the messages. */
+const CODES = ["OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"];
+
+/** A message as gRPC frames it on the stream: not compressed, a 4-byte big-endian length, the bytes. */
+export function grpcFrame(message: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(5 + message.byteLength);
+  out[0] = 0;
+  out.writeUInt32BE(message.byteLength, 1);
+  out.set(message, 5);
+  return out;
+}
+
+/** The call's verdict from its trailers (or headers, for a trailers-only answer): null when it succeeded. */
+export function grpcVerdict(name: string, status: number | undefined, h: IncomingHttpHeaders): string | null {
+  if (status !== 200) return `${name} answered HTTP ${status ?? "?"}${h["content-type"] ? ` (${h["content-type"]})` : ""}, not gRPC`;
+  const raw = h["grpc-status"];
+  if (raw === undefined) return `${name} ended the call without a grpc-status`;
+  const code = Number(raw);
+  if (code === 0) return null;
+  let message = String(h["grpc-message"] ?? "");
+  try {
+    message = decodeURIComponent(message);
+  } catch {
+    // kept as sent
+  }
+  return `${name} answered ${CODES[code] ?? `gRPC status ${code}`}${message ? `: ${message}` : ""}`;
+}
+
+const failed = (message: string): ExportResult => ({ code: 1, error: new Error(message) });
+
+export function grpcPost(origin: string, o: GrpcOptions): CollectorPost {
+  const metadata: Record<string, string> = {};
+  for (const [k, v] of Object.entries(o.headers ?? {})) metadata[k.toLowerCase()] = v;
+  // node:http2 is imported on first use: a sidecar that exports no OTLP/gRPC does not carry it.
+  let http2: Promise<typeof import("node:http2")> | null = null;
+  let session: ClientHttp2Session | null = null;
+  let closed = false;
+
+  /** The open session, or a new one (after the collector went away, a GOAWAY or an error). */
+  const connect = async (): Promise<ClientHttp2Session> => {
+    if (session && !session.closed && !session.destroyed) return session;
+    const lib = await (http2 ??= import("node:http2"));
+    const s = lib.connect(origin);
+    const forget = () => {
+      if (session === s) session = null;
+    };
+    s.on("error", forget);
+    s.on("goaway", forget);
+    s.on("close", forget);
+    // Between exports an idle session must not keep the process up.
+    s.unref();
+    session = s;
+    return s;
+  };
+
+  const post = async (body: string | Uint8Array): Promise<ExportResult> => {
+    if (closed) return failed(`${o.name} client is closed`);
+    let s: ClientHttp2Session;
+    try {
+      s = await connect();
+    } catch (e) {
+      return failed((e as Error).message);
+    }
+    return new Promise<ExportResult>((resolve) => {
+      let settled = false;
+      const done = (r: ExportResult) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve(r);
+      };
+      const req = s.request({
+        ":method": "POST",
+        ":path": o.path,
+        "content-type": "application/grpc",
+        te: "trailers",
+        "grpc-timeout": `${Math.max(1, Math.ceil(o.timeoutMs))}m`,
+        ...metadata,
+      });
+      const timer = setTimeout(() => {
+        req.close();
+        done(failed(`no answer from ${o.name} in ${o.timeoutMs} ms`));
+      }, o.timeoutMs);
+      let status: number | undefined;
+      let head: IncomingHttpHeaders = {};
+      req.on("response", (h: IncomingHttpHeaders & IncomingHttpStatusHeader) => {
+        status = h[":status"];
+        head = h;
+      });
+      req.on("trailers", (t: IncomingHttpHeaders) => {
+        const verdict = grpcVerdict(o.name, status, { ...head, ...t });
+        done(verdict === null ? { code: 0 } : failed(verdict));
+      });
+      // The answer's message (ExportTraceServiceResponse) is read and dropped.
+      req.resume();
+      req.on("end", () => {
+        const verdict = grpcVerdict(o.name, status, head);
+        done(verdict === null ? { code: 0 } : failed(verdict));
+      });
+      req.on("error", (e: Error) => done(failed(e.message)));
+      req.end(grpcFrame(typeof body === "string" ? Buffer.from(body) : body));
+    });
+  };
+
+  return Object.assign(post, {
+    collector: o.name,
+    close: async () => {
+      closed = true;
+      const s = session;
+      session = null;
+      if (s && !s.closed) await new Promise<void>((r) => s.close(() => r()));
+    },
+  });
+}
