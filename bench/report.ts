@@ -237,13 +237,14 @@ export function printReport(r: Report): void {
       perProcess(x.vcpu, 3),
       perProcess(x.peakRssMb, 0),
       perProcess(x.peakPrivateMb ?? [], 0),
-      perProcess(x.touchedMb ?? [], 0) || "-",
+      x.touchedMb?.some((m) => m > 0) ? perProcess(x.touchedMb, 0) : "-",
       String(x.load.errors + x.load.non2xx),
     ]);
     process.stdout.write(
       `\nFixed rate ${r.settings.rate} req/s, ${PACE_NOTE[pace]}; ${r.settings.bodyBytes} B POST bodies, ${r.settings.connections} connections, ${r.settings.duration}s per path${(r.settings.rounds ?? 1) > 1 ? ` in ${r.settings.rounds} alternating rounds` : ""} (latency in ms)\n` +
         table(["path", "req/s", "p50", "p90", "p99", "p99.9", "+p50", "+p99", "vCPU per proxy", "peak RSS MB", "of it private", "used in a round MB", "errors"], rows) +
-        "\n",
+        "\n" +
+        (fixed.some((x) => x.touchedMb?.some((m) => m > 0)) ? "" : "(used in a round: not measured; this kernel does not mark pages referenced again after clear_refs)\n"),
     );
   }
   const hap = r.max.find((x) => x.name.startsWith("haproxy"));

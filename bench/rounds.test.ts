@@ -15,6 +15,12 @@ function round(latencies: number[], seconds: number, vcpu: number[], rss: number
 }
 
 describe("mergeRounds", () => {
+  it("leaves the working set out when a round did not measure it", () => {
+    const { touchedMb: _, ...unmeasured } = round([0.2], 10, [0.1], [50]);
+    expect(mergeRounds([round([0.1], 10, [0.1], [40]), unmeasured]).touchedMb).toBeUndefined();
+    expect(mergeRounds([round([0.1], 10, [0.1], [40]), round([0.2], 10, [0.1], [48])]).touchedMb).toEqual([12]);
+  });
+
   it("pools latencies, weights CPU by time and keeps the peak memory", () => {
     const fast = Array.from({ length: 100 }, (_, i) => 0.1 + i / 1000);
     const slow = Array.from({ length: 100 }, (_, i) => 1 + i / 100);

@@ -45,7 +45,7 @@ export function mergeRounds(rounds: Round[]): PathResult {
     vcpu: perProcess((r, i) => r.vcpu[i]! * r.seconds, (xs) => xs.reduce((a, b) => a + b, 0) / seconds),
     peakRssMb: perProcess((r, i) => r.peakRssMb[i]!, (xs) => Math.max(...xs)),
     peakPrivateMb: perProcess((r, i) => r.peakPrivateMb?.[i] ?? 0, (xs) => Math.max(...xs)),
-    touchedMb: perProcess((r, i) => r.touchedMb?.[i] ?? 0, (xs) => Math.max(...xs)),
+    ...(rounds.every((r) => r.touchedMb) ? { touchedMb: perProcess((r, i) => r.touchedMb![i]!, (xs) => Math.max(...xs)) } : {}),
     roundP99: rounds.map((r) => r.load.p99 ?? 0),
     roundVcpu: rounds.map((r) => r.vcpu),
     ...(first.handshakes !== undefined ? { handshakes: rounds.reduce((n, r) => n + (r.handshakes ?? 0), 0) } : {}),

@@ -7,7 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { freePort, Harness, load, ROOT, type Pace } from "./harness.ts";
-import { clearTouched, cpuSeconds, memory, touchedMb } from "./proc.ts";
+import { clearTouched, cpuSeconds, memory, touchedMb, touchTracked } from "./proc.ts";
 import { direct, haproxyPaths, httpProxyPaths, metricsSidecars, oneSidecar, bunFloorPaths, tracedSidecars, twoSidecars, type Path } from "./scenarios.ts";
 import { printReport, type PathResult, type Report } from "./report.ts";
 import { mergeRounds, type Round } from "./rounds.ts";
@@ -52,6 +52,8 @@ const paces: Pace[] = paceArg === "both" ? ["even", "burst"] : [paceArg as Pace]
 
 async function measure(p: Path, ratePerS: number | undefined, seconds: number, conns: number, pace?: Pace, warm = true): Promise<Round> {
   if (warm && warmup > 0) await load({ url: p.url, rate: ratePerS, pace, duration: warmup, connections: conns, bodyBytes });
+  // The working set only where this kernel tracks it (proc.ts); else the report leaves it out.
+  const tracking = await touchTracked();
   const cpu0 = p.pids.map(cpuSeconds);
   const t0 = performance.now();
   let peak = p.pids.map(() => 0);
@@ -62,7 +64,7 @@ async function measure(p: Path, ratePerS: number | undefined, seconds: number, c
     peakAnon = m.map((x, i) => Math.max(peakAnon[i]!, x.anonMb));
   };
   const sampler = setInterval(sample, 200);
-  const touching = p.pids.map(clearTouched);
+  const touching = tracking ? p.pids.map(clearTouched) : p.pids.map(() => false);
   const hs0 = p.handshakes ? await p.handshakes() : 0;
   const { latencies, ...r } = await load({ url: p.url, rate: ratePerS, pace, duration: seconds, connections: conns, bodyBytes, raw: true });
   clearInterval(sampler);
@@ -70,9 +72,9 @@ async function measure(p: Path, ratePerS: number | undefined, seconds: number, c
   // CPU over the seconds load flowed: the load generator's start-up (~0.5 s of node) is idle time.
   const secs = r.seconds ?? (performance.now() - t0) / 1000;
   const vcpu = p.pids.map((pid, i) => (cpuSeconds(pid) - cpu0[i]!) / secs);
-  const touched = p.pids.map((pid, i) => (touching[i] ? touchedMb(pid) : 0));
+  const touched = touching.every(Boolean) ? p.pids.map(touchedMb) : undefined;
   sample();
-  return { name: p.name, load: r, vcpu, peakRssMb: peak, peakPrivateMb: peakAnon, touchedMb: touched, seconds: secs, latencies: latencies ?? [], ...(handshakes !== undefined ? { handshakes } : {}) };
+  return { name: p.name, load: r, vcpu, peakRssMb: peak, peakPrivateMb: peakAnon, ...(touched ? { touchedMb: touched } : {}), seconds: secs, latencies: latencies ?? [], ...(handshakes !== undefined ? { handshakes } : {}) };
 }
 
 async function main(): Promise<void> {
