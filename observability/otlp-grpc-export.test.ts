@@ -6,8 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as grpc from "@grpc/grpc-js";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-grpc";
-import { resourceFromAttributes } from "@opentelemetry/resources";
-import { spanStarter, type SpanRecord } from "./span-records.ts";
+import type { SpanRecord } from "./span-records.ts";
+import { recording } from "../test/span-fixtures.ts";
 import { otlpExport } from "./otlp-export.ts";
 import { grpcFrame, grpcVerdict } from "./grpc-post.ts";
 import { otlpGrpcReceiver, type OtlpGrpcReceiver } from "../test/otlp-grpc-receiver.ts";
@@ -20,9 +20,7 @@ beforeAll(async () => {
 afterAll(() => rx.close());
 
 function records(): SpanRecord[] {
-  const spans: SpanRecord[] = [];
-  const sink = { resource: resourceFromAttributes({ "service.name": "storefront" }), scope: { name: "meshlet" }, push: (s: SpanRecord) => void spans.push(s) };
-  const start = spanStarter(1, sink);
+  const { spans, start } = recording();
   const server = start("CallLocal/inventory/items", "server", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "k=v", 1_700_000_000_100.25);
   server.setAll({ "dapr.api": "GET /v1.0/invoke/inventory/method/items", "dapr.status_code": 503, "meshlet.found": true });
   server.fail("status 503");

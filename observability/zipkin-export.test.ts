@@ -3,8 +3,8 @@
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ZipkinExporter } from "@opentelemetry/exporter-zipkin";
-import { resourceFromAttributes } from "@opentelemetry/resources";
-import { spanStarter, type SpanRecord } from "./span-records.ts";
+import type { SpanRecord } from "./span-records.ts";
+import { recording } from "../test/span-fixtures.ts";
 import { zipkinExport } from "./zipkin-export.ts";
 import { undiciDialer } from "../runtime/dial-undici.ts";
 import { collectorReceiver, type CollectorReceiver } from "../test/collector-receiver.ts";
@@ -18,9 +18,7 @@ beforeAll(async () => {
 afterAll(() => rx.close());
 
 function records(): SpanRecord[] {
-  const spans: SpanRecord[] = [];
-  const sink = { resource: resourceFromAttributes({ "service.name": "storefront" }), scope: { name: "meshlet" }, push: (s: SpanRecord) => void spans.push(s) };
-  const start = spanStarter(1, sink);
+  const { spans, start } = recording();
   const server = start("CallLocal/inventory/items", "server", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "k=v", 1_700_000_000_100.25);
   server.set("dapr.api", 'GET /v1.0/invoke/inventory/method/items?q="x"');
   server.set("dapr.status_code", 503);
