@@ -45,6 +45,9 @@ export function grpcVerdict(name: string, status: number | undefined, h: Incomin
   return `${name} answered ${CODES[code] ?? `gRPC status ${code}`}${message ? `: ${message}` : ""}`;
 }
 
+/** HTTP/2's RST_STREAM code for a stream the client gave up on (http2.constants.NGHTTP2_CANCEL). */
+const CANCEL = 8;
+
 const failed = (message: string): ExportResult => ({ code: 1, error: new Error(message) });
 
 export function grpcPost(origin: string, o: GrpcOptions): CollectorPost {
@@ -93,11 +96,12 @@ export function grpcPost(origin: string, o: GrpcOptions): CollectorPost {
         ":path": o.path,
         "content-type": "application/grpc",
         te: "trailers",
-        "grpc-timeout": `${Math.max(1, Math.ceil(o.timeoutMs))}m`,
+        // gRPC allows at most 8 digits.
+        "grpc-timeout": `${Math.min(99_999_999, Math.max(1, Math.ceil(o.timeoutMs)))}m`,
         ...metadata,
       });
       const timer = setTimeout(() => {
-        req.close();
+        req.close(CANCEL);
         done(failed(`no answer from ${o.name} in ${o.timeoutMs} ms`));
       }, o.timeoutMs);
       let status: number | undefined;

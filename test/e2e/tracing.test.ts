@@ -2,7 +2,8 @@
 // receiver on loopback. One call with a client traceparent yields, in that trace: the caller's
 // server span, one client span per attempt (retries included), the name-resolution span, the
 // callee's server span and its call to the app, linked parent to child. A dead collector neither
-// slows nor fails a call.
+// slows nor fails a call. OTLP also goes over gRPC (Dapr's default protocol) and over TLS to
+// collectors whose private CA the sidecar is given through NODE_EXTRA_CA_CERTS.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fs from "node:fs";
