@@ -77,13 +77,22 @@ export class Harness {
     return c;
   }
 
-  /** A Configuration (written under logDir as `name`) tracing at `rate` to the sink on `sinkPort`, over Zipkin or OTLP/HTTP. */
-  tracingConfig(name: string, rate: string, sinkPort: number, exporter: "zipkin" | "otlp" = "zipkin"): string {
+  /** An OTLP/gRPC receiver on `port` (cleartext HTTP/2) whose span count is served on `countPort`, on the load's core. */
+  async otlpGrpcSink(name: string, port: number, countPort: number): Promise<ChildProcess> {
+    const c = this.spawn(name, [BUN, path.join(ROOT, "bench", "peers", "otlp-grpc-sink.ts"), String(port), String(countPort)], 0);
+    await waitHttp(`http://127.0.0.1:${countPort}/`, 200);
+    return c;
+  }
+
+  /** A Configuration (written under logDir as `name`) tracing at `rate` to the sink on `sinkPort`, over Zipkin, OTLP/HTTP or OTLP/gRPC. */
+  tracingConfig(name: string, rate: string, sinkPort: number, exporter: "zipkin" | "otlp" | "otlp-grpc" = "zipkin"): string {
     const file = path.join(this.logDir, name);
     const to =
       exporter === "otlp"
         ? `otel:\n      endpointAddress: "http://127.0.0.1:${sinkPort}/v1/traces"\n      isSecure: false\n      protocol: http`
-        : `zipkin:\n      endpointAddress: "http://127.0.0.1:${sinkPort}/api/v2/spans"`;
+        : exporter === "otlp-grpc"
+          ? `otel:\n      endpointAddress: "127.0.0.1:${sinkPort}"\n      isSecure: false\n      protocol: grpc`
+          : `zipkin:\n      endpointAddress: "http://127.0.0.1:${sinkPort}/api/v2/spans"`;
     fs.writeFileSync(file, `apiVersion: dapr.io/v1alpha1\nkind: Configuration\nmetadata: {name: t}\nspec:\n  tracing:\n    samplingRate: "${rate}"\n    ${to}\n`);
     return file;
   }

@@ -4,7 +4,7 @@
 // measure time, kernel work, cache misses or concurrency; `npm run bench` does that.
 //
 //   bun bench/instructions.ts [--requests 4000] [--warmup 1000] [--paths caller,callee,caller-plain,callee-plain,
-//     caller-traced,callee-traced,caller-traced-default,caller-traced-otlp,one,forwarder]
+//     caller-traced,callee-traced,caller-traced-default,caller-traced-otlp,caller-traced-otlp-grpc,one,forwarder]
 
 import { spawnSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
@@ -13,7 +13,7 @@ import { parseArgs } from "node:util";
 import { freePort, Harness, hasCommand, ROOT, waitHttp } from "./harness.ts";
 
 const BUN_EXE = path.join(ROOT, "node_modules", "bun", "bin", "bun.exe");
-const PATHS = ["caller", "callee", "caller-plain", "callee-plain", "caller-traced", "callee-traced", "caller-traced-default", "caller-traced-otlp", "one", "forwarder"] as const;
+const PATHS = ["caller", "callee", "caller-plain", "callee-plain", "caller-traced", "callee-traced", "caller-traced-default", "caller-traced-otlp", "caller-traced-otlp-grpc", "one", "forwarder"] as const;
 type PathName = (typeof PATHS)[number];
 const WHAT: Record<PathName, string> = {
   caller: "caller sidecar of two, mTLS between them (client -> caller -> callee -> app)",
@@ -24,6 +24,7 @@ const WHAT: Record<PathName, string> = {
   "callee-traced": "callee sidecar of two, mTLS, tracing every call (rate 1) to a Zipkin receiver",
   "caller-traced-default": "caller sidecar of two, mTLS, tracing at Dapr's default rate (0.0001) to a Zipkin receiver",
   "caller-traced-otlp": "caller sidecar of two, mTLS, tracing every call (rate 1) to an OTLP/HTTP receiver",
+  "caller-traced-otlp-grpc": "caller sidecar of two, mTLS, tracing every call (rate 1) to an OTLP/gRPC receiver",
   one: "one sidecar (client -> sidecar -> its own app)",
   forwarder: "bun http forwarder peer (meshlet's listener and dialer, no features)",
 };
@@ -92,9 +93,16 @@ async function measure(name: PathName): Promise<{ path: PathName; what: string; 
   if (name.includes("-traced")) {
     const rate = name.endsWith("-default") ? "0.0001" : "1";
     const sinkPort = await freePort();
-    others.push(await h.zipkinSink(`zipkin-${name}`, sinkPort));
-    if (rate === "1") sinkUrl = `http://127.0.0.1:${sinkPort}/`;
-    plain = ["-c", h.tracingConfig(`tracing-${name}.yaml`, rate, sinkPort, name.endsWith("-otlp") ? "otlp" : "zipkin")];
+    const exporter = name.endsWith("-otlp-grpc") ? "otlp-grpc" : name.endsWith("-otlp") ? "otlp" : "zipkin";
+    if (exporter === "otlp-grpc") {
+      const countPort = await freePort();
+      others.push(await h.otlpGrpcSink(`otlp-grpc-${name}`, sinkPort, countPort));
+      sinkUrl = `http://127.0.0.1:${countPort}/`;
+    } else {
+      others.push(await h.zipkinSink(`zipkin-${name}`, sinkPort));
+      if (rate === "1") sinkUrl = `http://127.0.0.1:${sinkPort}/`;
+    }
+    plain = ["-c", h.tracingConfig(`tracing-${name}.yaml`, rate, sinkPort, exporter)];
   }
   const run = (id: string, port: number, withApp: boolean) => [cli, "run", "-a", id, "-H", String(port), "--log-level", "warn", ...plain, ...(withApp ? ["-p", String(appPort)] : [])];
   const port = await freePort();
@@ -126,7 +134,7 @@ async function measure(name: PathName): Promise<{ path: PathName; what: string; 
       // Every call's two spans must have reached the receiver, or the figure leaves out the export.
       await new Promise((r) => setTimeout(r, 3_000));
       const spans = Number(await (await fetch(sinkUrl)).text());
-      if (spans < 2 * (warmup + requests)) throw new Error(`${name}: the Zipkin receiver got ${spans} spans, expected at least ${2 * (warmup + requests)}`);
+      if (spans < 2 * (warmup + requests)) throw new Error(`${name}: the receiver got ${spans} spans, expected at least ${2 * (warmup + requests)}`);
     }
     return { path: name, what: WHAT[name], requests, instructionsPerRequest: Math.round((await totalInstructions(measured.outPrefix, pid)) / requests) };
   } finally {
