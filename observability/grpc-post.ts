@@ -1,10 +1,11 @@
 // One gRPC unary call per export, over node:http2: OTLP/gRPC's TraceService/Export for a
 // collector at `http://host:port` or `https://host:port`. node:http2 does the HTTP/2 framing; a
 // message is gRPC's 5-byte prefix and the bytes, the verdict is grpc-status (docs/decisions.md: why
-// not @grpc/grpc-js). Never rejects: it answers OpenTelemetry's result, as collector-post.ts.
+// not @grpc/grpc-js). Never rejects: it answers OpenTelemetry's result, marked retryable for the
+// codes OTLP calls transient, as collector-post.ts does for HTTP.
 
 import type { ClientHttp2Session, IncomingHttpHeaders, IncomingHttpStatusHeader } from "node:http2";
-import type { CollectorPost, ExportResult } from "./collector-post.ts";
+import { transientError, type CollectorPost, type ExportResult } from "./collector-post.ts";
 
 export interface GrpcOptions {
   /** Names the collector in errors ("otlp"). */
@@ -29,11 +30,16 @@ export function grpcFrame(message: Uint8Array): Buffer {
   return out;
 }
 
+/** The codes OTLP's specification calls transient: CANCELLED, DEADLINE_EXCEEDED, ABORTED, OUT_OF_RANGE, UNAVAILABLE, DATA_LOSS. */
+const RETRYABLE = new Set([1, 4, 10, 11, 14, 15]);
+/** HTTP answers a proxy in front of a collector gives when the collector is briefly away. */
+const RETRYABLE_HTTP = new Set([429, 502, 503, 504]);
+
 /** The call's verdict from its trailers (or headers, for a trailers-only answer): null when it succeeded. */
-export function grpcVerdict(name: string, status: number | undefined, h: IncomingHttpHeaders): string | null {
-  if (status !== 200) return `${name} answered HTTP ${status ?? "?"}${h["content-type"] ? ` (${h["content-type"]})` : ""}, not gRPC`;
+export function grpcVerdict(name: string, status: number | undefined, h: IncomingHttpHeaders): { message: string; retryable: boolean } | null {
+  if (status !== 200) return { message: `${name} answered HTTP ${status ?? "?"}${h["content-type"] ? ` (${h["content-type"]})` : ""}, not gRPC`, retryable: RETRYABLE_HTTP.has(status ?? 0) };
   const raw = h["grpc-status"];
-  if (raw === undefined) return `${name} ended the call without a grpc-status`;
+  if (raw === undefined) return { message: `${name} ended the call without a grpc-status`, retryable: false };
   const code = Number(raw);
   if (code === 0) return null;
   let message = String(h["grpc-message"] ?? "");
@@ -42,13 +48,14 @@ export function grpcVerdict(name: string, status: number | undefined, h: Incomin
   } catch {
     // kept as sent
   }
-  return `${name} answered ${CODES[code] ?? `gRPC status ${code}`}${message ? `: ${message}` : ""}`;
+  return { message: `${name} answered ${CODES[code] ?? `gRPC status ${code}`}${message ? `: ${message}` : ""}`, retryable: RETRYABLE.has(code) };
 }
 
 /** HTTP/2's RST_STREAM code for a stream the client gave up on (http2.constants.NGHTTP2_CANCEL). */
 const CANCEL = 8;
 
-const failed = (message: string): ExportResult => ({ code: 1, error: new Error(message) });
+const failed = (message: string, retryable: boolean): ExportResult => ({ code: 1, error: new Error(message), retryable });
+const judged = (v: { message: string; retryable: boolean } | null): ExportResult => (v === null ? { code: 0 } : failed(v.message, v.retryable));
 
 export function grpcPost(origin: string, o: GrpcOptions): CollectorPost {
   const metadata: Record<string, string> = {};
@@ -76,12 +83,12 @@ export function grpcPost(origin: string, o: GrpcOptions): CollectorPost {
   };
 
   const post = async (body: string | Uint8Array): Promise<ExportResult> => {
-    if (closed) return failed(`${o.name} client is closed`);
+    if (closed) return failed(`${o.name} client is closed`, false);
     let s: ClientHttp2Session;
     try {
       s = await connect();
     } catch (e) {
-      return failed((e as Error).message);
+      return failed((e as Error).message, transientError(e));
     }
     return new Promise<ExportResult>((resolve) => {
       let settled = false;
@@ -102,7 +109,7 @@ export function grpcPost(origin: string, o: GrpcOptions): CollectorPost {
       });
       const timer = setTimeout(() => {
         req.close(CANCEL);
-        done(failed(`no answer from ${o.name} in ${o.timeoutMs} ms`));
+        done(failed(`no answer from ${o.name} in ${o.timeoutMs} ms`, true));
       }, o.timeoutMs);
       let status: number | undefined;
       let head: IncomingHttpHeaders = {};
@@ -110,17 +117,11 @@ export function grpcPost(origin: string, o: GrpcOptions): CollectorPost {
         status = h[":status"];
         head = h;
       });
-      req.on("trailers", (t: IncomingHttpHeaders) => {
-        const verdict = grpcVerdict(o.name, status, { ...head, ...t });
-        done(verdict === null ? { code: 0 } : failed(verdict));
-      });
+      req.on("trailers", (t: IncomingHttpHeaders) => done(judged(grpcVerdict(o.name, status, { ...head, ...t }))));
       // The answer's message (ExportTraceServiceResponse) is read and dropped.
       req.resume();
-      req.on("end", () => {
-        const verdict = grpcVerdict(o.name, status, head);
-        done(verdict === null ? { code: 0 } : failed(verdict));
-      });
-      req.on("error", (e: Error) => done(failed(e.message)));
+      req.on("end", () => done(judged(grpcVerdict(o.name, status, head))));
+      req.on("error", (e: Error) => done(failed(e.message, transientError(e))));
       req.end(grpcFrame(typeof body === "string" ? Buffer.from(body) : body));
     });
   };

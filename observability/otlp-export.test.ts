@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SpanRecord } from "./span-records.ts";
 import { recording } from "../test/span-fixtures.ts";
 import { otlpExport } from "./otlp-export.ts";
+import { EXPORT_RETRY } from "./collector-post.ts";
 import { undiciDialer } from "../runtime/dial-undici.ts";
 import { collectorReceiver, type CollectorReceiver } from "../test/collector-receiver.ts";
 
@@ -60,12 +61,14 @@ describe.each([
 
   it("fails the export when the receiver answers an error or is gone", async () => {
     rx.status = 503;
-    const e = otlpExport({ protocol: "http", url: rx.url, headers: {}, timeoutMs: 5_000 }, dialer());
+    // Retrying is collector-export.test.ts's subject: here one try says what a failure looks like.
+    const once = { ...EXPORT_RETRY, backoffMs: [] };
+    const e = otlpExport({ protocol: "http", url: rx.url, headers: {}, timeoutMs: 5_000 }, dialer(), once);
     const r = await send(e, records());
     rx.status = 200;
     expect(r.code).toBe(1);
     expect(r.error?.message).toMatch(/otlp: 503/);
-    const gone = otlpExport({ protocol: "http", url: "http://127.0.0.1:9/v1/traces", headers: {}, timeoutMs: 5_000 }, dialer());
+    const gone = otlpExport({ protocol: "http", url: "http://127.0.0.1:9/v1/traces", headers: {}, timeoutMs: 5_000 }, dialer(), once);
     expect((await send(gone, records())).code).toBe(1);
     await gone.shutdown();
     await e.shutdown();

@@ -8,7 +8,7 @@ import type { OtlpSpec } from "../config/tracing-spec.ts";
 import type { SpanRecord } from "./span-records.ts";
 import type { SpanExport } from "./span-batcher.ts";
 import type { Dialer } from "../runtime/dial.ts";
-import { collectorExport, collectorPost } from "./collector-post.ts";
+import { collectorExport, collectorPost, EXPORT_RETRY, type RetryOptions } from "./collector-post.ts";
 import { grpcPost } from "./grpc-post.ts";
 
 /** OTLP's trace service method (opentelemetry-proto, collector/trace/v1). */
@@ -17,7 +17,7 @@ export const OTLP_GRPC_PATH = "/opentelemetry.proto.collector.trace.v1.TraceServ
 type Spans = Parameters<typeof JsonTraceSerializer.serializeRequest>[0];
 
 /** Records are queued as they are: the serializer reads their ReadableSpan fields (and resource) at export. */
-export function otlpExport(t: OtlpSpec, dialer: Dialer | null): SpanExport<SpanRecord> {
+export function otlpExport(t: OtlpSpec, dialer: Dialer | null, retry: RetryOptions = EXPORT_RETRY): SpanExport<SpanRecord> {
   const grpc = t.protocol === "grpc";
   const post = grpc
     ? grpcPost(t.url, { name: "otlp", path: OTLP_GRPC_PATH, headers: t.headers, timeoutMs: t.timeoutMs })
@@ -27,5 +27,6 @@ export function otlpExport(t: OtlpSpec, dialer: Dialer | null): SpanExport<SpanR
     post,
     (span) => span,
     (spans) => serializer.serializeRequest(spans as unknown as Spans) ?? null,
+    retry,
   );
 }

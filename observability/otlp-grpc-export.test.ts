@@ -10,6 +10,8 @@ import type { SpanRecord } from "./span-records.ts";
 import { recording } from "../test/span-fixtures.ts";
 import { otlpExport } from "./otlp-export.ts";
 import { grpcFrame, grpcVerdict } from "./grpc-post.ts";
+import { EXPORT_RETRY, type RetryOptions } from "./collector-post.ts";
+import { fakeClock } from "../core/fake-clock.ts";
 import { otlpGrpcReceiver, type OtlpGrpcReceiver } from "../test/otlp-grpc-receiver.ts";
 
 let rx: OtlpGrpcReceiver;
@@ -32,9 +34,15 @@ function records(): SpanRecord[] {
 }
 
 type Result = { code: number; error?: Error };
+/** Polls until `ok` (the export's next step runs after network I/O, outside the fake clock). */
+async function waitForCondition(ok: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !ok(); i++) await new Promise((r) => setTimeout(r, 5));
+  expect(ok()).toBe(true);
+}
 const send = (e: ReturnType<typeof otlpExport>, spans: SpanRecord[]) => new Promise<Result>((resolve) => e.export(spans.map(e.prepare), resolve));
-const grpcTarget = (o: { url?: string; headers?: Record<string, string>; timeoutMs?: number } = {}) =>
-  otlpExport({ protocol: "grpc", url: o.url ?? rx.url, headers: o.headers ?? {}, timeoutMs: o.timeoutMs ?? 5_000 }, null);
+const ONCE = { ...EXPORT_RETRY, backoffMs: [] };
+const grpcTarget = (o: { url?: string; headers?: Record<string, string>; timeoutMs?: number; retry?: RetryOptions } = {}) =>
+  otlpExport({ protocol: "grpc", url: o.url ?? rx.url, headers: o.headers ?? {}, timeoutMs: o.timeoutMs ?? 5_000 }, null, o.retry ?? ONCE);
 
 describe("OTLP/gRPC export", () => {
   it("sends what OpenTelemetry's OTLP/gRPC exporter sends for the same spans, with the configured metadata", async () => {
@@ -59,6 +67,24 @@ describe("OTLP/gRPC export", () => {
     expect(server!.attributes.find((a) => a.key === "dapr.status_code")?.value.intValue).toBe("503");
     expect(attempt!.parentSpanId).toBe(server!.spanId);
     expect(attempt!.kind).toBe(3);
+  });
+
+  it("sends a batch again after UNAVAILABLE, waiting on the injected clock, and the collector gets it once it is back", async () => {
+    rx.calls.length = 0;
+    const fc = fakeClock();
+    const e = grpcTarget({ retry: { clock: fc.clock, random: () => 0.5, backoffMs: [250, 500, 1_000] } });
+    rx.failures = 2;
+    const result = send(e, records());
+    for (const wait of [250, 500]) {
+      await waitForCondition(() => fc.pending() === 1);
+      fc.advance(wait - 1);
+      expect(fc.pending()).toBe(1);
+      fc.advance(1);
+    }
+    expect(await result).toEqual({ code: 0 });
+    expect(rx.calls).toHaveLength(3);
+    expect(new Set(rx.calls.map((c) => c.bytes.toString("hex"))).size).toBe(1);
+    await e.shutdown();
   });
 
   it("reuses one connection for many exports", async () => {
@@ -108,11 +134,14 @@ describe("gRPC's wire pieces", () => {
     expect(grpcFrame(new Uint8Array(70_000)).readUInt32BE(1)).toBe(70_000);
   });
 
-  it("reads the verdict from grpc-status, decoding grpc-message, and refuses an answer that is not gRPC", () => {
+  it("reads the verdict from grpc-status, decoding grpc-message, refuses an answer that is not gRPC, and marks OTLP's transient codes retryable", () => {
     expect(grpcVerdict("otlp", 200, { "grpc-status": "0" })).toBeNull();
-    expect(grpcVerdict("otlp", 200, { "grpc-status": "16", "grpc-message": "bad%20token" })).toBe("otlp answered UNAUTHENTICATED: bad token");
-    expect(grpcVerdict("otlp", 200, { "grpc-status": "42" })).toBe("otlp answered gRPC status 42");
-    expect(grpcVerdict("otlp", 200, {})).toBe("otlp ended the call without a grpc-status");
-    expect(grpcVerdict("otlp", 404, { "content-type": "text/html" })).toBe("otlp answered HTTP 404 (text/html), not gRPC");
+    expect(grpcVerdict("otlp", 200, { "grpc-status": "16", "grpc-message": "bad%20token" })).toEqual({ message: "otlp answered UNAUTHENTICATED: bad token", retryable: false });
+    expect(grpcVerdict("otlp", 200, { "grpc-status": "42" })).toEqual({ message: "otlp answered gRPC status 42", retryable: false });
+    expect(grpcVerdict("otlp", 200, {})).toEqual({ message: "otlp ended the call without a grpc-status", retryable: false });
+    expect(grpcVerdict("otlp", 404, { "content-type": "text/html" })).toEqual({ message: "otlp answered HTTP 404 (text/html), not gRPC", retryable: false });
+    expect(grpcVerdict("otlp", 503, {})?.retryable).toBe(true);
+    const retryable = [...Array(17).keys()].filter((c) => grpcVerdict("otlp", 200, { "grpc-status": String(c) })?.retryable);
+    expect(retryable).toEqual([1, 4, 10, 11, 14, 15]);
   });
 });

@@ -6,7 +6,7 @@ import type { SpanRecord } from "./span-records.ts";
 import { STATUS_ERROR } from "./span-records.ts";
 import type { SpanExport } from "./span-batcher.ts";
 import type { Dialer } from "../runtime/dial.ts";
-import { collectorExport, collectorPost } from "./collector-post.ts";
+import { collectorExport, collectorPost, EXPORT_RETRY, type RetryOptions } from "./collector-post.ts";
 
 const KIND_NAME = [undefined, "SERVER", "CLIENT"];
 /** An answer slower than this fails the export (the spans are counted as lost). */
@@ -44,7 +44,7 @@ export function zipkinSpan(s: SpanRecord, localEndpoint: { serviceName: string }
  * Sends batches of spans to a Zipkin v2 endpoint (`/api/v2/spans`) as one JSON array per POST,
  * through the sidecar's dialer where it can (collector-post.ts).
  */
-export function zipkinExport(url: string, serviceName: string, dialer: Dialer | null = null): SpanExport<string> {
+export function zipkinExport(url: string, serviceName: string, dialer: Dialer | null = null, retry: RetryOptions = EXPORT_RETRY): SpanExport<string> {
   const localEndpoint = { serviceName };
   const post = collectorPost(url, { name: "zipkin", contentType: "application/json", timeoutMs: EXPORT_TIMEOUT_MS }, dialer);
   // Each span is queued as its JSON text: one string for the GC instead of a record's objects.
@@ -52,5 +52,6 @@ export function zipkinExport(url: string, serviceName: string, dialer: Dialer | 
     post,
     (span) => JSON.stringify(zipkinSpan(span, localEndpoint)),
     (spans) => `[${spans.join(",")}]`,
+    retry,
   );
 }

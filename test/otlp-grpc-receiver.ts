@@ -16,6 +16,8 @@ export interface OtlpGrpcReceiver {
   code: grpc.status;
   /** Export does not answer at all while this is set (a hung collector). */
   hang: boolean;
+  /** The next this-many calls are answered UNAVAILABLE (a collector restarting). */
+  failures: number;
   close(): Promise<void>;
 }
 
@@ -40,6 +42,10 @@ export async function otlpGrpcReceiver(tls?: { cert: string; key: string }): Pro
       Export(call: grpc.ServerUnaryCall<Buffer, Buffer>, answer: grpc.sendUnaryData<Buffer>) {
         calls.push({ metadata: call.metadata.getMap(), peer: call.getPeer(), bytes: call.request, request: decodeTraceRequest(call.request) });
         if (rx.hang) return;
+        if (rx.failures > 0) {
+          rx.failures--;
+          return answer({ code: grpc.status.UNAVAILABLE, details: "restarting (test)" });
+        }
         if (rx.code === grpc.status.OK) answer(null, Buffer.alloc(0));
         else answer({ code: rx.code, details: "collector says no (test)" });
       },
@@ -53,6 +59,7 @@ export async function otlpGrpcReceiver(tls?: { cert: string; key: string }): Pro
     calls,
     code: grpc.status.OK,
     hang: false,
+    failures: 0,
     close: () => new Promise<void>((r) => server.tryShutdown(() => r())),
   };
   return rx;

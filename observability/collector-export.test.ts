@@ -1,0 +1,118 @@
+// How an export retries: a transient failure (no answer, 429/502/503/504, OTLP's transient gRPC
+// codes) is sent again after each backoff on the injected clock, anything else fails at once, the
+// last failure says how many tries it took, and shutting down stops the retries.
+
+import { describe, expect, it } from "vitest";
+import { collectorExport, transientError, type CollectorPost, type ExportResult } from "./collector-post.ts";
+import { fakeClock } from "../core/fake-clock.ts";
+
+/** A collector POST that answers from a script, one result per call, and keeps the bodies. */
+function scripted(answers: ExportResult[]) {
+  const bodies: Array<string | Uint8Array> = [];
+  let closed = false;
+  const post = async (body: string | Uint8Array) => {
+    bodies.push(body);
+    return answers.shift() ?? { code: 0 };
+  };
+  return { bodies, closed: () => closed, post: Object.assign(post, { collector: "otlp", close: async () => void (closed = true) }) as CollectorPost };
+}
+
+const transient: ExportResult = { code: 1, error: new Error("connect ECONNREFUSED"), retryable: true };
+const refused: ExportResult = { code: 1, error: new Error("Got unexpected status code from otlp: 400"), retryable: false };
+
+function exporter(answers: ExportResult[], random = () => 0.5) {
+  const fc = fakeClock();
+  const s = scripted(answers);
+  const e = collectorExport(s.post, (span) => span, () => "batch", { clock: fc.clock, random, backoffMs: [250, 500, 1_000] });
+  let result: ExportResult | null = null;
+  const run = () => e.export([], (r) => void (result = r));
+  return { fc, s, e, run, result: () => result };
+}
+
+/** Lets the export's promise chain run (the scripted POST answers at once). */
+const settle = () => new Promise((r) => setTimeout(r, 0));
+
+describe("an export's retries", () => {
+  it("sends the same body again after 250 and 500 ms, and succeeds when the collector does", async () => {
+    const x = exporter([transient, transient]);
+    x.run();
+    await settle();
+    expect(x.s.bodies).toHaveLength(1);
+    x.fc.advance(249);
+    await settle();
+    expect(x.s.bodies).toHaveLength(1);
+    x.fc.advance(1);
+    await settle();
+    expect(x.s.bodies).toHaveLength(2);
+    x.fc.advance(500);
+    await settle();
+    expect(x.s.bodies).toEqual(["batch", "batch", "batch"]);
+    expect(x.result()).toEqual({ code: 0 });
+  });
+
+  it("does not retry what the collector refused, and gives up after three retries with the count in the error", async () => {
+    const no = exporter([refused]);
+    no.run();
+    await settle();
+    expect(no.s.bodies).toHaveLength(1);
+    expect(no.fc.pending()).toBe(0);
+    expect(no.result()).toBe(refused);
+
+    const down = exporter([transient, transient, transient, transient]);
+    down.run();
+    for (const wait of [250, 500, 1_000]) {
+      await settle();
+      down.fc.advance(wait);
+    }
+    await settle();
+    expect(down.s.bodies).toHaveLength(4);
+    expect(down.result()?.code).toBe(1);
+    expect(down.result()?.error?.message).toBe("connect ECONNREFUSED (4 tries)");
+  });
+
+  it("varies each wait by up to 20 % either way", async () => {
+    const early = exporter([transient], () => 0);
+    early.run();
+    await settle();
+    early.fc.advance(199);
+    await settle();
+    expect(early.s.bodies).toHaveLength(1);
+    early.fc.advance(1);
+    await settle();
+    expect(early.s.bodies).toHaveLength(2);
+    const late = exporter([transient], () => 0.999_999);
+    late.run();
+    await settle();
+    late.fc.advance(299);
+    await settle();
+    expect(late.s.bodies).toHaveLength(1);
+  });
+
+  it("stops retrying when it is shut down: the wait ends the export, and the client is closed", async () => {
+    const x = exporter([transient, transient]);
+    x.run();
+    await settle();
+    const shut = x.e.shutdown();
+    x.fc.advance(250);
+    await shut;
+    expect(x.s.bodies).toHaveLength(1);
+    expect(x.result()?.code).toBe(1);
+    expect(x.s.closed()).toBe(true);
+  });
+});
+
+describe("transientError", () => {
+  const coded = (code: string, cause?: unknown) => Object.assign(new Error(code), { code }, cause ? { cause } : {});
+  it("retries a refused, reset or timed-out connection, judged by the cause where there is one, and not a bad certificate", () => {
+    expect(transientError(coded("ECONNREFUSED"))).toBe(true);
+    expect(transientError(coded("ECONNRESET"))).toBe(true);
+    expect(transientError(Object.assign(new Error("timed out"), { name: "TimeoutError" }))).toBe(true);
+    // node:http2 cancels the pending stream and names the connection's failure as the cause.
+    expect(transientError(coded("ERR_HTTP2_STREAM_CANCEL", coded("ECONNREFUSED")))).toBe(true);
+    expect(transientError(coded("ERR_HTTP2_STREAM_CANCEL", coded("UNABLE_TO_VERIFY_LEAF_SIGNATURE")))).toBe(false);
+    expect(transientError(coded("UNABLE_TO_VERIFY_LEAF_SIGNATURE"))).toBe(false);
+    expect(transientError(coded("ERR_TLS_CERT_ALTNAME_INVALID"))).toBe(false);
+    expect(transientError(new Error("no code"))).toBe(false);
+    expect(transientError(null)).toBe(false);
+  });
+});
