@@ -26,7 +26,13 @@ function exporter(answers: ExportResult[], random = () => 0.5) {
   const e = collectorExport(s.post, (span) => span, () => "batch", { clock: fc.clock, random, backoffMs: [250, 500, 1_000] });
   let result: ExportResult | null = null;
   const run = () => e.export([], (r) => void (result = r));
-  return { fc, s, e, run, result: () => result };
+  /** Moves the clock on, lets the export's promise chain run, and says how many POSTs were made. */
+  const after = async (ms: number) => {
+    fc.advance(ms);
+    await settle();
+    return s.bodies.length;
+  };
+  return { fc, s, e, run, after, result: () => result };
 }
 
 /** Lets the export's promise chain run (the scripted POST answers at once). */
@@ -36,16 +42,10 @@ describe("an export's retries", () => {
   it("sends the same body again after 250 and 500 ms, and succeeds when the collector does", async () => {
     const x = exporter([transient, transient]);
     x.run();
-    await settle();
-    expect(x.s.bodies).toHaveLength(1);
-    x.fc.advance(249);
-    await settle();
-    expect(x.s.bodies).toHaveLength(1);
-    x.fc.advance(1);
-    await settle();
-    expect(x.s.bodies).toHaveLength(2);
-    x.fc.advance(500);
-    await settle();
+    expect(await x.after(0)).toBe(1);
+    expect(await x.after(249)).toBe(1);
+    expect(await x.after(1)).toBe(2);
+    expect(await x.after(500)).toBe(3);
     expect(x.s.bodies).toEqual(["batch", "batch", "batch"]);
     expect(x.result()).toEqual({ code: 0 });
   });
@@ -60,11 +60,8 @@ describe("an export's retries", () => {
 
     const down = exporter([transient, transient, transient, transient]);
     down.run();
-    for (const wait of [250, 500, 1_000]) {
-      await settle();
-      down.fc.advance(wait);
-    }
     await settle();
+    for (const wait of [250, 500, 1_000]) await down.after(wait);
     expect(down.s.bodies).toHaveLength(4);
     expect(down.result()?.code).toBe(1);
     expect(down.result()?.error?.message).toBe("connect ECONNREFUSED (4 tries)");
@@ -73,19 +70,14 @@ describe("an export's retries", () => {
   it("varies each wait by up to 20 % either way", async () => {
     const early = exporter([transient], () => 0);
     early.run();
-    await settle();
-    early.fc.advance(199);
-    await settle();
-    expect(early.s.bodies).toHaveLength(1);
-    early.fc.advance(1);
-    await settle();
-    expect(early.s.bodies).toHaveLength(2);
+    expect(await early.after(0)).toBe(1);
+    expect(await early.after(199)).toBe(1);
+    expect(await early.after(1)).toBe(2);
     const late = exporter([transient], () => 0.999_999);
     late.run();
-    await settle();
-    late.fc.advance(299);
-    await settle();
-    expect(late.s.bodies).toHaveLength(1);
+    expect(await late.after(0)).toBe(1);
+    expect(await late.after(299)).toBe(1);
+    expect(await late.after(1)).toBe(2);
   });
 
   it("stops retrying when it is shut down: the wait ends the export, and the client is closed", async () => {
