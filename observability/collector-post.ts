@@ -28,7 +28,7 @@ export interface CollectorOptions {
   readonly name: string;
   readonly contentType: string;
   readonly headers?: Record<string, string>;
-  /** An answer slower than this fails the export (the spans are counted as lost). */
+  /** An answer slower than this fails the try (a timeout is retried; the spans are lost when the last try fails). */
   readonly timeoutMs: number;
 }
 
