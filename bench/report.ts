@@ -203,10 +203,14 @@ export function tracingTargets(r: Report, pace: Pace): Target[] {
   return out;
 }
 
+/** The pages each process used in a round, where they were measured (and the reading is not all zero). */
+const usedInRound = (x: PathResult): number[] | null => (x.touchedMb?.some((m) => m > 0) ? x.touchedMb : null);
+
 /** Peak RSS per process, with the pages it used in a round beside it where measured. */
 function rssText(x: PathResult, over?: PathResult): string {
   const more = over ? ` (${x.peakRssMb.map((m, i) => signed(m - over.peakRssMb[i]!, 0)).join(" / ")} MB over none)` : "";
-  const used = x.touchedMb?.some((m) => m > 0) ? `; used in a round ${perProcess(x.touchedMb, 0)} MB` : "";
+  const touched = usedInRound(x);
+  const used = touched ? `; used in a round ${perProcess(touched, 0)} MB` : "";
   return `${perProcess(x.peakRssMb, 0)} MB${more}${used}`;
 }
 
@@ -237,14 +241,14 @@ export function printReport(r: Report): void {
       perProcess(x.vcpu, 3),
       perProcess(x.peakRssMb, 0),
       perProcess(x.peakPrivateMb ?? [], 0),
-      x.touchedMb?.some((m) => m > 0) ? perProcess(x.touchedMb, 0) : "-",
+      perProcess(usedInRound(x) ?? [], 0) || "-",
       String(x.load.errors + x.load.non2xx),
     ]);
     process.stdout.write(
       `\nFixed rate ${r.settings.rate} req/s, ${PACE_NOTE[pace]}; ${r.settings.bodyBytes} B POST bodies, ${r.settings.connections} connections, ${r.settings.duration}s per path${(r.settings.rounds ?? 1) > 1 ? ` in ${r.settings.rounds} alternating rounds` : ""} (latency in ms)\n` +
         table(["path", "req/s", "p50", "p90", "p99", "p99.9", "+p50", "+p99", "vCPU per proxy", "peak RSS MB", "of it private", "used in a round MB", "errors"], rows) +
         "\n" +
-        (fixed.some((x) => x.touchedMb?.some((m) => m > 0)) ? "" : "(used in a round: not measured; this kernel does not mark pages referenced again after clear_refs)\n"),
+        (fixed.some(usedInRound) ? "" : "(used in a round: not measured; this kernel does not mark pages referenced again after clear_refs)\n"),
     );
   }
   const hap = r.max.find((x) => x.name.startsWith("haproxy"));

@@ -64,7 +64,8 @@ async function measure(p: Path, ratePerS: number | undefined, seconds: number, c
     peakAnon = m.map((x, i) => Math.max(peakAnon[i]!, x.anonMb));
   };
   const sampler = setInterval(sample, 200);
-  const touching = tracking ? p.pids.map(clearTouched) : p.pids.map(() => false);
+  // Read at the end only if every process's referenced bits could be cleared now.
+  const touching = tracking && p.pids.map(clearTouched).every(Boolean);
   const hs0 = p.handshakes ? await p.handshakes() : 0;
   const { latencies, ...r } = await load({ url: p.url, rate: ratePerS, pace, duration: seconds, connections: conns, bodyBytes, raw: true });
   clearInterval(sampler);
@@ -72,7 +73,7 @@ async function measure(p: Path, ratePerS: number | undefined, seconds: number, c
   // CPU over the seconds load flowed: the load generator's start-up (~0.5 s of node) is idle time.
   const secs = r.seconds ?? (performance.now() - t0) / 1000;
   const vcpu = p.pids.map((pid, i) => (cpuSeconds(pid) - cpu0[i]!) / secs);
-  const touched = touching.every(Boolean) ? p.pids.map(touchedMb) : undefined;
+  const touched = touching ? p.pids.map(touchedMb) : undefined;
   sample();
   return { name: p.name, load: r, vcpu, peakRssMb: peak, peakPrivateMb: peakAnon, ...(touched ? { touchedMb: touched } : {}), seconds: secs, latencies: latencies ?? [], ...(handshakes !== undefined ? { handshakes } : {}) };
 }

@@ -13,8 +13,8 @@ import type { SpanRecord } from "./span-records.ts";
 /** OpenTelemetry's export result; `retryable` when sending the same body again may succeed. */
 export type ExportResult = { code: number; error?: Error; retryable?: boolean };
 
-/** The HTTP answers OTLP/HTTP's specification calls transient. */
-const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
+/** The HTTP answers OTLP/HTTP's specification calls transient (a proxy's answers while a collector is briefly away). */
+export const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
 
 export interface CollectorPost {
   (body: string | Uint8Array): Promise<ExportResult>;
@@ -73,8 +73,8 @@ function dialerPost(target: URL, o: CollectorOptions, dialer: Dialer, answered: 
 
 /** Through node:http(s) with a keep-alive agent. */
 function nodeHttpPost(target: URL, o: CollectorOptions, answered: (status: number) => ExportResult): CollectorPost {
-  // Loaded here, not at start: an http:// collector goes through the dialer, and node:http(s) is
-  // memory a sidecar that never uses it should not carry.
+  // Imported only by an exporter that sends this way (https://, or no dialer): an http://
+  // collector goes through the dialer, and node:http(s) is memory such a sidecar need not carry.
   const client = (target.protocol === "https:" ? import("node:https") : import("node:http")).then((lib) => ({ lib, agent: new lib.Agent({ keepAlive: true, maxSockets: 2 }) }));
   const post = async (body: string | Uint8Array) => {
     const { lib, agent } = await client;

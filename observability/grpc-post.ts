@@ -5,7 +5,7 @@
 // codes OTLP calls transient, as collector-post.ts does for HTTP.
 
 import type { ClientHttp2Session, IncomingHttpHeaders, IncomingHttpStatusHeader } from "node:http2";
-import { transientError, type CollectorPost, type ExportResult } from "./collector-post.ts";
+import { RETRYABLE_STATUS, transientError, type CollectorPost, type ExportResult } from "./collector-post.ts";
 
 export interface GrpcOptions {
   /** Names the collector in errors ("otlp"). */
@@ -32,12 +32,10 @@ export function grpcFrame(message: Uint8Array): Buffer {
 
 /** The codes OTLP's specification calls transient: CANCELLED, DEADLINE_EXCEEDED, ABORTED, OUT_OF_RANGE, UNAVAILABLE, DATA_LOSS. */
 const RETRYABLE = new Set([1, 4, 10, 11, 14, 15]);
-/** HTTP answers a proxy in front of a collector gives when the collector is briefly away. */
-const RETRYABLE_HTTP = new Set([429, 502, 503, 504]);
 
 /** The call's verdict from its trailers (or headers, for a trailers-only answer): null when it succeeded. */
 export function grpcVerdict(name: string, status: number | undefined, h: IncomingHttpHeaders): { message: string; retryable: boolean } | null {
-  if (status !== 200) return { message: `${name} answered HTTP ${status ?? "?"}${h["content-type"] ? ` (${h["content-type"]})` : ""}, not gRPC`, retryable: RETRYABLE_HTTP.has(status ?? 0) };
+  if (status !== 200) return { message: `${name} answered HTTP ${status ?? "?"}${h["content-type"] ? ` (${h["content-type"]})` : ""}, not gRPC`, retryable: RETRYABLE_STATUS.has(status ?? 0) };
   const raw = h["grpc-status"];
   if (raw === undefined) return { message: `${name} ended the call without a grpc-status`, retryable: false };
   const code = Number(raw);

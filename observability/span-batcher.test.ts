@@ -8,6 +8,14 @@ import { spanStarter, type SpanRecord } from "./span-records.ts";
 
 const turn = () => new Promise((r) => setImmediate(r));
 
+/** Ends `n` spans named `name`, then lets two turns pass (the queue takes them, a batch may leave). */
+async function endSpans(start: ReturnType<typeof spanStarter>, name: string, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) start(name, "client", null).end();
+  await turn();
+  await turn();
+}
+const sizes = (x: { batches: string[][] }) => x.batches.map((q) => q.length);
+
 /** An exporter that keeps span names and answers when told to (or at once). */
 function exporter(answerAtOnce: boolean) {
   const batches: string[][] = [];
@@ -52,27 +60,23 @@ describe("span export queues", () => {
     let dropped = 0;
     const b = new SpanBatcher([x.e], null, { maxQueue: 10, delayMs: 60_000, flushAt: 3, maxBatch: 3, onDropped: (n) => (dropped += n) });
     const start = spanStarter(1, b);
-    for (let i = 0; i < 3; i++) start("a", "client", null).end();
-    await turn();
-    await turn();
-    expect(x.batches.map((q) => q.length)).toEqual([3]);
-    for (let i = 0; i < 7; i++) start("b", "client", null).end();
-    await turn();
-    await turn();
-    expect(x.batches.map((q) => q.length)).toEqual([3]);
+    await endSpans(start, "a", 3);
+    expect(sizes(x)).toEqual([3]);
+    await endSpans(start, "b", 7);
+    expect(sizes(x)).toEqual([3]);
     x.answers.shift()!();
     await turn();
-    expect(x.batches.map((q) => q.length)).toEqual([3, 3]);
+    expect(sizes(x)).toEqual([3, 3]);
     x.answers.shift()!();
     await turn();
-    expect(x.batches.map((q) => q.length)).toEqual([3, 3, 3]);
+    expect(sizes(x)).toEqual([3, 3, 3]);
     x.answers.shift()!();
     expect(dropped).toBe(0);
     const shut = b.shutdown();
     await turn();
     x.answers.shift()?.();
     await shut;
-    expect(x.batches.map((q) => q.length)).toEqual([3, 3, 3, 1]);
+    expect(sizes(x)).toEqual([3, 3, 3, 1]);
   });
 
   it("send a small batch at once, and what piled up behind a slow export in the next one, up to the most an export carries", async () => {
@@ -80,34 +84,28 @@ describe("span export queues", () => {
     let dropped = 0;
     const b = new SpanBatcher([x.e], null, { maxQueue: 20, delayMs: 60_000, flushAt: 2, maxBatch: 5, onDropped: (n) => (dropped += n) });
     const start = spanStarter(1, b);
-    for (let i = 0; i < 2; i++) start("a", "client", null).end();
-    await turn();
-    await turn();
-    expect(x.batches.map((q) => q.length)).toEqual([2]);
+    await endSpans(start, "a", 2);
+    expect(sizes(x)).toEqual([2]);
     // The collector is slow: 8 spans wait behind the export that is out.
-    for (let i = 0; i < 8; i++) start("b", "client", null).end();
-    await turn();
-    await turn();
-    expect(x.batches.map((q) => q.length)).toEqual([2]);
+    await endSpans(start, "b", 8);
+    expect(sizes(x)).toEqual([2]);
     x.answers.shift()!();
     await turn();
     await turn();
-    expect(x.batches.map((q) => q.length)).toEqual([2, 5]);
+    expect(sizes(x)).toEqual([2, 5]);
     x.answers.shift()!();
     await turn();
     await turn();
-    expect(x.batches.map((q) => q.length)).toEqual([2, 5, 3]);
+    expect(sizes(x)).toEqual([2, 5, 3]);
     x.answers.shift()!();
     // One span is under flushAt: it waits for the timer (or shutdown).
-    start("c", "client", null).end();
-    await turn();
-    await turn();
+    await endSpans(start, "c", 1);
     expect(x.batches).toHaveLength(3);
     const shut = b.shutdown();
     await turn();
     x.answers.shift()?.();
     await shut;
-    expect(x.batches.map((q) => q.length)).toEqual([2, 5, 3, 1]);
+    expect(sizes(x)).toEqual([2, 5, 3, 1]);
     expect(dropped).toBe(0);
   });
 
