@@ -5,7 +5,7 @@
 // slows nor fails a call. OTLP also goes over gRPC (Dapr's default protocol) and over TLS to
 // collectors whose private CA the sidecar is given through NODE_EXTRA_CA_CERTS.
 
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import fs from "node:fs";
 import http from "node:http";
 import https from "node:https";
@@ -154,19 +154,20 @@ describe("tracing", () => {
 
 describe("a dead collector", () => {
   it("adds no latency and fails no call", async () => {
-    const dead = await new Promise<number>((resolve) => {
-      const s = net.createServer();
-      s.listen(0, "127.0.0.1", () => {
-        const port = (s.address() as net.AddressInfo).port;
-        s.close(() => resolve(port));
-      });
-    });
+    // A port nothing can listen on for the test's length: held on 127.0.0.1, so no other test's
+    // listener (specific or wildcard) can take it, and dialled on 127.77.0.1, where nothing
+    // listens, so each connection is refused. (A port merely closed was taken by a parallel
+    // test's listener once in CI, and the warning then named ECONNRESET.)
+    const holder = net.createServer();
+    await new Promise<void>((resolve) => holder.listen(0, "127.0.0.1", resolve));
+    onTestFinished(() => void holder.close());
+    const dead = (holder.address() as net.AddressInfo).port;
     const home = tempHome();
-    const config = tempFile("dead.yaml", `kind: Configuration\nspec:\n  tracing:\n    samplingRate: "1"\n    zipkin:\n      endpointAddress: "http://127.0.0.1:${dead}/api/v2/spans"\n`);
+    const config = tempFile("dead.yaml", `kind: Configuration\nspec:\n  tracing:\n    samplingRate: "1"\n    zipkin:\n      endpointAddress: "http://127.77.0.1:${dead}/api/v2/spans"\n`);
     const s = await startSidecar({ appId: "lonely", home, echo: true, args: ["-c", config] });
     // Said at start, in one line: the collector is down, calls go on.
     await waitFor("the start-time warning", async () => s.output().includes("trace collector not reachable at start"), 5_000);
-    await expectOutput(s, new RegExp(`trace collector not reachable at start.*exporter="zipkin http://127\\.0\\.0\\.1:${dead}/api/v2/spans" error=ECONNREFUSED`));
+    await expectOutput(s, new RegExp(`trace collector not reachable at start.*exporter="zipkin http://127\\.77\\.0\\.1:${dead}/api/v2/spans" error=ECONNREFUSED`));
     const times: number[] = [];
     for (let i = 0; i < 300; i++) {
       const t0 = performance.now();
