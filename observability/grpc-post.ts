@@ -14,7 +14,7 @@ export interface GrpcOptions {
   readonly path: string;
   /** Sent as gRPC metadata with every call (keys lower-cased, as gRPC requires). */
   readonly headers?: Record<string, string>;
-  /** The deadline of one call, sent as grpc-timeout too. */
+  /** What one export may take, retries included; each call's deadline (sent as grpc-timeout too) is what is left of it. */
   readonly timeoutMs: number;
 }
 
@@ -80,7 +80,7 @@ export function grpcPost(origin: string, o: GrpcOptions): CollectorPost {
     return s;
   };
 
-  const post = async (body: string | Uint8Array): Promise<ExportResult> => {
+  const post = async (body: string | Uint8Array, timeoutMs: number): Promise<ExportResult> => {
     if (closed) return failed(`${o.name} client is closed`, false);
     let s: ClientHttp2Session;
     try {
@@ -102,13 +102,13 @@ export function grpcPost(origin: string, o: GrpcOptions): CollectorPost {
         "content-type": "application/grpc",
         te: "trailers",
         // gRPC allows at most 8 digits.
-        "grpc-timeout": `${Math.min(99_999_999, Math.max(1, Math.ceil(o.timeoutMs)))}m`,
+        "grpc-timeout": `${Math.min(99_999_999, Math.max(1, Math.ceil(timeoutMs)))}m`,
         ...metadata,
       });
       const timer = setTimeout(() => {
         req.close(CANCEL);
-        done(failed(`no answer from ${o.name} in ${o.timeoutMs} ms`, true));
-      }, o.timeoutMs);
+        done(failed(`no answer from ${o.name} in ${Math.round(timeoutMs)} ms`, true));
+      }, timeoutMs);
       let status: number | undefined;
       let head: IncomingHttpHeaders = {};
       req.on("response", (h: IncomingHttpHeaders & IncomingHttpStatusHeader) => {
@@ -126,6 +126,7 @@ export function grpcPost(origin: string, o: GrpcOptions): CollectorPost {
 
   return Object.assign(post, {
     collector: o.name,
+    timeoutMs: o.timeoutMs,
     close: async () => {
       closed = true;
       const s = session;

@@ -15,6 +15,8 @@ export interface SpanExport<T = unknown> {
   prepare(span: SpanRecord): T;
   export(items: readonly T[], done: (result: { code: number; error?: Error }) => void): void;
   shutdown(): Promise<void>;
+  /** What one export may take, retries included, where the exporter bounds it. */
+  readonly timeoutMs?: number;
 }
 
 export interface BatcherOptions {
@@ -31,8 +33,12 @@ export interface BatcherOptions {
   readonly onDropped: (n: number) => void;
 }
 
-/** An export not answered in this long no longer holds the next one back (the exporters time out themselves). */
-const STALL_MS = 30_000;
+/**
+ * An export not answered in this long no longer holds the next one back: the exporter's own
+ * timeout and a margin, or 30 s where it has none. The exporters time out themselves; this is
+ * the net under one that does not.
+ */
+const stallMs = (e: SpanExport<unknown>) => Math.max(30_000, (e.timeoutMs ?? 0) + 5_000);
 
 /** One exporter's queue. */
 class ExportQueue<T> {
@@ -40,11 +46,14 @@ class ExportQueue<T> {
   private busySince = 0;
   private out = false;
   private soon = false;
+  private readonly stallMs: number;
 
   constructor(
     readonly exporter: SpanExport<T>,
     private readonly o: BatcherOptions,
-  ) {}
+  ) {
+    this.stallMs = stallMs(exporter);
+  }
 
   add(span: SpanRecord): void {
     if (this.queue.length >= this.o.maxQueue) return this.o.onDropped(1);
@@ -70,7 +79,7 @@ class ExportQueue<T> {
   /** Sends up to one batch, unless the last one is still out; drains what piled up meanwhile. */
   flush(): Promise<void> {
     if (this.queue.length === 0) return Promise.resolve();
-    if (this.out && performance.now() - this.busySince < STALL_MS) return Promise.resolve();
+    if (this.out && performance.now() - this.busySince < this.stallMs) return Promise.resolve();
     const batch = this.queue.length <= this.o.maxBatch ? this.queue : this.queue.slice(0, this.o.maxBatch);
     this.queue = batch === this.queue ? [] : this.queue.slice(this.o.maxBatch);
     this.busySince = performance.now();

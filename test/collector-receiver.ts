@@ -1,5 +1,5 @@
 // A trace collector on loopback for the exporter tests: keeps each POST's headers and JSON body
-// and answers with the status the test sets (a body that is not JSON gets 400).
+// and answers with the status and headers the test sets (a body that is not JSON gets 400).
 
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -8,6 +8,8 @@ export interface CollectorReceiver {
   readonly url: string;
   readonly posts: Array<{ headers: http.IncomingHttpHeaders; body: unknown }>;
   status: number;
+  /** Sent with each answer besides its content-type (e.g. retry-after). */
+  headers: Record<string, string>;
   close(): Promise<void>;
 }
 
@@ -19,7 +21,7 @@ export async function collectorReceiver(path: string, status: number): Promise<C
     req.on("end", () => {
       try {
         posts.push({ headers: req.headers, body: JSON.parse(text) as unknown });
-        res.writeHead(rx.status, { "content-type": "application/json" }).end("{}");
+        res.writeHead(rx.status, { ...rx.headers, "content-type": "application/json" }).end("{}");
       } catch {
         res.writeHead(400).end();
       }
@@ -30,6 +32,7 @@ export async function collectorReceiver(path: string, status: number): Promise<C
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}${path}`,
     posts,
     status,
+    headers: {},
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
   return rx;
