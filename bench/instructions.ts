@@ -5,6 +5,7 @@
 //
 //   bun bench/instructions.ts [--requests 4000] [--warmup 1000] [--paths caller,callee,caller-plain,callee-plain,
 //     caller-traced,callee-traced,caller-traced-default,caller-traced-otlp,caller-traced-otlp-grpc,one,forwarder]
+//     [--sidecar-args="--max-memory 1Gi"]   (added to every sidecar's `meshlet run`)
 
 import { spawnSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
@@ -33,6 +34,7 @@ const { values: opts } = parseArgs({
   options: {
     requests: { type: "string", default: "4000" },
     warmup: { type: "string", default: "1000" },
+    "sidecar-args": { type: "string", default: "" },
     paths: { type: "string", default: PATHS.join(",") },
   },
 });
@@ -104,7 +106,8 @@ async function measure(name: PathName): Promise<{ path: PathName; what: string; 
     }
     plain = ["-c", h.tracingConfig(`tracing-${name}.yaml`, rate, sinkPort, exporter)];
   }
-  const run = (id: string, port: number, withApp: boolean) => [cli, "run", "-a", id, "-H", String(port), "--log-level", "warn", ...plain, ...(withApp ? ["-p", String(appPort)] : [])];
+  const extra = opts["sidecar-args"].split(" ").filter(Boolean);
+  const run = (id: string, port: number, withApp: boolean) => [cli, "run", "-a", id, "-H", String(port), "--log-level", "warn", ...plain, ...extra, ...(withApp ? ["-p", String(appPort)] : [])];
   const port = await freePort();
   let measured: { child: ChildProcess; outPrefix: string };
   if (name === "forwarder") {

@@ -128,6 +128,7 @@ export async function runCommand(args: string[]): Promise<number> {
     internal: `${cfg.internalHost}:${ports.internalPort}`,
     app: cfg.app?.key ?? "none",
     max_body_size: cfg.maxBodySize,
+    max_memory: cfg.maxMemory ? `${cfg.maxMemory.bytes}${cfg.maxMemory.source === "cgroup" ? ` (90 % of the container's ${cfg.maxMemory.cgroupBytes})` : ""}` : "off",
     metrics: ports.metricsPort ? `${cfg.listenAddresses[0]}:${ports.metricsPort}/metrics` : "off",
     resiliency: cfg.policies.resources.join("; ") || "none",
     internal_transport: mtls ? `mtls as ${mtls.identity.spiffeId} (${mtls.identity.source})` : "plain (spec.mtls.enabled: false)",

@@ -20,6 +20,8 @@ export const REASONS = {
   app_unhealthy: { status: 503, errorCode: "ERR_DIRECT_INVOKE" },
   connect_timeout: { status: 500, errorCode: "ERR_DIRECT_INVOKE" },
   shutting_down: { status: 503, errorCode: "ERR_DIRECT_INVOKE" },
+  /** --max-memory: the sidecar refuses new calls until its memory falls back (proxy/memory-guard.ts). */
+  memory_pressure: { status: 503, errorCode: "ERR_MEMORY_PRESSURE" },
   app_not_configured: { status: 500, errorCode: "ERR_DIRECT_INVOKE" },
   app_timeout: { status: 500, errorCode: "ERR_DIRECT_INVOKE" },
   upstream_reset: { status: 500, errorCode: "ERR_DIRECT_INVOKE" },

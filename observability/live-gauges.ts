@@ -1,10 +1,11 @@
 // Gauges read when Prometheus scrapes, not updated per request: each target's endpoints by the
-// state its balancer last saw (meshlet_endpoints) and the pooled connections to the app and to
-// peer sidecars (meshlet_pool_connections).
+// state its balancer last saw (meshlet_endpoints), the pooled connections to the app and to
+// peer sidecars (meshlet_pool_connections), and the memory guard's limit, state and refusals.
 
-import { Gauge, type Prom } from "../core/metrics.ts";
+import { Counter, Gauge, type Prom } from "../core/metrics.ts";
 import type { EndpointStates } from "../proxy/balance.ts";
 import type { Dialer } from "../runtime/dial.ts";
+import type { MemoryGuard } from "../proxy/memory-guard.ts";
 
 /** Each target app-id's endpoint states, bounded like the targets and dropped with them. */
 export class EndpointTables {
@@ -28,7 +29,8 @@ export class EndpointTables {
   }
 }
 
-export function registerLiveGauges(registry: Prom.Registry, tables: EndpointTables, dialers: Record<"app" | "peer", Dialer>): void {
+export function registerLiveGauges(registry: Prom.Registry, tables: EndpointTables, dialers: Record<"app" | "peer", Dialer>, memory: MemoryGuard | null = null): void {
+  if (memory) registerMemoryGauges(registry, memory);
   new Gauge({
     name: "meshlet_endpoints",
     help: "Instances of each target app-id as its balancer last saw them: new (not measured yet), healthy, failing (last attempt failed)",
@@ -51,6 +53,44 @@ export function registerLiveGauges(registry: Prom.Registry, tables: EndpointTabl
         this.set({ pool, state: "idle" }, c.idle);
         this.set({ pool, state: "busy" }, Math.max(0, c.open - c.idle));
       }
+    },
+  });
+}
+
+/** --max-memory's guard: its limit, whether it sheds now, the collections it ran and the calls it refused. */
+function registerMemoryGauges(registry: Prom.Registry, g: MemoryGuard): void {
+  new Gauge({
+    name: "meshlet_memory_limit_bytes",
+    help: "RSS at which this sidecar refuses new calls (--max-memory, or 90 % of the container's memory limit)",
+    registers: [registry],
+    collect() {
+      this.set(g.limitBytes);
+    },
+  });
+  new Gauge({
+    name: "meshlet_memory_shedding",
+    help: "1 while this sidecar refuses new calls because its RSS went over its memory limit",
+    registers: [registry],
+    collect() {
+      this.set(g.shedding ? 1 : 0);
+    },
+  });
+  new Counter({
+    name: "meshlet_memory_collections_total",
+    help: "Full garbage collections the memory guard ran because RSS was over its limit (or, while refusing calls, over the resume mark)",
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(g.collections);
+    },
+  });
+  new Counter({
+    name: "meshlet_memory_refused_total",
+    help: "Calls refused with 503 memory_pressure since the sidecar started",
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(g.refusedTotal);
     },
   });
 }

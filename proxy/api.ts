@@ -13,6 +13,7 @@ import { tooLarge } from "./body-limit.ts";
 import { type Incoming, readBody } from "../core/incoming.ts";
 import { textResponse } from "../core/wire-response.ts";
 import type { HttpMetrics } from "../observability/http-metrics.ts";
+import type { MemoryGuard } from "./memory-guard.ts";
 
 /** All extended metadata values together (PUT /v1.0/metadata/<key>) stay within this many bytes. */
 export const METADATA_TOTAL_CAP = 1024 * 1024;
@@ -56,6 +57,8 @@ export interface ApiDeps {
   readonly stateApi: StateDeps;
   /** The components in force (secret stores, state stores, the metadata API's list); a reload swaps them. */
   readonly components: { readonly current: ComponentSet };
+  /** --max-memory's guard; null when off. */
+  readonly memory: MemoryGuard | null;
 }
 
 const NO_CONTENT = () => new Response(null, { status: 204 });

@@ -8,6 +8,7 @@ import type { ComponentInfo, ComponentSpec } from "../config/configuration.ts";
 import type { AccessControl } from "../security/acl/policy.ts";
 import type { ApiLogging } from "./api.ts";
 import type { MetricsSpec } from "../observability/http-metrics.ts";
+import type { MemoryLimit } from "../config/memory-limit.ts";
 
 export type { ComponentInfo, ComponentSpec };
 
@@ -59,6 +60,8 @@ export interface SidecarConfig {
   readonly metricsPort: number | null;
   /** Dapr's metric families and their path rules (spec.metrics); null: not recorded (--enable-metrics=false); absent: Dapr's defaults. */
   readonly metrics?: MetricsSpec | null;
+  /** --max-memory, or 90 % of the container's limit: calls are refused above it; null or absent: off. */
+  readonly maxMemory?: MemoryLimit | null;
   readonly runtimeVersion: string;
   /** Extra facts published in the registry and `meshlet list`. */
   readonly registryInfo?: () => Record<string, string | number | null>;

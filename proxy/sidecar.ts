@@ -33,6 +33,7 @@ import { meshletHome } from "../resolvers/local.ts";
 import { NO_TRACING, type Tracing } from "../observability/tracing.ts";
 import { metricsHandler, statHistory } from "../observability/metrics-endpoint.ts";
 import type { StatHistory } from "../observability/stat-history.ts";
+import { type MemoryGuard, sidecarMemoryGuard } from "./memory-guard.ts";
 
 /** Targets (app-ids) with built Calls and retry budgets kept at once; the least recently used go. */
 const TARGETS_MAX = 1024;
@@ -88,6 +89,8 @@ export class Sidecar {
   private readonly presence: Presence;
   /** The internal port's drain: new peer calls are refused as never delivered once set. */
   private readonly gate: DrainGate = { draining: false, seen: 0 };
+  /** --max-memory: both listeners refuse new calls while it sheds; null when off. */
+  readonly memory: MemoryGuard | null;
   /** The components in force (state and secret stores), opened at start, swapped on reload. */
   readonly components: LiveComponents;
   /** Each target app-id's endpoint states (meshlet_endpoints); dropped with the target's Call. */
@@ -113,6 +116,7 @@ export class Sidecar {
     this.acl = cfg.accessControl ?? null;
     this.httpMetrics = cfg.metrics === null ? null : new HttpMetrics(this.metrics.registry, cfg.metrics ?? DEFAULT_METRICS, cfg.appId);
     this.presence = new Presence(cfg, resolver, this.state, log, () => this.internal?.port ?? null);
+    this.memory = cfg.maxMemory ? sidecarMemoryGuard(cfg.maxMemory, systemClock, log, runtime.collectGarbage) : null;
     this.deps = {
       self: { appId: cfg.appId, namespace: cfg.namespace },
       dialer: this.dialer,
@@ -156,7 +160,7 @@ export class Sidecar {
       this.policies,
     );
     this.recordLoaded();
-    registerLiveGauges(this.metrics.registry, this.endpointTables, { app: this.dialer, peer: this.peerDialer });
+    registerLiveGauges(this.metrics.registry, this.endpointTables, { app: this.dialer, peer: this.peerDialer }, this.memory);
   }
 
   private isSelf(appId: string, namespace: string): boolean {
@@ -233,6 +237,7 @@ export class Sidecar {
         toApp: inboundAppCall(this.deps, this.plan(cfg.appId)),
         metrics: this.httpMetrics,
         gate: this.gate,
+        memory: this.memory,
       });
       const maxHeaderBytes = cfg.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
       try {
@@ -257,6 +262,7 @@ export class Sidecar {
         explain: (id, ns, verb, method) => this.explain(id, ns, verb, method),
         stateApi: { stores: () => components.current.stores, appId: cfg.appId, maxBodySize: cfg.maxBodySize },
         components,
+        memory: this.memory,
       });
       let httpPort = cfg.httpPort;
       for (const host of cfg.listenAddresses) {
@@ -293,6 +299,7 @@ export class Sidecar {
       this.state.outboundReady = true;
       this.sweeper = setInterval(() => this.sweep(), SWEEP_MS);
       this.sweeper.unref();
+      this.memory?.start();
       this.presence.start();
       return { httpPort, internalPort: this.internal.port, metricsPort: this.metricsListener?.port ?? null };
     } catch (e) {
@@ -329,6 +336,7 @@ export class Sidecar {
       this.state.ready = false;
       this.presence.stop();
       if (this.sweeper) clearInterval(this.sweeper);
+      this.memory?.stop();
       this.resourcesWatch?.stop();
       this.configWatch?.stop();
       await this.resolver.deregister().catch(() => {});

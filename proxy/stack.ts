@@ -33,6 +33,7 @@ import {
   API_TOKEN,
   dispatchToTarget,
   FORWARDED,
+  MEMORY_GUARD,
   RESPOND,
   ROUTE,
 } from "./edge/api-steps.ts";
@@ -45,6 +46,7 @@ import {
   DRAIN,
   INBOUND_METRICS,
   type InboundDeps,
+  MEMORY_GUARD_INBOUND,
   PEER_IDENTITY,
   RESPOND_INBOUND,
   ROUTE_INBOUND,
@@ -161,7 +163,7 @@ const TRY_TIMEOUT: StackStep = {
 // === the listeners' lists: every request-path behaviour before the target's Call ===
 
 /** The Dapr HTTP API listener, outermost first; the last step hands over to the target's Call. */
-export const EDGE: readonly EdgeStep<ApiDeps>[] = [API_LOG, API_METRICS, RESPOND, ROUTE, API_TOKEN, API_ENDPOINTS, HEADER_HYGIENE, TRACE_CONTEXT, FORWARDED, BODY_LIMIT];
+export const EDGE: readonly EdgeStep<ApiDeps>[] = [API_LOG, API_METRICS, RESPOND, ROUTE, API_TOKEN, MEMORY_GUARD, API_ENDPOINTS, HEADER_HYGIENE, TRACE_CONTEXT, FORWARDED, BODY_LIMIT];
 
 /** The internal (sidecar-to-sidecar) listener, outermost first; the last step calls the local app. */
 export const INBOUND: readonly EdgeStep<InboundDeps>[] = [
@@ -169,6 +171,7 @@ export const INBOUND: readonly EdgeStep<InboundDeps>[] = [
   RESPOND_INBOUND,
   PEER_IDENTITY,
   DRAIN,
+  MEMORY_GUARD_INBOUND,
   CALLEE_CHECK,
   ROUTE_INBOUND,
   ACCESS_CONTROL,

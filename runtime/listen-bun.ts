@@ -103,4 +103,5 @@ export const bunRuntime: Runtime = {
   name: "bun",
   listen: listenBun,
   dialer: process.env.MESHLET_DIALER === "fetch" ? fetchDialer : socketDialer,
+  collectGarbage: () => Bun.gc(true),
 };

@@ -123,4 +123,9 @@ export const listenNode: Listen = async ({ host, port, handler, maxHeaderBytes }
   };
 };
 
-export const nodeRuntime: Runtime = { name: "node", listen: listenNode, dialer: (opts) => undiciDialer(opts) };
+export const nodeRuntime: Runtime = {
+  name: "node",
+  listen: listenNode,
+  dialer: (opts) => undiciDialer(opts),
+  collectGarbage: () => (globalThis as { gc?: () => void }).gc?.(),
+};

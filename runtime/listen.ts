@@ -31,6 +31,8 @@ export interface Runtime {
   readonly name: "bun" | "node";
   readonly listen: Listen;
   dialer(opts?: DialerOptions): Dialer;
+  /** A full, synchronous garbage collection, where the runtime offers one (Node only with --expose-gc). */
+  collectGarbage?(): void;
 }
 
 export class PortInUseError extends Error {

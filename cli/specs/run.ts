@@ -19,6 +19,7 @@ export const RUN_FLAGS = {
   "resources-path": { type: "string", multiple: true, arg: "DIR", help: "Dapr resources: Components and Resiliency, reloaded live", dapr: same("resources-path") },
   "components-path": { type: "string", short: "d", multiple: true, arg: "DIR", help: "the old name of --resources-path", dapr: same("components-path") },
   "max-body-size": { type: "string", arg: "SIZE", help: "largest request body (4Mi, 512Ki, bytes)", default: "4Mi", dapr: same("max-body-size") },
+  "max-memory": { type: "string", arg: "SIZE", help: "meshlet: refuse new calls (503 memory_pressure) while RSS is over SIZE (256Mi, 1Gi); 0 = off", default: "90% of the container's memory limit, else off" },
   "read-buffer-size": { type: "string", arg: "SIZE", help: "largest request head, 431 above it (a bare number is KiB, as Dapr's)", default: "16Ki", dapr: same("read-buffer-size") },
   "dapr-listen-addresses": { type: "string", arg: "ADDRS", help: "comma-separated addresses the API listens on", default: "127.0.0.1", dapr: "daprd --dapr-listen-addresses" },
   "app-timeout": { type: "string", arg: "DUR", help: "meshlet: longest wait for response headers per try (5s, 1m30s; 0 = none)", default: "60s" },

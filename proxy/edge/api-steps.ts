@@ -13,6 +13,7 @@ import { stampForwarded } from "../headers.ts";
 import { route } from "../route.ts";
 import type { EdgeCall, EdgeStep } from "./context.ts";
 import { apiMetrics } from "../../observability/metrics-layers.ts";
+import { describeMemoryGuard, memoryRefusal } from "../memory-guard.ts";
 
 /** The traceparent of the call goes on every answer that does not carry one. */
 export function stampTrace(res: Response, traceparent: string | null): Response {
@@ -120,6 +121,23 @@ export const API_TOKEN: EdgeStep<ApiDeps> = {
         return Promise.resolve(plainErrorResponse("api_token", "invalid api token"));
       }
       return next(req, ctx);
+    };
+  },
+};
+
+export const MEMORY_GUARD: EdgeStep<ApiDeps> = {
+  name: "memory-guard",
+  why: "after the token, before any work: invocations and state calls are what hold bodies, and refusing them costs nothing; health, metadata and shutdown stay served",
+  describe: `${describeMemoryGuard} (invocations and the state API)`,
+  layer: (d) => {
+    const g = d.memory;
+    if (!g) return (next) => next;
+    return (next) => (req, ctx) => {
+      if (!g.shedding) return next(req, ctx);
+      const r = ctx.route!;
+      if (r.kind !== "invoke" && r.kind !== "state") return next(req, ctx);
+      g.refuse();
+      return Promise.reject(memoryRefusal(g, r.kind === "invoke" ? r.appId : null, false));
     };
   },
 };

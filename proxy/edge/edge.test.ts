@@ -15,6 +15,8 @@ import type { Incoming } from "../../core/incoming.ts";
 import { silentLogger, throttledInfo } from "../../core/log.ts";
 import { invokeError } from "../../core/errors.ts";
 import { EMPTY_POLICY_SET } from "../../resiliency/policy/types.ts";
+import { MemoryGuard } from "../memory-guard.ts";
+import { fakeClock } from "../../core/fake-clock.ts";
 
 const cfg: SidecarConfig = {
   appId: "me",
@@ -41,7 +43,14 @@ function incoming(target: string, headers: Record<string, string>, body: Uint8Ar
   return { method, target, headers: HeaderList.of(headers), body, contentLength: body ? body.byteLength : null, chunked: false, signal: new AbortController().signal, peer: { address: "127.0.0.1", port: 1 } };
 }
 
-function apiDeps(target: Call): ApiDeps {
+/** A guard over a scripted RSS: set `rss.mb`, then `guard.sample()`. */
+function scriptedGuard() {
+  const rss = { mb: 100 };
+  const guard = new MemoryGuard({ limitBytes: 200 * 1024 ** 2, clock: fakeClock().clock, rss: () => rss.mb * 1024 ** 2 });
+  return { rss, guard };
+}
+
+function apiDeps(target: Call, memory: MemoryGuard | null = null): ApiDeps {
   return {
     cfg,
     tracing: NO_TRACING,
@@ -57,6 +66,7 @@ function apiDeps(target: Call): ApiDeps {
     explain: () => "",
     stateApi: { stores: () => new Map(), appId: "me", maxBodySize: 10 },
     components: { current: { stores: new Map(), secretStores: new Map(), listed: [] } },
+    memory,
   };
 }
 
@@ -94,13 +104,45 @@ describe("the EDGE list (API port)", () => {
     const big = await handle(incoming("/v1.0/invoke/orders/method/x", { "dapr-api-token": "tok" }, new Uint8Array(11)));
     expect(big.headers.get("meshlet-reason")).toBe("body_too_large");
   });
+
+  it("refuses invocations and state calls with 503 memory_pressure while the memory guard sheds, and keeps serving health and metadata", async () => {
+    const { rss, guard } = scriptedGuard();
+    let reached = 0;
+    const d = apiDeps(async () => (reached++, new Response("ok")), guard);
+    const handle = composeEdge(EDGE, d, dispatchToTarget(d));
+    const invoke = () => handle(incoming("/v1.0/invoke/orders/method/x", { "dapr-api-token": "tok" }));
+    expect((await invoke()).status).toBe(200);
+    rss.mb = 200;
+    guard.sample();
+    const refused = await invoke();
+    expect([refused.status, refused.headers.get("meshlet-reason")]).toEqual([503, "memory_pressure"]);
+    const body = (await refused.json()) as { errorCode: string; message: string };
+    expect(body.errorCode).toBe("ERR_MEMORY_PRESSURE");
+    expect(body.message).toBe("failed to invoke, id: orders, err: this sidecar is over its memory limit (200 MiB) and refuses new calls until it is back under 180 MiB");
+    const state = await handle(incoming("/v1.0/state/store", { "dapr-api-token": "tok" }, new Uint8Array(2)));
+    expect([state.status, state.headers.get("meshlet-reason")]).toEqual([503, "memory_pressure"]);
+    expect((await handle(incoming("/v1.0/healthz", {}, null, "GET"))).status).toBe(204);
+    expect((await handle(incoming("/v1.0/metadata", { "dapr-api-token": "tok" }, null, "GET"))).status).toBe(200);
+    // The token is still checked first: a caller without it learns nothing of the sidecar's memory.
+    expect((await handle(incoming("/v1.0/invoke/orders/method/x", {}))).status).toBe(401);
+    expect(guard.refused).toBe(2);
+    // Between the limit and the resume mark it still sheds; under the mark, calls go through again.
+    rss.mb = 185;
+    guard.sample();
+    expect((await invoke()).status).toBe(503);
+    rss.mb = 150;
+    guard.sample();
+    expect((await invoke()).status).toBe(200);
+    expect(reached).toBe(2);
+  });
 });
 
 describe("the INBOUND list (internal port)", () => {
   it("refuses callers without the peer secret first, then calls for another app, and stamps the caller for the app", async () => {
     const seen: ProxyRequest[] = [];
     const gate = { draining: false, seen: 0 };
-    const d = { cfg, tracing: NO_TRACING, metrics: null, mtls: false, acl: () => null, logFailure: throttledInfo(silentLogger), toApp: (async (req) => (seen.push(req), new Response("ok"))) as Call, gate };
+    const { rss, guard } = scriptedGuard();
+    const d = { cfg, tracing: NO_TRACING, metrics: null, mtls: false, acl: () => null, logFailure: throttledInfo(silentLogger), toApp: (async (req) => (seen.push(req), new Response("ok"))) as Call, gate, memory: guard };
     const handle = composeEdge(INBOUND, d, dispatchToApp(d));
     const token = { "meshlet-peer-token": "s".repeat(64) };
     expect((await handle(incoming("/x", { "dapr-callee-app-id": "other" }))).headers.get("meshlet-reason")).toBe("peer_unauthenticated");
@@ -111,13 +153,20 @@ describe("the INBOUND list (internal port)", () => {
     const h = seen[0]!.headers;
     expect([h.get("dapr-caller-app-id"), h.get("dapr-callee-app-id"), h.get("meshlet-peer-token")]).toEqual(["checkout", "me", null]);
     expect(h.get("traceparent")).not.toBeNull();
+    // Over its memory limit, a sidecar refuses a peer's call before the app, marked never delivered: the caller tries another instance.
+    rss.mb = 250;
+    guard.sample();
+    const heavy = await handle(incoming("/x", { ...token, "dapr-callee-app-id": "me" }));
+    expect([heavy.status, heavy.headers.get("meshlet-reason"), heavy.headers.get("meshlet-not-delivered")]).toEqual([503, "memory_pressure", "1"]);
+    rss.mb = 100;
+    guard.sample();
     // A stopping sidecar refuses new calls before the app, marked never delivered.
     gate.draining = true;
     const late = await handle(incoming("/x", { ...token, "dapr-callee-app-id": "me" }));
     expect([late.status, late.headers.get("meshlet-reason"), late.headers.get("meshlet-not-delivered")]).toEqual([503, "shutting_down", "1"]);
     expect(seen).toHaveLength(1);
     // Every call from a proven peer counts (the stop waits until they go quiet).
-    expect(gate.seen).toBe(4);
+    expect(gate.seen).toBe(5);
   });
 
   it("explains both lists with each step's own words", () => {

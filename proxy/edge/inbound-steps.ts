@@ -17,6 +17,7 @@ import { type AccessControl, type Decision, decide } from "../../security/acl/po
 import { formatSpiffe } from "../../security/spiffe.ts";
 import { inboundMetrics } from "../../observability/metrics-layers.ts";
 import type { HttpMetrics } from "../../observability/http-metrics.ts";
+import { describeMemoryGuard, memoryRefusal, type MemoryGuard } from "../memory-guard.ts";
 
 export interface InboundDeps {
   readonly cfg: SidecarConfig;
@@ -36,6 +37,8 @@ export interface InboundDeps {
   readonly metrics: HttpMetrics | null;
   /** Set when the sidecar starts stopping; `seen` counts calls, so the stop can wait for quiet. */
   readonly gate: DrainGate;
+  /** --max-memory's guard; null when off. */
+  readonly memory: MemoryGuard | null;
 }
 
 export interface DrainGate {
@@ -119,6 +122,21 @@ export const DRAIN: EdgeStep<InboundDeps> = {
       g.seen++;
       if (!g.draining) return next(req, ctx);
       return Promise.reject(invokeError("shutting_down", d.cfg.appId, "this sidecar is shutting down; the call did not reach the app", { neverSent: true }));
+    };
+  },
+};
+
+export const MEMORY_GUARD_INBOUND: EdgeStep<InboundDeps> = {
+  name: "memory-guard",
+  why: "beside drain, before anything reaches the app: a peer's call refused for memory is marked never delivered, so its caller sends it to another instance at once",
+  describe: `${describeMemoryGuard}, marked meshlet-not-delivered`,
+  layer: (d) => {
+    const g = d.memory;
+    if (!g) return (next) => next;
+    return (next) => (req, ctx) => {
+      if (!g.shedding) return next(req, ctx);
+      g.refuse();
+      return Promise.reject(memoryRefusal(g, d.cfg.appId, true));
     };
   },
 };
