@@ -17,8 +17,8 @@ export interface MemoryGuardOptions {
   /**
    * A full, synchronous garbage collection, asked when memory is over the mark (at most every
    * COLLECT_EVERY_MS); absent where the runtime has none to offer. Under Bun a burst's garbage
-   * otherwise stays resident: 1,500 calls of 60 KiB left a sidecar at 178 MB ten seconds after
-   * they ended, and one collection took it to 76 MB.
+   * otherwise stays resident for a while: 1,500 calls of 60 KiB left a sidecar at 178 MB for
+   * 10-15 s after they ended, until Bun's own collector ran; one collection took it to 76 MB at once.
    */
   readonly collect?: () => void;
   /** Told when shedding starts or stops, and once an episode has lasted STUCK_MS. */
