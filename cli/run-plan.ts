@@ -199,7 +199,6 @@ export async function plan(args: string[]): Promise<RunPlan> {
   };
 }
 
-
 /** --max-memory, else 90 % of the container's limit where one is set (a limit too small for that says so). */
 function maxMemoryFlag(flag: string | undefined): MemoryLimit | null {
   const cgroup = flag === undefined ? cgroupMemoryLimit("/", os.totalmem()) : null;
