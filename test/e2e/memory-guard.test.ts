@@ -1,10 +1,12 @@
 // --max-memory end to end: a burst of calls held by a slow app takes a real sidecar over its
 // limit; new calls then get 503 memory_pressure in Dapr's shape while health still answers, every
 // call already admitted is answered, and once the burst is over the sidecar collects its garbage
-// and admits calls again. Metrics say all of it. A flag too small is a one-line error.
+// and admits calls again. Metrics say all of it. A caller sends what such an instance refuses to
+// another instance of the app-id. A flag too small is a one-line error.
 
 import { afterAll, describe, expect, it } from "vitest";
 import http from "node:http";
+import net from "node:net";
 import { spawnSync } from "node:child_process";
 import type { AddressInfo } from "node:net";
 import { Agent, request } from "undici";
@@ -117,6 +119,48 @@ describe("the memory guard (--max-memory)", () => {
       await agent.close();
       await app.close();
     }
+  }, 90_000);
+
+  it("is failed over: a caller moves the calls an instance refuses for memory to another instance", async () => {
+    const home = tempHome();
+    const callerMetrics = await freePort();
+    const caller = await startSidecar({ appId: "front", home, args: ["-M", String(callerMetrics)] });
+    const echo = await startSidecar({ appId: "stock", home, echo: true });
+    const app = await holdingApp();
+    const heavy = await startSidecar({ appId: "stock", home, echo: app.port, command: [], args: ["--max-memory", "112Mi", "-M", String(await freePort())] });
+    // Requests whose 60 KiB bodies stop 10 KiB short: the sidecar holds each body while it waits
+    // for the rest (live memory no collection frees), so it stays over its limit until they go.
+    const stalled: net.Socket[] = [];
+    const head = `POST /v1.0/invoke/stock/method/x HTTP/1.1\r\nhost: x\r\ncontent-length: ${60 * 1024}\r\n\r\n`;
+    try {
+      for (let i = 0; i < BURST; i++) {
+        const c = net.connect(heavy.httpPort, "127.0.0.1");
+        c.on("error", () => {});
+        c.write(head);
+        c.write(BODY.subarray(0, 50 * 1024));
+        stalled.push(c);
+      }
+      await waitFor("the instance to shed", async () => heavy.output().includes("memory over its limit"), 30_000);
+      const served = { heavy: 0, echo: 0, other: [] as string[] };
+      for (let i = 0; i < 20; i++) {
+        const r = await fetch(`${caller.url}/v1.0/invoke/stock/method/fast`, { method: "POST", body: `{"n":${i}}` });
+        const text = await r.text();
+        if (r.status !== 200) served.other.push(`${r.status} ${r.headers.get("meshlet-reason")}`);
+        else if (text === "ok") served.heavy++;
+        else served.echo++;
+      }
+      // Every call answered, none by the instance over its limit; each one it refused went to the other.
+      expect(served).toEqual({ heavy: 0, echo: 20, other: [] });
+      const metrics = await (await fetch(`http://127.0.0.1:${callerMetrics}/metrics`)).text();
+      expect(Number(/^meshlet_failovers_total\{target="stock",reason="memory_pressure"\} (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
+    } finally {
+      for (const c of stalled) c.destroy();
+      await app.close();
+    }
+    // The held bodies gone, the instance collects and serves again.
+    await waitFor("the instance to admit calls again", async () => heavy.output().includes("calls are admitted again"), 30_000);
+    expect((await fetch(`${heavy.url}/v1.0/healthz`)).status).toBe(204);
+    expect(echo.output()).not.toContain("memory over its limit");
   }, 90_000);
 
   it("refuses a --max-memory too small to run under, in one line", () => {
