@@ -129,7 +129,8 @@ describe("the memory guard (--max-memory)", () => {
     const app = await holdingApp();
     const heavy = await startSidecar({ appId: "stock", home, echo: app.port, command: [], args: ["--max-memory", "112Mi", "-M", String(await freePort())] });
     // Requests whose 60 KiB bodies stop 10 KiB short: the sidecar holds each body while it waits
-    // for the rest (live memory no collection frees), so it stays over its limit until they go.
+    // for the rest (live memory no collection frees), so it stays over its limit until they go
+    // (it drops such a request after 15 s without a byte; the calls below take about a second).
     const stalled: net.Socket[] = [];
     const head = `POST /v1.0/invoke/stock/method/x HTTP/1.1\r\nhost: x\r\ncontent-length: ${60 * 1024}\r\n\r\n`;
     try {
