@@ -2,10 +2,12 @@
 // collector at `http://host:port` or `https://host:port`. node:http2 does the HTTP/2 framing; a
 // message is gRPC's 5-byte prefix and the bytes, the verdict is grpc-status (docs/decisions.md: why
 // not @grpc/grpc-js). Never rejects: it answers OpenTelemetry's result, marked retryable for the
-// codes OTLP calls transient, as collector-post.ts does for HTTP.
+// codes OTLP calls transient, as collector-post.ts does for HTTP, after the server's RetryInfo
+// where it sends one (which also makes RESOURCE_EXHAUSTED retryable).
 
 import type { ClientHttp2Session, IncomingHttpHeaders, IncomingHttpStatusHeader } from "node:http2";
 import { RETRYABLE_STATUS, transientError, type CollectorPost, type ExportResult } from "./collector-post.ts";
+import { retryInfoDelayMs } from "./grpc-retry-info.ts";
 
 export interface GrpcOptions {
   /** Names the collector in errors ("otlp"). */
@@ -33,8 +35,11 @@ export function grpcFrame(message: Uint8Array): Buffer {
 /** The codes OTLP's specification calls transient: CANCELLED, DEADLINE_EXCEEDED, ABORTED, OUT_OF_RANGE, UNAVAILABLE, DATA_LOSS. */
 const RETRYABLE = new Set([1, 4, 10, 11, 14, 15]);
 
+/** RESOURCE_EXHAUSTED: retryable only when the server sends RetryInfo, as OTLP's specification says. */
+const RESOURCE_EXHAUSTED = 8;
+
 /** The call's verdict from its trailers (or headers, for a trailers-only answer): null when it succeeded. */
-export function grpcVerdict(name: string, status: number | undefined, h: IncomingHttpHeaders): { message: string; retryable: boolean } | null {
+export function grpcVerdict(name: string, status: number | undefined, h: IncomingHttpHeaders): { message: string; retryable: boolean; code?: number } | null {
   if (status !== 200) return { message: `${name} answered HTTP ${status ?? "?"}${h["content-type"] ? ` (${h["content-type"]})` : ""}, not gRPC`, retryable: RETRYABLE_STATUS.has(status ?? 0) };
   const raw = h["grpc-status"];
   if (raw === undefined) return { message: `${name} ended the call without a grpc-status`, retryable: false };
@@ -46,14 +51,28 @@ export function grpcVerdict(name: string, status: number | undefined, h: Incomin
   } catch {
     // kept as sent
   }
-  return { message: `${name} answered ${CODES[code] ?? `gRPC status ${code}`}${message ? `: ${message}` : ""}`, retryable: RETRYABLE.has(code) };
+  return { message: `${name} answered ${CODES[code] ?? `gRPC status ${code}`}${message ? `: ${message}` : ""}`, retryable: RETRYABLE.has(code), code };
+}
+
+/** The result for a verdict; a failure the server sent RetryInfo with waits that long and is retryable where OTLP allows. */
+async function judged(v: ReturnType<typeof grpcVerdict>, h: IncomingHttpHeaders): Promise<ExportResult> {
+  if (v === null) return { code: 0 };
+  const r = failed(v.message, v.retryable);
+  const details = h["grpc-status-details-bin"];
+  if (typeof details === "string" && (v.retryable || v.code === RESOURCE_EXHAUSTED)) {
+    const ms = await retryInfoDelayMs(details);
+    if (ms !== null) {
+      r.retryable = true;
+      r.retryAfterMs = ms;
+    }
+  }
+  return r;
 }
 
 /** HTTP/2's RST_STREAM code for a stream the client gave up on (http2.constants.NGHTTP2_CANCEL). */
 const CANCEL = 8;
 
 const failed = (message: string, retryable: boolean): ExportResult => ({ code: 1, error: new Error(message), retryable });
-const judged = (v: { message: string; retryable: boolean } | null): ExportResult => (v === null ? { code: 0 } : failed(v.message, v.retryable));
 
 export function grpcPost(origin: string, o: GrpcOptions): CollectorPost {
   const metadata: Record<string, string> = {};
@@ -115,10 +134,18 @@ export function grpcPost(origin: string, o: GrpcOptions): CollectorPost {
         status = h[":status"];
         head = h;
       });
-      req.on("trailers", (t: IncomingHttpHeaders) => done(judged(grpcVerdict(o.name, status, { ...head, ...t }))));
+      // Judged from the trailers when they come, else (a trailers-only answer) from the headers at the end.
+      let trailered = false;
+      req.on("trailers", (t: IncomingHttpHeaders) => {
+        trailered = true;
+        const h = { ...head, ...t };
+        void judged(grpcVerdict(o.name, status, h), h).then(done);
+      });
       // The answer's message (ExportTraceServiceResponse) is read and dropped.
       req.resume();
-      req.on("end", () => done(judged(grpcVerdict(o.name, status, head))));
+      req.on("end", () => {
+        if (!trailered) void judged(grpcVerdict(o.name, status, head), head).then(done);
+      });
       req.on("error", (e: Error) => done(failed(e.message, transientError(e))));
       req.end(grpcFrame(typeof body === "string" ? Buffer.from(body) : body));
     });

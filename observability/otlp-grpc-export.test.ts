@@ -12,6 +12,7 @@ import { otlpExport } from "./otlp-export.ts";
 import { grpcFrame, grpcVerdict } from "./grpc-post.ts";
 import { EXPORT_RETRY, type RetryOptions } from "./collector-post.ts";
 import { fakeClock } from "../core/fake-clock.ts";
+import { retryInfoDelayMs } from "./grpc-retry-info.ts";
 import { otlpGrpcReceiver, type OtlpGrpcReceiver } from "../test/otlp-grpc-receiver.ts";
 
 let rx: OtlpGrpcReceiver;
@@ -87,6 +88,30 @@ describe("OTLP/gRPC export", () => {
     await e.shutdown();
   });
 
+  it("waits as long as the collector's RetryInfo says, which makes RESOURCE_EXHAUSTED retryable, and does not retry RESOURCE_EXHAUSTED without it", async () => {
+    rx.calls.length = 0;
+    const fc = fakeClock();
+    const e = grpcTarget({ retry: { clock: fc.clock, random: () => 0.5, backoffMs: [250, 500, 1_000] } });
+    rx.code = grpc.status.RESOURCE_EXHAUSTED;
+    rx.details = retryInfoStatus(grpc.status.RESOURCE_EXHAUSTED, 2, 500_000_000);
+    const result = send(e, records());
+    await waitForCondition(() => fc.pending() === 1);
+    rx.code = grpc.status.OK;
+    rx.details = null;
+    fc.advance(2_499);
+    expect(rx.calls).toHaveLength(1);
+    fc.advance(1);
+    expect(await result).toEqual({ code: 0 });
+    expect(rx.calls).toHaveLength(2);
+
+    rx.code = grpc.status.RESOURCE_EXHAUSTED;
+    const plain = await send(e, records());
+    rx.code = grpc.status.OK;
+    expect(plain.error?.message).toBe("otlp answered RESOURCE_EXHAUSTED: collector says no (test)");
+    expect(rx.calls).toHaveLength(3);
+    await e.shutdown();
+  });
+
   it("reuses one connection for many exports", async () => {
     rx.calls.length = 0;
     const e = grpcTarget();
@@ -136,12 +161,43 @@ describe("gRPC's wire pieces", () => {
 
   it("reads the verdict from grpc-status, decoding grpc-message, refuses an answer that is not gRPC, and marks OTLP's transient codes retryable", () => {
     expect(grpcVerdict("otlp", 200, { "grpc-status": "0" })).toBeNull();
-    expect(grpcVerdict("otlp", 200, { "grpc-status": "16", "grpc-message": "bad%20token" })).toEqual({ message: "otlp answered UNAUTHENTICATED: bad token", retryable: false });
-    expect(grpcVerdict("otlp", 200, { "grpc-status": "42" })).toEqual({ message: "otlp answered gRPC status 42", retryable: false });
+    expect(grpcVerdict("otlp", 200, { "grpc-status": "16", "grpc-message": "bad%20token" })).toEqual({ message: "otlp answered UNAUTHENTICATED: bad token", retryable: false, code: 16 });
+    expect(grpcVerdict("otlp", 200, { "grpc-status": "42" })).toEqual({ message: "otlp answered gRPC status 42", retryable: false, code: 42 });
     expect(grpcVerdict("otlp", 200, {})).toEqual({ message: "otlp ended the call without a grpc-status", retryable: false });
     expect(grpcVerdict("otlp", 404, { "content-type": "text/html" })).toEqual({ message: "otlp answered HTTP 404 (text/html), not gRPC", retryable: false });
     expect(grpcVerdict("otlp", 503, {})?.retryable).toBe(true);
     const retryable = [...Array(17).keys()].filter((c) => grpcVerdict("otlp", 200, { "grpc-status": String(c) })?.retryable);
     expect(retryable).toEqual([1, 4, 10, 11, 14, 15]);
   });
+
+  it("reads RetryInfo's delay from a google.rpc.Status, written here byte by byte from the protobuf wire format", async () => {
+    expect(await retryInfoDelayMs(retryInfoStatus(8, 2, 500_000_000))).toBe(2_500);
+    expect(await retryInfoDelayMs(retryInfoStatus(14, 0, 30_000_000).toString("base64"))).toBe(30);
+    // Other details only (a google.rpc.ErrorInfo), no details, and bytes that are not a Status.
+    expect(await retryInfoDelayMs(status(8, [any("type.googleapis.com/google.rpc.ErrorInfo", Buffer.from([0x0a, 0x01, 0x78]))]))).toBeNull();
+    expect(await retryInfoDelayMs(status(8, []))).toBeNull();
+    expect(await retryInfoDelayMs(Buffer.from([0xff, 0xff, 0xff]))).toBeNull();
+  });
 });
+
+/** A protobuf varint. */
+function varint(n: number): number[] {
+  const out: number[] = [];
+  while (n > 0x7f) {
+    out.push((n & 0x7f) | 0x80);
+    n = Math.floor(n / 128);
+  }
+  out.push(n);
+  return out;
+}
+/** A length-delimited field. */
+const bytesField = (field: number, b: Buffer) => Buffer.concat([Buffer.from([(field << 3) | 2, ...varint(b.length)]), b]);
+/** google.protobuf.Any. */
+const any = (typeUrl: string, value: Buffer) => Buffer.concat([bytesField(1, Buffer.from(typeUrl)), bytesField(2, value)]);
+/** google.rpc.Status with its code and details. */
+const status = (code: number, details: Buffer[]) => Buffer.concat([Buffer.from([0x08, ...varint(code)]), ...details.map((d) => bytesField(3, d))]);
+/** google.rpc.Status carrying one google.rpc.RetryInfo whose retry_delay is a google.protobuf.Duration. */
+function retryInfoStatus(code: number, seconds: number, nanos: number): Buffer {
+  const duration = Buffer.from([...(seconds ? [0x08, ...varint(seconds)] : []), ...(nanos ? [0x10, ...varint(nanos)] : [])]);
+  return status(code, [any("type.googleapis.com/google.rpc.RetryInfo", bytesField(1, duration))]);
+}

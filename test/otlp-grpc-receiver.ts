@@ -18,6 +18,8 @@ export interface OtlpGrpcReceiver {
   hang: boolean;
   /** The next this-many calls are answered UNAVAILABLE (a collector restarting). */
   failures: number;
+  /** Sent as grpc-status-details-bin with an error status (a google.rpc.Status), when set. */
+  details: Buffer | null;
   close(): Promise<void>;
 }
 
@@ -47,7 +49,11 @@ export async function otlpGrpcReceiver(tls?: { cert: string; key: string }): Pro
           return answer({ code: grpc.status.UNAVAILABLE, details: "restarting (test)" });
         }
         if (rx.code === grpc.status.OK) answer(null, Buffer.alloc(0));
-        else answer({ code: rx.code, details: "collector says no (test)" });
+        else {
+          const metadata = new grpc.Metadata();
+          if (rx.details) metadata.set("grpc-status-details-bin", rx.details);
+          answer({ code: rx.code, details: "collector says no (test)", metadata });
+        }
       },
     },
   );
@@ -60,6 +66,7 @@ export async function otlpGrpcReceiver(tls?: { cert: string; key: string }): Pro
     code: grpc.status.OK,
     hang: false,
     failures: 0,
+    details: null,
     close: () => new Promise<void>((r) => server.tryShutdown(() => r())),
   };
   return rx;
