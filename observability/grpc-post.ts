@@ -54,6 +54,8 @@ export function grpcVerdict(name: string, status: number | undefined, h: Incomin
   return { message: `${name} answered ${CODES[code] ?? `gRPC status ${code}`}${message ? `: ${message}` : ""}`, retryable: RETRYABLE.has(code), code };
 }
 
+const failed = (message: string, retryable: boolean): ExportResult => ({ code: 1, error: new Error(message), retryable });
+
 /** The result for a verdict; a failure the server sent RetryInfo with waits that long and is retryable where OTLP allows. */
 async function judged(v: ReturnType<typeof grpcVerdict>, h: IncomingHttpHeaders): Promise<ExportResult> {
   if (v === null) return { code: 0 };
@@ -72,7 +74,6 @@ async function judged(v: ReturnType<typeof grpcVerdict>, h: IncomingHttpHeaders)
 /** HTTP/2's RST_STREAM code for a stream the client gave up on (http2.constants.NGHTTP2_CANCEL). */
 const CANCEL = 8;
 
-const failed = (message: string, retryable: boolean): ExportResult => ({ code: 1, error: new Error(message), retryable });
 
 export function grpcPost(origin: string, o: GrpcOptions): CollectorPost {
   const metadata: Record<string, string> = {};
