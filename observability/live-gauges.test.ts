@@ -19,8 +19,8 @@ describe("the memory guard's metrics", () => {
     expect(await value("meshlet_memory_shedding")).toBe(0);
     rss.mb = 250;
     guard.sample();
-    guard.refuse();
-    guard.refuse();
+    guard.refuse(null, false);
+    guard.refuse(null, false);
     expect(await value("meshlet_memory_shedding")).toBe(1);
     expect(await value("meshlet_memory_refused_total")).toBe(2);
     expect(await value("meshlet_memory_collections_total")).toBe(1);

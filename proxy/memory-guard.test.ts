@@ -42,8 +42,8 @@ describe("MemoryGuard", () => {
     g.guard.sample();
     expect([g.guard.shedding, g.guard.collections]).toEqual([true, 1]);
     expect(g.events).toEqual([{ kind: "shedding", rssBytes: 220 * MiB }]);
-    g.guard.refuse();
-    g.guard.refuse();
+    g.guard.refuse(null, false);
+    g.guard.refuse(null, false);
     // The calls in flight finish and leave garbage; the next collection is a second after the last.
     g.rss.garbage = 60;
     g.fc.advance(COLLECT_EVERY_MS - 1);
@@ -60,7 +60,7 @@ describe("MemoryGuard", () => {
     g.rss.mb = 200;
     g.guard.sample();
     expect(g.guard.shedding).toBe(true);
-    g.guard.refuse();
+    g.guard.refuse(null, false);
     g.rss.mb = 181;
     g.guard.sample();
     expect(g.guard.shedding).toBe(true);
@@ -70,7 +70,7 @@ describe("MemoryGuard", () => {
     // A second episode counts its own refusals.
     g.rss.mb = 300;
     g.guard.sample();
-    g.guard.refuse();
+    g.guard.refuse(null, false);
     g.rss.mb = 100;
     g.guard.sample();
     expect(g.events.map((e) => e.kind)).toEqual(["shedding", "resumed", "shedding", "resumed"]);

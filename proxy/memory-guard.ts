@@ -39,10 +39,12 @@ export const STUCK_MS = 10_000;
 /** Full collections while over the mark are this far apart at least (each pauses the event loop). */
 export const COLLECT_EVERY_MS = 1_000;
 
+const mib = (bytes: number) => `${Math.round(bytes / 1024 ** 2)} MiB`;
+
 export class MemoryGuard {
   /** Read by the listeners' memory-guard steps on every call: refuse while true. */
   shedding = false;
-  /** Calls refused in the current episode (the steps count them), and in all. */
+  /** Calls refused in the current episode (refuse() counts them), and in all. */
   refused = 0;
   refusedTotal = 0;
   /** Full collections the guard asked for. */
@@ -108,14 +110,17 @@ export class MemoryGuard {
     }
   }
 
-  /** Counts a refused call (the steps call this as they refuse). */
-  refuse(): void {
+  /**
+   * Counts a refused call and gives the error it gets: an invocation's (`appId` set) in Dapr's
+   * invoke wording, `neverSent` for a peer's call, so its caller tries another instance.
+   */
+  refuse(appId: string | null, neverSent: boolean): SidecarError {
     this.refused++;
     this.refusedTotal++;
+    const why = `this sidecar is over its memory limit (${mib(this.limitBytes)}) and refuses new calls until it is back under ${mib(this.resumeBytes)}`;
+    return appId === null ? new SidecarError("memory_pressure", why) : invokeError("memory_pressure", appId, why, { neverSent });
   }
 }
-
-const mib = (bytes: number) => `${Math.round(bytes / 1024 ** 2)} MiB`;
 
 /** The sidecar's guard for `limit`, sampling this process and saying in the log when it sheds, resumes or stays stuck. */
 export function sidecarMemoryGuard(limit: MemoryLimit, clock: Clock, log: Logger, collect?: () => void): MemoryGuard {
@@ -137,9 +142,3 @@ export function sidecarMemoryGuard(limit: MemoryLimit, clock: Clock, log: Logger
 /** What both listeners' memory-guard steps do, for `explain`. */
 export const describeMemoryGuard =
   "--max-memory (or 90 % of the container's memory limit): over it, a full garbage collection; still over, new calls get 503 memory_pressure until RSS is back under 90 % of it";
-
-/** The error a refused call gets: an invocation's in Dapr's invoke wording; `neverSent` for a peer's call, so its caller tries another instance. */
-export function memoryRefusal(g: MemoryGuard, appId: string | null, neverSent: boolean): SidecarError {
-  const why = `this sidecar is over its memory limit (${mib(g.limitBytes)}) and refuses new calls until it is back under ${mib(g.resumeBytes)}`;
-  return appId === null ? new SidecarError("memory_pressure", why) : invokeError("memory_pressure", appId, why, { neverSent });
-}

@@ -13,7 +13,7 @@ import { stampForwarded } from "../headers.ts";
 import { route } from "../route.ts";
 import type { EdgeCall, EdgeStep } from "./context.ts";
 import { apiMetrics } from "../../observability/metrics-layers.ts";
-import { describeMemoryGuard, memoryRefusal } from "../memory-guard.ts";
+import { describeMemoryGuard } from "../memory-guard.ts";
 
 /** The traceparent of the call goes on every answer that does not carry one. */
 export function stampTrace(res: Response, traceparent: string | null): Response {
@@ -136,8 +136,7 @@ export const MEMORY_GUARD: EdgeStep<ApiDeps> = {
       if (!g.shedding) return next(req, ctx);
       const r = ctx.route!;
       if (r.kind !== "invoke" && r.kind !== "state") return next(req, ctx);
-      g.refuse();
-      return Promise.reject(memoryRefusal(g, r.kind === "invoke" ? r.appId : null, false));
+      return Promise.reject(g.refuse(r.kind === "invoke" ? r.appId : null, false));
     };
   },
 };

@@ -17,7 +17,7 @@ import { type AccessControl, type Decision, decide } from "../../security/acl/po
 import { formatSpiffe } from "../../security/spiffe.ts";
 import { inboundMetrics } from "../../observability/metrics-layers.ts";
 import type { HttpMetrics } from "../../observability/http-metrics.ts";
-import { describeMemoryGuard, memoryRefusal, type MemoryGuard } from "../memory-guard.ts";
+import { describeMemoryGuard, type MemoryGuard } from "../memory-guard.ts";
 
 export interface InboundDeps {
   readonly cfg: SidecarConfig;
@@ -135,8 +135,7 @@ export const MEMORY_GUARD_INBOUND: EdgeStep<InboundDeps> = {
     if (!g) return (next) => next;
     return (next) => (req, ctx) => {
       if (!g.shedding) return next(req, ctx);
-      g.refuse();
-      return Promise.reject(memoryRefusal(g, d.cfg.appId, true));
+      return Promise.reject(g.refuse(d.cfg.appId, true));
     };
   },
 };
