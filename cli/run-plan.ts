@@ -3,7 +3,7 @@
 
 import { parseSize } from "../config/units.ts";
 import os from "node:os";
-import { cgroupMemoryLimit, CGROUP_SHARE, memoryLimit, MIN_MAX_MEMORY, type MemoryLimit } from "../config/memory-limit.ts";
+import { cgroupMemoryLimit, memoryLimit, type MemoryLimit } from "../config/memory-limit.ts";
 import type { MeshConfiguration, NameResolutionSpec } from "../config/configuration.ts";
 import { DEFAULT_MTLS, type MtlsSpec } from "../config/mtls-spec.ts";
 import type { AccessControl } from "../security/acl/policy.ts";
@@ -202,15 +202,9 @@ export async function plan(args: string[]): Promise<RunPlan> {
 /** --max-memory, else 90 % of the container's limit where one is set (a limit too small for that says so). */
 function maxMemoryFlag(flag: string | undefined): MemoryLimit | null {
   const cgroup = flag === undefined ? cgroupMemoryLimit("/", os.totalmem()) : null;
-  let limit: MemoryLimit | null;
   try {
-    limit = memoryLimit(flag, cgroup);
+    return memoryLimit(flag, cgroup, warn);
   } catch (e) {
     throw new UsageError(`--max-memory: ${(e as Error).message}`);
   }
-  if (cgroup !== null && limit === null) {
-    const mib = (n: number) => Math.round(n / 1024 ** 2);
-    warn(`the container's memory limit (${mib(cgroup)}Mi) is under ${Math.ceil(mib(MIN_MAX_MEMORY) / CGROUP_SHARE)}Mi, too small to shed load before it: the memory guard is off`);
-  }
-  return limit;
 }

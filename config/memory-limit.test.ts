@@ -51,6 +51,8 @@ describe("memoryLimit", () => {
   it("defaults to 90 % of the container's limit, and to off without one or with one too small to leave room", () => {
     expect(memoryLimit(undefined, 1000 * MiB)).toEqual({ bytes: 900 * MiB, source: "cgroup", cgroupBytes: 1000 * MiB });
     expect(memoryLimit(undefined, null)).toBeNull();
-    expect(memoryLimit(undefined, 100 * MiB)).toBeNull();
+    const warned: string[] = [];
+    expect(memoryLimit(undefined, 100 * MiB, (m) => warned.push(m))).toBeNull();
+    expect(warned).toEqual(["the container's memory limit (100Mi) is under 107Mi, too small to shed load before it: the memory guard is off"]);
   });
 });

@@ -49,18 +49,23 @@ export function cgroupMemoryLimit(root = "/", totalBytes = Infinity): number | n
   return null;
 }
 
+const mi = (bytes: number) => Math.round(bytes / 1024 ** 2);
+
 /**
  * The guard's limit from the flag and the container: null when off. Throws a one-line message for
- * a flag that is not a size or is below MIN_MAX_MEMORY.
+ * a flag that is not a size or is below MIN_MAX_MEMORY; tells `warn` when a container's limit is
+ * too small for the guard.
  */
-export function memoryLimit(flag: string | undefined, cgroupBytes: number | null): MemoryLimit | null {
+export function memoryLimit(flag: string | undefined, cgroupBytes: number | null, warn: (message: string) => void = () => {}): MemoryLimit | null {
   if (flag !== undefined) {
     const bytes = parseSize(flag);
     if (bytes === 0) return null;
-    if (bytes < MIN_MAX_MEMORY) throw new Error(`${flag} is below ${MIN_MAX_MEMORY / 1024 ** 2}Mi: a sidecar holds 60-80 MB at ordinary load, so it would refuse calls all the time (0 turns the guard off)`);
+    if (bytes < MIN_MAX_MEMORY) throw new Error(`${flag} is below ${mi(MIN_MAX_MEMORY)}Mi: a sidecar holds 60-80 MB at ordinary load, so it would refuse calls all the time (0 turns the guard off)`);
     return { bytes, source: "flag" };
   }
   if (cgroupBytes === null) return null;
   const bytes = Math.floor(cgroupBytes * CGROUP_SHARE);
-  return bytes < MIN_MAX_MEMORY ? null : { bytes, source: "cgroup", cgroupBytes };
+  if (bytes >= MIN_MAX_MEMORY) return { bytes, source: "cgroup", cgroupBytes };
+  warn(`the container's memory limit (${mi(cgroupBytes)}Mi) is under ${Math.ceil(mi(MIN_MAX_MEMORY) / CGROUP_SHARE)}Mi, too small to shed load before it: the memory guard is off`);
+  return null;
 }
