@@ -83,6 +83,14 @@ export function newCallContext(appId: string, namespace: string, signal: CallSig
   return { appId, namespace, signal, connectMs: 0, traceparent: null, span: null, attempt: 0, lastOutcome: null, breakerState: null, receipt: null };
 }
 
+/**
+ * A WebSocket handshake (the listener kept its `upgrade` header): its body is the client's half of
+ * the tunnel, which no dialer reads before a 101, so until then it can be sent again like a GET.
+ */
+export function isHandshake(req: ProxyRequest): boolean {
+  return req.body instanceof ReadableStream && req.headers.has("upgrade");
+}
+
 export type Call = (req: ProxyRequest, ctx: CallContext) => Promise<Response>;
 export type Layer = (next: Call) => Call;
 

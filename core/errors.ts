@@ -33,6 +33,8 @@ export const REASONS = {
   client_closed: { status: 499, errorCode: "ERR_CLIENT_CLOSED" },
   route_not_found: { status: 404, errorCode: "ERR_NOT_FOUND" },
   method_not_allowed: { status: 405, errorCode: "ERR_METHOD_NOT_ALLOWED" },
+  /** A WebSocket handshake on a dialer that cannot tunnel (the Node adapter's, MESHLET_DIALER=fetch). */
+  upgrade_unsupported: { status: 501, errorCode: "ERR_DIRECT_INVOKE" },
   health_not_ready: { status: 500, errorCode: "ERR_HEALTH_NOT_READY" },
   health_appid_mismatch: { status: 500, errorCode: "ERR_HEALTH_APPID_NOT_MATCH" },
   malformed_request: { status: 400, errorCode: "ERR_MALFORMED_REQUEST" },

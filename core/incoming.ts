@@ -41,6 +41,11 @@ export interface Incoming {
   readonly peer: Peer;
   /** Writes `102 Processing` on this request's connection while it is unanswered (the delivery receipt). */
   readonly receipt?: () => void;
+  /**
+   * `websocket` for a WebSocket handshake the listener can tunnel: then `body` is the stream of
+   * what the client sends after it, and a 101 answer turns the connection into that tunnel.
+   */
+  readonly upgrade?: string | null;
 }
 
 export type Handler = (req: Incoming) => Promise<Response> | Response;

@@ -46,6 +46,16 @@ export function responseHeaders(res: Response): HeaderBag {
   return (res instanceof WireResponse && res.headerList) || res.headers;
 }
 
+/**
+ * The 101 answer to a WebSocket handshake, `body` the upstream's half of the tunnel. A Fetch
+ * Response refuses statuses under 200, so the status is set on the instance; layers read 101.
+ */
+export function switchingProtocols(body: ReadableStream<Uint8Array>, headers: HeaderList): WireResponse {
+  const res = new WireResponse(body, { status: 200, statusText: "Switching Protocols" }, headers);
+  Object.defineProperty(res, "status", { value: 101 });
+  return res;
+}
+
 const utf8 = new TextEncoder();
 
 /** A response the sidecar makes itself, with `text` as its UTF-8 body. */

@@ -7,7 +7,7 @@ import type { CallSignal, ProxyRequest } from "../core/call.ts";
 import { hopByHopFilter } from "../core/hop-by-hop.ts";
 import { HeaderList } from "../core/header-list.ts";
 import { ConnectionError, RECEIPT_HEADER } from "../core/connection-error.ts";
-import { WireResponse } from "../core/wire-response.ts";
+import { switchingProtocols, WireResponse } from "../core/wire-response.ts";
 import { exchange, leftUnread, missedReceipt, type Exchange } from "./h1-exchange.ts";
 
 export { ConnectionError };
@@ -21,6 +21,8 @@ export interface Wire {
   pause(): void;
   resume(): void;
   terminate(): void;
+  /** Half-closes after what was written (FIN): a tunnel's client finished sending. */
+  end?(): void;
 }
 
 /** Responses whose whole body arrived with the headers and is at most this big are handed on as bytes. */
@@ -33,6 +35,7 @@ const nullBody = (status: number, method: string) => method === "HEAD" || status
 const latin1 = (s: string) => Buffer.from(s, "latin1");
 /** A meshlet peer's delivery receipt, byte for byte (h1-server.ts writes it): skipped without the parser. */
 const RECEIPT = latin1("HTTP/1.1 102 Processing\r\n\r\n");
+const EMPTY_BODY = new ReadableStream<Uint8Array>({ start: (c) => c.close() });
 
 export class H1Conn {
   private readonly parser = new HTTPParser(HTTPParser.RESPONSE);
@@ -85,6 +88,7 @@ export class H1Conn {
       return;
     }
     ex.received = true;
+    if (ex.tunnel) return this.onTunnelData(ex, chunk);
     if (ex.asksReceipt && !ex.receipt && chunk.byteLength >= RECEIPT.byteLength && chunk.compare(RECEIPT, 0, RECEIPT.byteLength, 0, RECEIPT.byteLength) === 0) {
       // The receipt arrives on its own, before the answer: no parser run for it (bench:instructions).
       ex.receipt = true;
@@ -92,11 +96,19 @@ export class H1Conn {
       if (chunk.byteLength === RECEIPT.byteLength) return;
       chunk = chunk.subarray(RECEIPT.byteLength);
     }
-    const r = this.parser.execute(chunk);
+    let r: number | Error;
+    try {
+      r = this.parser.execute(chunk);
+    } catch (e) {
+      // Thrown by onHeaders: an answer this request cannot take.
+      return this.fail(ex, e);
+    }
     if (r instanceof Error) {
       this.fail(ex, new ConnectionError(`invalid HTTP response from upstream: ${r.message}`, "HPE_INVALID", false));
       return;
     }
+    // The parser stops after a 101: the rest of the chunk is already the tunnel's.
+    if (ex.tunnel && r < chunk.byteLength) (ex.chunks ??= []).push(chunk.subarray(r));
     if (ex.headers !== null && !ex.handedOn && (ex.complete || !ex.ended)) this.handOn(ex);
     if (this.ex === null && !this.alive) this.destroy();
   }
@@ -119,6 +131,14 @@ export class H1Conn {
     gone?.();
     this.onDrain();
     const ex = this.ex;
+    if (ex?.tunnel) {
+      // The upstream closed its half of the tunnel: a FIN ends it cleanly, a reset breaks it.
+      ex.complete = true;
+      if (reset) ex.stream?.error(new ConnectionError("upstream reset the WebSocket connection (ECONNRESET)", "ECONNRESET", false));
+      else ex.stream?.close();
+      this.endExchange(ex);
+      return;
+    }
     if (!ex || ex.complete) return;
     // A body delimited by the end of the connection is complete now.
     if (ex.headers !== null) this.parser.finish();
@@ -149,11 +169,16 @@ export class H1Conn {
     for (let i = 0; i < h.size; i++) {
       const k = h.nameAt(i);
       if (k === "content-length") declared = h.valueAt(i);
-      else if (k === RECEIPT_HEADER) {
+      else if (k === "upgrade") {
+        // A WebSocket handshake (the listener kept the header only for one): its body waits for the 101.
+        ex.upgrade = body instanceof ReadableStream ? body : EMPTY_BODY;
+        head += `${k}: ${h.valueAt(i)}\r\nconnection: upgrade\r\n`;
+      } else if (k === RECEIPT_HEADER) {
         ex.asksReceipt = true;
         head += `${k}: ${h.valueAt(i)}\r\n`;
       } else if (k !== "host" && k !== "transfer-encoding" && k !== "connection" && k !== "expect") head += `${k}: ${h.valueAt(i)}\r\n`;
     }
+    if (ex.upgrade !== null) return this.writeAll(ex, latin1(head + "\r\n"));
     if (body instanceof Uint8Array) {
       head += `content-length: ${body.byteLength}\r\n\r\n`;
       if (body.byteLength > COALESCE_MAX) {
@@ -170,8 +195,8 @@ export class H1Conn {
     return this.pump(ex, body, latin1(head + (chunked ? "transfer-encoding: chunked\r\n\r\n" : `content-length: ${declared}\r\n\r\n`)), chunked);
   }
 
-  private async pump(ex: Exchange, body: ReadableStream<Uint8Array>, head: Uint8Array, chunked: boolean): Promise<void> {
-    await this.writeAll(ex, head);
+  private async pump(ex: Exchange, body: ReadableStream<Uint8Array>, head: Uint8Array | null, chunked: boolean): Promise<void> {
+    if (head) await this.writeAll(ex, head);
     const reader = body.getReader();
     try {
       for (;;) {
@@ -191,6 +216,28 @@ export class H1Conn {
       reader.cancel(e).catch(() => {});
       throw e;
     }
+  }
+
+  /** Tunnel bytes from the peer: handed on as they come, the socket paused while the reader lags. */
+  private onTunnelData(ex: Exchange, chunk: Buffer): void {
+    const c = ex.stream;
+    if (!c) return;
+    c.enqueue(chunk);
+    if ((c.desiredSize ?? 1) <= 0 && !this.paused) {
+      this.paused = true;
+      this.wire.pause();
+    }
+  }
+
+  /** After the 101: the client's half of the tunnel goes out as it comes; its end half-closes ours. */
+  private pumpTunnel(ex: Exchange): void {
+    const out = ex.upgrade!;
+    this.pump(ex, out, null, false).then(
+      () => {
+        if (!ex.ended) this.wire.end?.();
+      },
+      (e: unknown) => this.fail(ex, e),
+    );
   }
 
   /** Writes all of `data`: returns nothing when the socket took it at once, else waits for drains. */
@@ -222,8 +269,9 @@ export class H1Conn {
       this.alive = false;
       return 1;
     }
+    if (info.statusCode === 101) return this.onSwitch(ex, info);
     // 1xx interim answers (100 Continue, 103 Early Hints) are skipped; the final one follows.
-    if (info.statusCode < 200 && info.statusCode !== 101) {
+    if (info.statusCode < 200) {
       ex.interim = true;
       if (info.statusCode === 102) {
         ex.receipt = true;
@@ -242,6 +290,24 @@ export class H1Conn {
     ex.headers = h;
     ex.keepAlive = info.shouldKeepAlive;
     return nullBody(ex.status, ex.method) ? 1 : 0;
+  }
+
+  /** 101 Switching Protocols: the tunnel starts, its `upgrade` header kept for the client. */
+  private onSwitch(ex: Exchange, info: ParserInfo): number {
+    if (ex.upgrade === null) throw new ConnectionError("upstream answered 101 Switching Protocols to a request that asked for no upgrade", "HPE_INVALID", false);
+    const h = new HeaderList();
+    const raw = info.headers;
+    const drop = hopByHopFilter(raw);
+    for (let i = 0; i < raw.length; i += 2) {
+      const k = raw[i]!;
+      if (!drop(k) || k.toLowerCase() === "upgrade") h.append(k, raw[i + 1]!);
+    }
+    ex.status = 101;
+    ex.statusText = info.statusMessage ?? "";
+    ex.headers = h;
+    ex.keepAlive = false;
+    ex.tunnel = true;
+    return 1;
   }
 
   private onBody(b: Buffer, start: number, len: number): void {
@@ -265,6 +331,8 @@ export class H1Conn {
       ex.interim = false;
       return;
     }
+    // A 101's head ends a message for the parser; the tunnel goes on until a side closes.
+    if (ex.tunnel) return;
     ex.complete = true;
     ex.stream?.close();
     if (ex.requestSent) return this.maybeRelease(ex);
@@ -311,7 +379,9 @@ export class H1Conn {
       },
       { highWaterMark: STREAM_HWM, size: (c) => c?.byteLength ?? 0 },
     );
-    ex.resolve(new WireResponse(stream, init, headers));
+    if (!ex.tunnel) return ex.resolve(new WireResponse(stream, init, headers));
+    ex.resolve(switchingProtocols(stream, headers));
+    this.pumpTunnel(ex);
   }
 
   /** Marks the exchange over: no more socket events reach it and its abort listener is gone. */

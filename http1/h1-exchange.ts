@@ -28,6 +28,10 @@ export interface Exchange {
   /** The request asked for the peer's delivery receipt; `receipt`: the 102 came. */
   asksReceipt: boolean;
   receipt: boolean;
+  /** A WebSocket handshake: its body (the client's half of the tunnel) goes out only after a 101. */
+  upgrade: ReadableStream<Uint8Array> | null;
+  /** The 101 came: every byte from the peer now is the tunnel's, unparsed. */
+  tunnel: boolean;
 }
 
 export function exchange(method: string, resolve: (r: Response) => void, reject: (e: unknown) => void, cleanup: () => void): Exchange {
@@ -52,6 +56,8 @@ export function exchange(method: string, resolve: (r: Response) => void, reject:
     ended: false,
     asksReceipt: false,
     receipt: false,
+    upgrade: null,
+    tunnel: false,
   };
 }
 

@@ -70,5 +70,6 @@ export function incoming(p: Pending, peer: Peer, receipt: () => void): Incoming 
     signal: p.signal,
     peer,
     receipt,
+    upgrade: h.upgrade,
   };
 }

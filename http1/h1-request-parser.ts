@@ -27,6 +27,12 @@ export interface RequestHead {
   readonly keepAlive: boolean;
   readonly http10: boolean;
   readonly expectContinue: boolean;
+  /**
+   * `websocket` for a WebSocket opening handshake (GET, HTTP/1.1, `Connection: upgrade`,
+   * `Upgrade: websocket`, no body), else null. After such a head every byte on the connection is
+   * the tunnel's: handed on through `onBody`, never parsed, and the message never completes.
+   */
+  readonly upgrade: string | null;
 }
 
 export interface RequestParserEvents {
@@ -64,6 +70,8 @@ const enum State {
   ChunkData,
   ChunkEnd,
   Trailers,
+  /** After a WebSocket handshake: the rest of the connection is the tunnel's bytes. */
+  Tunnel,
   Stopped,
 }
 
@@ -148,6 +156,9 @@ export class RequestParser {
             if (this.remaining === 0) this.state = State.ChunkEnd;
             break;
           }
+          case State.Tunnel:
+            this.events.onBody(off === 0 ? chunk : chunk.subarray(off));
+            return null;
           case State.Stopped:
             return null;
         }
@@ -241,6 +252,7 @@ export class RequestParser {
     let te: string | null = null;
     let connection = "";
     let expectContinue = false;
+    let upgrade: string | null = null;
     let pos = eol < 0 ? text.length : eol + 2;
     while (pos < text.length) {
       eol = text.indexOf("\r\n", pos);
@@ -270,14 +282,23 @@ export class RequestParser {
         te = value.toLowerCase();
       } else if (k === "connection") connection += `${value.toLowerCase()},`;
       else if (k === "expect" && value.toLowerCase() === "100-continue") expectContinue = true;
+      else if (k === "upgrade") upgrade = value;
     }
     if (te !== null) {
       if (te !== "chunked") throw malformed(`unsupported Transfer-Encoding: ${te}`);
       if (contentLength !== null) throw malformed("both Content-Length and Transfer-Encoding");
       if (http10) throw malformed("Transfer-Encoding on an HTTP/1.0 request");
     }
-    const keepAlive = method !== "CONNECT" && (http10 ? hasToken(connection, "keep-alive") : !hasToken(connection, "close"));
-    this.events.onHead({ method, target: m[2]!, headers, contentLength, chunked: te !== null, keepAlive, http10, expectContinue });
+    // Only WebSocket is tunnelled: another protocol (h2c, say) would carry many requests past the
+    // per-request steps. Its Upgrade header is then dropped as hop-by-hop, as before.
+    if (upgrade !== null && !(method === "GET" && !http10 && te === null && !contentLength && isWebSocket(upgrade) && hasToken(connection, "upgrade"))) upgrade = null;
+    else if (upgrade !== null) upgrade = "websocket";
+    const keepAlive = method !== "CONNECT" && upgrade === null && (http10 ? hasToken(connection, "keep-alive") : !hasToken(connection, "close"));
+    this.events.onHead({ method, target: m[2]!, headers, contentLength, chunked: te !== null, keepAlive, http10, expectContinue, upgrade });
+    if (upgrade !== null) {
+      this.state = State.Tunnel;
+      return;
+    }
     if (method === "CONNECT") {
       // What follows CONNECT is not HTTP: the connection is answered and closed.
       this.state = State.Stopped;
@@ -348,4 +369,9 @@ function hasToken(list: string, token: string): boolean {
   if (list === "") return false;
   for (const part of list.split(",")) if (part.trim() === token) return true;
   return false;
+}
+
+/** `Upgrade: websocket` (any case); a list of protocols is not tunnelled. */
+function isWebSocket(value: string): boolean {
+  return value.length === 9 && value.toLowerCase() === "websocket";
 }

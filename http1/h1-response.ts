@@ -10,6 +10,7 @@ export interface ResponseSink {
 }
 
 const REASON: Record<number, string> = {
+  101: "Switching Protocols",
   200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 206: "Partial Content",
   301: "Moved Permanently", 302: "Found", 304: "Not Modified", 307: "Temporary Redirect", 308: "Permanent Redirect",
   400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
@@ -62,6 +63,13 @@ export function writeResponse(sink: ResponseSink, res: Response, method: string,
       head += `${k}: ${v}\r\n`;
     }
     if (cookies) for (const c of res.headers.getSetCookie()) head += `set-cookie: ${c}\r\n`;
+  }
+  if (status === 101) {
+    // The WebSocket handshake's answer: what follows is the tunnel's bytes, unframed, until the
+    // upstream closes; the connection never carries another request.
+    head += "connection: upgrade\r\n\r\n";
+    if (res.body === null) return done(sink.write(latin1(head)), false);
+    return pump(sink, res.body, latin1(head), -1, false).then(() => false);
   }
   if (close) head += "connection: close\r\n";
   else if (http10) head += "connection: keep-alive\r\n";

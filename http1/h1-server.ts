@@ -29,6 +29,8 @@ export interface ServerOptions {
   readonly bodyHighWater?: number;
   /** The clock for timeouts (ms); injected so tests run on fake time. */
   readonly now?: () => number;
+  /** A WebSocket tunnel with no byte either way for this long is dropped (default TUNNEL_IDLE_MS). */
+  readonly tunnelIdleMs?: number;
 }
 
 const monotonic = () => performance.now();
@@ -39,6 +41,12 @@ export const HEAD_TIMEOUT_MS = 15_000;
 export const DISCARD_MAX = 16 * 1024 * 1024;
 /** A connection with nothing in flight and no bytes either way for this long is closed. */
 export const IDLE_TIMEOUT_MS = 255_000;
+/**
+ * A WebSocket tunnel with no byte either way for this long is dropped: long enough that no
+ * application's keep-alive pings run into it (Envoy's 5-minute stream idle default silently kills
+ * quiet sockets), short enough that a peer gone without a FIN does not hold its sockets forever.
+ */
+export const TUNNEL_IDLE_MS = 3_600_000;
 
 const CONTINUE = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n", "latin1");
 const PROCESSING = Buffer.from("HTTP/1.1 102 Processing\r\n\r\n", "latin1");
@@ -63,6 +71,8 @@ export class ServerConn implements ResponseSink {
   /** A request answered early whose body is still being read and dropped. */
   private discarding: Pending | null = null;
   private discarded = 0;
+  /** A 101 went out: the connection is a WebSocket tunnel until either side closes. */
+  private tunnel = false;
   /** Called once when the connection is gone. */
   onGone: () => void = () => {};
 
@@ -110,7 +120,16 @@ export class ServerConn implements ResponseSink {
   /** The client sent FIN: what it sent in full is answered, then the connection closes. */
   onEnd(): void {
     const p = this.parsing;
-    if (p && this.parser.inMessage) {
+    if (p && this.parser.inMessage && p.head?.upgrade) {
+      // The tunnel's client half-closed: its stream ends cleanly, the upstream's half goes on.
+      this.parsing = null;
+      try {
+        p.controller?.close();
+      } catch {
+        // already errored or cancelled
+      }
+      p.controller = null;
+    } else if (p && this.parser.inMessage) {
       // A request cut off by the FIN can never complete: a streaming body fails (its handler
       // answers), one not yet handed on is dropped (there is nobody to hear about it).
       this.parsing = null;
@@ -141,6 +160,11 @@ export class ServerConn implements ResponseSink {
   /** Timeouts, checked by the listener's sweep: true when the connection was dropped. */
   sweep(now: number): boolean {
     if (this.closed) return true;
+    if (this.tunnel) {
+      if (now - this.lastActive <= (this.opts.tunnelIdleMs ?? TUNNEL_IDLE_MS)) return false;
+      this.wire.terminate();
+      return true;
+    }
     if (this.headSince >= 0 && now - this.headSince > HEAD_TIMEOUT_MS && this.queue.length === 0) {
       this.wire.terminate();
       return true;
@@ -197,7 +221,7 @@ export class ServerConn implements ResponseSink {
     // CONNECT: nothing after the head is read; the refusal is the whole exchange.
     const refusal = head.method === "CONNECT" ? new SidecarError("method_not_allowed", "CONNECT is not supported by the sidecar") : null;
     const p = pending(head, refusal);
-    if (refusal === null && (head.chunked || (head.contentLength ?? 0) > SMALL_BODY)) p.stream = this.bodyStream(p);
+    if (refusal === null && (head.chunked || head.upgrade !== null || (head.contentLength ?? 0) > SMALL_BODY)) p.stream = this.bodyStream(p);
     this.parsing = refusal === null ? p : null;
     this.queue.push(p);
     if (this.queue[0] === p) this.advance(p);
@@ -315,6 +339,14 @@ export class ServerConn implements ResponseSink {
       return this.finish(p, false);
     }
     const h = p.head;
+    if (res.status === 101) {
+      if (h?.upgrade) this.tunnel = true;
+      else {
+        // Only a handshake may be answered by switching protocols.
+        res.body?.cancel().catch(() => {});
+        res = errorResponse(new SidecarError("internal", "101 Switching Protocols for a request that asked for no upgrade"));
+      }
+    }
     // This answer is the connection's last when the client asked so, the request was refused or
     // is not read to its end yet, the listener is closing, or nothing more will arrive.
     const last =
@@ -336,7 +368,7 @@ export class ServerConn implements ResponseSink {
       this.stopReading();
       // Answered before the client finished sending: read the rest and drop it, so the client
       // sees the answer instead of a reset from closing on unread bytes.
-      if (!p.complete && p.head !== null && this.parsing === p && !this.parser.stopped) return this.discardRest(p);
+      if (!p.complete && p.head !== null && p.head.upgrade === null && this.parsing === p && !this.parser.stopped) return this.discardRest(p);
       return this.end();
     }
     if (this.queue.length <= 1 && this.queuePaused) {

@@ -4,7 +4,7 @@
 // refused or timed out, a peer that is not the target, a callee saying meshlet-not-delivered)
 // tries another instance: a failover, not a retry. Retrying delivered requests is retry's job.
 
-import type { CallContext, Endpoint, Layer } from "../core/call.ts";
+import { type CallContext, type Endpoint, isHandshake, type Layer } from "../core/call.ts";
 import type { Resolver } from "../resolvers/types.ts";
 import { invokeError, NOT_DELIVERED_HEADER, REASON_HEADER, SidecarError } from "../core/errors.ts";
 import { EndpointLoad } from "./p2c.ts";
@@ -43,7 +43,7 @@ export function balance(resolver: Resolver, o: BalanceOptions = {}): Layer {
   return (next) => async (req, ctx) => {
     const ref = { appId: ctx.appId, namespace: ctx.namespace };
     // Bodyless requests and bodies held for replay can go to another endpoint; streams cannot.
-    const resendable = req.body === null || req.body instanceof Uint8Array;
+    const resendable = req.body === null || req.body instanceof Uint8Array || isHandshake(req);
     let tried: Set<string> | null = null;
     let lastError: SidecarError | null = null;
     for (;;) {

@@ -2,7 +2,7 @@
 // and the call's deadline. Each attempt goes back through the breaker and endpoint choice, so it
 // re-resolves and avoids the endpoint that just failed. Inert when the policy cannot retry.
 
-import type { Layer } from "../core/call.ts";
+import { isHandshake, type Layer } from "../core/call.ts";
 import { asSidecarError, REASON_HEADER, SidecarError } from "../core/errors.ts";
 import { responseHeaders } from "../core/wire-response.ts";
 import type { RetryPolicy } from "./policy/types.ts";
@@ -35,7 +35,8 @@ export function retryLayer(d: RetryDeps): Layer {
   return (next) => async (req, ctx) => {
     d.budget.recordRequest();
     // Bodyless and already-buffered requests (the common case) skip the async replay step.
-    const prepared = req.body === null || req.body instanceof Uint8Array ? { replayable: true as const, req } : await prepareReplay(req, d.replayCap);
+    const prepared =
+      req.body === null || req.body instanceof Uint8Array || isHandshake(req) ? { replayable: true as const, req } : await prepareReplay(req, d.replayCap);
     const start = d.clock.now();
     let backoff: ReturnType<typeof newBackoff> | null = null; // made on the first failure only
     let retries = 0;

@@ -13,7 +13,8 @@ import { timerQueue } from "./timer-queue.ts";
 const SMALL_BODY = 64 * 1024;
 
 function guardIdle(res: Response, ms: number, clock: Clock, abort: () => void): Response {
-  if (res instanceof WireResponse && res.payload) return res;
+  // A WebSocket tunnel is bounded by its listener's idle timeout, which counts both directions.
+  if ((res instanceof WireResponse && res.payload) || res.status === 101) return res;
   const len = responseHeaders(res).get("content-length");
   if (!res.body || (len !== null && Number(len) <= SMALL_BODY)) return res;
   let last = clock.now();

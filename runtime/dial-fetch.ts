@@ -5,10 +5,12 @@ import type { Dialer } from "./dial.ts";
 import { stripHopByHop } from "../core/hop-by-hop.ts";
 import { toAbortSignal } from "../core/abort.ts";
 import { asConnectionError } from "../core/connection-error.ts";
+import { refuseUpgrade } from "./dial.ts";
 
 export function fetchDialer(): Dialer {
   return {
     async dial(ep, req, ctx) {
+      refuseUpgrade(req, "MESHLET_DIALER=fetch");
       const init: RequestInit & { decompress?: boolean; duplex?: "half" } = {
         method: req.method,
         headers: req.headers.toHeaders(),

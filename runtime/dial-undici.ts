@@ -4,7 +4,7 @@
 import { Readable } from "node:stream";
 import { Agent } from "undici";
 import type { Dialer, DialerOptions } from "./dial.ts";
-import { DEFAULT_CONNECT_TIMEOUT_MS, relayResponse } from "./dial.ts";
+import { DEFAULT_CONNECT_TIMEOUT_MS, refuseUpgrade, relayResponse } from "./dial.ts";
 import { toAbortSignal } from "../core/abort.ts";
 import { asConnectionError } from "../core/connection-error.ts";
 
@@ -12,6 +12,7 @@ export function undiciDialer(opts: { connections?: number } & DialerOptions = {}
   const agent = new Agent({ connections: opts.connections ?? 128, keepAliveTimeout: 30_000, connect: { timeout: opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS } });
   return {
     async dial(ep, req, ctx) {
+      refuseUpgrade(req, "the Node adapter's undici");
       // undici takes a flat [name, value, ...] list; repeated names stay separate lines.
       const headers: string[] = [];
       for (let i = 0; i < req.headers.size; i++) headers.push(req.headers.nameAt(i), req.headers.valueAt(i));

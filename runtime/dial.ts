@@ -3,6 +3,7 @@
 
 import type { CallContext, Endpoint, ProxyRequest } from "../core/call.ts";
 import { forwardResponseHeaders } from "../core/hop-by-hop.ts";
+import { SidecarError } from "../core/errors.ts";
 
 /** How a dialer connects: set once when the sidecar builds it. */
 export interface DialerOptions {
@@ -25,6 +26,13 @@ export interface Dialer {
   close(): Promise<void>;
   /** Connections open now and how many of them are idle in the pool (pooled dialers only). */
   connections?(): { open: number; idle: number };
+}
+
+/** For dialers that cannot tunnel: a WebSocket handshake (its `upgrade` header kept) is refused, never sent as a plain GET. */
+export function refuseUpgrade(req: ProxyRequest, dialer: string): void {
+  if (req.headers.has("upgrade")) {
+    throw new SidecarError("upgrade_unsupported", `WebSocket connections need the sidecar's own dialer; this one (${dialer}) cannot carry them`);
+  }
 }
 
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);

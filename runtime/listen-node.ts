@@ -104,6 +104,10 @@ export const listenNode: Listen = async ({ host, port, handler, maxHeaderBytes }
   server.on("connect", (_req: http.IncomingMessage, socket: Duplex) => {
     refuse(socket, new SidecarError("method_not_allowed", "CONNECT is not supported by the sidecar"));
   });
+  // The Bun listener tunnels WebSocket handshakes (h1-server.ts); this adapter cannot, so it says so.
+  server.on("upgrade", (req: http.IncomingMessage, socket: Duplex) => {
+    refuse(socket, new SidecarError("upgrade_unsupported", `Upgrade: ${req.headers.upgrade ?? ""} needs the Bun runtime; the Node adapter cannot tunnel it`));
+  });
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", (e: NodeJS.ErrnoException) => reject(e.code === "EADDRINUSE" ? new PortInUseError(host, port) : e));

@@ -23,10 +23,11 @@ export const HEADER_HYGIENE: EdgeStep<ListenerDeps> = {
   name: "header-hygiene",
   why: "before anything is stamped: hop-by-hop headers, -bin keys and the headers only sidecars set (the peer secret among them) never pass",
   describe:
-    "drops hop-by-hop, Connection-listed, -bin and dapr-* stamped headers and meshlet-peer-token (and Authorization when it carried the app-id)",
+    "drops hop-by-hop, Connection-listed, -bin and dapr-* stamped headers and meshlet-peer-token (and Authorization when it carried the app-id); keeps Upgrade: websocket on a WebSocket handshake, which the dialer sends on and tunnels after a 101",
   layer: () => (next) => (req, ctx) => {
     const r = ctx.route;
-    ctx.out = forwardRequestHeaders(req.headers, r !== null && r.kind === "invoke" && r.viaAuth);
+    const out = (ctx.out = forwardRequestHeaders(req.headers, r !== null && r.kind === "invoke" && r.viaAuth));
+    if (req.upgrade) out.set("upgrade", req.upgrade);
     return next(req, ctx);
   },
 };

@@ -125,4 +125,12 @@ describe("Node adapter", () => {
     expect(foo.responses[0]?.status).toBeGreaterThanOrEqual(400);
     expect(foo.responses[0]?.headers["meshlet-reason"]).toBeDefined();
   });
+
+  it("refuses a WebSocket handshake in one clear answer: this adapter cannot tunnel", async () => {
+    const port = Number(new URL(urls.checkout!).port);
+    const handshake = "connection: Upgrade\r\nupgrade: websocket\r\nsec-websocket-version: 13\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+    const x = await exchange(port, [`GET /v1.0/invoke/orders/method/ws HTTP/1.1\r\nhost: x\r\n${handshake}\r\n`], { expect: 1 });
+    expect([x.responses[0]?.status, x.responses[0]?.headers["meshlet-reason"]]).toEqual([501, "upgrade_unsupported"]);
+    expect(x.responses[0]?.body).toContain("needs the Bun runtime");
+  });
 });
