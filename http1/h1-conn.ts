@@ -96,19 +96,16 @@ export class H1Conn {
       if (chunk.byteLength === RECEIPT.byteLength) return;
       chunk = chunk.subarray(RECEIPT.byteLength);
     }
-    let r: number | Error;
-    try {
-      r = this.parser.execute(chunk);
-    } catch (e) {
-      // Thrown by onHeaders: an answer this request cannot take.
-      return this.fail(ex, e);
-    }
+    const r = this.parser.execute(chunk);
     if (r instanceof Error) {
       this.fail(ex, new ConnectionError(`invalid HTTP response from upstream: ${r.message}`, "HPE_INVALID", false));
       return;
     }
-    // The parser stops after a 101: the rest of the chunk is already the tunnel's.
-    if (ex.tunnel && r < chunk.byteLength) (ex.chunks ??= []).push(chunk.subarray(r));
+    if (ex.tunnel) {
+      if (ex.upgrade === null) return this.fail(ex, new ConnectionError("upstream answered 101 Switching Protocols to a request that asked for no upgrade", "HPE_INVALID", false));
+      // The parser stops after a 101: the rest of the chunk is already the tunnel's.
+      if (r < chunk.byteLength) (ex.chunks ??= []).push(chunk.subarray(r));
+    }
     if (ex.headers !== null && !ex.handedOn && (ex.complete || !ex.ended)) this.handOn(ex);
     if (this.ex === null && !this.alive) this.destroy();
   }
@@ -292,9 +289,11 @@ export class H1Conn {
     return nullBody(ex.status, ex.method) ? 1 : 0;
   }
 
-  /** 101 Switching Protocols: the tunnel starts, its `upgrade` header kept for the client. */
+  /**
+   * 101 Switching Protocols: the tunnel starts, its `upgrade` header kept for the client. One to a
+   * request that asked for no upgrade is failed by onData once the parser returns.
+   */
   private onSwitch(ex: Exchange, info: ParserInfo): number {
-    if (ex.upgrade === null) throw new ConnectionError("upstream answered 101 Switching Protocols to a request that asked for no upgrade", "HPE_INVALID", false);
     const h = new HeaderList();
     const raw = info.headers;
     const drop = hopByHopFilter(raw);

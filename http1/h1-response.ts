@@ -3,6 +3,7 @@
 // HTTP/1.0). Bodies already in memory go out in one write; streams are pumped with backpressure.
 
 import { WireResponse } from "../core/wire-response.ts";
+import { errorResponse, SidecarError } from "../core/errors.ts";
 
 /** Where response bytes go: `write` returns a promise only when the socket pushed back. */
 export interface ResponseSink {
@@ -29,12 +30,17 @@ function latin1(s: string): Buffer {
 }
 
 /**
- * Writes `res` for a request made with `method`. `close` adds `connection: close`. Returns
- * whether the response went out complete and correctly framed, so the connection may carry
- * another request (a promise only when something had to wait).
+ * Writes `res` for a request made with `method`. `close` adds `connection: close`; `upgrade`: the
+ * request was a WebSocket handshake, which alone may be answered 101. Returns whether the
+ * response went out complete and correctly framed, so the connection may carry another request
+ * (a promise only when something had to wait).
  */
-export function writeResponse(sink: ResponseSink, res: Response, method: string, http10: boolean, close: boolean): boolean | Promise<boolean> {
+export function writeResponse(sink: ResponseSink, res: Response, method: string, http10: boolean, close: boolean, upgrade = false): boolean | Promise<boolean> {
   const status = res.status;
+  if (status === 101 && !upgrade) {
+    res.body?.cancel().catch(() => {});
+    return writeResponse(sink, errorResponse(new SidecarError("internal", "101 Switching Protocols for a request that asked for no upgrade")), method, http10, true);
+  }
   let head = `HTTP/1.1 ${status} ${res.statusText || REASON[status] || ""}\r\n`;
   let declared: string | null = null;
   const list = res instanceof WireResponse ? res.headerList : null;

@@ -339,21 +339,16 @@ export class ServerConn implements ResponseSink {
       return this.finish(p, false);
     }
     const h = p.head;
-    if (res.status === 101) {
-      if (h?.upgrade) this.tunnel = true;
-      else {
-        // Only a handshake may be answered by switching protocols.
-        res.body?.cancel().catch(() => {});
-        res = errorResponse(new SidecarError("internal", "101 Switching Protocols for a request that asked for no upgrade"));
-      }
-    }
+    // Read only for a handshake: the status is a native getter, and this is every response's path.
+    const upgrade = h !== null && h.upgrade !== null;
+    if (upgrade && res.status === 101) this.tunnel = true;
     // This answer is the connection's last when the client asked so, the request was refused or
     // is not read to its end yet, the listener is closing, or nothing more will arrive.
     const last =
       h === null || !h.keepAlive || p.refusal !== null || !p.complete || this.draining || (this.noMoreRequests && this.queue.length <= 1);
     let r: boolean | Promise<boolean>;
     try {
-      r = writeResponse(this, res, h?.method ?? "GET", h?.http10 ?? false, last);
+      r = writeResponse(this, res, h?.method ?? "GET", h?.http10 ?? false, last, upgrade);
     } catch {
       r = false;
     }
