@@ -50,6 +50,12 @@ export class Metrics {
     labelNames: ["target", "reason"],
     registers: [this.registry],
   });
+  readonly hedges = new Counter({
+    name: "meshlet_hedges_total",
+    help: "Hedged reads by target and outcome: sent (a hedge went out), won (a hedge answered first), budget (the retry budget refused one)",
+    labelNames: ["target", "outcome"],
+    registers: [this.registry],
+  });
   readonly budgetExhausted = new Counter({
     name: "meshlet_retry_budget_exhausted_total",
     help: "Retries refused because the target's retry budget was spent",

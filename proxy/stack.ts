@@ -21,7 +21,8 @@ import { deadlineLayer } from "../resiliency/deadline.ts";
 import { retryLayer } from "../resiliency/retry.ts";
 import { breakerLayer, type BreakerRegistry } from "../resiliency/breaker-layer.ts";
 import type { RetryBudget } from "../resiliency/budget.ts";
-import { describeBreaker, describeDeadline, describeOutlier, describeRetry, describeTryTimeout, explainHeader, postVerdict } from "../resiliency/explain.ts";
+import { describeBreaker, describeDeadline, describeHedge, describeOutlier, describeRetry, describeTryTimeout, explainHeader, postVerdict } from "../resiliency/explain.ts";
+import { hedgeLayer } from "../resiliency/hedge.ts";
 import type { PolicySet } from "../resiliency/policy/types.ts";
 import type { Handler } from "../core/incoming.ts";
 import type { ApiDeps } from "./api.ts";
@@ -92,7 +93,7 @@ export interface TargetPlan {
 }
 
 export interface StackStep {
-  readonly name: "metrics" | "deadline" | "retry" | "circuit-breaker" | "endpoint" | "attempt-span" | "try-timeout" | "caller-stamp" | "app-metrics" | "app-health";
+  readonly name: "metrics" | "deadline" | "retry" | "hedge" | "circuit-breaker" | "endpoint" | "attempt-span" | "try-timeout" | "caller-stamp" | "app-metrics" | "app-health";
   readonly why: string;
   readonly layer: (d: StackDeps, t: TargetPlan) => Layer;
   /** What this step does for a call under `policy`, for `explain`: written beside the layer, so the two cannot drift. */
@@ -119,6 +120,22 @@ const RETRY: StackStep = {
       ? retryLayer({ target: t.target, policy: t.policy.retry.value, budget: t.budget, events: d.events, clock: d.clock, random: d.random, replayCap: d.replayCap })
       : (next) => next,
   describe: (p, verb) => describeRetry(p, verb),
+};
+const HEDGE: StackStep = {
+  name: "hedge",
+  why: "inside the retry (a hedged read is one try to the retry policy), outside the breaker: each hedge is admitted by the breaker and picks an endpoint afresh, away from the ones still answering",
+  layer: (d, t) =>
+    t.policy.hedge
+      ? hedgeLayer({
+          target: t.target,
+          policy: t.policy.hedge.value,
+          budget: t.budget,
+          events: d.events,
+          clock: d.clock,
+          countRequests: !t.policy.retry || t.policy.retry.value.maxRetries === 0,
+        })
+      : (next) => next,
+  describe: (p, verb) => describeHedge(p, verb),
 };
 const BREAKER: StackStep = {
   name: "circuit-breaker",
@@ -194,7 +211,7 @@ export function inboundHandler(d: InboundDeps): Handler {
 // === the target's lists: one Call per app-id, built on first use ===
 
 /** Calls to another app-id, outermost first. */
-export const OUTBOUND: readonly StackStep[] = [INVOCATION_METRICS, DEADLINE, RETRY, BREAKER, ENDPOINT, ATTEMPT_SPAN, TRY_TIMEOUT];
+export const OUTBOUND: readonly StackStep[] = [INVOCATION_METRICS, DEADLINE, RETRY, HEDGE, BREAKER, ENDPOINT, ATTEMPT_SPAN, TRY_TIMEOUT];
 const CALLER_STAMP_SELF: StackStep = {
   name: "caller-stamp",
   why: "innermost: a call to this sidecar's own app carries what a peer's INBOUND caller-stamp would set",

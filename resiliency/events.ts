@@ -17,6 +17,8 @@ export interface ResilienceEvents {
   ejected(target: string, endpoint: string, ms: number, failures: number, ejections: number): void;
   /** A request that never reached an app moved from `endpoint` to another instance. */
   failover(target: string, endpoint: string, reason: string): void;
+  /** A hedged read: a hedge `sent`, a call a hedge `won`, or a hedge the retry `budget` refused. */
+  hedge(target: string, outcome: "sent" | "won" | "budget"): void;
 }
 
 export function resilienceEvents(opts: {
@@ -74,6 +76,11 @@ export function resilienceEvents(opts: {
     budgetExhausted(target) {
       metrics.budgetExhausted.inc({ target: targets(target) });
       throttled("budget", target, "retry budget exhausted: not retrying", {});
+    },
+    hedge(target, outcome) {
+      metrics.hedges.inc({ target: targets(target), outcome });
+      if (outcome === "won") throttled("hedge", target, "a hedged read answered before the first attempt", {});
+      else if (outcome === "budget") throttled("hedgeBudget", target, "retry budget exhausted: not hedging", {});
     },
     notRetryable(target, why) {
       metrics.notRetryable.inc({ target: targets(target), why });

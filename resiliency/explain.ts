@@ -53,6 +53,16 @@ export function describeRetry(p: EffectivePolicy, verb: string): string {
   return `${retryText(r)}; ${verdict}; bodies over 64KiB or of unknown length are not replayed; budget 20% + 10/s  [${p.retry.source}]`;
 }
 
+/** The hedge step: delay, how many, and whether this verb is hedged. */
+export function describeHedge(p: EffectivePolicy, verb: string): string {
+  if (!p.hedge) return "none  [the target sets no hedge]";
+  const h = p.hedge.value;
+  const after = h.delayMs !== null ? ms(h.delayMs) : `p${h.percentile} of the last 128 reads' time to headers (none before 20 reads)`;
+  const what = `a read (GET, HEAD, OPTIONS) still without headers after ${after} gets ${h.maxHedges === 1 ? "a second attempt" : `up to ${h.maxHedges} more, one per delay,`} on another instance; the first answer under 500 wins, the rest are cancelled; each hedge spends the retry budget`;
+  const verdict = ["GET", "HEAD", "OPTIONS"].includes(verb) ? `a ${verb} is hedged` : `a ${verb} is never hedged`;
+  return `${what}; ${verdict}  [${p.hedge.source}]`;
+}
+
 export function describeBreaker(p: EffectivePolicy): string {
   if (!p.breaker) return "none";
   const b = p.breaker.value;

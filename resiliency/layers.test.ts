@@ -40,6 +40,9 @@ const events: ResilienceEvents & { log: string[] } = {
   ejected(target, endpoint, ms) {
     this.log.push(`ejected ${target} ${endpoint} ${ms}`);
   },
+  hedge(target, outcome) {
+    this.log.push(`hedge ${target} ${outcome}`);
+  },
 };
 
 const req = (method = "GET"): ProxyRequest => ({ method, path: "/x", query: "", headers: new HeaderList(), body: null });

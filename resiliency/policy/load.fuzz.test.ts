@@ -24,7 +24,7 @@ const scalar = fc.oneof(
 const field = fc.constantFrom(
   "policy", "duration", "maxRetries", "maxInterval", "initialInterval", "multiplier", "randomizationFactor", "maxElapsedTime",
   "matching", "httpStatusCodes", "gRPCStatusCodes", "retryNonIdempotent", "maxRequests", "interval", "timeout", "trip",
-  "retry", "circuitBreaker", "circuitBreakerCacheSize", "deadline", "unknownField",
+  "retry", "circuitBreaker", "circuitBreakerCacheSize", "deadline", "hedge", "delay", "maxHedges", "unknownField",
 );
 
 /** A YAML value written at `indent`, some of them nested mappings or lists. */

@@ -175,4 +175,21 @@ spec:
       expect.stringMatching(/^b\.yaml:7: spec\.targets\.apps\.orders\.outlierDetection\.maxEjectionPercent: must be 0-100/),
     ]);
   });
+
+  it("hedge (a meshlet extension on an app target): a duration or a percentile, maxHedges 1-3, only where set", () => {
+    const doc = (h: string) => `kind: Resiliency\nspec:\n  targets:\n    apps:\n      inv:\n        hedge: ${h}\n`;
+    const fixed = resolvePolicy(set(doc("{delay: 50ms}")), "inv", 60_000);
+    expect(fixed.hedge).toEqual({ value: { delayMs: 50, percentile: null, maxHedges: 1 }, source: "target apps.inv.hedge (p.yaml:5)" });
+    expect(resolvePolicy(set(doc("{delay: p99.9, maxHedges: 2}")), "inv", 60_000).hedge!.value).toEqual({ delayMs: null, percentile: 99.9, maxHedges: 2 });
+    expect(resolvePolicy(set(doc("{delay: 50ms}")), "other", 60_000).hedge).toBeNull();
+    const problems = (h: string) => parseResiliencyText(doc(h), "b.yaml").problems;
+    expect(problems("{maxHedges: 1}")).toEqual([expect.stringMatching(/^b\.yaml:6: spec\.targets\.apps\.inv\.hedge\.delay: required/)]);
+    expect(problems("{delay: p100}")).toEqual([expect.stringMatching(/hedge\.delay: a percentile is written p50 to p99\.99/)]);
+    expect(problems("{delay: p20}")).toEqual([expect.stringMatching(/hedge\.delay: a percentile from p50/)]);
+    expect(problems("{delay: soon}")).toEqual([expect.stringMatching(/hedge\.delay: invalid duration "soon"/)]);
+    expect(problems("{delay: 0s}")).toEqual([expect.stringMatching(/hedge\.delay: must be longer than 0/)]);
+    expect(problems("{delay: 5ms, maxHedges: 4}")).toEqual([expect.stringMatching(/hedge\.maxHedges: must be 1-3/)]);
+    expect(problems("{delay: 5ms, after: 1}")).toEqual([expect.stringMatching(/hedge\.after: unknown field/)]);
+    expect(problems("fast")).toEqual([expect.stringMatching(/hedge: expected a mapping/)]);
+  });
 });

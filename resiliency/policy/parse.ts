@@ -6,7 +6,18 @@ import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Node, type
 import { Reader } from "../../config/yaml-reader.ts";
 import { compileTrip } from "../trip.ts";
 import { ResiliencyError } from "./errors.ts";
-import { DEFAULT_OUTLIER, type AppTarget, type BreakerPolicy, type ComponentTarget, type ComponentTargets, type Located, type OutlierPolicy, type RetryPolicy, type TimeoutPolicy } from "./types.ts";
+import {
+  DEFAULT_OUTLIER,
+  type AppTarget,
+  type BreakerPolicy,
+  type ComponentTarget,
+  type ComponentTargets,
+  type HedgePolicy,
+  type Located,
+  type OutlierPolicy,
+  type RetryPolicy,
+  type TimeoutPolicy,
+} from "./types.ts";
 
 export { ResiliencyError };
 
@@ -134,15 +145,59 @@ function outlierPolicy(r: Reader, node: Node | null, field: string): OutlierPoli
   return r.problems.length === before ? Object.freeze(o) : undefined;
 }
 
+/** `p95`, `p99.9`: a percentile from 50 up to (not including) 100. */
+const PERCENTILE = /^p(\d{2}(?:\.\d{1,2})?)$/;
+
+/** meshlet's hedge block: `delay` (a duration or a percentile such as p95) and `maxHedges` (1-3, default 1). */
+function hedgePolicy(r: Reader, node: Node | null, field: string): HedgePolicy | undefined {
+  const before = r.problems.length;
+  const h: { -readonly [K in keyof HedgePolicy]: HedgePolicy[K] } = { delayMs: null, percentile: null, maxHedges: 1 };
+  let delay = false;
+  for (const [k, val] of r.entries(node, field, ["delay", "maxHedges"])) {
+    if (k === "maxHedges") {
+      const n = r.int(val, `${field}.${k}`, 1);
+      if (n !== undefined && n > 3) r.fail(val, `${field}.${k}`, `must be 1-3 (each hedge is one more request in flight), not ${n}`);
+      else if (n !== undefined) h.maxHedges = n;
+      continue;
+    }
+    delay = true;
+    const p = isScalar(val) && typeof val.value === "string" ? PERCENTILE.exec(val.value.trim()) : null;
+    if (p) {
+      const pct = Number(p[1]);
+      if (pct < 50) r.fail(val, `${field}.${k}`, `a percentile from p50 to p99.99, not ${val!.toString()}`);
+      else h.percentile = pct;
+    } else if (isScalar(val) && typeof val.value === "string" && /^p/i.test(val.value.trim())) {
+      r.fail(val, `${field}.${k}`, `a percentile is written p50 to p99.99 (p95, p99.9), not "${val.value}"`);
+    } else {
+      const ms = r.duration(val, `${field}.${k}`, true);
+      if (ms === 0) r.fail(val, `${field}.${k}`, "must be longer than 0 (a hedge at once doubles every read)");
+      else if (ms !== undefined) h.delayMs = ms;
+    }
+  }
+  if (node === null) r.fail(node, field, 'expected a mapping with delay ("50ms" or "p95")');
+  else if (!delay && isMap(node)) r.fail(node, `${field}.delay`, 'required: a duration ("50ms") or a percentile of recent times to headers ("p95")');
+  return r.problems.length === before ? Object.freeze(h) : undefined;
+}
+
 function appTarget(r: Reader, node: Node | null, field: string, keyNode: Node): AppTarget {
-  const t: { timeout?: string; retry?: string; circuitBreaker?: string; circuitBreakerCacheSize: number; deadline?: number; outlierDetection?: OutlierPolicy; at: string } = {
+  const t: {
+    timeout?: string;
+    retry?: string;
+    circuitBreaker?: string;
+    circuitBreakerCacheSize: number;
+    deadline?: number;
+    outlierDetection?: OutlierPolicy;
+    hedge?: HedgePolicy;
+    at: string;
+  } = {
     circuitBreakerCacheSize: 100,
     at: r.at(keyNode),
   };
-  for (const [k, val] of r.entries(node, field, ["timeout", "retry", "circuitBreaker", "circuitBreakerCacheSize", "deadline", "outlierDetection"])) {
+  for (const [k, val] of r.entries(node, field, ["timeout", "retry", "circuitBreaker", "circuitBreakerCacheSize", "deadline", "outlierDetection", "hedge"])) {
     if (k === "circuitBreakerCacheSize") t.circuitBreakerCacheSize = r.int(val, `${field}.${k}`, 1) ?? 100;
     else if (k === "deadline") t.deadline = r.duration(val, `${field}.${k}`, true);
     else if (k === "outlierDetection") t.outlierDetection = outlierPolicy(r, val, `${field}.${k}`);
+    else if (k === "hedge") t.hedge = hedgePolicy(r, val, `${field}.${k}`);
     else if (k === "timeout" || k === "retry" || k === "circuitBreaker") t[k] = r.str(val, `${field}.${k}`);
   }
   return Object.freeze(t);

@@ -2,7 +2,7 @@
 // came from: a named target uses only its named policies; otherwise DefaultApp*Policy, then
 // Default*Policy; Dapr's built-in service retries only when the app has no target entry.
 
-import { DEFAULT_OUTLIER, type BreakerPolicy, type OutlierPolicy, type PolicySet, type RetryPolicy, type TimeoutPolicy } from "./types.ts";
+import { DEFAULT_OUTLIER, type BreakerPolicy, type HedgePolicy, type OutlierPolicy, type PolicySet, type RetryPolicy, type TimeoutPolicy } from "./types.ts";
 
 export interface Sourced<T> {
   readonly value: T;
@@ -19,6 +19,8 @@ export interface EffectivePolicy {
   readonly timeout: Sourced<TimeoutPolicy>;
   /** meshlet extension: per-endpoint outlier ejection (built-in defaults unless the target sets it). */
   readonly outlier: Sourced<OutlierPolicy>;
+  /** meshlet extension: hedged reads, only where the target sets them. */
+  readonly hedge: Sourced<HedgePolicy> | null;
 }
 
 const BUILT_IN_OUTLIER: Sourced<OutlierPolicy> = { value: DEFAULT_OUTLIER, source: "built-in" };
@@ -70,6 +72,7 @@ export function resolvePolicy(set: PolicySet, appId: string, fallbackTimeoutMs: 
       breaker: b ? { value: b.value, source: src("circuitBreaker", b.value.name, b.at) } : null,
       breakerCacheSize: target.circuitBreakerCacheSize,
       outlier: target.outlierDetection ? { value: target.outlierDetection, source: `target apps.${appId}.outlierDetection (${target.at})` } : BUILT_IN_OUTLIER,
+      hedge: target.hedge ? { value: target.hedge, source: `target apps.${appId}.hedge (${target.at})` } : null,
     };
   }
   const builtIn = set.retries.get(BUILT_IN_SERVICE_RETRIES.name);
@@ -89,5 +92,6 @@ export function resolvePolicy(set: PolicySet, appId: string, fallbackTimeoutMs: 
     breaker: byDefault(set.breakers, "CircuitBreaker"),
     breakerCacheSize: 100,
     outlier: BUILT_IN_OUTLIER,
+    hedge: null,
   };
 }

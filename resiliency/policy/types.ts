@@ -64,6 +64,20 @@ export interface OutlierPolicy {
 /** Between Linkerd's failure accrual (7 failures, 1-60 s backoff) and Envoy's (5, 30-300 s, 10 %). */
 export const DEFAULT_OUTLIER: OutlierPolicy = Object.freeze({ consecutiveFailures: 5, baseEjectionMs: 5_000, maxEjectionMs: 60_000, maxEjectionPercent: 50 });
 
+/**
+ * meshlet extension: hedged reads (Envoy's hedge_on_per_try_timeout, by a delay). A GET, HEAD or
+ * OPTIONS still waiting for headers after the delay gets a second attempt on another instance;
+ * the first good answer wins and the others are cancelled.
+ */
+export interface HedgePolicy {
+  /** A fixed delay (ms), or null when `percentile` sets it. */
+  readonly delayMs: number | null;
+  /** The delay follows this percentile (50-99.9) of the target's recent times to headers. */
+  readonly percentile: number | null;
+  /** Hedges in flight at once beside the first attempt (1-3), one more after each delay. */
+  readonly maxHedges: number;
+}
+
 export interface AppTarget {
   readonly timeout?: string;
   readonly retry?: string;
@@ -73,6 +87,8 @@ export interface AppTarget {
   readonly deadline?: number;
   /** meshlet extension: outlier ejection for this target's endpoints. */
   readonly outlierDetection?: OutlierPolicy;
+  /** meshlet extension: hedged reads for this target. */
+  readonly hedge?: HedgePolicy;
   /** Where it was defined, for explain. */
   readonly at: string;
 }

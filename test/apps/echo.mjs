@@ -65,6 +65,17 @@ async function handle(req, res) {
     res.end(JSON.stringify({ attempt: n }));
     return;
   }
+  if (url.pathname === "/hedge") {
+    // The first request per ?key= stalls ?ms= (default 3000) before answering, as an instance in
+    // a GC pause would; later ones answer at once. Each answer says which arrival it was.
+    const key = `hedge:${url.searchParams.get("key") || "default"}`;
+    const n = (attempts.get(key) || 0) + 1;
+    attempts.set(key, n);
+    if (n === 1) await new Promise((r) => setTimeout(r, Number(url.searchParams.get("ms") || 3000)));
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(JSON.stringify({ arrival: n }));
+    return;
+  }
   if (url.pathname === "/count") {
     res.writeHead(200, { "content-type": "application/json" });
     res.end(JSON.stringify({ attempts: attempts.get(url.searchParams.get("key") || "default") || 0 }));

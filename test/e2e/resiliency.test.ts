@@ -262,7 +262,7 @@ describe("explain", () => {
   it("explains a named target over HTTP, step by step in stack order", async () => {
     const text = await (await fetch(`${caller.url}/v1.0-meshlet/explain?appId=flaky&method=orders&verb=POST`)).text();
     const steps = [...text.matchAll(/^\d\. ([a-z-]+):/gm)].map((m) => m[1]);
-    expect(steps).toEqual(["metrics", "deadline", "retry", "circuit-breaker", "endpoint", "attempt-span", "try-timeout"]);
+    expect(steps).toEqual(["metrics", "deadline", "retry", "hedge", "circuit-breaker", "endpoint", "attempt-span", "try-timeout"]);
     expect(text).toMatch(/retry: three: up to \d retries every 10ms.*\[target apps\.flaky\.retry -> three \(.*resiliency\.yaml:\d+\)\]/);
     expect(text).toMatch(/try-timeout: 500ms .*\[target apps\.flaky\.timeout -> quick/);
     expect(text).toContain("POST: retried only when it never reached the app, or when it carries an Idempotency-Key");
