@@ -2,7 +2,7 @@
 // on the socket, early answers, half-close, and the head and idle timeouts.
 
 import { describe, expect, it } from "vitest";
-import { HEAD_TIMEOUT_MS, IDLE_TIMEOUT_MS, ServerConn, type ServerWire } from "./h1-server.ts";
+import { HEAD_TIMEOUT_MS, IDLE_TIMEOUT_MS, ServerConn, STREAM_IDLE_MS, type ServerWire } from "./h1-server.ts";
 import type { Handler, Incoming } from "../core/incoming.ts";
 import { textResponse } from "../core/wire-response.ts";
 import { parseResponses } from "../test/raw-http.ts";
@@ -164,6 +164,23 @@ describe("server connection", () => {
     for (let i = 0; i < 150; i++) send("x".repeat(2048));
     await tick();
     expect(wire.ended).toBe(true);
+  });
+
+  it("keeps a quiet response stream for an hour without a byte, then drops it", async () => {
+    let push!: ReadableStreamDefaultController<Uint8Array>;
+    const body = new ReadableStream<Uint8Array>({ start: (c) => void (push = c) });
+    const { wire, conn, send, advance, now } = setup(() => new Response(body, { headers: { "content-type": "text/event-stream" } }));
+    send(get("/events"));
+    await tick();
+    advance(STREAM_IDLE_MS - 1000);
+    push.enqueue(new TextEncoder().encode("data: 1\n\n"));
+    await tick();
+    advance(STREAM_IDLE_MS);
+    expect(conn.sweep(now())).toBe(false);
+    expect(wire.terminated).toBe(false);
+    advance(1);
+    expect(conn.sweep(now())).toBe(true);
+    expect(wire.terminated).toBe(true);
   });
 
   it("handles nothing that arrives after a draining connection's FIN: it could not be answered", async () => {

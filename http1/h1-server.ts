@@ -29,8 +29,8 @@ export interface ServerOptions {
   readonly bodyHighWater?: number;
   /** The clock for timeouts (ms); injected so tests run on fake time. */
   readonly now?: () => number;
-  /** A WebSocket tunnel with no byte either way for this long is dropped (default TUNNEL_IDLE_MS). */
-  readonly tunnelIdleMs?: number;
+  /** A request in flight (a stream, a tunnel) with no byte either way for this long is dropped (default STREAM_IDLE_MS). */
+  readonly streamIdleMs?: number;
 }
 
 const monotonic = () => performance.now();
@@ -42,11 +42,12 @@ export const DISCARD_MAX = 16 * 1024 * 1024;
 /** A connection with nothing in flight and no bytes either way for this long is closed. */
 export const IDLE_TIMEOUT_MS = 255_000;
 /**
- * A WebSocket tunnel with no byte either way for this long is dropped: long enough that no
- * application's keep-alive pings run into it (Envoy's 5-minute stream idle default silently kills
- * quiet sockets), short enough that a peer gone without a FIN does not hold its sockets forever.
+ * A request in flight (an event stream, a WebSocket tunnel) with no byte either way for this long
+ * is dropped: long enough that no heartbeat or ping runs into it (Envoy's 5-minute stream idle
+ * default silently kills quiet streams), short enough that a peer gone without a FIN does not
+ * hold its sockets forever.
  */
-export const TUNNEL_IDLE_MS = 3_600_000;
+export const STREAM_IDLE_MS = 3_600_000;
 
 const CONTINUE = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n", "latin1");
 const PROCESSING = Buffer.from("HTTP/1.1 102 Processing\r\n\r\n", "latin1");
@@ -160,8 +161,9 @@ export class ServerConn implements ResponseSink {
   /** Timeouts, checked by the listener's sweep: true when the connection was dropped. */
   sweep(now: number): boolean {
     if (this.closed) return true;
-    if (this.tunnel) {
-      if (now - this.lastActive <= (this.opts.tunnelIdleMs ?? TUNNEL_IDLE_MS)) return false;
+    const first = this.queue[0];
+    if (this.tunnel || (first !== undefined && first.dispatched)) {
+      if (now - this.lastActive <= (this.opts.streamIdleMs ?? STREAM_IDLE_MS)) return false;
       this.wire.terminate();
       return true;
     }
@@ -170,7 +172,6 @@ export class ServerConn implements ResponseSink {
       return true;
     }
     // A small body is read whole before dispatch: one that stops arriving is a stalled client.
-    const first = this.queue[0];
     if (((first && !first.dispatched) || this.discarding) && now - this.lastActive > HEAD_TIMEOUT_MS) {
       this.wire.terminate();
       return true;

@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from "vitest";
 import { RequestParser, type RequestHead } from "./h1-request-parser.ts";
-import { ServerConn, TUNNEL_IDLE_MS, type ServerWire } from "./h1-server.ts";
+import { ServerConn, STREAM_IDLE_MS, type ServerWire } from "./h1-server.ts";
 import { ConnectionError, H1Conn, type Wire } from "./h1-conn.ts";
 import type { Incoming } from "../core/incoming.ts";
 import { HeaderList } from "../core/header-list.ts";
@@ -98,7 +98,7 @@ function serverTunnel(opts: { answer?: (req: Incoming) => Response } = {}) {
     const body = new ReadableStream<Uint8Array>({ start: (c) => void (upstream = c) });
     return switchingProtocols(body, HeaderList.of({ upgrade: "websocket", "sec-websocket-accept": "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" }));
   };
-  const conn = new ServerConn(wire, { address: "127.0.0.1", port: 1 }, { handler, maxHeaderBytes: 4096, now: () => t, tunnelIdleMs: 10_000 });
+  const conn = new ServerConn(wire, { address: "127.0.0.1", port: 1 }, { handler, maxHeaderBytes: 4096, now: () => t, streamIdleMs: 10_000 });
   return {
     wire,
     conn,
@@ -181,7 +181,7 @@ describe("server connection: a WebSocket tunnel", () => {
   });
 
   it("keeps an hour as the default idle timeout, far beyond any keep-alive ping", () => {
-    expect(TUNNEL_IDLE_MS).toBe(3_600_000);
+    expect(STREAM_IDLE_MS).toBe(3_600_000);
   });
 
   it("answers a handshake the upstream refused as usual and closes the connection after it", async () => {

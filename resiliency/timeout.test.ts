@@ -5,6 +5,7 @@ import { fakeClock } from "../core/fake-clock.ts";
 import type { Call, CallContext, ProxyRequest } from "../core/call.ts";
 import { SidecarError } from "../core/errors.ts";
 import { HeaderList } from "../core/header-list.ts";
+import { switchingProtocols } from "../core/wire-response.ts";
 
 const req: ProxyRequest = { method: "GET", path: "/", query: "", headers: new HeaderList(), body: null };
 const ctx = (): CallContext => ({ appId: "a", namespace: "default", signal: new AbortController().signal });
@@ -83,5 +84,23 @@ describe("idle timeout on a streaming body", () => {
     advance(100);
     expect(upstreamAborted).toBe(true);
     await expect(reader.read()).rejects.toBeDefined();
+  });
+
+  it("leaves an event stream and a WebSocket tunnel to the listener's hour: their quiet gaps are normal", async () => {
+    const { clock, advance } = fakeClock();
+    for (const make of [
+      () => new Response(new ReadableStream(), { headers: { "content-type": "text/event-stream; charset=utf-8" } }),
+      () => switchingProtocols(new ReadableStream(), new HeaderList()),
+    ]) {
+      let aborted = false;
+      const call: Call = async (_req, c) => {
+        c.signal.addEventListener("abort", () => (aborted = true));
+        return make();
+      };
+      const res = await headersTimeout(500, clock, () => {}, true)(call)(req, ctx());
+      advance(10_000);
+      expect(aborted).toBe(false);
+      await res.body!.cancel();
+    }
   });
 });

@@ -13,10 +13,14 @@ import { timerQueue } from "./timer-queue.ts";
 const SMALL_BODY = 64 * 1024;
 
 function guardIdle(res: Response, ms: number, clock: Clock, abort: () => void): Response {
-  // A WebSocket tunnel is bounded by its listener's idle timeout, which counts both directions.
-  if ((res instanceof WireResponse && res.payload) || res.status === 101) return res;
-  const len = responseHeaders(res).get("content-length");
-  if (!res.body || (len !== null && Number(len) <= SMALL_BODY)) return res;
+  if ((res instanceof WireResponse && res.payload) || !res.body) return res;
+  const h = responseHeaders(res);
+  const len = h.get("content-length");
+  if (len !== null && Number(len) <= SMALL_BODY) return res;
+  // An event stream's heartbeats and a WebSocket's pings come far apart, and a tunnel's traffic
+  // may all go the other way: both are left to the listener's stream idle timeout (an hour, both
+  // directions), so a policy timeout sized for answers does not cut them.
+  if (res.status === 101 || h.get("content-type")?.toLowerCase().startsWith("text/event-stream")) return res;
   let last = clock.now();
   let finished = false;
   let timer: unknown;

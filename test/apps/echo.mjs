@@ -81,6 +81,20 @@ async function handle(req, res) {
     res.end(JSON.stringify({ attempts: attempts.get(url.searchParams.get("key") || "default") || 0 }));
     return;
   }
+  if (url.pathname === "/sse") {
+    // Server-sent events: ?n= events (default 3) ?gap= ms apart (default 1000), then the end;
+    // ?type= overrides the content type (to show what a plain stream gets).
+    res.writeHead(200, { "content-type": url.searchParams.get("type") || "text/event-stream", "cache-control": "no-cache" });
+    const n = Number(url.searchParams.get("n") || 3);
+    const gap = Number(url.searchParams.get("gap") || 1000);
+    for (let i = 1; i <= n; i++) {
+      if (i > 1) await new Promise((r) => setTimeout(r, gap));
+      if (res.destroyed) return;
+      res.write(`data: ${i}\n\n`);
+    }
+    res.end();
+    return;
+  }
   if (url.pathname === "/drip") {
     // Headers at once, then one chunk every 100 ms: ?n= chunks then end (default: until the
     // client goes away); ?stall=1 stops sending after n chunks without ending.
