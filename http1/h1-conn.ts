@@ -35,7 +35,8 @@ const nullBody = (status: number, method: string) => method === "HEAD" || status
 const latin1 = (s: string) => Buffer.from(s, "latin1");
 /** A meshlet peer's delivery receipt, byte for byte (h1-server.ts writes it): skipped without the parser. */
 const RECEIPT = latin1("HTTP/1.1 102 Processing\r\n\r\n");
-const EMPTY_BODY = new ReadableStream<Uint8Array>({ start: (c) => c.close() });
+/** A handshake with no stream for its body sends nothing after the 101 (one stream per tunnel: a reader locks it). */
+const noBody = () => new ReadableStream<Uint8Array>({ start: (c) => c.close() });
 
 export class H1Conn {
   private readonly parser = new HTTPParser(HTTPParser.RESPONSE);
@@ -168,7 +169,7 @@ export class H1Conn {
       if (k === "content-length") declared = h.valueAt(i);
       else if (k === "upgrade") {
         // A WebSocket handshake (the listener kept the header only for one): its body waits for the 101.
-        ex.upgrade = body instanceof ReadableStream ? body : EMPTY_BODY;
+        ex.upgrade = body instanceof ReadableStream ? body : noBody();
         head += `${k}: ${h.valueAt(i)}\r\nconnection: upgrade\r\n`;
       } else if (k === RECEIPT_HEADER) {
         ex.asksReceipt = true;

@@ -293,6 +293,20 @@ describe("client connection: a WebSocket tunnel", () => {
     expect(c.released).toHaveLength(1);
   });
 
+  it("half-closes after the 101 of a handshake that has no body to send, every time", async () => {
+    for (let i = 0; i < 2; i++) {
+      const wire = new FakeClientWire();
+      const conn = new H1Conn(wire, () => {});
+      const headers = HeaderList.of({ upgrade: "websocket" });
+      const res = conn.request({ method: "GET", path: "/ws", query: "", headers, body: null }, "h:1", new AbortController().signal);
+      conn.onData(latin1(SWITCH));
+      expect((await res).status).toBe(101);
+      await tick();
+      expect(wire.ended).toBe(true);
+      expect(wire.terminated).toBe(false);
+    }
+  });
+
   it("fails a 101 to a request that asked for no upgrade", async () => {
     const wire = new FakeClientWire();
     const conn = new H1Conn(wire, () => {});
