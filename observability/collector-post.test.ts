@@ -45,6 +45,26 @@ describe.each([
     }
   });
 
+  it("gives up a try whose collector drips its answer past the time it was given", async () => {
+    const drip = http.createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      const t = setInterval(() => res.write(" "), 50);
+      res.on("close", () => clearInterval(t));
+    });
+    await new Promise<void>((r) => drip.listen(0, "127.0.0.1", r));
+    const post = collectorPost(`http://127.0.0.1:${(drip.address() as AddressInfo).port}/v1/traces`, options, dialer());
+    try {
+      const t0 = performance.now();
+      const r = await post("{}", 400);
+      expect(performance.now() - t0).toBeLessThan(5_000);
+      expect(r).toMatchObject({ code: 1, retryable: true });
+    } finally {
+      await post.close();
+      drip.closeAllConnections();
+      await new Promise<void>((r) => drip.close(() => r()));
+    }
+  });
+
   it("gives up a try after the time it was given, retryable", async () => {
     const silent = http.createServer(() => {});
     await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));

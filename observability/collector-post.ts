@@ -98,13 +98,27 @@ function nodeHttpPost(target: URL, o: CollectorOptions): CollectorPost {
     const { lib, agent } = await client;
     return new Promise<ExportResult>((resolve) => {
       const headers = { ...o.headers, "content-type": o.contentType, "content-length": typeof body === "string" ? Buffer.byteLength(body) : body.byteLength };
-      const req = lib.request(target, { method: "POST", agent, headers, timeout: timeoutMs }, (res) => {
+      // One timer for the whole try, answer included: node:http's own `timeout` is a socket-idle
+      // one, which a collector that drips its answer a byte at a time never lets fire.
+      const timer = setTimeout(() => req.destroy(Object.assign(new Error(`no answer from ${o.name} in ${Math.round(timeoutMs)} ms`), { code: "ETIMEDOUT" })), timeoutMs);
+      const settle = (r: ExportResult) => {
+        clearTimeout(timer);
+        resolve(r);
+      };
+      const req = lib.request(target, { method: "POST", agent, headers }, (res) => {
         res.resume();
-        res.once("end", () => resolve(answered(o.name, res.statusCode!, res.headers["retry-after"])));
-        res.once("error", (error) => resolve(failed(error)));
+        let ended = false;
+        res.once("end", () => {
+          ended = true;
+          settle(answered(o.name, res.statusCode!, res.headers["retry-after"]));
+        });
+        res.once("error", (error) => settle(failed(error)));
+        // Destroyed mid-answer (the timer above): not every runtime errors the response then.
+        res.once("close", () => {
+          if (!ended) settle(failed(Object.assign(new Error(`${o.name} broke off its answer`), { code: "ECONNRESET" })));
+        });
       });
-      req.once("timeout", () => req.destroy(Object.assign(new Error(`no answer from ${o.name} in ${Math.round(timeoutMs)} ms`), { code: "ETIMEDOUT" })));
-      req.once("error", (error) => resolve(failed(error)));
+      req.once("error", (error) => settle(failed(error)));
       req.end(body);
     });
   };
