@@ -127,3 +127,51 @@ describe("balance layer", () => {
     expect(calls).toBe(1);
   });
 });
+
+describe("balance layer with consistent hashing on a header", () => {
+  const eps = [1, 2, 3, 4].map((p) => endpoint("127.0.0.1", p));
+  const withUser = (user: string): ProxyRequest => ({ ...get, headers: HeaderList.of({ "x-user": user }) });
+
+  it("sends every request of one key to one instance, and requests without it by load", async () => {
+    const { r } = fakeResolver(eps);
+    const seen = new Map<string, Set<string>>();
+    const next: Call = async (q, c) => {
+      const u = q.headers.get("x-user") ?? "-";
+      if (!seen.has(u)) seen.set(u, new Set());
+      seen.get(u)!.add(c.endpoint!.key);
+      return new Response("ok");
+    };
+    const call = balance(r, { hashHeader: "x-user" })(next);
+    for (let round = 0; round < 5; round++) for (const u of ["ann", "bob", "cyd", "dee", "eve", "fay"]) await call(withUser(u), ctx());
+    for (let i = 0; i < 40; i++) await call(get, ctx());
+    for (const u of ["ann", "bob", "cyd", "dee", "eve", "fay"]) expect(seen.get(u)!.size).toBe(1);
+    // Six users land on more than one instance; unhashed requests use them all.
+    expect(new Set([...seen].filter(([u]) => u !== "-").map(([, s]) => [...s][0])).size).toBeGreaterThan(1);
+    expect(seen.get("-")!.size).toBe(4);
+  });
+
+  it("moves a key whose instance is unreachable to the key's next instance, the same one every time", async () => {
+    const { r } = fakeResolver(eps);
+    const first = new Map<string, string>();
+    const record: Call = async (q, c) => {
+      first.set(q.headers.get("x-user")!, c.endpoint!.key);
+      return new Response("ok");
+    };
+    await balance(r, { hashHeader: "x-user" })(record)(withUser("ann"), ctx());
+    const home = first.get("ann")!;
+    // That instance now refuses connections: the request moves, and a second call goes to the same place.
+    const landed: string[] = [];
+    const refusing: Call = async (_q, c) => {
+      if (c.endpoint!.key === home) throw invokeError("peer_unreachable", "a", "refused", { neverSent: true });
+      landed.push(c.endpoint!.key);
+      return new Response("ok");
+    };
+    const { r: r2 } = fakeResolver(eps);
+    const call = balance(r2, { hashHeader: "x-user" })(refusing);
+    await call(withUser("ann"), ctx());
+    await call(withUser("ann"), ctx());
+    expect(landed).toHaveLength(2);
+    expect(landed[0]).not.toBe(home);
+    expect(landed[1]).toBe(landed[0]);
+  });
+});

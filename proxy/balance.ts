@@ -8,6 +8,7 @@ import { type CallContext, type Endpoint, isHandshake, type Layer } from "../cor
 import type { Resolver } from "../resolvers/types.ts";
 import { invokeError, NOT_DELIVERED_HEADER, REASON_HEADER, SidecarError } from "../core/errors.ts";
 import { EndpointLoad } from "./p2c.ts";
+import { rendezvousPick } from "./rendezvous.ts";
 import { type EjectionObserver, OutlierDetector } from "./outlier.ts";
 import { DEFAULT_OUTLIER, type OutlierPolicy } from "../resiliency/policy/types.ts";
 import { responseHeaders } from "../core/wire-response.ts";
@@ -29,6 +30,8 @@ export interface BalanceOptions {
   /** The target's outlier ejection (built-in defaults when absent). */
   readonly outlier?: OutlierPolicy;
   readonly onEject?: EjectionObserver;
+  /** Consistent hashing: a request carrying this header goes to the instance its value hashes to. */
+  readonly hashHeader?: string | null;
 }
 
 export function balance(resolver: Resolver, o: BalanceOptions = {}): Layer {
@@ -40,8 +43,10 @@ export function balance(resolver: Resolver, o: BalanceOptions = {}): Layer {
   const outliers = new OutlierDetector(o.outlier ?? DEFAULT_OUTLIER, now, o.onEject);
   let lastEps: readonly Endpoint[] = [];
   o.publish?.(() => ({ ...load.states(lastEps), ejected: outliers.count(lastEps) }));
+  const hashHeader = o.hashHeader ?? null;
   return (next) => async (req, ctx) => {
     const ref = { appId: ctx.appId, namespace: ctx.namespace };
+    const hashKey = hashHeader === null ? null : req.headers.get(hashHeader);
     // Bodyless requests and bodies held for replay can go to another endpoint; streams cannot.
     const resendable = req.body === null || req.body instanceof Uint8Array || isHandshake(req);
     let tried: Set<string> | null = null;
@@ -67,7 +72,9 @@ export function balance(resolver: Resolver, o: BalanceOptions = {}): Layer {
       load.retain(eps);
       outliers.retain(eps);
       lastEps = eps;
-      const ep = load.pick(pool);
+      // A hashed request goes where its key belongs among the usable instances; when that one
+      // fails or leaves, the key's next instance takes it, and only its keys move.
+      const ep = hashKey === null ? load.pick(pool) : rendezvousPick(pool, hashKey);
       ctx.endpoint = ep;
       ctx.connectMs = 0;
       const startedAt = load.start(ep);

@@ -21,7 +21,7 @@ import { deadlineLayer } from "../resiliency/deadline.ts";
 import { retryLayer } from "../resiliency/retry.ts";
 import { breakerLayer, type BreakerRegistry } from "../resiliency/breaker-layer.ts";
 import type { RetryBudget } from "../resiliency/budget.ts";
-import { describeBreaker, describeDeadline, describeHedge, describeOutlier, describeRetry, describeTryTimeout, explainHeader, postVerdict } from "../resiliency/explain.ts";
+import { describeBreaker, describeDeadline, describeHedge, describeOutlier, describePick, describeRetry, describeTryTimeout, explainHeader, postVerdict } from "../resiliency/explain.ts";
 import { hedgeLayer } from "../resiliency/hedge.ts";
 import type { PolicySet } from "../resiliency/policy/types.ts";
 import type { Handler } from "../core/incoming.ts";
@@ -154,10 +154,11 @@ const ENDPOINT: StackStep = {
       publish: (states) => d.publishEndpoints?.(t.target, states),
       failover: (endpoint, reason) => d.events.failover(t.target, endpoint, reason),
       outlier: t.policy.outlier.value,
+      hashHeader: t.policy.loadBalancer?.value.hashHeader ?? null,
       onEject: (endpoint, ms, failures, ejections) => d.events.ejected(t.target, endpoint, ms, failures, ejections),
     }),
   describe: (p) =>
-    "resolved per attempt; power of two choices over (outstanding + 1) x peak-EWMA time to headers; an instance that failed in this call is avoided; a request that never reached an app (refused, or the callee says meshlet-not-delivered) moves to another instance, POST included (meshlet_failovers_total)  [built-in]\n" +
+    `resolved per attempt; ${describePick(p)}; an instance that failed in this call is avoided; a request that never reached an app (refused, or the callee says meshlet-not-delivered) moves to another instance, POST included (meshlet_failovers_total)  [built-in]\n` +
     `   outlier ejection: ${describeOutlier(p)}`,
 };
 const ATTEMPT_SPAN: StackStep = {

@@ -35,6 +35,13 @@ export function describeOutlier(p: EffectivePolicy): string {
   return `${o.consecutiveFailures} failures in a row (5xx, refused or timed-out connections) eject an endpoint for ${ms(o.baseEjectionMs)} x its ejections so far, up to ${ms(o.maxEjectionMs)}; at most ${o.maxEjectionPercent} % of the endpoints at once  [${p.outlier.source}]`;
 }
 
+/** How the endpoint step picks an instance. */
+export function describePick(p: EffectivePolicy): string {
+  if (!p.loadBalancer) return "power of two choices over (outstanding + 1) x peak-EWMA time to headers";
+  const h = p.loadBalancer.value.hashHeader;
+  return `a request with ${h} goes to the instance its value hashes to (rendezvous: when that instance fails or leaves, only its keys move), others by power of two choices over (outstanding + 1) x peak-EWMA time to headers  [${p.loadBalancer.source}]`;
+}
+
 /** The deadline step's value in force. */
 export function describeDeadline(p: EffectivePolicy): string {
   return p.deadline ? `${ms(p.deadline.value)} for the whole call  [${p.deadline.source}]` : "none  [no deadline configured]";

@@ -192,4 +192,18 @@ spec:
     expect(problems("{delay: 5ms, after: 1}")).toEqual([expect.stringMatching(/hedge\.after: unknown field/)]);
     expect(problems("fast")).toEqual([expect.stringMatching(/hedge: expected a mapping/)]);
   });
+
+  it("loadBalancer.consistentHash.httpHeaderName (a meshlet extension, Istio's shape): lower-cased, validated", () => {
+    const doc = (b: string) => `kind: Resiliency\nspec:\n  targets:\n    apps:\n      cart:\n        loadBalancer: ${b}\n`;
+    expect(resolvePolicy(set(doc("{consistentHash: {httpHeaderName: X-User-Id}}")), "cart", 60_000).loadBalancer).toEqual({
+      value: { hashHeader: "x-user-id" },
+      source: "target apps.cart.loadBalancer (p.yaml:5)",
+    });
+    expect(resolvePolicy(set(doc("{consistentHash: {httpHeaderName: x}}")), "other", 60_000).loadBalancer).toBeNull();
+    const problems = (b: string) => parseResiliencyText(doc(b), "b.yaml").problems;
+    expect(problems("{consistentHash: {httpHeaderName: 'x user'}}")).toEqual([expect.stringMatching(/^b\.yaml:6: .*loadBalancer\.consistentHash\.httpHeaderName: "x user" is not a header name/)]);
+    expect(problems("{consistentHash: {}}")).toEqual([expect.stringMatching(/loadBalancer\.consistentHash\.httpHeaderName: required/)]);
+    expect(problems("{}")).toEqual([expect.stringMatching(/loadBalancer\.consistentHash: required/)]);
+    expect(problems("{simple: ROUND_ROBIN}")).toEqual([expect.stringMatching(/loadBalancer\.simple: unknown field/)]);
+  });
 });

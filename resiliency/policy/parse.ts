@@ -13,6 +13,7 @@ import {
   type ComponentTarget,
   type ComponentTargets,
   type HedgePolicy,
+  type LoadBalancerPolicy,
   type Located,
   type OutlierPolicy,
   type RetryPolicy,
@@ -179,6 +180,25 @@ function hedgePolicy(r: Reader, node: Node | null, field: string): HedgePolicy |
   return r.problems.length === before ? Object.freeze(h) : undefined;
 }
 
+/** A header field name (RFC 9110 token); `-bin` and pseudo-headers are not. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
+
+/** meshlet's loadBalancer block, Istio's shape: `consistentHash: {httpHeaderName: x-user-id}`. */
+function loadBalancerPolicy(r: Reader, node: Node | null, field: string): LoadBalancerPolicy | undefined {
+  const before = r.problems.length;
+  let hashHeader: string | undefined;
+  for (const [k, val] of r.entries(node, field, ["consistentHash"])) {
+    for (const [k2, v2] of r.entries(val, `${field}.${k}`, ["httpHeaderName"])) {
+      const name = r.str(v2, `${field}.${k}.${k2}`)?.trim().toLowerCase();
+      if (name !== undefined && !HEADER_NAME.test(name)) r.fail(v2, `${field}.${k}.${k2}`, `"${name}" is not a header name`);
+      else hashHeader = name;
+    }
+    if (hashHeader === undefined && r.problems.length === before) r.fail(val, `${field}.${k}.httpHeaderName`, "required: the header whose value picks the instance");
+  }
+  if (hashHeader === undefined && r.problems.length === before) r.fail(node, `${field}.consistentHash`, "required (the only balancer setting so far)");
+  return r.problems.length === before && hashHeader !== undefined ? Object.freeze({ hashHeader }) : undefined;
+}
+
 function appTarget(r: Reader, node: Node | null, field: string, keyNode: Node): AppTarget {
   const t: {
     timeout?: string;
@@ -188,16 +208,18 @@ function appTarget(r: Reader, node: Node | null, field: string, keyNode: Node): 
     deadline?: number;
     outlierDetection?: OutlierPolicy;
     hedge?: HedgePolicy;
+    loadBalancer?: LoadBalancerPolicy;
     at: string;
   } = {
     circuitBreakerCacheSize: 100,
     at: r.at(keyNode),
   };
-  for (const [k, val] of r.entries(node, field, ["timeout", "retry", "circuitBreaker", "circuitBreakerCacheSize", "deadline", "outlierDetection", "hedge"])) {
+  for (const [k, val] of r.entries(node, field, ["timeout", "retry", "circuitBreaker", "circuitBreakerCacheSize", "deadline", "outlierDetection", "hedge", "loadBalancer"])) {
     if (k === "circuitBreakerCacheSize") t.circuitBreakerCacheSize = r.int(val, `${field}.${k}`, 1) ?? 100;
     else if (k === "deadline") t.deadline = r.duration(val, `${field}.${k}`, true);
     else if (k === "outlierDetection") t.outlierDetection = outlierPolicy(r, val, `${field}.${k}`);
     else if (k === "hedge") t.hedge = hedgePolicy(r, val, `${field}.${k}`);
+    else if (k === "loadBalancer") t.loadBalancer = loadBalancerPolicy(r, val, `${field}.${k}`);
     else if (k === "timeout" || k === "retry" || k === "circuitBreaker") t[k] = r.str(val, `${field}.${k}`);
   }
   return Object.freeze(t);

@@ -2,7 +2,7 @@
 // came from: a named target uses only its named policies; otherwise DefaultApp*Policy, then
 // Default*Policy; Dapr's built-in service retries only when the app has no target entry.
 
-import { DEFAULT_OUTLIER, type BreakerPolicy, type HedgePolicy, type OutlierPolicy, type PolicySet, type RetryPolicy, type TimeoutPolicy } from "./types.ts";
+import { DEFAULT_OUTLIER, type BreakerPolicy, type HedgePolicy, type LoadBalancerPolicy, type OutlierPolicy, type PolicySet, type RetryPolicy, type TimeoutPolicy } from "./types.ts";
 
 export interface Sourced<T> {
   readonly value: T;
@@ -21,6 +21,8 @@ export interface EffectivePolicy {
   readonly outlier: Sourced<OutlierPolicy>;
   /** meshlet extension: hedged reads, only where the target sets them. */
   readonly hedge: Sourced<HedgePolicy> | null;
+  /** meshlet extension: consistent hashing on a header, only where the target sets it. */
+  readonly loadBalancer: Sourced<LoadBalancerPolicy> | null;
 }
 
 const BUILT_IN_OUTLIER: Sourced<OutlierPolicy> = { value: DEFAULT_OUTLIER, source: "built-in" };
@@ -73,6 +75,7 @@ export function resolvePolicy(set: PolicySet, appId: string, fallbackTimeoutMs: 
       breakerCacheSize: target.circuitBreakerCacheSize,
       outlier: target.outlierDetection ? { value: target.outlierDetection, source: `target apps.${appId}.outlierDetection (${target.at})` } : BUILT_IN_OUTLIER,
       hedge: target.hedge ? { value: target.hedge, source: `target apps.${appId}.hedge (${target.at})` } : null,
+      loadBalancer: target.loadBalancer ? { value: target.loadBalancer, source: `target apps.${appId}.loadBalancer (${target.at})` } : null,
     };
   }
   const builtIn = set.retries.get(BUILT_IN_SERVICE_RETRIES.name);
@@ -93,5 +96,6 @@ export function resolvePolicy(set: PolicySet, appId: string, fallbackTimeoutMs: 
     breakerCacheSize: 100,
     outlier: BUILT_IN_OUTLIER,
     hedge: null,
+    loadBalancer: null,
   };
 }

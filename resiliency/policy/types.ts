@@ -78,6 +78,15 @@ export interface HedgePolicy {
   readonly maxHedges: number;
 }
 
+/**
+ * meshlet extension, in Istio's words: `loadBalancer.consistentHash.httpHeaderName`. Requests with
+ * that header go to the instance its value hashes to (rendezvous hashing); others are balanced.
+ */
+export interface LoadBalancerPolicy {
+  /** Lower-case header name whose value picks the instance. */
+  readonly hashHeader: string;
+}
+
 export interface AppTarget {
   readonly timeout?: string;
   readonly retry?: string;
@@ -89,6 +98,8 @@ export interface AppTarget {
   readonly outlierDetection?: OutlierPolicy;
   /** meshlet extension: hedged reads for this target. */
   readonly hedge?: HedgePolicy;
+  /** meshlet extension: consistent hashing on a header instead of latency-aware balancing. */
+  readonly loadBalancer?: LoadBalancerPolicy;
   /** Where it was defined, for explain. */
   readonly at: string;
 }
