@@ -32,6 +32,8 @@ export interface BalanceOptions {
   readonly onEject?: EjectionObserver;
   /** Consistent hashing: a request carrying this header goes to the instance its value hashes to. */
   readonly hashHeader?: string | null;
+  /** A new instance's share ramps up over this long (ms). */
+  readonly warmupMs?: number;
 }
 
 export function balance(resolver: Resolver, o: BalanceOptions = {}): Layer {
@@ -39,7 +41,7 @@ export function balance(resolver: Resolver, o: BalanceOptions = {}): Layer {
   const observe = o.observe ?? (() => {});
   const failover = o.failover ?? (() => {});
   // One load table and one outlier table per target Call: built once, shared by its requests.
-  const load = new EndpointLoad(now, o.random ?? Math.random);
+  const load = new EndpointLoad(now, o.random ?? Math.random, o.warmupMs ?? 0);
   const outliers = new OutlierDetector(o.outlier ?? DEFAULT_OUTLIER, now, o.onEject);
   let lastEps: readonly Endpoint[] = [];
   o.publish?.(() => ({ ...load.states(lastEps), ejected: outliers.count(lastEps) }));
@@ -69,6 +71,7 @@ export function balance(resolver: Resolver, o: BalanceOptions = {}): Layer {
       const avoid = ctx.avoid;
       const preferred = avoid && avoid.size ? untried.filter((e) => !avoid.has(e.key)) : untried;
       const pool = outliers.admitted(preferred.length ? preferred : untried);
+      load.seen(eps);
       load.retain(eps);
       outliers.retain(eps);
       lastEps = eps;

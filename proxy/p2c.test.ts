@@ -117,3 +117,47 @@ describe("power of two choices over outstanding x EWMA", () => {
     expect(lb.states([fast, slow, third])).toEqual({ new: 1, healthy: 2, failing: 0 });
   });
 });
+
+describe("warm-up of an instance that joins (warmupDurationSecs)", () => {
+  // Three instances from the start, all answering in 2 ms; a fourth joins at t = 0.
+  function run(warmupMs: number, joinedAtStart = false) {
+    let now = -1000;
+    let seed = 7;
+    const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    const lb = new EndpointLoad(() => now, random, warmupMs);
+    const old = [1, 2, 3].map((i) => endpoint(`10.0.0.${i}`, 1));
+    const joined = endpoint("10.0.0.9", 1);
+    lb.seen(joinedAtStart ? [...old, joined] : old);
+    for (const ep of old) for (let k = 0; k < 3; k++) lb.finish(ep, lb.start(ep), true);
+    now = 0;
+    /** The joined instance's share of 2,000 sequential 2 ms calls starting at `at` ms. */
+    const share = (at: number) => {
+      now = at;
+      let mine = 0;
+      for (let i = 0; i < 2000; i++) {
+        const ep = lb.pick([...old, joined]);
+        if (ep === joined) mine++;
+        const t0 = lb.start(ep);
+        now += 0.01;
+        lb.finish(ep, t0 - 2, true);
+      }
+      return mine / 2000;
+    };
+    return share;
+  }
+
+  it("gives it a trickle first, more as it warms, and its full share after the warm-up", () => {
+    const share = run(60_000);
+    const cold = share(0);
+    const half = share(30_000);
+    const warm = share(61_000);
+    expect(cold).toBeLessThan(0.1);
+    expect(half).toBeGreaterThan(cold);
+    expect(warm).toBeGreaterThan(0.18);
+  });
+
+  it("leaves the instances there from the start alone, and does nothing when not configured", () => {
+    expect(run(60_000, true)(0)).toBeGreaterThan(0.18);
+    expect(run(0)(0)).toBeGreaterThan(0.18);
+  });
+});

@@ -16,6 +16,8 @@ interface Stat {
   lastAt: number;
   /** The last attempt failed (connection refused, a 5xx). */
   failing: boolean;
+  /** When it joined the target (-Infinity for those there from the start): its warm-up counts from here. */
+  since: number;
 }
 
 /** Sample weighting time constant (ms): how fast old latencies are forgotten (Linkerd uses 10 s). */
@@ -29,6 +31,8 @@ export const IDLE_HALF_LIFE_MS = 500;
 const FAILURE_PENALTY_MS = 1_000;
 /** Cost of an unmeasured endpoint that already has requests in flight: wait for its answer. */
 const UNMEASURED_BUSY_MS = 100;
+/** A warming endpoint starts at this share of what it would win (Envoy's slow start default min weight). */
+const WARMUP_FLOOR = 0.1;
 
 /** The peak-EWMA after `idle` ms without answers: halved every IDLE_HALF_LIFE_MS. */
 function decayed(s: Stat, idle: number): number {
@@ -37,15 +41,38 @@ function decayed(s: Stat, idle: number): number {
 
 export class EndpointLoad {
   private readonly stats = new Map<string, Stat>();
+  /** The target's first endpoints were seen: later ones are new instances and warm up. */
+  private seeded = false;
   constructor(
     private readonly now: () => number,
     private readonly random: () => number,
+    /** Istio's warmupDurationSecs: a new instance's share ramps up over this long (0: none). */
+    private readonly warmupMs = 0,
   ) {}
 
   private stat(key: string): Stat {
     let s = this.stats.get(key);
-    if (!s) this.stats.set(key, (s = { outstanding: 0, answered: 0, measured: false, ewma: 0, lastAt: this.now(), failing: false }));
+    if (!s) {
+      const now = this.now();
+      this.stats.set(key, (s = { outstanding: 0, answered: 0, measured: false, ewma: 0, lastAt: now, failing: false, since: this.seeded ? now : -Infinity }));
+    }
     return s;
+  }
+
+  /**
+   * Called with each resolution's endpoints: the first ones are the target's own (no warm-up, as
+   * Envoy exempts the hosts a cluster starts with); any endpoint seen later joined since.
+   */
+  seen(eps: readonly Endpoint[]): void {
+    if (this.seeded) return;
+    for (const ep of eps) this.stat(ep.key);
+    this.seeded = true;
+  }
+
+  /** Share of its picks a warming endpoint keeps: from WARMUP_FLOOR up to 1 over the warm-up. */
+  private warmth(ep: Endpoint): number {
+    const age = this.now() - this.stat(ep.key).since;
+    return age >= this.warmupMs ? 1 : Math.max(WARMUP_FLOOR, age / this.warmupMs);
   }
 
   /** The cost now: an idle unmeasured endpoint costs 0, so it is picked before the measured ones. */
@@ -63,7 +90,16 @@ export class EndpointLoad {
     if (j >= i) j++;
     const a = eps[i]!;
     const b = eps[j]!;
-    return this.score(b) < this.score(a) ? b : a;
+    let win = a;
+    let other = b;
+    if (this.score(b) < this.score(a)) {
+      win = b;
+      other = a;
+    }
+    // Warm-up: a new instance that won keeps the pick with a probability rising over its
+    // warm-up, so a cold JVM or cache gets a trickle first instead of its full share at once.
+    if (this.warmupMs > 0 && this.random() >= this.warmth(win)) return other;
+    return win;
   }
 
   start(ep: Endpoint): number {

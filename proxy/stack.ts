@@ -155,6 +155,7 @@ const ENDPOINT: StackStep = {
       failover: (endpoint, reason) => d.events.failover(t.target, endpoint, reason),
       outlier: t.policy.outlier.value,
       hashHeader: t.policy.loadBalancer?.value.hashHeader ?? null,
+      warmupMs: t.policy.loadBalancer?.value.warmupMs ?? 0,
       onEject: (endpoint, ms, failures, ejections) => d.events.ejected(t.target, endpoint, ms, failures, ejections),
     }),
   describe: (p) =>

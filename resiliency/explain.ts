@@ -37,9 +37,12 @@ export function describeOutlier(p: EffectivePolicy): string {
 
 /** How the endpoint step picks an instance. */
 export function describePick(p: EffectivePolicy): string {
-  if (!p.loadBalancer) return "power of two choices over (outstanding + 1) x peak-EWMA time to headers";
-  const h = p.loadBalancer.value.hashHeader;
-  return `a request with ${h} goes to the instance its value hashes to (rendezvous: when that instance fails or leaves, only its keys move), others by power of two choices over (outstanding + 1) x peak-EWMA time to headers  [${p.loadBalancer.source}]`;
+  const p2c = "power of two choices over (outstanding + 1) x peak-EWMA time to headers";
+  if (!p.loadBalancer) return p2c;
+  const { hashHeader, warmupMs } = p.loadBalancer.value;
+  const hash = hashHeader ? `a request with ${hashHeader} goes to the instance its value hashes to (rendezvous: when that instance fails or leaves, only its keys move), others by ${p2c}` : p2c;
+  const warm = warmupMs ? `; an instance that joins warms up over ${ms(warmupMs)} (from 10 % of its share)` : "";
+  return `${hash}${warm}  [${p.loadBalancer.source}]`;
 }
 
 /** The deadline step's value in force. */

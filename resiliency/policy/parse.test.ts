@@ -193,17 +193,22 @@ spec:
     expect(problems("fast")).toEqual([expect.stringMatching(/hedge: expected a mapping/)]);
   });
 
-  it("loadBalancer.consistentHash.httpHeaderName (a meshlet extension, Istio's shape): lower-cased, validated", () => {
+  it("loadBalancer (a meshlet extension, Istio's shape): consistentHash.httpHeaderName lower-cased, warmupDurationSecs, validated", () => {
     const doc = (b: string) => `kind: Resiliency\nspec:\n  targets:\n    apps:\n      cart:\n        loadBalancer: ${b}\n`;
     expect(resolvePolicy(set(doc("{consistentHash: {httpHeaderName: X-User-Id}}")), "cart", 60_000).loadBalancer).toEqual({
-      value: { hashHeader: "x-user-id" },
+      value: { hashHeader: "x-user-id", warmupMs: 0 },
       source: "target apps.cart.loadBalancer (p.yaml:5)",
     });
     expect(resolvePolicy(set(doc("{consistentHash: {httpHeaderName: x}}")), "other", 60_000).loadBalancer).toBeNull();
     const problems = (b: string) => parseResiliencyText(doc(b), "b.yaml").problems;
     expect(problems("{consistentHash: {httpHeaderName: 'x user'}}")).toEqual([expect.stringMatching(/^b\.yaml:6: .*loadBalancer\.consistentHash\.httpHeaderName: "x user" is not a header name/)]);
     expect(problems("{consistentHash: {}}")).toEqual([expect.stringMatching(/loadBalancer\.consistentHash\.httpHeaderName: required/)]);
-    expect(problems("{}")).toEqual([expect.stringMatching(/loadBalancer\.consistentHash: required/)]);
+    expect(problems("{}")).toEqual([expect.stringMatching(/loadBalancer: set consistentHash, warmupDurationSecs or both/)]);
+    const warm = (b: string) => resolvePolicy(set(doc(b)), "cart", 60_000).loadBalancer!.value;
+    expect(warm("{warmupDurationSecs: 30s}")).toEqual({ hashHeader: null, warmupMs: 30_000 });
+    expect(warm("{warmupDurationSecs: 45}")).toEqual({ hashHeader: null, warmupMs: 45_000 });
+    expect(problems("{warmupDurationSecs: 0s}")).toEqual([expect.stringMatching(/warmupDurationSecs: must be more than 0 and at most 1h/)]);
+    expect(problems("{warmupDurationSecs: soon}")).toEqual([expect.stringMatching(/warmupDurationSecs: invalid duration/)]);
     expect(problems("{simple: ROUND_ROBIN}")).toEqual([expect.stringMatching(/loadBalancer\.simple: unknown field/)]);
   });
 });

@@ -183,20 +183,30 @@ function hedgePolicy(r: Reader, node: Node | null, field: string): HedgePolicy |
 /** A header field name (RFC 9110 token); `-bin` and pseudo-headers are not. */
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
 
-/** meshlet's loadBalancer block, Istio's shape: `consistentHash: {httpHeaderName: x-user-id}`. */
+/** meshlet's loadBalancer block, Istio's shape: `consistentHash: {httpHeaderName: x-user-id}`, `warmupDurationSecs: 60s`. */
 function loadBalancerPolicy(r: Reader, node: Node | null, field: string): LoadBalancerPolicy | undefined {
   const before = r.problems.length;
-  let hashHeader: string | undefined;
-  for (const [k, val] of r.entries(node, field, ["consistentHash"])) {
+  let hashHeader: string | null = null;
+  let warmupMs = 0;
+  let set = false;
+  for (const [k, val] of r.entries(node, field, ["consistentHash", "warmupDurationSecs"])) {
+    set = true;
+    if (k === "warmupDurationSecs") {
+      // Istio writes it as a duration ("60s"); a bare number is seconds, as the name says.
+      const ms = isScalar(val) && typeof val.value === "number" ? val.value * 1000 : r.duration(val, `${field}.${k}`, false);
+      if (ms !== undefined && !(ms > 0 && ms <= 3_600_000)) r.fail(val, `${field}.${k}`, "must be more than 0 and at most 1h");
+      else if (ms !== undefined) warmupMs = ms;
+      continue;
+    }
     for (const [k2, v2] of r.entries(val, `${field}.${k}`, ["httpHeaderName"])) {
       const name = r.str(v2, `${field}.${k}.${k2}`)?.trim().toLowerCase();
       if (name !== undefined && !HEADER_NAME.test(name)) r.fail(v2, `${field}.${k}.${k2}`, `"${name}" is not a header name`);
-      else hashHeader = name;
+      else if (name !== undefined) hashHeader = name;
     }
-    if (hashHeader === undefined && r.problems.length === before) r.fail(val, `${field}.${k}.httpHeaderName`, "required: the header whose value picks the instance");
+    if (hashHeader === null && r.problems.length === before) r.fail(val, `${field}.${k}.httpHeaderName`, "required: the header whose value picks the instance");
   }
-  if (hashHeader === undefined && r.problems.length === before) r.fail(node, `${field}.consistentHash`, "required (the only balancer setting so far)");
-  return r.problems.length === before && hashHeader !== undefined ? Object.freeze({ hashHeader }) : undefined;
+  if (!set && r.problems.length === before) r.fail(node, field, "set consistentHash, warmupDurationSecs or both");
+  return r.problems.length === before ? Object.freeze({ hashHeader, warmupMs }) : undefined;
 }
 
 function appTarget(r: Reader, node: Node | null, field: string, keyNode: Node): AppTarget {

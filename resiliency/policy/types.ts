@@ -79,12 +79,15 @@ export interface HedgePolicy {
 }
 
 /**
- * meshlet extension, in Istio's words: `loadBalancer.consistentHash.httpHeaderName`. Requests with
- * that header go to the instance its value hashes to (rendezvous hashing); others are balanced.
+ * meshlet extension, in Istio's words: `loadBalancer.consistentHash.httpHeaderName` (requests with
+ * that header go to the instance its value hashes to, by rendezvous hashing) and
+ * `loadBalancer.warmupDurationSecs` (a new instance's share of the rest ramps up over that long).
  */
 export interface LoadBalancerPolicy {
-  /** Lower-case header name whose value picks the instance. */
-  readonly hashHeader: string;
+  /** Lower-case header name whose value picks the instance, or null. */
+  readonly hashHeader: string | null;
+  /** Warm-up of an instance that joins (ms); 0 = none. */
+  readonly warmupMs: number;
 }
 
 export interface AppTarget {
