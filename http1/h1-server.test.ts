@@ -2,7 +2,8 @@
 // on the socket, early answers, half-close, and the head and idle timeouts.
 
 import { describe, expect, it } from "vitest";
-import { HEAD_TIMEOUT_MS, IDLE_TIMEOUT_MS, ServerConn, STREAM_IDLE_MS, type ServerWire } from "./h1-server.ts";
+import { ServerConn } from "./h1-server.ts";
+import { HEAD_TIMEOUT_MS, IDLE_TIMEOUT_MS, STREAM_IDLE_MS, type ServerWire } from "./server-contract.ts";
 import type { Handler, Incoming } from "../core/incoming.ts";
 import { textResponse } from "../core/wire-response.ts";
 import { parseResponses } from "../test/raw-http.ts";

@@ -3,7 +3,8 @@
 
 import { describe, expect, it } from "vitest";
 import { RequestParser, type RequestHead } from "./h1-request-parser.ts";
-import { ServerConn, STREAM_IDLE_MS, type ServerWire } from "./h1-server.ts";
+import { ServerConn } from "./h1-server.ts";
+import { STREAM_IDLE_MS, type ServerWire } from "./server-contract.ts";
 import { ConnectionError, H1Conn, type Wire } from "./h1-conn.ts";
 import type { Incoming } from "../core/incoming.ts";
 import { HeaderList } from "../core/header-list.ts";

@@ -5,7 +5,8 @@
 
 import type { Listen, Runtime } from "./listen.ts";
 import { PortInUseError } from "./listen.ts";
-import { ServerConn, type ServerOptions } from "../http1/h1-server.ts";
+import { ServerConn } from "../http1/h1-server.ts";
+import type { ServerOptions } from "../http1/server-contract.ts";
 import type { Peer } from "../core/incoming.ts";
 import { ServerConns } from "../http1/server-conns.ts";
 import { fetchDialer } from "./dial-fetch.ts";

@@ -3,7 +3,7 @@
 
 import type net from "node:net";
 import type { Wire } from "../http1/h1-conn.ts";
-import type { ServerWire } from "../http1/h1-server.ts";
+import type { ServerWire } from "../http1/server-contract.ts";
 
 export function nodeWire(s: net.Socket, onDrain: () => void): Wire & ServerWire {
   let blocked = false;
