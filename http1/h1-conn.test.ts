@@ -1,36 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { ConnectionError, H1Conn, type Wire } from "./h1-conn.ts";
+import { ConnectionError, H1Conn } from "./h1-conn.ts";
+import { FakeClientWire } from "../test/fake-wires.ts";
 import type { ProxyRequest } from "../core/call.ts";
 import { HeaderList } from "../core/header-list.ts";
 
-/** A socket stand-in: records what was written, accepts `budget` bytes per write when set. */
-class FakeWire implements Wire {
-  written: Buffer[] = [];
-  paused = false;
-  terminated = false;
-  budget = Infinity;
-  write(d: Uint8Array): number {
-    if (this.terminated) return -1;
-    const n = Math.min(d.byteLength, this.budget);
-    this.written.push(Buffer.from(d.subarray(0, n)));
-    return n;
-  }
-  pause() {
-    this.paused = true;
-  }
-  resume() {
-    this.paused = false;
-  }
-  terminate() {
-    this.terminated = true;
-  }
-  text() {
-    return Buffer.concat(this.written).toString("latin1");
-  }
-}
-
 function setup() {
-  const wire = new FakeWire();
+  const wire = new FakeClientWire();
   const released: H1Conn[] = [];
   const conn = new H1Conn(wire, (c) => released.push(c));
   return { wire, conn, released };

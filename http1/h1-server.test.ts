@@ -3,41 +3,15 @@
 
 import { describe, expect, it } from "vitest";
 import { ServerConn } from "./h1-server.ts";
-import { HEAD_TIMEOUT_MS, IDLE_TIMEOUT_MS, STREAM_IDLE_MS, type ServerWire } from "./server-contract.ts";
+import { HEAD_TIMEOUT_MS, IDLE_TIMEOUT_MS, STREAM_IDLE_MS } from "./server-contract.ts";
+import { FakeServerWire } from "../test/fake-wires.ts";
 import type { Handler, Incoming } from "../core/incoming.ts";
 import { textResponse } from "../core/wire-response.ts";
 import { parseResponses } from "../test/raw-http.ts";
 
-class FakeWire implements ServerWire {
-  out: Buffer[] = [];
-  paused = false;
-  ended = false;
-  terminated = false;
-  write(data: Uint8Array): number {
-    if (this.ended || this.terminated) return -1;
-    this.out.push(Buffer.from(data));
-    return data.byteLength;
-  }
-  pause(): void {
-    this.paused = true;
-  }
-  resume(): void {
-    this.paused = false;
-  }
-  end(): void {
-    this.ended = true;
-  }
-  terminate(): void {
-    this.terminated = true;
-  }
-  text(): string {
-    return Buffer.concat(this.out).toString("latin1");
-  }
-}
-
 function setup(handler: Handler) {
   let t = 0;
-  const wire = new FakeWire();
+  const wire = new FakeServerWire();
   const conn = new ServerConn(wire, { address: "127.0.0.1", port: 1 }, { handler, maxHeaderBytes: 4096, now: () => t });
   const send = (s: string) => conn.onData(Buffer.from(s, "latin1"));
   return { wire, conn, send, advance: (ms: number) => (t += ms), now: () => t };

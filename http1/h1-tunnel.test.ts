@@ -4,8 +4,9 @@
 import { describe, expect, it } from "vitest";
 import { RequestParser, type RequestHead } from "./h1-request-parser.ts";
 import { ServerConn } from "./h1-server.ts";
-import { STREAM_IDLE_MS, type ServerWire } from "./server-contract.ts";
-import { ConnectionError, H1Conn, type Wire } from "./h1-conn.ts";
+import { STREAM_IDLE_MS } from "./server-contract.ts";
+import { FakeClientWire, FakeServerWire } from "../test/fake-wires.ts";
+import { ConnectionError, H1Conn } from "./h1-conn.ts";
 import type { Incoming } from "../core/incoming.ts";
 import { HeaderList } from "../core/header-list.ts";
 import { switchingProtocols, textResponse } from "../core/wire-response.ts";
@@ -63,29 +64,6 @@ describe("request parser: which heads open a tunnel", () => {
   });
 });
 
-class FakeServerWire implements ServerWire {
-  out: Buffer[] = [];
-  paused = false;
-  ended = false;
-  terminated = false;
-  write(data: Uint8Array): number {
-    if (this.ended || this.terminated) return -1;
-    this.out.push(Buffer.from(data));
-    return data.byteLength;
-  }
-  pause(): void {
-    this.paused = true;
-  }
-  resume(): void {
-    this.paused = false;
-  }
-  end(): void {
-    this.ended = true;
-  }
-  terminate(): void {
-    this.terminated = true;
-  }
-}
 
 /** A server connection whose handler answers a handshake with 101 and a tunnel it controls. */
 function serverTunnel(opts: { answer?: (req: Incoming) => Response } = {}) {
@@ -205,29 +183,6 @@ describe("server connection: a WebSocket tunnel", () => {
   });
 });
 
-class FakeClientWire implements Wire {
-  written: Buffer[] = [];
-  paused = false;
-  terminated = false;
-  ended = false;
-  write(d: Uint8Array): number {
-    if (this.terminated) return -1;
-    this.written.push(Buffer.from(d));
-    return d.byteLength;
-  }
-  pause() {
-    this.paused = true;
-  }
-  resume() {
-    this.paused = false;
-  }
-  terminate() {
-    this.terminated = true;
-  }
-  end() {
-    this.ended = true;
-  }
-}
 
 function clientTunnel() {
   const wire = new FakeClientWire();
