@@ -102,6 +102,25 @@ describe("retry layer", () => {
     expect(t.attempts()).toBe(3);
   });
 
+  it("retries a WebSocket handshake before its 101 like a GET, while another stream body is not replayed", async () => {
+    const { clock, advance } = fakeClock();
+    const deps = { target: "orders", policy: retryPolicy(), budget: new RetryBudget(DEFAULT_BUDGET, clock.now), events, clock, random: () => 0.5, replayCap: 65536 };
+    const tunnel = (upgrade: boolean): ProxyRequest => ({
+      ...req("GET"),
+      headers: upgrade ? HeaderList.of({ upgrade: "websocket" }) : new HeaderList(),
+      body: new ReadableStream<Uint8Array>(),
+    });
+    const handshake = scripted([503, 200]);
+    const p = retryLayer(deps)(handshake.call)(tunnel(true), ctx());
+    await settle();
+    advance(100);
+    expect((await p).status).toBe(200);
+    expect(handshake.attempts()).toBe(2);
+    const stream = scripted([503, 200]);
+    expect((await retryLayer(deps)(stream.call)(tunnel(false), ctx())).status).toBe(503);
+    expect(stream.attempts()).toBe(1);
+  });
+
   it("does not repeat a POST that reached the app, but moves one that never did", async () => {
     const { clock, advance } = fakeClock();
     const deps = { target: "orders", policy: retryPolicy(), budget: new RetryBudget(DEFAULT_BUDGET, clock.now), events, clock, random: () => 0.5, replayCap: 65536 };
