@@ -147,6 +147,11 @@ export class ServerConn implements ResponseSink {
     return false;
   }
 
+  /** A 101 went out and the connection is still open. */
+  get tunnelling(): boolean {
+    return this.tunnel && !this.closed;
+  }
+
   /** Graceful close: an idle connection ends now, a busy one after its last response. */
   drain(): void {
     this.draining = true;

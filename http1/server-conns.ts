@@ -35,6 +35,13 @@ export class ServerConns {
     for (const fn of w) fn();
   }
 
+  /** How many of its connections are WebSocket tunnels now (read at scrape time, not per request). */
+  tunnels(): number {
+    let n = 0;
+    for (const c of this.conns) if (c.tunnelling) n++;
+    return n;
+  }
+
   /** Forced: drops every connection; graceful: lets each finish its answers, then resolves. */
   async close(force: boolean): Promise<void> {
     clearInterval(this.sweeper);

@@ -29,8 +29,23 @@ export class EndpointTables {
   }
 }
 
-export function registerLiveGauges(registry: Prom.Registry, tables: EndpointTables, dialers: Record<"app" | "peer", Dialer>, memory: MemoryGuard | null = null): void {
+export function registerLiveGauges(
+  registry: Prom.Registry,
+  tables: EndpointTables,
+  dialers: Record<"app" | "peer", Dialer>,
+  memory: MemoryGuard | null = null,
+  tunnels: () => Record<"api" | "internal", number> = () => ({ api: 0, internal: 0 }),
+): void {
   if (memory) registerMemoryGauges(registry, memory);
+  new Gauge({
+    name: "meshlet_websockets_open",
+    help: "WebSocket tunnels open through this sidecar: listener=api from its app's clients, listener=internal from peer sidecars",
+    labelNames: ["listener"],
+    registers: [registry],
+    collect() {
+      for (const [listener, n] of Object.entries(tunnels())) this.set({ listener }, n);
+    },
+  });
   new Gauge({
     name: "meshlet_endpoints",
     help: "Instances of each target app-id as its balancer last saw them: new (not measured yet), healthy, failing (last attempt failed)",

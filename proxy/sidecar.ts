@@ -160,7 +160,10 @@ export class Sidecar {
       this.policies,
     );
     this.recordLoaded();
-    registerLiveGauges(this.metrics.registry, this.endpointTables, { app: this.dialer, peer: this.peerDialer }, this.memory);
+    registerLiveGauges(this.metrics.registry, this.endpointTables, { app: this.dialer, peer: this.peerDialer }, this.memory, () => ({
+      api: this.listeners.reduce((n, l) => n + (l.tunnels?.() ?? 0), 0),
+      internal: this.internal?.tunnels?.() ?? 0,
+    }));
   }
 
   private isSelf(appId: string, namespace: string): boolean {

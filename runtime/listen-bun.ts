@@ -96,6 +96,7 @@ export const listenBun: Listen = async ({ host, port, handler, maxHeaderBytes })
       listener.stop(force);
       await conns.close(force);
     },
+    tunnels: () => conns.tunnels(),
   };
 };
 

@@ -14,6 +14,8 @@ export interface Listener {
   readonly port: number;
   /** Stops accepting; `force` also drops open connections. */
   close(force: boolean): Promise<void>;
+  /** WebSocket tunnels open on it now (listeners that can tunnel). */
+  tunnels?(): number;
 }
 
 export interface ListenOptions {

@@ -117,6 +117,7 @@ export function mtlsTransport(creds: TlsCredentials, onRefused: RefusedHandshake
         server.close();
         await conns.close(force);
       },
+      tunnels: () => conns.tunnels(),
     };
   };
 

@@ -36,13 +36,14 @@ spec:
 `,
   );
 
+let chat: Sidecar;
 let caller: Sidecar;
 let blocked: Sidecar;
 let home: string;
 
 beforeAll(async () => {
   home = tempHome();
-  await startSidecar({ appId: "chat", home, echo: true, command: [BUN, WS_APP], args: ["-c", config()] });
+  chat = await startSidecar({ appId: "chat", home, echo: true, command: [BUN, WS_APP], args: ["-c", config()] });
   caller = await startSidecar({ appId: "caller", home });
   blocked = await startSidecar({ appId: "blocked", home });
 });
@@ -162,6 +163,23 @@ describe("WebSocket through two sidecars", () => {
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     const moved = text.split("\n").filter((l) => l.startsWith('meshlet_failovers_total{target="room"'));
     expect(moved.reduce((n, l) => n + Number(l.split(" ").pop()), 0)).toBeGreaterThan(0);
+  });
+
+  it("counts open tunnels on the caller's API listener and the callee's internal one", async () => {
+    const gauge = async (s: Sidecar, listener: string) => {
+      const port = Number(/metrics=127\.0\.0\.1:(\d+)\/metrics/.exec(s.output())?.[1]);
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      return Number(text.split("\n").find((l) => l.startsWith(`meshlet_websockets_open{listener="${listener}"}`))?.split(" ").pop());
+    };
+    const open = async (api: number, internal: number) =>
+      waitFor(`${api} tunnel(s) open`, async () => (await gauge(caller, "api")) === api && (await gauge(chat, "internal")) === internal, 10_000);
+    await open(0, 0);
+    const c = await connect(chatUrl(caller));
+    await c.next();
+    await open(1, 1);
+    c.ws.close();
+    await c.closed;
+    await open(0, 0);
   });
 
   it("counts the handshake in Dapr's metrics with status 101", async () => {
