@@ -41,7 +41,11 @@ export function fromData(d: PolicySetData): PolicySet {
   const breakers = new Map<string, Located<BreakerPolicy>>();
   for (const [k, { value, at }] of d.breakers) breakers.set(k, Object.freeze({ value: Object.freeze({ ...value, tripFn: lazyTrip(value.trip) }), at }));
   const apps = new Map(d.apps);
-  for (const [k, v] of apps) apps.set(k, Object.freeze(v));
+  // The worker's copy arrives unfrozen, nested blocks included: frozen again, as the parser left it.
+  for (const [k, v] of apps) {
+    for (const block of [v.outlierDetection, v.hedge, v.loadBalancer]) if (block) Object.freeze(block);
+    apps.set(k, Object.freeze(v));
+  }
   const components = new Map(d.components);
   for (const [k, v] of components) components.set(k, Object.freeze({ outbound: v.outbound && Object.freeze(v.outbound), inbound: v.inbound && Object.freeze(v.inbound) }));
   return Object.freeze({
