@@ -141,13 +141,15 @@ describe("balance layer with consistent hashing on a header", () => {
       seen.get(u)!.add(c.endpoint!.key);
       return new Response("ok");
     };
-    const call = balance(r, { hashHeader: "x-user" })(next);
+    let seed = 3;
+    const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    const call = balance(r, { hashHeader: "x-user", random })(next);
     for (let round = 0; round < 5; round++) for (const u of ["ann", "bob", "cyd", "dee", "eve", "fay"]) await call(withUser(u), ctx());
     for (let i = 0; i < 40; i++) await call(get, ctx());
     for (const u of ["ann", "bob", "cyd", "dee", "eve", "fay"]) expect(seen.get(u)!.size).toBe(1);
-    // Six users land on more than one instance; unhashed requests use them all.
+    // Six users land on more than one instance; unhashed requests are balanced by load.
     expect(new Set([...seen].filter(([u]) => u !== "-").map(([, s]) => [...s][0])).size).toBeGreaterThan(1);
-    expect(seen.get("-")!.size).toBe(4);
+    expect(seen.get("-")!.size).toBeGreaterThan(1);
   });
 
   it("moves a key whose instance is unreachable to the key's next instance, the same one every time", async () => {

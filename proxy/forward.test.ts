@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { dialError, toApp } from "./forward.ts";
+import { dialError, toApp, toPeer } from "./forward.ts";
 import { HeaderList } from "../core/header-list.ts";
 import { WireResponse } from "../core/wire-response.ts";
 import { pooledDialer } from "../runtime/conn-pool.ts";
@@ -69,5 +69,32 @@ describe("connect timeout", () => {
     await new Promise((r) => setImmediate(r));
     expect(destroyed).toBe(true);
     await dialer.close();
+  });
+});
+
+describe("what is left of the call's deadline", () => {
+  const req = () => ({ method: "GET", path: "/x", query: "", headers: HeaderList.of({ "meshlet-timeout-ms": "900" }), body: null });
+  const sent: HeaderList[] = [];
+  const dialer = {
+    dial: async (_ep: unknown, r: { headers: HeaderList }) => {
+      sent.push(r.headers);
+      return new Response("ok");
+    },
+    close: async () => {},
+  };
+
+  it("goes to the peer and to the app as meshlet-timeout-ms, rounded up, at the time each request leaves", async () => {
+    let now = 1000;
+    const c = { ...ctx(), deadlineAt: 1250.4 };
+    await toPeer(dialer, { appId: "shop", namespace: "default" }, 1, undefined, () => now)(req(), c);
+    now = 1250;
+    await toApp(dialer, endpoint("127.0.0.1", 9), 1, undefined, undefined, () => now)(req(), { ...c });
+    expect(sent.map((h) => h.get("meshlet-timeout-ms"))).toEqual(["251", "1"]);
+  });
+
+  it("leaves a peer's meshlet-timeout-ms to the app as it came when this sidecar holds no deadline", async () => {
+    sent.length = 0;
+    await toApp(dialer, endpoint("127.0.0.1", 9), 1, undefined, undefined, () => 0)(req(), ctx());
+    expect(sent[0]!.get("meshlet-timeout-ms")).toBe("900");
   });
 });

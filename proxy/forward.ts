@@ -9,6 +9,7 @@ import { ConnectionError, RECEIPT_HEADER } from "../core/connection-error.ts";
 import { safeToRepeat } from "../core/idempotent.ts";
 import { tooLarge } from "./body-limit.ts";
 import { PEER_TOKEN_HEADER } from "../transport/peer-secret.ts";
+import { stampTimeLeft } from "../resiliency/deadline.ts";
 
 export interface SelfIdentity {
   readonly appId: string;
@@ -58,12 +59,17 @@ export function dialError(e: unknown, ctx: CallContext, target: "peer" | "app", 
   }
 }
 
-/** Sends to `ctx.endpoint` (a peer's internal port), stamping Dapr's caller/callee headers and, while mTLS is off, the peer secret. */
-export function toPeer(dialer: Dialer, self: SelfIdentity, maxBody: number, peerSecret?: string): Call {
+/**
+ * Sends to `ctx.endpoint` (a peer's internal port), stamping Dapr's caller/callee headers, what
+ * is left of the call's deadline (`now`: the clock `ctx.deadlineAt` is on) and, while mTLS is
+ * off, the peer secret.
+ */
+export function toPeer(dialer: Dialer, self: SelfIdentity, maxBody: number, peerSecret?: string, now: () => number = () => performance.now()): Call {
   return async (req, ctx) => {
     const ep = ctx.endpoint;
     if (!ep) throw new SidecarError("internal", "no endpoint chosen for the call");
     const h = req.headers;
+    stampTimeLeft(req, ctx, now());
     h.set("dapr-caller-app-id", self.appId);
     h.set("dapr-caller-namespace", self.namespace);
     h.set("dapr-callee-app-id", ctx.appId);
@@ -83,10 +89,13 @@ export function toPeer(dialer: Dialer, self: SelfIdentity, maxBody: number, peer
 /**
  * Sends to the local app on its channel address and port. An app's answer loses any
  * meshlet-not-delivered header (only this sidecar may say a request never reached the app);
- * `onRefused` hears of refused connections (app health counts them as failed probes).
+ * `onRefused` hears of refused connections (app health counts them as failed probes). A call
+ * with a deadline (the app calling itself) tells the app what is left of it; from a peer, the
+ * caller's sidecar already did.
  */
-export function toApp(dialer: Dialer, app: Endpoint | null, maxBody: number, appApiToken?: string, onRefused?: (err: SidecarError) => void): Call {
+export function toApp(dialer: Dialer, app: Endpoint | null, maxBody: number, appApiToken?: string, onRefused?: (err: SidecarError) => void, now: () => number = () => performance.now()): Call {
   return async (req, ctx) => {
+    stampTimeLeft(req, ctx, now());
     if (!app) {
       throw invokeError("app_not_configured", ctx.appId, "this sidecar has no app port (--app-port) to deliver to");
     }

@@ -252,7 +252,7 @@ export function compose(steps: readonly StackStep[], d: StackDeps, t: TargetPlan
 }
 
 export function outboundCall(d: StackDeps, t: TargetPlan): Call {
-  return compose(OUTBOUND, d, t, toPeer(d.peerDialer, d.self, d.maxBodySize, d.peerSecret));
+  return compose(OUTBOUND, d, t, toPeer(d.peerDialer, d.self, d.maxBodySize, d.peerSecret, d.clock.now));
 }
 
 export function selfCall(d: StackDeps, t: TargetPlan): Call {
@@ -279,7 +279,7 @@ export const TO_APP: readonly StackStep[] = [APP_HEALTH, APP_SPAN, APP_TIMEOUT, 
 /** The request to the app itself; a refused connection is a failed health probe. */
 function appCall(d: StackDeps): Call {
   const health = d.appHealth;
-  return toApp(d.dialer, d.app, d.maxBodySize, d.appApiToken, health ? (err) => health.refused(err.message) : undefined);
+  return toApp(d.dialer, d.app, d.maxBodySize, d.appApiToken, health ? (err) => health.refused(err.message) : undefined, d.clock.now);
 }
 
 /** The Call the INBOUND list hands over to: TO_APP over the app. */

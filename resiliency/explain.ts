@@ -47,7 +47,8 @@ export function describePick(p: EffectivePolicy): string {
 
 /** The deadline step's value in force. */
 export function describeDeadline(p: EffectivePolicy): string {
-  return p.deadline ? `${ms(p.deadline.value)} for the whole call  [${p.deadline.source}]` : "none  [no deadline configured]";
+  const caller = "a caller's meshlet-timeout-ms bounds its call too, whichever ends first; peers and the app are told what is left";
+  return p.deadline ? `${ms(p.deadline.value)} for the whole call; ${caller}  [${p.deadline.source}]` : `none configured; ${caller}`;
 }
 
 /** The retry step: policy, statuses, and what happens to this verb. */

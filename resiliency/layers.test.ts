@@ -159,6 +159,40 @@ describe("deadline layer", () => {
     const e = (await p) as SidecarError;
     expect(e.reason).toBe("deadline_exceeded");
   });
+
+  it("takes the caller's meshlet-timeout-ms when it ends before the policy's deadline, or alone", async () => {
+    const { clock, advance } = fakeClock();
+    const seen: (number | undefined)[] = [];
+    const never: Call = (_r, c) => {
+      seen.push(c.deadlineAt);
+      return new Promise((_, reject) => c.signal.addEventListener("abort", () => reject(c.signal.reason)));
+    };
+    const asking = (ms: string): ProxyRequest => ({ ...req(), headers: HeaderList.of({ "meshlet-timeout-ms": ms }) });
+    for (const [policy, asked, ends, why] of [
+      [null, "300", 300, "the caller's meshlet-timeout-ms: 300 ms"],
+      [1000, "300", 300, "the caller's meshlet-timeout-ms: 300 ms"],
+      [200, "300", 200, "overall deadline 200 ms"],
+    ] as const) {
+      const start = clock.now();
+      const p = deadlineLayer(policy, clock)(never)(asking(asked), ctx()).catch((e: unknown) => e);
+      await settle();
+      expect(seen.at(-1)).toBe(start + ends);
+      advance(ends - 1);
+      await settle();
+      advance(1);
+      const e = (await p) as SidecarError;
+      expect([e.reason, e.message]).toEqual(["deadline_exceeded", expect.stringContaining(`context deadline exceeded (${why})`)]);
+    }
+  });
+
+  it("answers a meshlet-timeout-ms that is not a whole number of milliseconds with 400 malformed_request", async () => {
+    const call = deadlineLayer(null)(async () => new Response("ok"));
+    for (const bad of ["0", "-5", "1.5", "soon", "9999999999"]) {
+      const e = (await call({ ...req(), headers: HeaderList.of({ "meshlet-timeout-ms": bad }) }, ctx()).catch((x: unknown) => x)) as SidecarError;
+      expect(e.reason).toBe("malformed_request");
+    }
+    expect((await call(req(), ctx())).status).toBe(200);
+  });
 });
 
 describe("circuit-breaker layer", () => {
