@@ -17,6 +17,9 @@ import { drained, prefixLines } from "./app-output.ts";
 import { writeRun } from "./run-table.ts";
 import { fail, info, ok, UsageError } from "./ui.ts";
 import { plan } from "./run-plan.ts";
+import { ms } from "../resiliency/explain.ts";
+import { DEFAULT_CONNECT_TIMEOUT_MS } from "../runtime/dial.ts";
+import { STREAM_IDLE_MS } from "../http1/server-contract.ts";
 
 /** Where the app reaches the API: the first listen address, loopback for a wildcard. */
 function apiHost(listen: readonly string[]): string {
@@ -133,6 +136,8 @@ export async function runCommand(args: string[]): Promise<number> {
     resiliency: cfg.policies.resources.join("; ") || "none",
     internal_transport: mtls ? `mtls as ${mtls.identity.spiffeId} (${mtls.identity.source})` : "plain (spec.mtls.enabled: false)",
     access_control: cfg.accessControl ? `${cfg.accessControl.policies.size} policies, default ${cfg.accessControl.defaultAction}` : "none",
+    // The defaults in force, said once at start: Dapr's users find theirs by reading code.
+    timeouts: `headers ${ms(cfg.tryTimeoutMs)} per try (--app-timeout), connect ${ms(cfg.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS)}, streams and tunnels idle ${ms(STREAM_IDLE_MS)}, shutdown grace ${ms(cfg.gracefulShutdownMs)}`,
   });
 
   let exitCode = 0;

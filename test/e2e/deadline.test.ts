@@ -32,6 +32,10 @@ describe("deadline propagation", () => {
     expect(((await r.json()) as { message: string }).message).toContain("the caller's meshlet-timeout-ms: 300 ms");
   });
 
+  it("says the timeouts in force when it starts", () => {
+    expect(caller.output()).toContain('timeouts="headers 1m per try (--app-timeout), connect 2s, streams and tunnels idle 1h, shutdown grace 5s"');
+  });
+
   it("refuses a budget that is not a whole number of milliseconds", async () => {
     const r = await call("echo", "soon");
     expect([r.status, r.headers.get("meshlet-reason")]).toEqual([400, "malformed_request"]);
