@@ -89,7 +89,8 @@ export class H1Conn {
       return;
     }
     ex.received = true;
-    if (ex.tunnel) return this.onTunnelData(ex, chunk);
+    // Tunnel bytes are not HTTP: each goes to the body as the parser would hand it on.
+    if (ex.tunnel) return this.onBody(chunk, 0, chunk.byteLength);
     if (ex.asksReceipt && !ex.receipt && chunk.byteLength >= RECEIPT.byteLength && chunk.compare(RECEIPT, 0, RECEIPT.byteLength, 0, RECEIPT.byteLength) === 0) {
       // The receipt arrives on its own, before the answer: no parser run for it (bench:instructions).
       ex.receipt = true;
@@ -216,17 +217,6 @@ export class H1Conn {
     }
   }
 
-  /** Tunnel bytes from the peer: handed on as they come, the socket paused while the reader lags. */
-  private onTunnelData(ex: Exchange, chunk: Buffer): void {
-    const c = ex.stream;
-    if (!c) return;
-    c.enqueue(chunk);
-    if ((c.desiredSize ?? 1) <= 0 && !this.paused) {
-      this.paused = true;
-      this.wire.pause();
-    }
-  }
-
   /** After the 101: the client's half of the tunnel goes out as it comes; its end half-closes ours. */
   private pumpTunnel(ex: Exchange): void {
     const out = ex.upgrade!;
@@ -267,9 +257,9 @@ export class H1Conn {
       this.alive = false;
       return 1;
     }
-    if (info.statusCode === 101) return this.onSwitch(ex, info);
     // 1xx interim answers (100 Continue, 103 Early Hints) are skipped; the final one follows.
-    if (info.statusCode < 200) {
+    const tunnel = info.statusCode === 101;
+    if (info.statusCode < 200 && !tunnel) {
       ex.interim = true;
       if (info.statusCode === 102) {
         ex.receipt = true;
@@ -281,33 +271,20 @@ export class H1Conn {
     const raw = info.headers;
     const drop = hopByHopFilter(raw);
     for (let i = 0; i < raw.length; i += 2) {
-      if (!drop(raw[i]!)) h.append(raw[i]!, raw[i + 1]!);
+      // A 101 keeps its Upgrade for the client: the listener writes it with `connection: upgrade`.
+      if (!drop(raw[i]!) || (tunnel && raw[i]!.toLowerCase() === "upgrade")) h.append(raw[i]!, raw[i + 1]!);
     }
     ex.status = info.statusCode;
     ex.statusText = info.statusMessage ?? "";
     ex.headers = h;
+    if (tunnel) {
+      // The tunnel starts; one to a request that asked for no upgrade is failed by onData.
+      ex.keepAlive = false;
+      ex.tunnel = true;
+      return 1;
+    }
     ex.keepAlive = info.shouldKeepAlive;
     return nullBody(ex.status, ex.method) ? 1 : 0;
-  }
-
-  /**
-   * 101 Switching Protocols: the tunnel starts, its `upgrade` header kept for the client. One to a
-   * request that asked for no upgrade is failed by onData once the parser returns.
-   */
-  private onSwitch(ex: Exchange, info: ParserInfo): number {
-    const h = new HeaderList();
-    const raw = info.headers;
-    const drop = hopByHopFilter(raw);
-    for (let i = 0; i < raw.length; i += 2) {
-      const k = raw[i]!;
-      if (!drop(k) || k.toLowerCase() === "upgrade") h.append(k, raw[i + 1]!);
-    }
-    ex.status = 101;
-    ex.statusText = info.statusMessage ?? "";
-    ex.headers = h;
-    ex.keepAlive = false;
-    ex.tunnel = true;
-    return 1;
   }
 
   private onBody(b: Buffer, start: number, len: number): void {
