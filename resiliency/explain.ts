@@ -6,6 +6,7 @@ import type { EffectivePolicy } from "./policy/resolve.ts";
 import type { ComponentPolicy } from "./policy/resolve-component.ts";
 import type { RetryPolicy } from "./policy/types.ts";
 import { DEFAULT_RETRY_STATUSES, mayRepeat } from "./classify.ts";
+import { hedgeable } from "./hedge.ts";
 
 /** A duration as Go writes it, without zero parts: 15m (not 900s), 1m30s, 1h, 250ms. */
 export function ms(n: number): string {
@@ -70,7 +71,7 @@ export function describeHedge(p: EffectivePolicy, verb: string): string {
   const h = p.hedge.value;
   const after = h.delayMs !== null ? ms(h.delayMs) : `p${h.percentile} of the last 128 reads' time to headers (none before 20 reads)`;
   const what = `a read (GET, HEAD, OPTIONS) still without headers after ${after} gets ${h.maxHedges === 1 ? "a second attempt" : `up to ${h.maxHedges} more, one per delay,`} on another instance; the first answer under 500 wins, the rest are cancelled; each hedge spends the retry budget`;
-  const verdict = ["GET", "HEAD", "OPTIONS"].includes(verb) ? `a ${verb} is hedged` : `a ${verb} is never hedged`;
+  const verdict = hedgeable(verb) ? `a ${verb} is hedged` : `a ${verb} is never hedged`;
   return `${what}; ${verdict}  [${p.hedge.source}]`;
 }
 

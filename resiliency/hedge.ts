@@ -13,6 +13,11 @@ import { LatencyWindow } from "./latency-window.ts";
 /** Reads only: a hedged write could be applied twice. */
 const READS = new Set(["GET", "HEAD", "OPTIONS"]);
 
+/** Whether a request with this verb may be hedged (explain says it with the same rule). */
+export function hedgeable(verb: string): boolean {
+  return READS.has(verb);
+}
+
 export interface HedgeDeps {
   readonly target: string;
   readonly policy: HedgePolicy;
@@ -27,7 +32,7 @@ export function hedgeLayer(d: HedgeDeps): Layer {
   const p = d.policy;
   const window = p.percentile !== null ? new LatencyWindow(p.percentile) : null;
   return (next) => (req, ctx) => {
-    if (!READS.has(req.method) || !(req.body === null || req.body instanceof Uint8Array)) return next(req, ctx);
+    if (!hedgeable(req.method) || !(req.body === null || req.body instanceof Uint8Array)) return next(req, ctx);
     if (d.countRequests) d.budget.recordRequest();
     const delay = p.delayMs ?? window!.quantile();
     if (delay !== null) return race(next, req, ctx, delay, d, window);
@@ -49,13 +54,20 @@ interface Try {
   done: boolean;
 }
 
+/** Attempts made so far in the call, as the attempt spans count them, hedges included. */
+function attemptsSoFar(ctx: CallContext, tries: readonly Try[]): number {
+  let n = ctx.attempt ?? 0;
+  for (const t of tries) n = Math.max(n, t.ctx.attempt ?? 0);
+  return n;
+}
+
 /** The fields an attempt fills in, brought back to the call's own context from the try that decided it. */
 function adopt(ctx: CallContext, from: CallContext, tries: readonly Try[]): void {
   ctx.endpoint = from.endpoint;
   ctx.lastOutcome = from.lastOutcome;
   ctx.breakerState = from.breakerState;
   ctx.connectMs = from.connectMs;
-  for (const t of tries) ctx.attempt = Math.max(ctx.attempt ?? 0, t.ctx.attempt ?? 0);
+  ctx.attempt = attemptsSoFar(ctx, tries);
 }
 
 function race(next: Call, req: ProxyRequest, ctx: CallContext, delay: number, d: HedgeDeps, window: LatencyWindow | null): Promise<Response> {
@@ -108,13 +120,9 @@ function race(next: Call, req: ProxyRequest, ctx: CallContext, delay: number, d:
       if (settled || outer.aborted) return;
       if (!d.budget.tryRetry()) return d.events.hedge(d.target, "budget");
       // Another instance than those still answering, when the endpoint step has one.
-      // Numbered after the attempts so far, as the attempt spans count them.
       const avoid = new Set(ctx.avoid);
-      let attempt = ctx.attempt ?? 0;
-      for (const t of tries) {
-        if (t.ctx.endpoint) avoid.add(t.ctx.endpoint.key);
-        attempt = Math.max(attempt, t.ctx.attempt ?? 0);
-      }
+      for (const t of tries) if (t.ctx.endpoint) avoid.add(t.ctx.endpoint.key);
+      const attempt = attemptsSoFar(ctx, tries);
       const signal = new ChildSignal(outer);
       d.events.hedge(d.target, "sent");
       launch({ ...ctx, signal, avoid, attempt, endpoint: undefined, lastOutcome: `hedged after ${Math.round(delay)} ms without headers` }, signal);
