@@ -225,3 +225,18 @@ export function tempFile(name: string, text: string): string {
   fs.writeFileSync(f, text);
   return f;
 }
+
+/** What a sidecar's metrics port serves now (the port its start line logged). */
+export async function scrapeMetrics(s: Sidecar): Promise<string> {
+  const port = /metrics=127\.0\.0\.1:(\d+)\/metrics/.exec(s.output())?.[1];
+  if (port === undefined) throw new Error(`the sidecar logged no metrics port:\n${s.output()}`);
+  return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+}
+
+/** The values of the series in `text` whose line starts with `prefix` and contains each of `labels`, in order. */
+export function seriesValues(text: string, prefix: string, ...labels: string[]): number[] {
+  return text
+    .split("\n")
+    .filter((l) => l.startsWith(prefix) && labels.every((x) => l.includes(x)))
+    .map((l) => Number(l.split(" ").pop()));
+}

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fs from "node:fs";
 import { execFileSync } from "node:child_process";
-import { killAll, MESHLET, startSidecar, tempFile, tempHome, waitFor, type Sidecar, expectOutput } from "../helpers.ts";
+import { killAll, MESHLET, scrapeMetrics, startSidecar, tempFile, tempHome, waitFor, type Sidecar, expectOutput } from "../helpers.ts";
 
 const acl = (action: "allow" | "deny", extra = "") => `apiVersion: dapr.io/v1alpha1
 kind: Configuration
@@ -39,9 +39,6 @@ beforeAll(async () => {
 });
 afterAll(killAll);
 
-/** The metrics port the sidecar logged at start. */
-const metricsPort = (s: Sidecar) => Number(/metrics=127\.0\.0\.1:(\d+)\/metrics/.exec(s.output())?.[1]);
-
 const neworder = (verb = "POST", s = pythonapp, target = "nodeapp") =>
   fetch(`${s.url}/v1.0/invoke/${target}/method/neworder`, { method: verb, body: verb === "POST" ? '{"orderId":1}' : undefined });
 
@@ -59,7 +56,7 @@ describe("access control on the verified caller", () => {
     expect((await neworder("GET")).status).toBe(200);
     const other = await fetch(`${pythonapp.url}/v1.0/invoke/nodeapp/method/orders`, { method: "POST", body: "x" });
     expect(other.status).toBe(200);
-    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort(nodeapp)}/metrics`)).text();
+    const metrics = await scrapeMetrics(nodeapp);
     expect(metrics).toMatch(/dapr_runtime_acl_app_policy_action_blocked_total\{app_id="pythonapp",trustDomain="public",namespace="default",httpverb="POST"\} [1-9]/);
     expect(metrics).toMatch(/dapr_runtime_acl_app_policy_action_allowed_total\{app_id="pythonapp",trustDomain="public",namespace="default",httpverb="GET"\} [1-9]/);
   });

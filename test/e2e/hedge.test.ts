@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fs from "node:fs";
 import path from "node:path";
-import { killAll, startSidecar, tempHome, type Sidecar } from "../helpers.ts";
+import { killAll, scrapeMetrics, seriesValues, startSidecar, tempHome, type Sidecar } from "../helpers.ts";
 
 const POLICY = `apiVersion: dapr.io/v1alpha1
 kind: Resiliency
@@ -49,9 +49,8 @@ describe("hedged reads", () => {
   });
 
   it("counts hedges sent and won, and explain shows the step", async () => {
-    const port = Number(/metrics=127\.0\.0\.1:(\d+)\/metrics/.exec(caller.output())?.[1]);
-    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    const count = (outcome: string) => Number(text.split("\n").find((l) => l.startsWith(`meshlet_hedges_total{target="inv",outcome="${outcome}"}`))?.split(" ").pop() ?? 0);
+    const text = await scrapeMetrics(caller);
+    const count = (outcome: string) => seriesValues(text, `meshlet_hedges_total{target="inv",outcome="${outcome}"}`)[0] ?? 0;
     expect(count("sent")).toBe(1);
     expect(count("won")).toBe(1);
     const explain = await (await fetch(`${caller.url}/v1.0-meshlet/explain?appId=inv&method=hedge&verb=GET`)).text();

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import net from "node:net";
 import path from "node:path";
 import { WebSocket } from "undici";
-import { BUN, freePort, killAll, ROOT, spawnProc, startSidecar, tempFile, tempHome, waitFor, type Sidecar } from "../helpers.ts";
+import { BUN, freePort, killAll, ROOT, scrapeMetrics, seriesValues, spawnProc, startSidecar, tempFile, tempHome, waitFor, type Sidecar } from "../helpers.ts";
 import { exchange } from "../raw-http.ts";
 
 const WS_APP = path.join(ROOT, "test", "apps", "ws-app.ts");
@@ -159,18 +159,12 @@ describe("WebSocket through two sidecars", () => {
       c.ws.close();
       await c.closed;
     }
-    const port = Number(/metrics=127\.0\.0\.1:(\d+)\/metrics/.exec(caller.output())?.[1]);
-    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    const moved = text.split("\n").filter((l) => l.startsWith('meshlet_failovers_total{target="room"'));
-    expect(moved.reduce((n, l) => n + Number(l.split(" ").pop()), 0)).toBeGreaterThan(0);
+    const moved = seriesValues(await scrapeMetrics(caller), 'meshlet_failovers_total{target="room"');
+    expect(moved.reduce((n, v) => n + v, 0)).toBeGreaterThan(0);
   });
 
   it("counts open tunnels on the caller's API listener and the callee's internal one", async () => {
-    const gauge = async (s: Sidecar, listener: string) => {
-      const port = Number(/metrics=127\.0\.0\.1:(\d+)\/metrics/.exec(s.output())?.[1]);
-      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-      return Number(text.split("\n").find((l) => l.startsWith(`meshlet_websockets_open{listener="${listener}"}`))?.split(" ").pop());
-    };
+    const gauge = async (s: Sidecar, listener: string) => seriesValues(await scrapeMetrics(s), `meshlet_websockets_open{listener="${listener}"}`)[0];
     const open = async (api: number, internal: number) =>
       waitFor(`${api} tunnel(s) open`, async () => (await gauge(caller, "api")) === api && (await gauge(chat, "internal")) === internal, 10_000);
     await open(0, 0);
@@ -183,10 +177,8 @@ describe("WebSocket through two sidecars", () => {
   });
 
   it("counts the handshake in Dapr's metrics with status 101", async () => {
-    const port = Number(/metrics=127\.0\.0\.1:(\d+)\/metrics/.exec(caller.output())?.[1]);
-    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    const line = text.split("\n").find((l) => l.startsWith("dapr_http_server_response_count{") && l.includes('status="101"'));
-    expect(line).toBeDefined();
-    expect(Number(line!.split(" ").pop())).toBeGreaterThanOrEqual(3);
+    const [handshakes] = seriesValues(await scrapeMetrics(caller), "dapr_http_server_response_count{", 'status="101"');
+    expect(handshakes).toBeDefined();
+    expect(handshakes).toBeGreaterThanOrEqual(3);
   });
 });
